@@ -1,0 +1,203 @@
+"""The web widget's WebSocket protocol, as pure functions.
+
+Client frames (JSON objects)::
+
+    {"type": "hello", "session_id": "<uuid or null>", "since": <unix ts>}
+    {"type": "message", "id": "<client uuid>", "text": "...", "resend": false}
+    {"type": "button", "id": "<client uuid>", "payload": "/intent", "title": "Shown text"}
+    {"type": "sync", "since": <unix ts>}
+    {"type": "ping"}
+
+Server frames::
+
+    {"type": "welcome", "session_id": "...", "max_chars": 4000}
+    {"type": "history", "messages": [<message>, ...]}
+    {"type": "ack", "id": "...", "duplicate": false}
+    {"type": "typing", "on": true}
+    {"type": "error", "code": "...", "message": "...", "id": "..."}
+    {"type": "pong"}
+    <message>: {"type": "bot" | "reader", "ts": ..., "text": ..., "buttons": [...],
+                "sender": "bot" | "librarian" | "reader", "id": ..., "name": ...}
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.text_safety import MAX_MESSAGE_CHARS, strip_guard
+
+MAX_FRAME_CHARS = 64_000
+
+
+class FrameError(ValueError):
+    """A client frame that cannot be accepted; ``code`` goes back to the client."""
+
+    def __init__(self, code: str, message: str, frame_id: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.frame_id = frame_id
+
+
+@dataclass(frozen=True)
+class ClientFrame:
+    """A validated frame from the widget."""
+
+    type: str
+    id: str | None = None
+    text: str = ""
+    payload: str | None = None
+    session_id: str | None = None
+    since: float = 0.0
+    resend: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def valid_session_id(value: object) -> str | None:
+    """Return ``value`` as a canonical UUID string, or None if it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def new_session_id() -> str:
+    """Create a fresh, unguessable session id."""
+    return str(uuid.uuid4())
+
+
+def _since(raw: Mapping[str, Any]) -> float:
+    since = raw.get("since", 0)
+    if isinstance(since, bool) or not isinstance(since, int | float) or since < 0:
+        raise FrameError("malformed", "'since' must be a non-negative number")
+    return float(since)
+
+
+def _client_id(raw: Mapping[str, Any]) -> str:
+    frame_id = raw.get("id")
+    if not isinstance(frame_id, str) or not 1 <= len(frame_id) <= 64:
+        raise FrameError("malformed", "'id' must be a string of 1 to 64 characters")
+    return frame_id
+
+
+def parse_client_frame(data: str | bytes, max_chars: int = MAX_MESSAGE_CHARS) -> ClientFrame | None:
+    """Validate one frame from the widget.
+
+    Returns:
+        The frame, or None for a frame that is valid but says nothing (an empty message).
+
+    Raises:
+        FrameError: the frame is malformed, too long, or of an unknown type.
+    """
+    if isinstance(data, bytes):
+        raise FrameError("malformed", "binary frames are not accepted")
+    if len(data) > MAX_FRAME_CHARS:
+        raise FrameError("too_long", f"frames are limited to {MAX_FRAME_CHARS} characters")
+    try:
+        raw = json.loads(data)
+    except json.JSONDecodeError:
+        raise FrameError("malformed", "frames must be JSON objects") from None
+    if not isinstance(raw, dict):
+        raise FrameError("malformed", "frames must be JSON objects")
+    kind = raw.get("type")
+    if kind == "hello":
+        return ClientFrame("hello", session_id=valid_session_id(raw.get("session_id")), since=_since(raw))
+    if kind == "sync":
+        return ClientFrame("sync", since=_since(raw))
+    if kind == "ping":
+        return ClientFrame("ping")
+    if kind == "message":
+        frame_id = _client_id(raw)
+        text = raw.get("text")
+        if not isinstance(text, str):
+            raise FrameError("malformed", "'text' must be a string", frame_id)
+        if len(text) > max_chars:
+            raise FrameError(
+                "too_long",
+                f"Your message is {len(text)} characters long. Please keep it under "
+                f"{max_chars} characters, or split it into several messages.",
+                frame_id,
+            )
+        if not text.strip():
+            return None
+        return ClientFrame("message", id=frame_id, text=text.strip(), resend=raw.get("resend") is True)
+    if kind == "button":
+        frame_id = _client_id(raw)
+        payload, title = raw.get("payload"), raw.get("title")
+        if not isinstance(payload, str) or not isinstance(title, str):
+            raise FrameError("malformed", "'payload' and 'title' must be strings", frame_id)
+        if len(payload) > max_chars or len(title) > max_chars:
+            raise FrameError("too_long", "button frames are limited in size", frame_id)
+        return ClientFrame("button", id=frame_id, text=title.strip(), payload=payload)
+    raise FrameError("unknown_type", f"unknown frame type: {str(kind)[:40]!r}")
+
+
+def error_frame(error: FrameError) -> dict[str, Any]:
+    """The server frame that reports a rejected client frame."""
+    frame: dict[str, Any] = {"type": "error", "code": error.code, "message": error.message}
+    if error.frame_id:
+        frame["id"] = error.frame_id
+    return frame
+
+
+def _buttons(raw: object) -> list[dict[str, str]]:
+    buttons = []
+    for button in raw if isinstance(raw, list) else []:
+        if isinstance(button, Mapping) and isinstance(button.get("title"), str):
+            buttons.append({"title": button["title"], "payload": str(button.get("payload") or "")})
+    return buttons
+
+
+def bot_frame(message: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn a Rasa bot message (``BotUttered.message()``) into a widget frame."""
+    librarian = message.get("librarian_name")
+    frame: dict[str, Any] = {
+        "type": "bot",
+        "ts": float(message.get("timestamp") or 0.0),
+        "text": message.get("text") or "",
+        "sender": "librarian" if librarian else "bot",
+    }
+    if librarian:
+        frame["name"] = str(librarian)
+    if buttons := _buttons(message.get("buttons")):
+        frame["buttons"] = buttons
+    if quick := _buttons(message.get("quick_replies")):
+        frame["quick_replies"] = quick
+    if isinstance(message.get("image"), str):
+        frame["image"] = message["image"]
+    return frame
+
+
+def history_frames(events: Iterable[Mapping[str, Any]], since: float = 0.0) -> list[dict[str, Any]]:
+    """Turn tracker events into the messages the widget shows, newer than ``since``."""
+    frames: list[dict[str, Any]] = []
+    for event in events:
+        ts = float(event.get("timestamp") or 0.0)
+        if ts <= since:
+            continue
+        if event.get("event") == "user":
+            text = event.get("text") or ""
+            metadata = event.get("metadata") or {}
+            shown = metadata.get("display_text") if isinstance(metadata, Mapping) else None
+            frames.append(
+                {
+                    "type": "reader",
+                    "ts": ts,
+                    "id": event.get("message_id"),
+                    "text": shown if isinstance(shown, str) else strip_guard(text),
+                    "sender": "reader",
+                }
+            )
+        elif event.get("event") == "bot":
+            data = event.get("data") or {}
+            message = {**data, **(event.get("metadata") or {})}
+            message["text"] = event.get("text")
+            message["timestamp"] = ts
+            frames.append(bot_frame(message))
+    return frames

@@ -1,0 +1,60 @@
+"""Engines and sessions for the reader store.
+
+SQLite is the embedded default; PostgreSQL is the scaling path. Both get the
+same models and migrations. The caller owns the session (``with
+session_factory.begin() as session:``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_DATABASE_URL = "sqlite:///var/crm.db"
+DEFAULT_TRACKER_URL = "sqlite:///var/tracker.db"
+
+
+def database_url(url: str | None = None) -> str:
+    """Return the reader store's URL: the argument, ``RIC_DATABASE_URL``, or the default."""
+    return url or os.environ.get("RIC_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def tracker_database_url(url: str | None = None) -> str:
+    """Return Rasa's tracker store URL: the argument, ``RIC_TRACKER_DATABASE_URL``, or the default.
+
+    It must differ from the reader store's: Rasa's tracker store and SQL event broker
+    both own a table named ``events``.
+    """
+    return url or os.environ.get("RIC_TRACKER_DATABASE_URL") or DEFAULT_TRACKER_URL
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the console and worker read while the Rasa process writes, and the
+    # busy timeout turns brief write contention into a wait instead of an error.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Create an engine for the reader store, creating the SQLite folder if needed."""
+    resolved = database_url(url)
+    if resolved.startswith("sqlite:///") and resolved != "sqlite:///:memory:":
+        Path(resolved.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(resolved, future=True, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Return a 2.0-style session factory bound to ``engine``."""
+    return sessionmaker(bind=engine, future=True, expire_on_commit=False)

@@ -1,0 +1,91 @@
+"""Rasa tracker store that feeds the reader store after each commit.
+
+Configured in ``endpoints.yml`` as ``type: crm_store.tracker_store.IngestingTrackerStore``.
+
+Why a tracker store and not an event broker: in Rasa 3.6 a configured broker makes
+every ``save()`` retrieve the whole tracker again to compute new events, and it
+publishes *before* the tracker store commits, so a crash can leave the reader store
+holding events Rasa never saved. Hooking the SQL tracker store after its commit costs
+one queue put per event and only ever forwards what Rasa saved. The tracker's own
+``events`` table is the durable log the catch-up step reads.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from crm_store.db import make_engine, make_session_factory, tracker_database_url
+from crm_store.ingester import BackgroundIngester
+from crm_store.ingestion import RasaEvent
+
+logger = logging.getLogger(__name__)
+
+def store_logging_enabled() -> bool:
+    """Whether live logging to the reader store is on (``RIC_STORE_LOGGING``, default on)."""
+    return os.environ.get("RIC_STORE_LOGGING", "on").lower() not in {"off", "0", "false", "no"}
+
+
+class IngestingTrackerStore(SQLTrackerStore):
+    """An SQL tracker store that queues each saved event for the reader store."""
+
+    def __init__(
+        self,
+        domain: Domain | None = None,
+        host: str | None = None,
+        event_broker: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        url = make_url(tracker_database_url())
+        if url.drivername.startswith("sqlite") and url.database:
+            os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)
+        super().__init__(
+            domain=domain,
+            dialect=url.drivername,
+            host=url.host,
+            port=url.port,
+            db=url.database or "rasa.db",
+            username=url.username,
+            password=url.password,
+            event_broker=event_broker,
+            query=dict(url.query) or None,
+        )
+        if self.engine.dialect.name == "sqlite":
+            # WAL lets the worker's catch-up read while Rasa writes.
+            with self.engine.connect() as connection:
+                connection.execute(text("PRAGMA journal_mode=WAL"))
+        self.ingester: BackgroundIngester | None = None
+        if store_logging_enabled():
+            self.ingester = BackgroundIngester(make_session_factory(make_engine()))
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Save the tracker, then queue the events it just committed."""
+        await self.stream_events(tracker)
+        saved: list[RasaEvent] = []
+        with self.session_scope() as session:
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                intent = data.get("parse_data", {}).get("intent", {}).get("name")
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=intent,
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+                saved.append(RasaEvent(tracker.sender_id, data))
+            session.commit()
+        if self.ingester is not None and saved:
+            # Round-trip through JSON so the key matches what catch-up reads back.
+            self.ingester.submit(RasaEvent(e.sender_id, json.loads(json.dumps(e.body))) for e in saved)

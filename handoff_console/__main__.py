@@ -1,0 +1,17 @@
+"""Run the console: ``python -m handoff_console``."""
+
+from __future__ import annotations
+
+from handoff_console.app import create_app
+from handoff_console.settings import ConsoleSettings
+
+
+def main() -> None:
+    """Serve the console on the configured host and port."""
+    settings = ConsoleSettings.from_env()
+    app = create_app(settings)
+    app.run(host=settings.host, port=settings.port, access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""The console's Sanic application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Sanic
+
+from crm_store.db import make_engine, make_session_factory
+from handoff_console.blueprints.demo import bp as demo_bp
+from handoff_console.blueprints.home import bp as home_bp
+from handoff_console.settings import ConsoleSettings
+
+HERE = Path(__file__).resolve().parent
+
+
+def create_app(settings: ConsoleSettings | None = None, name: str = "handoff_console") -> Sanic:
+    """Build the console app; shared resources go on ``app.ctx`` before the server starts."""
+    settings = settings or ConsoleSettings.from_env()
+    app = Sanic(name)
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.ctx.settings = settings
+    app.ctx.templates = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+    app.static("/static", str(HERE / "static"), name="static")
+    app.blueprint(home_bp)
+    app.blueprint(demo_bp)
+
+    @app.listener("before_server_start")
+    async def open_store(app: Sanic, _loop: Any) -> None:
+        app.ctx.engine = make_engine(settings.database_url)
+        app.ctx.sessions = make_session_factory(app.ctx.engine)
+
+    @app.listener("after_server_stop")
+    async def close_store(app: Sanic, _loop: Any) -> None:
+        app.ctx.engine.dispose()
+
+    return app

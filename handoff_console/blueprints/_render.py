@@ -1,0 +1,22 @@
+"""Template rendering shared by the blueprints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def render(request: Request, template: str, **context: Any) -> HTTPResponse:
+    """Render an autoescaped Jinja2 template with the settings in context."""
+    env = request.app.ctx.templates
+    html = env.get_template(template).render(settings=request.app.ctx.settings, **context)
+    return response.html(html, headers=SECURITY_HEADERS)

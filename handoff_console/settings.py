@@ -1,0 +1,36 @@
+"""Console settings, read once from the environment into a frozen dataclass."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """What the console needs to know. Constructor arguments override the environment."""
+
+    database_url: str
+    rasa_url: str
+    rasa_public_url: str
+    rasa_token: str
+    actions_health_url: str
+    host: str = "127.0.0.1"
+    port: int = 5006
+    worker_stale_seconds: int = 45
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> ConsoleSettings:
+        """Build settings from ``RIC_*`` variables, then apply ``overrides``."""
+        actions_port = os.environ.get("RIC_ACTIONS_PORT", "5055")
+        values: dict[str, object] = {
+            "database_url": os.environ.get("RIC_DATABASE_URL", "sqlite:///var/crm.db"),
+            "rasa_url": os.environ.get("RIC_RASA_URL", "http://127.0.0.1:5005"),
+            "rasa_public_url": os.environ.get("RIC_RASA_PUBLIC_URL", "http://localhost:5005"),
+            "rasa_token": os.environ.get("RASA_AUTH_TOKEN", ""),
+            "actions_health_url": f"http://127.0.0.1:{actions_port}/health",
+            "host": os.environ.get("RIC_BIND_HOST", "127.0.0.1"),
+            "port": int(os.environ.get("RIC_CONSOLE_PORT", "5006")),
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,145 @@
+"""``./ric`` commands: ``up`` runs the whole system, ``test`` runs every check.
+
+The bash wrapper ``./ric`` first makes sure ``.venv`` matches ``requirements.lock``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import subprocess
+import sys
+from types import FrameType
+
+from launcher.settings import ROOT, Settings, load_settings
+
+logger = logging.getLogger("launcher")
+
+
+def prepare(settings: Settings) -> None:
+    """Migrate the reader store and seed the demo data."""
+    from crm_store.db import make_engine, make_session_factory
+    from crm_store.migrate import upgrade
+    from crm_store.seed import seed_demo
+
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine).begin() as session:
+        created = seed_demo(session)
+    engine.dispose()
+    print(f"  ✓ reader store migrated ({_redact(settings.database_url)}); {created} demo readers added")
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def command_up(_: argparse.Namespace) -> int:
+    """Train if needed, migrate, seed, start everything, print the URLs, wait for Ctrl-C."""
+    from launcher.services import all_services
+    from launcher.supervisor import Supervisor
+    from launcher.training import ensure_model, training_hash
+
+    settings = load_settings()
+    print("Reader Interaction Center: starting")
+    print(f"  … checking the model (data version {training_hash()}); a first train takes about a minute")
+    model = ensure_model(log_path=settings.log_dir / "train.log")
+    print(f"  ✓ model ready: {model.name}")
+    prepare(settings)
+    supervisor = Supervisor(all_services(settings, model))
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        print("\nStopping…")
+        supervisor.stop()
+        print("Stopped.")
+        sys.exit(0)
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    supervisor.start_all()
+    try:
+        supervisor.wait_ready(timeout=float(os.environ.get("RIC_START_TIMEOUT", "300")))
+    except (TimeoutError, RuntimeError) as error:
+        print(f"  ✗ {error}", file=sys.stderr)
+        supervisor.stop()
+        return 1
+    print(
+        "\nReady. Open:\n"
+        f"  Demo library page with the chat widget: {settings.console_url}/demo\n"
+        f"  Console (service status):               {settings.console_url}/\n"
+        f"  Rasa HTTP API (token in {settings.var_dir / 'secrets' / 'rasa_token'} "
+        f"unless RASA_AUTH_TOKEN is set): {settings.rasa_public_url}\n"
+        f"Logs: {settings.log_dir}/<process>.log. Press Ctrl-C to stop everything."
+    )
+    supervisor.watch()
+    return 0
+
+
+def _run(step: str, argv: list[str]) -> None:
+    print(f"==> {step}: {' '.join(argv)}", flush=True)
+    subprocess.run(argv, cwd=ROOT, check=True)
+
+
+def command_test(args: argparse.Namespace) -> int:
+    """Lint, type-check and run the whole test suite."""
+    python = sys.executable
+    try:
+        _run("system packages for tests", ["bash", str(ROOT / "scripts" / "system-deps.sh")])
+        _run("ruff", [python, "-m", "ruff", "check", "."])
+        _run("mypy", [python, "-m", "mypy"])
+        _run("pytest", [python, "-m", "pytest", *args.pytest_args])
+    except subprocess.CalledProcessError as error:
+        print(f"FAILED: {' '.join(map(str, error.cmd))} (exit {error.returncode})", file=sys.stderr)
+        return 1
+    return 0
+
+
+def command_train(_: argparse.Namespace) -> int:
+    """Train (or reuse) the model and print its path."""
+    from launcher.training import ensure_model
+
+    print(ensure_model())
+    return 0
+
+
+def command_migrate(_: argparse.Namespace) -> int:
+    """Migrate the reader store and seed the demo data."""
+    prepare(load_settings())
+    return 0
+
+
+def command_catchup(_: argparse.Namespace) -> int:
+    """Ingest into the reader store whatever the tracker store has that it lacks."""
+    from crm_store.catchup import catch_up
+    from crm_store.db import make_engine, make_session_factory
+
+    settings = load_settings()
+    result = catch_up(
+        make_engine(settings.tracker_database_url),
+        make_session_factory(make_engine(settings.database_url)),
+    )
+    print(f"read {result.rows_read} tracker rows, ingested {result.events_ingested} new events")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run a command."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="./ric", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("up", help="install, train, migrate, seed and start everything").set_defaults(func=command_up)
+    test = commands.add_parser("test", help="ruff, mypy and the full pytest suite")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest arguments")
+    test.set_defaults(func=command_test)
+    commands.add_parser("train", help="train the model if the data changed").set_defaults(func=command_train)
+    commands.add_parser("migrate", help="migrate the reader store and seed demo data").set_defaults(func=command_migrate)
+    commands.add_parser("catchup", help="ingest missed events from the tracker store").set_defaults(func=command_catchup)
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args))

@@ -1,0 +1,80 @@
+"""The four processes of the system and how to start each."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from launcher.settings import Settings, process_environment
+from launcher.supervisor import ServiceSpec
+
+
+def rasa_service(settings: Settings, model: Path, *, name: str = "rasa") -> ServiceSpec:
+    """The Rasa server: NLU, dialogue and the channel connectors, API behind a token."""
+    root = settings.root
+    return ServiceSpec(
+        name=name,
+        argv=[
+            sys.executable, "-m", "rasa", "run",
+            "--enable-api", "--auth-token", settings.rasa_token,
+            "--model", str(model),
+            "--credentials", str(root / "credentials.yml"),
+            "--endpoints", str(root / "endpoints.yml"),
+            "--interface", settings.bind_host,
+            "--port", str(settings.rasa_port),
+            "--log-file", str(settings.log_dir / f"{name}-rasa-internal.log"),
+        ],  # fmt: skip
+        env=process_environment(settings),
+        cwd=root,
+        log_path=settings.log_dir / f"{name}.log",
+        health_url=f"{settings.rasa_url}/webhooks/webchat/",
+    )
+
+
+def actions_service(settings: Settings) -> ServiceSpec:
+    """The Rasa SDK action server."""
+    return ServiceSpec(
+        name="actions",
+        argv=[
+            sys.executable, "-m", "rasa_sdk",
+            "--actions", "actions",
+            "--port", str(settings.actions_port),
+        ],  # fmt: skip
+        env=process_environment(settings),
+        cwd=settings.root,
+        log_path=settings.log_dir / "actions.log",
+        health_url=f"http://127.0.0.1:{settings.actions_port}/health",
+    )
+
+
+def console_service(settings: Settings) -> ServiceSpec:
+    """The handoff console (Sanic)."""
+    return ServiceSpec(
+        name="console",
+        argv=[sys.executable, "-m", "handoff_console"],
+        env=process_environment(settings),
+        cwd=settings.root,
+        log_path=settings.log_dir / "console.log",
+        health_url=f"http://127.0.0.1:{settings.console_port}/healthz",
+    )
+
+
+def worker_service(settings: Settings) -> ServiceSpec:
+    """The scheduler process: ingestion catch-up and, later, follow-ups and analysis."""
+    return ServiceSpec(
+        name="worker",
+        argv=[sys.executable, "-m", "crm_store.worker"],
+        env=process_environment(settings),
+        cwd=settings.root,
+        log_path=settings.log_dir / "worker.log",
+    )
+
+
+def all_services(settings: Settings, model: Path) -> list[ServiceSpec]:
+    """Every process, in start order."""
+    return [
+        actions_service(settings),
+        rasa_service(settings, model),
+        console_service(settings),
+        worker_service(settings),
+    ]

@@ -1,0 +1,118 @@
+"""Settings shared by the launcher and the processes it starts, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where everything runs and which secrets it uses.
+
+    Every field comes from an environment variable (named in ``docs/configuration.md``);
+    constructor arguments override the environment.
+    """
+
+    root: Path
+    var_dir: Path
+    bind_host: str
+    public_host: str
+    rasa_port: int
+    actions_port: int
+    console_port: int
+    database_url: str
+    tracker_database_url: str
+    rasa_token: str
+
+    @property
+    def rasa_url(self) -> str:
+        """The Rasa server as the other processes reach it."""
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def rasa_public_url(self) -> str:
+        """The Rasa server as a reader's browser reaches it (serves the widget)."""
+        return os.environ.get("RIC_RASA_PUBLIC_URL") or f"http://{self.public_host}:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        """The action server's webhook."""
+        return f"http://127.0.0.1:{self.actions_port}/webhook"
+
+    @property
+    def console_url(self) -> str:
+        """The console as a librarian's browser reaches it."""
+        return f"http://{self.public_host}:{self.console_port}"
+
+    @property
+    def log_dir(self) -> Path:
+        """One log file per process lives here."""
+        return self.var_dir / "log"
+
+
+def _persistent_token(var_dir: Path) -> str:
+    """Return a random API token kept in ``var/secrets/rasa_token`` (mode 0600).
+
+    The Rasa HTTP API is never started without a token: when ``RASA_AUTH_TOKEN`` is
+    unset, one is generated on first run and reused afterwards.
+    """
+    path = var_dir / "secrets" / "rasa_token"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    token = secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(token)
+    return token
+
+
+def load_settings(var_dir: Path | None = None) -> Settings:
+    """Read the settings from the environment, filling in safe defaults."""
+    var = (var_dir or Path(os.environ.get("RIC_VAR_DIR") or ROOT / "var")).resolve()
+    var.mkdir(parents=True, exist_ok=True)
+    return Settings(
+        root=ROOT,
+        var_dir=var,
+        bind_host=os.environ.get("RIC_BIND_HOST", "127.0.0.1"),
+        public_host=os.environ.get("RIC_PUBLIC_HOST", "localhost"),
+        rasa_port=_int("RIC_RASA_PORT", 5005),
+        actions_port=_int("RIC_ACTIONS_PORT", 5055),
+        console_port=_int("RIC_CONSOLE_PORT", 5006),
+        database_url=os.environ.get("RIC_DATABASE_URL") or f"sqlite:///{var / 'crm.db'}",
+        tracker_database_url=os.environ.get("RIC_TRACKER_DATABASE_URL")
+        or f"sqlite:///{var / 'tracker.db'}",
+        rasa_token=os.environ.get("RASA_AUTH_TOKEN") or _persistent_token(var),
+    )
+
+
+def process_environment(settings: Settings) -> dict[str, str]:
+    """The environment every child process gets: settings made explicit, secrets included."""
+    return {
+        **os.environ,
+        "PYTHONPATH": str(settings.root),
+        "RIC_VAR_DIR": str(settings.var_dir),
+        "RIC_DATABASE_URL": settings.database_url,
+        "RIC_TRACKER_DATABASE_URL": settings.tracker_database_url,
+        "RIC_ACTION_ENDPOINT": settings.actions_url,
+        "RIC_RASA_URL": settings.rasa_url,
+        "RIC_RASA_PUBLIC_URL": settings.rasa_public_url,
+        "RIC_ACTIONS_PORT": str(settings.actions_port),
+        "RIC_CONSOLE_PORT": str(settings.console_port),
+        "RIC_RASA_PORT": str(settings.rasa_port),
+        "RASA_AUTH_TOKEN": settings.rasa_token,
+        # Rasa and TensorFlow are chatty and try to phone home; keep them quiet and offline.
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }

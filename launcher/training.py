@@ -1,0 +1,98 @@
+"""Train the Rasa model once per data version and cache it.
+
+The cache key is a SHA-256 over the Rasa version, ``config.yml``, and every file under
+``bot/domain`` and ``bot/data``. A model whose key matches is reused; anything else
+is retrained. The cache lives outside the checkout so clean clones on the same
+machine (CI) reuse it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAINING_INPUTS = ("config.yml", "bot/domain", "bot/data")
+
+
+def model_cache_dir() -> Path:
+    """Return the model cache folder (``RIC_MODEL_CACHE`` or ``~/.cache/...``)."""
+    configured = os.environ.get("RIC_MODEL_CACHE")
+    if configured:
+        return Path(configured)
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "reader-interaction-center" / "models"
+
+
+def _training_files(root: Path) -> list[Path]:
+    files: list[Path] = []
+    for entry in TRAINING_INPUTS:
+        path = root / entry
+        if path.is_dir():
+            files.extend(p for p in sorted(path.rglob("*")) if p.is_file())
+        elif path.is_file():
+            files.append(path)
+    return files
+
+
+def training_hash(root: Path = ROOT) -> str:
+    """Hash the training data, domain, config and Rasa version."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    digest.update(f"rasa=={version('rasa')}\n".encode())
+    for path in _training_files(root):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(b"\x00")
+        digest.update(path.read_bytes())
+        digest.update(b"\x00")
+    return digest.hexdigest()[:16]
+
+
+def ensure_model(root: Path = ROOT, log_path: Path | None = None) -> Path:
+    """Return the path of a model trained on the current data, training it if needed.
+
+    Concurrent callers (the run command and the test suite) wait on a file lock
+    instead of training twice.
+    """
+    cache = model_cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    key = training_hash(root)
+    model = cache / f"ric-{key}.tar.gz"
+    if model.exists():
+        return model
+    with open(cache / ".train.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if model.exists():
+            return model
+        logger.info("training model %s (data changed or no cached model)", key)
+        command = [
+            sys.executable, "-m", "rasa", "train",
+            "--config", str(root / "config.yml"),
+            "--domain", str(root / "bot" / "domain"),
+            "--data", str(root / "bot" / "data"),
+            "--out", str(cache),
+            "--fixed-model-name", f"ric-{key}",
+        ]  # fmt: skip
+        env = {**os.environ, "PYTHONPATH": str(root)}
+        if log_path is not None:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(log_path, "a") as log:
+                subprocess.run(command, cwd=root, env=env, stdout=log, stderr=log, check=True)
+        else:
+            subprocess.run(command, cwd=root, env=env, check=True)
+    if not model.exists():
+        raise RuntimeError(f"rasa train finished but {model} is missing")
+    return model
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    print(ensure_model())

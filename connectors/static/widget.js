@@ -447,6 +447,9 @@
     var ws;
     try { ws = new WebSocket(WS_URL); } catch (e) { scheduleReconnect(); return; }
     state.ws = ws;
+    // A proxy can accept the socket and then never forward it; without a welcome in
+    // time, treat the attempt as failed rather than sitting on "Connecting…" forever.
+    state.timers.pong = setTimeout(dropSocket, PONG_TIMEOUT_MS);
     ws.onopen = function () {
       // since=0 until a full history arrived, so a reload re-renders the whole conversation.
       ws.send(JSON.stringify({
@@ -520,6 +523,7 @@
         if (typeof f.session_id === "string") { state.sessionId = f.session_id; store.set(KEY_SESSION, f.session_id); }
         if (typeof f.max_chars === "number" && f.max_chars > 0) { state.maxChars = f.max_chars; updateCounter(); }
         state.attempt = 0;
+        clearTimeout(state.timers.pong);
         setStatus("Online");
         startPing();
         break;

@@ -1,0 +1,72 @@
+"""A minimal widget client for tests, speaking the webchat WebSocket protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import websockets
+
+
+class WidgetClient:
+    """One browser tab's socket, without a browser."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.ws: Any = None
+        self.session_id: str | None = None
+        self.history: list[dict[str, Any]] = []
+
+    async def connect(self, session_id: str | None = None, since: float = 0.0) -> WidgetClient:
+        self.ws = await websockets.connect(self.url, max_size=2**20)
+        await self.send({"type": "hello", "session_id": session_id, "since": since})
+        welcome = await self.recv()
+        assert welcome["type"] == "welcome", welcome
+        self.session_id = welcome["session_id"]
+        history = await self.recv()
+        assert history["type"] == "history", history
+        self.history = history["messages"]
+        return self
+
+    async def send(self, frame: dict[str, Any] | str) -> None:
+        await self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
+
+    async def recv(self, timeout: float = 30.0) -> dict[str, Any]:
+        return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+
+    async def recv_until(self, kind: str, timeout: float = 30.0) -> dict[str, Any]:
+        """Skip frames until one of type ``kind`` arrives."""
+        while True:
+            frame = await self.recv(timeout)
+            if frame["type"] == kind:
+                return frame
+
+    async def say(self, text: str, message_id: str | None = None, **extra: Any) -> list[dict[str, Any]]:
+        """Send a message and collect everything up to the end of the bot's turn."""
+        frame_id = message_id or uuid.uuid4().hex
+        await self.send({"type": "message", "id": frame_id, "text": text, **extra})
+        return await self.turn()
+
+    async def click(self, title: str, payload: str) -> list[dict[str, Any]]:
+        await self.send({"type": "button", "id": uuid.uuid4().hex, "title": title, "payload": payload})
+        return await self.turn()
+
+    async def turn(self) -> list[dict[str, Any]]:
+        frames = []
+        while True:
+            frame = await self.recv()
+            frames.append(frame)
+            if frame["type"] == "error" or (frame["type"] == "typing" and frame["on"] is False):
+                return frames
+            if frame["type"] == "ack" and frame.get("duplicate"):
+                return frames
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+def bot_texts(frames: list[dict[str, Any]]) -> list[str]:
+    """The text of each bot message among ``frames``."""
+    return [f["text"] for f in frames if f["type"] == "bot"]

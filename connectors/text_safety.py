@@ -28,7 +28,7 @@ def neutralize_intent_shortcut(text: str) -> str:
 
 def strip_guard(text: str) -> str:
     """Remove the invisible guard added by :func:`neutralize_intent_shortcut`."""
-    return text[len(_GUARD):] if text.startswith(_GUARD) else text
+    return text[len(_GUARD) :] if text.startswith(_GUARD) else text
 
 
 def offered_payloads(bot_messages: Iterable[Mapping[str, Any]]) -> set[str]:

@@ -33,7 +33,6 @@ from connectors.text_safety import (
     neutralize_intent_shortcut,
     offered_payloads,
 )
-from launcher.sanic_compat import patch_sanic_websockets
 from connectors.webchat_protocol import (
     ClientFrame,
     FrameError,
@@ -43,6 +42,7 @@ from connectors.webchat_protocol import (
     new_session_id,
     parse_client_frame,
 )
+from launcher.sanic_compat import patch_sanic_websockets
 
 logger = logging.getLogger(__name__)
 
@@ -86,10 +86,14 @@ class ConnectionHub:
             try:
                 await socket.send(data)
                 delivered += 1
-            except Exception:  # noqa: BLE001 - a dead socket must not stop delivery to the others
+            except Exception:
                 logger.info("dropping a closed socket of conversation %s", session_id)
                 self.remove(session_id, socket)
         return delivered
+
+    def forget(self, session_id: str, message_id: str) -> None:
+        """Forget a message id so that a retry of a failed message is processed."""
+        self._seen.pop((session_id, message_id), None)
 
     def first_sighting(self, session_id: str, message_id: str) -> bool:
         """Return True the first time a (conversation, client message id) pair is seen."""
@@ -142,7 +146,9 @@ class WebchatInput(InputChannel):
             or "*",
         )
 
-    def __init__(self, max_message_chars: int = MAX_MESSAGE_CHARS, allowed_origins: str = "*") -> None:
+    def __init__(
+        self, max_message_chars: int = MAX_MESSAGE_CHARS, allowed_origins: str = "*"
+    ) -> None:
         self.max_message_chars = max_message_chars
         self.allowed_origins = {o.strip() for o in allowed_origins.split(",") if o.strip()}
         self.hub = ConnectionHub()
@@ -155,9 +161,7 @@ class WebchatInput(InputChannel):
         """Whether a browser page from ``origin`` may open a socket."""
         return "*" in self.allowed_origins or (origin or "") in self.allowed_origins
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The Sanic blueprint with the health route, the script and the socket."""
         bp = Blueprint("webchat_webhook", __name__)
 
@@ -210,7 +214,13 @@ class _Session:
             if hello is None:
                 return
             self.hub.add(self.session_id, self.ws)
-            await self.send({"type": "welcome", "session_id": self.session_id, "max_chars": self.channel.max_message_chars})
+            await self.send(
+                {
+                    "type": "welcome",
+                    "session_id": self.session_id,
+                    "max_chars": self.channel.max_message_chars,
+                }
+            )
             await self._send_history(hello.since)
             while (data := await self.ws.recv()) is not None:
                 await self._handle(data)
@@ -231,7 +241,9 @@ class _Session:
                 await self.send(error_frame(error))
                 continue
             if frame is None or frame.type != "hello":
-                await self.send({"type": "error", "code": "hello_first", "message": "send a hello frame first"})
+                await self.send(
+                    {"type": "error", "code": "hello_first", "message": "send a hello frame first"}
+                )
                 continue
             self.session_id = frame.session_id or new_session_id()
             return frame
@@ -244,7 +256,9 @@ class _Session:
         return [event.as_dict() for event in tracker.events]
 
     async def _send_history(self, since: float) -> None:
-        await self.send({"type": "history", "messages": history_frames(await self._events(), since)})
+        await self.send(
+            {"type": "history", "messages": history_frames(await self._events(), since)}
+        )
 
     async def _handle(self, data: str | bytes) -> None:
         try:
@@ -279,7 +293,9 @@ class _Session:
     async def _text_for(self, frame: ClientFrame) -> tuple[str, dict[str, Any]]:
         if frame.type == "button" and frame.payload is not None:
             events = await self._events()
-            recent = [e.get("data") or {} for e in events if e.get("event") == "bot"][-RECENT_BOT_MESSAGES:]
+            recent = [e.get("data") or {} for e in events if e.get("event") == "bot"][
+                -RECENT_BOT_MESSAGES:
+            ]
             if frame.payload in offered_payloads(recent):
                 return frame.payload, {"display_text": frame.text, "button": True}
             # A payload the bot never offered is just text the reader chose to send.
@@ -291,7 +307,6 @@ class _Session:
             await self.send({"type": "ack", "id": frame.id, "duplicate": True})
             return
         text, metadata = await self._text_for(frame)
-        await self.send({"type": "ack", "id": frame.id, "duplicate": False})
         echo = {"type": "reader", "id": frame.id, "text": frame.text, "sender": "reader"}
         await self.hub.send(self.session_id, echo, skip=self.ws)
         await self.hub.send(self.session_id, {"type": "typing", "on": True})
@@ -306,8 +321,19 @@ class _Session:
                     metadata=metadata or None,
                 )
             )
+            # Acknowledged only once Rasa has saved the turn: if the server dies mid-turn the
+            # widget still holds the message in its outbox and re-sends it after reconnecting.
+            await self.send({"type": "ack", "id": frame.id, "duplicate": False})
         except Exception:
             logger.exception("could not process a webchat message")
-            await self.send({"type": "error", "code": "server_error", "id": frame.id, "message": "Sorry, something went wrong on our side. Please try again."})
+            self.hub.forget(self.session_id, frame.id)
+            await self.send(
+                {
+                    "type": "error",
+                    "code": "server_error",
+                    "id": frame.id,
+                    "message": "Sorry, something went wrong on our side. Please try again.",
+                }
+            )
         finally:
             await self.hub.send(self.session_id, {"type": "typing", "on": False})

@@ -107,7 +107,9 @@ def parse_client_frame(data: str | bytes, max_chars: int = MAX_MESSAGE_CHARS) ->
         raise FrameError("malformed", "frames must be JSON objects")
     kind = raw.get("type")
     if kind == "hello":
-        return ClientFrame("hello", session_id=valid_session_id(raw.get("session_id")), since=_since(raw))
+        return ClientFrame(
+            "hello", session_id=valid_session_id(raw.get("session_id")), since=_since(raw)
+        )
     if kind == "sync":
         return ClientFrame("sync", since=_since(raw))
     if kind == "ping":
@@ -126,7 +128,9 @@ def parse_client_frame(data: str | bytes, max_chars: int = MAX_MESSAGE_CHARS) ->
             )
         if not text.strip():
             return None
-        return ClientFrame("message", id=frame_id, text=text.strip(), resend=raw.get("resend") is True)
+        return ClientFrame(
+            "message", id=frame_id, text=text.strip(), resend=raw.get("resend") is True
+        )
     if kind == "button":
         frame_id = _client_id(raw)
         payload, title = raw.get("payload"), raw.get("title")

@@ -213,9 +213,9 @@ def _apply_conversation(session: Session, sender_id: str, events: list[RasaEvent
     rows = [row for e in events if (row := _message_row(e, conversation.id, channel))]
     if rows:
         session.execute(
-            _insert(session, Message).values(rows).on_conflict_do_nothing(
-                index_elements=["event_key"]
-            )
+            _insert(session, Message)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["event_key"])
         )
     latest = max(_utc(e.timestamp) for e in events)
     if latest > conversation.last_activity_at:
@@ -224,7 +224,9 @@ def _apply_conversation(session: Session, sender_id: str, events: list[RasaEvent
         status = _STATUS_BY_EVENT.get(event.type_name)
         when = _utc(event.timestamp)
         # Catch-up may replay an old pause after a newer resume; only newer events move status.
-        if status and (conversation.status_changed_at is None or when >= conversation.status_changed_at):
+        if status and (
+            conversation.status_changed_at is None or when >= conversation.status_changed_at
+        ):
             conversation.status = status
             conversation.status_changed_at = when
     if channel != UNKNOWN_CHANNEL and any(e.type_name == "user" for e in events):

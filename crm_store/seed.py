@@ -13,10 +13,22 @@ from sqlalchemy.orm import Session
 from crm_store.models import ChannelIdentity, Reader
 
 DEMO_READERS: list[dict[str, str]] = [
-    {"display_name": "Ada Okafor", "email": "ada.okafor@example.org", "card_number": "21234000123456"},
-    {"display_name": "Tomás Silva", "email": "tomas.silva@example.org", "card_number": "21234000234567"},
+    {
+        "display_name": "Ada Okafor",
+        "email": "ada.okafor@example.org",
+        "card_number": "21234000123456",
+    },
+    {
+        "display_name": "Tomás Silva",
+        "email": "tomas.silva@example.org",
+        "card_number": "21234000234567",
+    },
     {"display_name": "Mei Lin", "email": "mei.lin@example.org", "card_number": "21234000345678"},
-    {"display_name": "Jonah Fischer", "email": "jonah.fischer@example.org", "card_number": "21234000456789"},
+    {
+        "display_name": "Jonah Fischer",
+        "email": "jonah.fischer@example.org",
+        "card_number": "21234000456789",
+    },
 ]
 
 
@@ -39,5 +51,7 @@ def seed_demo(session: Session) -> int:
             )
         ).scalar_one_or_none()
         if identity is None:
-            session.add(ChannelIdentity(reader_id=reader.id, channel="email", external_id=demo["email"]))
+            session.add(
+                ChannelIdentity(reader_id=reader.id, channel="email", external_id=demo["email"])
+            )
     return created

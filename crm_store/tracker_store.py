@@ -29,6 +29,7 @@ from crm_store.ingestion import RasaEvent
 
 logger = logging.getLogger(__name__)
 
+
 def store_logging_enabled() -> bool:
     """Whether live logging to the reader store is on (``RIC_STORE_LOGGING``, default on)."""
     return os.environ.get("RIC_STORE_LOGGING", "on").lower() not in {"off", "0", "false", "no"}
@@ -64,7 +65,10 @@ class IngestingTrackerStore(SQLTrackerStore):
                 connection.execute(text("PRAGMA journal_mode=WAL"))
         self.ingester: BackgroundIngester | None = None
         if store_logging_enabled():
-            self.ingester = BackgroundIngester(make_session_factory(make_engine()))
+            linger = float(os.environ.get("RIC_INGEST_LINGER_SECONDS", "0.05"))
+            self.ingester = BackgroundIngester(
+                make_session_factory(make_engine()), linger_seconds=linger
+            )
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Save the tracker, then queue the events it just committed."""
@@ -88,4 +92,6 @@ class IngestingTrackerStore(SQLTrackerStore):
             session.commit()
         if self.ingester is not None and saved:
             # Round-trip through JSON so the key matches what catch-up reads back.
-            self.ingester.submit(RasaEvent(e.sender_id, json.loads(json.dumps(e.body))) for e in saved)
+            self.ingester.submit(
+                RasaEvent(e.sender_id, json.loads(json.dumps(e.body))) for e in saved
+            )

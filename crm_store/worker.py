@@ -29,9 +29,15 @@ def build_scheduler() -> BlockingScheduler:
         timezone="UTC",
     )
     scheduler.add_job(
-        run_catch_up, "interval", seconds=CATCH_UP_SECONDS, id="ingest_catch_up", replace_existing=True
+        run_catch_up,
+        "interval",
+        seconds=CATCH_UP_SECONDS,
+        id="ingest_catch_up",
+        replace_existing=True,
     )
-    scheduler.add_job(beat, "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat", replace_existing=True)
+    scheduler.add_job(
+        beat, "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat", replace_existing=True
+    )
     return scheduler
 
 
@@ -40,7 +46,9 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     beat()
     result = run_catch_up()
-    logger.info("start-up catch-up: read %d rows, ingested %d", result.rows_read, result.events_ingested)
+    logger.info(
+        "start-up catch-up: read %d rows, ingested %d", result.rows_read, result.events_ingested
+    )
     scheduler = build_scheduler()
 
     def _stop(signum: int, _frame: FrameType | None) -> None:

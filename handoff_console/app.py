@@ -30,13 +30,13 @@ def create_app(settings: ConsoleSettings | None = None, name: str = "handoff_con
     app.blueprint(home_bp)
     app.blueprint(demo_bp)
 
-    @app.listener("before_server_start")
     async def open_store(app: Sanic, _loop: Any) -> None:
         app.ctx.engine = make_engine(settings.database_url)
         app.ctx.sessions = make_session_factory(app.ctx.engine)
 
-    @app.listener("after_server_stop")
     async def close_store(app: Sanic, _loop: Any) -> None:
         app.ctx.engine.dispose()
 
+    app.register_listener(open_store, "before_server_start")
+    app.register_listener(close_store, "after_server_stop")
     return app

@@ -32,7 +32,10 @@ class ServiceHealth:
 async def _http(name: str, url: str, params: dict[str, str] | None = None) -> ServiceHealth:
     try:
         timeout = aiohttp.ClientTimeout(total=3)
-        async with aiohttp.ClientSession(timeout=timeout) as client, client.get(url, params=params) as reply:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as client,
+            client.get(url, params=params) as reply,
+        ):
             if reply.status >= 300:
                 return ServiceHealth(name, "down", f"HTTP {reply.status}")
             body: Any = await reply.json(content_type=None)
@@ -54,7 +57,9 @@ def _store_and_worker(
     except SQLAlchemyError as error:
         down = ServiceHealth("Reader store", "down", f"database error: {type(error).__name__}")
         return down, ServiceHealth("Worker", "down", "unknown: the store is down")
-    store = ServiceHealth("Reader store", "up", f"{conversations} conversations, {messages} messages")
+    store = ServiceHealth(
+        "Reader store", "up", f"{conversations} conversations, {messages} messages"
+    )
     if beat is None:
         return store, ServiceHealth("Worker", "down", "no heartbeat yet")
     age = (datetime.now(timezone.utc) - beat.beat_at).total_seconds()
@@ -62,7 +67,9 @@ def _store_and_worker(
     return store, ServiceHealth("Worker", status, f"last heartbeat {age:.0f}s ago")
 
 
-async def check_all(settings: ConsoleSettings, sessions: sessionmaker[Session]) -> list[ServiceHealth]:
+async def check_all(
+    settings: ConsoleSettings, sessions: sessionmaker[Session]
+) -> list[ServiceHealth]:
     """Check the Rasa server, the action server, the reader store and the worker."""
     rasa, actions = await asyncio.gather(
         _http("Rasa server", f"{settings.rasa_url}/status", {"token": settings.rasa_token}),

@@ -29,7 +29,10 @@ def prepare(settings: Settings) -> None:
     with make_session_factory(engine).begin() as session:
         created = seed_demo(session)
     engine.dispose()
-    print(f"  ✓ reader store migrated ({_redact(settings.database_url)}); {created} demo readers added")
+    print(
+        f"  ✓ reader store migrated ({_redact(settings.database_url)}); "
+        f"{created} demo readers added"
+    )
 
 
 def _redact(url: str) -> str:
@@ -46,7 +49,10 @@ def command_up(_: argparse.Namespace) -> int:
 
     settings = load_settings()
     print("Reader Interaction Center: starting")
-    print(f"  … checking the model (data version {training_hash()}); a first train takes about a minute")
+    print(
+        f"  … checking the model (data version {training_hash()}); "
+        "a first train takes a minute or two"
+    )
     model = ensure_model(log_path=settings.log_dir / "train.log")
     print(f"  ✓ model ready: {model.name}")
     prepare(settings)
@@ -131,13 +137,21 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="./ric", description=__doc__)
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("up", help="install, train, migrate, seed and start everything").set_defaults(func=command_up)
+    commands.add_parser(
+        "up", help="install, train, migrate, seed and start everything"
+    ).set_defaults(func=command_up)
     test = commands.add_parser("test", help="ruff, mypy and the full pytest suite")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest arguments")
     test.set_defaults(func=command_test)
-    commands.add_parser("train", help="train the model if the data changed").set_defaults(func=command_train)
-    commands.add_parser("migrate", help="migrate the reader store and seed demo data").set_defaults(func=command_migrate)
-    commands.add_parser("catchup", help="ingest missed events from the tracker store").set_defaults(func=command_catchup)
+    commands.add_parser("train", help="train the model if the data changed").set_defaults(
+        func=command_train
+    )
+    commands.add_parser("migrate", help="migrate the reader store and seed demo data").set_defaults(
+        func=command_migrate
+    )
+    commands.add_parser("catchup", help="ingest missed events from the tracker store").set_defaults(
+        func=command_catchup
+    )
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -31,5 +31,5 @@ def patch_sanic_websockets() -> None:
 
     shim = types.SimpleNamespace(**vars(asyncio))
     shim.wait = _wait
-    impl.asyncio = shim  # type: ignore[attr-defined]
+    impl.asyncio = shim  # type: ignore[assignment]
     _patched = True

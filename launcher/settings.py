@@ -42,7 +42,9 @@ class Settings:
     @property
     def rasa_public_url(self) -> str:
         """The Rasa server as a reader's browser reaches it (serves the widget)."""
-        return os.environ.get("RIC_RASA_PUBLIC_URL") or f"http://{self.public_host}:{self.rasa_port}"
+        return (
+            os.environ.get("RIC_RASA_PUBLIC_URL") or f"http://{self.public_host}:{self.rasa_port}"
+        )
 
     @property
     def actions_url(self) -> str:

@@ -6,6 +6,7 @@ which then stops them in order: SIGTERM, a grace period, then SIGKILL.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -70,7 +71,9 @@ class Supervisor:
             start_new_session=True,
         )
         log.close()
-        logger.info("started %s (pid %d), log: %s", service.name, service.process.pid, service.log_path)
+        logger.info(
+            "started %s (pid %d), log: %s", service.name, service.process.pid, service.log_path
+        )
 
     def start_all(self) -> None:
         """Start every service."""
@@ -104,7 +107,9 @@ class Supervisor:
                 if self._stopping or process is None or process.poll() is None:
                     continue
                 if service.restarts >= self.max_restarts:
-                    logger.error("%s keeps crashing; giving up (see %s)", service.name, service.log_path)
+                    logger.error(
+                        "%s keeps crashing; giving up (see %s)", service.name, service.log_path
+                    )
                     service.process = None
                     continue
                 service.restarts += 1
@@ -132,8 +137,6 @@ class Supervisor:
                 service.process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 logger.warning("%s did not stop in time; killing it", service.name)
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(service.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 service.process.wait()

@@ -71,7 +71,11 @@ class RunningSystem:
 
 def start_system(var_dir: Path, timeout: float = 600.0) -> RunningSystem:
     """Run ``python -m launcher up`` with its own var folder and ports; wait for "Ready."."""
-    ports = {"RIC_RASA_PORT": free_port(), "RIC_ACTIONS_PORT": free_port(), "RIC_CONSOLE_PORT": free_port()}
+    ports = {
+        "RIC_RASA_PORT": free_port(),
+        "RIC_ACTIONS_PORT": free_port(),
+        "RIC_CONSOLE_PORT": free_port(),
+    }
     env = {
         **os.environ,
         "RIC_VAR_DIR": str(var_dir),
@@ -90,7 +94,11 @@ def start_system(var_dir: Path, timeout: float = 600.0) -> RunningSystem:
         text=True,
     )
     system = RunningSystem(
-        process, var_dir, ports["RIC_RASA_PORT"], ports["RIC_ACTIONS_PORT"], ports["RIC_CONSOLE_PORT"]
+        process,
+        var_dir,
+        ports["RIC_RASA_PORT"],
+        ports["RIC_ACTIONS_PORT"],
+        ports["RIC_CONSOLE_PORT"],
     )
     ready = threading.Event()
 

@@ -43,14 +43,18 @@ class WidgetClient:
             if frame["type"] == kind:
                 return frame
 
-    async def say(self, text: str, message_id: str | None = None, **extra: Any) -> list[dict[str, Any]]:
+    async def say(
+        self, text: str, message_id: str | None = None, **extra: Any
+    ) -> list[dict[str, Any]]:
         """Send a message and collect everything up to the end of the bot's turn."""
         frame_id = message_id or uuid.uuid4().hex
         await self.send({"type": "message", "id": frame_id, "text": text, **extra})
         return await self.turn()
 
     async def click(self, title: str, payload: str) -> list[dict[str, Any]]:
-        await self.send({"type": "button", "id": uuid.uuid4().hex, "title": title, "payload": payload})
+        await self.send(
+            {"type": "button", "id": uuid.uuid4().hex, "title": title, "payload": payload}
+        )
         return await self.turn()
 
     async def turn(self) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ def run(coro: Any) -> Any:
 
 def tracker(system: RunningSystem, session_id: str) -> dict[str, Any]:
     url = f"{system.rasa_url}/conversations/{session_id}/tracker?token={system.token}"
-    with urllib.request.urlopen(url, timeout=10) as reply:  # noqa: S310
+    with urllib.request.urlopen(url, timeout=10) as reply:
         return json.loads(reply.read())
 
 
@@ -45,9 +45,16 @@ def stored_messages(system: RunningSystem, session_id: str, expected: int) -> li
             with Session(engine) as session:
                 from crm_store.models import Conversation
 
-                rows = session.execute(
-                    select(Message).join(Conversation).where(Conversation.sender_id == session_id).order_by(Message.sent_at)
-                ).scalars().all()
+                rows = (
+                    session.execute(
+                        select(Message)
+                        .join(Conversation)
+                        .where(Conversation.sender_id == session_id)
+                        .order_by(Message.sent_at)
+                    )
+                    .scalars()
+                    .all()
+                )
             if len(rows) >= expected or time.monotonic() > deadline:
                 return list(rows)
             time.sleep(0.2)
@@ -71,7 +78,7 @@ def test_greeting_with_buttons_is_answered_and_logged(system: RunningSystem) -> 
 
     session_id, frames = run(scenario())
     kinds = [f["type"] for f in frames]
-    assert kinds[0] == "ack" and "typing" in kinds
+    assert kinds.count("ack") == 1 and kinds.index("ack") > kinds.index("bot")  # acked once saved
     bot = [f for f in frames if f["type"] == "bot"]
     assert bot[0]["text"].startswith(GREETING)
     assert [b["payload"] for b in bot[0]["buttons"]] == ["/library_hours", "/request_human"]
@@ -178,22 +185,38 @@ def test_proactive_messages_reach_the_open_widget(system: RunningSystem) -> None
     async def scenario() -> dict[str, Any]:
         client = await WidgetClient(system.ws_url).connect()
         await client.say("hello")
-        body = json.dumps([{"event": "bot", "text": "Sam from the reference desk here.", "metadata": {"librarian_name": "Sam"}}]).encode()
+        body = json.dumps(
+            [
+                {
+                    "event": "bot",
+                    "text": "Sam from the reference desk here.",
+                    "metadata": {"librarian_name": "Sam"},
+                }
+            ]
+        ).encode()
         url = (
             f"{system.rasa_url}/conversations/{client.session_id}/tracker/events"
             f"?execute_side_effects=true&output_channel=webchat&token={system.token}"
         )
-        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
-        await asyncio.get_running_loop().run_in_executor(None, lambda: urllib.request.urlopen(request, timeout=10).read())  # noqa: S310
+        request = urllib.request.Request(
+            url, data=body, headers={"Content-Type": "application/json"}
+        )
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: urllib.request.urlopen(request, timeout=10).read()
+        )
         frame = await client.recv_until("bot")
         await client.close()
         return frame
 
     frame = run(scenario())
-    assert (frame["text"], frame["sender"], frame["name"]) == ("Sam from the reference desk here.", "librarian", "Sam")
+    assert (frame["text"], frame["sender"], frame["name"]) == (
+        "Sam from the reference desk here.",
+        "librarian",
+        "Sam",
+    )
 
 
 def test_rasa_http_api_refuses_requests_without_the_token(system: RunningSystem) -> None:
     with pytest.raises(urllib.error.HTTPError) as error:
-        urllib.request.urlopen(f"{system.rasa_url}/conversations/x/tracker", timeout=10)  # noqa: S310
+        urllib.request.urlopen(f"{system.rasa_url}/conversations/x/tracker", timeout=10)
     assert error.value.code == 401

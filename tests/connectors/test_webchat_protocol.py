@@ -23,7 +23,12 @@ def frame(**fields: object) -> str:
 def test_message_frame_is_parsed_and_trimmed() -> None:
     parsed = parse_client_frame(frame(type="message", id="c1", text="  renew my books \n"))
     assert parsed is not None
-    assert (parsed.type, parsed.id, parsed.text, parsed.resend) == ("message", "c1", "renew my books", False)
+    assert (parsed.type, parsed.id, parsed.text, parsed.resend) == (
+        "message",
+        "c1",
+        "renew my books",
+        False,
+    )
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n\t"])
@@ -96,19 +101,43 @@ def test_offered_payloads_collects_buttons_and_quick_replies() -> None:
 
 def test_bot_frame_marks_librarian_messages() -> None:
     message = {"text": "Hi, I'm Sam", "timestamp": 12.5, "librarian_name": "Sam", "buttons": None}
-    assert bot_frame(message) == {"type": "bot", "ts": 12.5, "text": "Hi, I'm Sam", "sender": "librarian", "name": "Sam"}
+    assert bot_frame(message) == {
+        "type": "bot",
+        "ts": 12.5,
+        "text": "Hi, I'm Sam",
+        "sender": "librarian",
+        "name": "Sam",
+    }
 
 
 def test_history_frames_restores_reader_and_bot_messages_after_since() -> None:
     events = [
         {"event": "action", "timestamp": 1.0, "name": "action_listen"},
         {"event": "user", "timestamp": 2.0, "text": "\u2060/greet", "message_id": "a"},
-        {"event": "bot", "timestamp": 3.0, "text": "Hello", "data": {"buttons": [{"title": "Hours", "payload": "/library_hours"}]}, "metadata": {}},
-        {"event": "user", "timestamp": 4.0, "text": "/library_hours", "message_id": "b", "metadata": {"display_text": "Hours"}},
+        {
+            "event": "bot",
+            "timestamp": 3.0,
+            "text": "Hello",
+            "data": {"buttons": [{"title": "Hours", "payload": "/library_hours"}]},
+            "metadata": {},
+        },
+        {
+            "event": "user",
+            "timestamp": 4.0,
+            "text": "/library_hours",
+            "message_id": "b",
+            "metadata": {"display_text": "Hours"},
+        },
     ]
     assert history_frames(events) == [
         {"type": "reader", "ts": 2.0, "id": "a", "text": "/greet", "sender": "reader"},
-        {"type": "bot", "ts": 3.0, "text": "Hello", "sender": "bot", "buttons": [{"title": "Hours", "payload": "/library_hours"}]},
+        {
+            "type": "bot",
+            "ts": 3.0,
+            "text": "Hello",
+            "sender": "bot",
+            "buttons": [{"title": "Hours", "payload": "/library_hours"}],
+        },
         {"type": "reader", "ts": 4.0, "id": "b", "text": "Hours", "sender": "reader"},
     ]
     assert [f["ts"] for f in history_frames(events, since=3.0)] == [4.0]

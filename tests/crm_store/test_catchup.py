@@ -53,7 +53,9 @@ def test_catch_up_ingests_everything_once_and_moves_the_checkpoint(
     assert message_count(sessions) == 10
 
 
-def test_catch_up_with_empty_tracker_database(tmp_path: Path, sessions: sessionmaker[Session]) -> None:
+def test_catch_up_with_empty_tracker_database(
+    tmp_path: Path, sessions: sessionmaker[Session]
+) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'nothing.db'}")
     assert catch_up(engine, sessions).rows_read == 0
 

@@ -95,7 +95,9 @@ def test_ingesting_twice_changes_nothing(sessions: sessionmaker[Session]) -> Non
         assert counts(session) == (8, 4, 1)
 
 
-def test_an_old_pause_replayed_late_does_not_undo_a_newer_resume(sessions: sessionmaker[Session]) -> None:
+def test_an_old_pause_replayed_late_does_not_undo_a_newer_resume(
+    sessions: sessionmaker[Session],
+) -> None:
     events = conversation_events()
     resume, pause = events[7], events[4]
     with sessions.begin() as session:
@@ -110,9 +112,13 @@ def test_an_old_pause_replayed_late_does_not_undo_a_newer_resume(sessions: sessi
 def test_librarian_messages_are_attributed(sessions: sessionmaker[Session]) -> None:
     body = bot_event("Sam here", 200.0, {"librarian_id": None, "sender_kind": "system"})
     with sessions.begin() as session:
-        ingest(session, [RasaEvent(SENDER, user_event("hi", 199.0)), RasaEvent(SENDER, body)], "live")
+        ingest(
+            session, [RasaEvent(SENDER, user_event("hi", 199.0)), RasaEvent(SENDER, body)], "live"
+        )
     with sessions() as session:
-        kinds = session.execute(select(Message.sender_kind).order_by(Message.sent_at)).scalars().all()
+        kinds = (
+            session.execute(select(Message.sender_kind).order_by(Message.sent_at)).scalars().all()
+        )
     assert kinds == [SenderKind.READER, SenderKind.SYSTEM]
 
 

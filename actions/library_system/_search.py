@@ -21,7 +21,14 @@ from actions.library_system.records import SearchResult
 
 # Words a reader wraps a search in ("have you got any books about ...").
 _QUERY_STOPWORDS = frozenset(
-    ["a", "an", "and", "the", "of", "in", "on", "for", "to", "by", "about", "with", "from", "is", "are", "am", "any", "some", "have", "has", "do", "does", "you", "your", "i", "me", "my", "we", "want", "wanted", "looking", "look", "find", "search", "something", "anything", "books", "book", "novel", "novels", "titles", "title", "author", "written", "writer", "please", "can", "could", "get", "got", "there", "their", "that", "this", "what", "which", "who", "whose", "like", "read", "reading", "more", "other", "by"]
+    {
+        "a", "an", "and", "the", "of", "in", "on", "for", "to", "by", "about", "with", "from", "is",
+        "are", "am", "any", "some", "have", "has", "do", "does", "you", "your", "i", "me", "my",
+        "we", "want", "wanted", "looking", "look", "find", "search", "something", "anything",
+        "books", "book", "novel", "novels", "titles", "title", "author", "written", "writer",
+        "please", "can", "could", "get", "got", "there", "their", "that", "this", "what", "which",
+        "who", "whose", "like", "read", "reading", "more", "other",
+    }
 )
 # Words that say which format the reader wants rather than what it is about.
 _FORMAT_WORDS = {
@@ -47,8 +54,23 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _POSSESSIVE = re.compile(r"'s\b")
 
 
+def words(text: str) -> list[str]:
+    """Split text into lower-case ASCII words, accents and possessives removed.
+
+    Args:
+        text: Any text.
+
+    Returns:
+        The words, in order.
+    """
+    folded = unicodedata.normalize("NFKD", text.lower().replace("\u2019", "'"))
+    folded = "".join(char for char in folded if not unicodedata.combining(char))
+    folded = _POSSESSIVE.sub("", folded).replace("'", "")
+    return [word for word in _NON_ALNUM.split(folded) if word]
+
+
 def normalise(text: str) -> list[str]:
-    """Split text into lower-case ASCII tokens with plurals folded.
+    """Split text into index tokens: `words` with plurals folded.
 
     Args:
         text: Any text.
@@ -56,10 +78,15 @@ def normalise(text: str) -> list[str]:
     Returns:
         The tokens, in order.
     """
-    folded = unicodedata.normalize("NFKD", text.lower().replace("\u2019", "'"))
-    folded = "".join(char for char in folded if not unicodedata.combining(char))
-    folded = _POSSESSIVE.sub("", folded).replace("'", "")
-    return [_stem(token) for token in _NON_ALNUM.split(folded) if token]
+    return [_stem(word) for word in words(text)]
+
+
+def _is_filler(word: str) -> bool:
+    return word in _QUERY_STOPWORDS or _stem(word) in _QUERY_STOPWORDS
+
+
+def _format_word(word: str) -> str | None:
+    return _FORMAT_WORDS.get(word) or _FORMAT_WORDS.get(_stem(word))
 
 
 def _stem(token: str) -> str:
@@ -113,7 +140,6 @@ def osa_distance(a: str, b: str, limit: int) -> int:
 @dataclass(frozen=True)
 class _Doc:
     record: CatalogRecord
-    title_tokens: frozenset[str]
     title_key: tuple[str, ...]
     title_key_content: tuple[str, ...]
     lendable: int
@@ -132,13 +158,15 @@ class SearchIndex:
         self._postings: dict[str, dict[int, float]] = {}
         self._isbn: dict[str, int] = {}
         for number, record in enumerate(records):
-            title = normalise(record.title)
+            title_words = words(record.title)
+            title = [_stem(word) for word in title_words]
             self._docs.append(
                 _Doc(
                     record=record,
-                    title_tokens=frozenset(title),
                     title_key=tuple(title),
-                    title_key_content=tuple(t for t in title if t not in _QUERY_STOPWORDS),
+                    title_key_content=tuple(
+                        _stem(word) for word in title_words if not _is_filler(word)
+                    ),
                     lendable=sum(branch.total for branch in record.availability),
                 )
             )
@@ -213,12 +241,15 @@ class SearchIndex:
         if isbn in self._isbn:
             doc = self._docs[self._isbn[isbn]]
             return [] if format and doc.record.format != format else [_result(doc, 2.0)]
-        tokens = normalise(query)
-        format_hint = None
-        content = [t for t in tokens if t not in _QUERY_STOPWORDS and t not in _FORMAT_WORDS]
-        if content and len(content) < len(tokens):
-            hints = [_FORMAT_WORDS[t] for t in tokens if t in _FORMAT_WORDS]
-            format_hint = hints[0] if hints else None
+        query_words = words(query)
+        tokens = [_stem(word) for word in query_words]
+        content = [
+            _stem(word)
+            for word in query_words
+            if not _is_filler(word) and _format_word(word) is None
+        ]
+        hints = [hint for hint in map(_format_word, query_words) if hint]
+        format_hint = hints[0] if content and hints else None
         # A query of nothing but little words ("It") is only answered by an exact title.
         exact_only = not content
         query_tokens = list(dict.fromkeys(content or tokens))
@@ -243,14 +274,17 @@ class SearchIndex:
             doc = self._docs[number]
             if format and doc.record.format != format:
                 continue
-            exact = key == doc.title_key or (bool(key_content) and key_content == doc.title_key_content)
+            exact = key == doc.title_key or (
+                bool(key_content) and key_content == doc.title_key_content
+            )
             if exact_only and not exact:
                 continue
             coverage = sum(scores) / len(scores)
             if coverage < _MIN_COVERAGE and not exact:
                 continue
             title_content = doc.title_key_content or doc.title_key
-            title_coverage = sum(1 for t in title_content if t in matched) / max(1, len(title_content))
+            title_hits = sum(1 for token in title_content if token in matched)
+            title_coverage = title_hits / max(1, len(title_content))
             score = 0.8 * coverage + 0.15 * title_coverage
             if exact:
                 score += _EXACT_TITLE_BONUS
@@ -260,8 +294,8 @@ class SearchIndex:
             order = (
                 -score,
                 _FORMAT_ORDER.get(doc.record.format, 9),
+                doc.record.year,  # a series comes out in reading order
                 -doc.lendable,
-                doc.record.year,
                 doc.record.record_id,
             )
             ranked.append((order, doc, score))

@@ -105,12 +105,14 @@ def load_seed(path: Path, record_ids: set[str]) -> SeedData:
             for entry in raw["patrons"]
         )
     except (OSError, ValueError, KeyError, TypeError) as error:
-        raise LibrarySystemConfigurationError(f"cannot read demo patrons {path}: {error}") from error
+        message = f"cannot read demo patrons {path}: {error}"
+        raise LibrarySystemConfigurationError(message) from error
     holds = [h for p in raw["patrons"] for h in p["holds"]] + raw.get("other_readers_holds", [])
     loans = [loan for p in raw["patrons"] for loan in p["loans"]]
     unknown = {e["record_id"] for e in holds + loans} - record_ids
     if unknown:
-        raise LibrarySystemConfigurationError(f"demo patrons name unknown records {sorted(unknown)}")
+        message = f"demo patrons name unknown records {sorted(unknown)}"
+        raise LibrarySystemConfigurationError(message)
     if len({p.card_number for p in patrons}) != len(patrons):
         raise LibrarySystemConfigurationError("demo patrons share a card number")
     return SeedData(patrons=patrons, raw=raw, digest=hashlib.sha256(text.encode()).hexdigest())
@@ -131,6 +133,7 @@ class StateStore:
         seed: SeedData,
         today: Callable[[], dt.date],
         max_state_age_days: int,
+        failed_pins_to_lock: int,
     ) -> None:
         """Remember where the state lives; nothing is opened until first use.
 
@@ -139,11 +142,13 @@ class StateStore:
             seed: What to seed an empty (or stale) database with.
             today: The clock.
             max_state_age_days: Reseed when the state was seeded longer ago than this.
+            failed_pins_to_lock: The wrong-PIN count a seeded locked card starts with.
         """
         self.path = path
         self._seed = seed
         self._today = today
         self._max_age = max_state_age_days
+        self._failed_pins_to_lock = failed_pins_to_lock
         self._lock = threading.Lock()
 
     @contextmanager
@@ -205,10 +210,12 @@ class StateStore:
         holds: list[tuple[str | None, dict[str, Any]]] = [
             (None, h) for h in raw.get("other_readers_holds", [])
         ]
+        failed_pins_to_lock = self._failed_pins_to_lock
         for entry in raw["patrons"]:
+            locked = bool(entry.get("locked"))
             db.execute(
                 "INSERT INTO cards (card_number, failed_attempts, locked) VALUES (?, ?, ?)",
-                (entry["card_number"], 5 if entry.get("locked") else 0, int(bool(entry.get("locked")))),
+                (entry["card_number"], failed_pins_to_lock if locked else 0, int(locked)),
             )
             for loan in entry["loans"]:
                 db.execute(

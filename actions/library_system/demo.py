@@ -170,7 +170,9 @@ class DemoLibrarySystem(LibrarySystem):
         seed = load_seed(settings.patrons_path, set(self._catalog))
         self._by_card = {patron.card_number: patron for patron in seed.patrons}
         self._by_id = {patron.patron_id: patron for patron in seed.patrons}
-        self._store = StateStore(settings.db_path, seed, today, settings.max_state_age_days)
+        self._store = StateStore(
+            settings.db_path, seed, today, settings.max_state_age_days, MAX_FAILED_PINS
+        )
 
     # -- housekeeping -------------------------------------------------------
 
@@ -193,7 +195,7 @@ class DemoLibrarySystem(LibrarySystem):
 
     def _check_up(self) -> None:
         if os.environ.get("RIC_LIBRARY_SYSTEM_DOWN") == "1":
-            raise LibrarySystemUnavailable("The library system is down (RIC_LIBRARY_SYSTEM_DOWN=1).")
+            raise LibrarySystemUnavailable("The library system is down (RIC_LIBRARY_SYSTEM_DOWN).")
         if (self.settings.db_path.parent / "ils_down").exists():
             raise LibrarySystemUnavailable("The library system is down (ils_down switch file).")
 
@@ -222,7 +224,9 @@ class DemoLibrarySystem(LibrarySystem):
 
         def locked() -> bool:
             with self._store.transaction() as db:
-                row = db.execute("SELECT locked FROM cards WHERE card_number = ?", (card,)).fetchone()
+                row = db.execute(
+                    "SELECT locked FROM cards WHERE card_number = ?", (card,)
+                ).fetchone()
                 return bool(row and row["locked"])
 
         def record(success: bool) -> int:
@@ -232,7 +236,9 @@ class DemoLibrarySystem(LibrarySystem):
                 ).fetchone()["locked"]:
                     raise CardLocked(card[-4:])
                 if success:
-                    db.execute("UPDATE cards SET failed_attempts = 0 WHERE card_number = ?", (card,))
+                    db.execute(
+                        "UPDATE cards SET failed_attempts = 0 WHERE card_number = ?", (card,)
+                    )
                     return MAX_FAILED_PINS
                 db.execute(
                     "UPDATE cards SET failed_attempts = failed_attempts + 1, "

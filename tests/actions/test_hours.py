@@ -112,7 +112,9 @@ def test_close_today_with_one_branch_closing_in_20_minutes(profile):
 
 
 def test_closing_in_20_minutes_for_one_branch(profile):
-    answer = hours_answer(profile, "when does the main library close today?", at(2026, 12, 2, 19, 40))
+    answer = hours_answer(
+        profile, "when does the main library close today?", at(2026, 12, 2, 19, 40)
+    )
 
     assert answer == "Central is open now and closing in 20 minutes (at 20:00)."
 

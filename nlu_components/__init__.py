@@ -1,0 +1,3 @@
+"""Custom Rasa NLU graph components for the library assistant."""
+
+from __future__ import annotations

@@ -1,0 +1,60 @@
+"""The supervisor starts, restarts and stops processes, one log file each."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from launcher.supervisor import ServiceSpec, Supervisor
+
+SLEEPER = "import signal, sys, time; print('started', flush=True); time.sleep(600)"
+STUBBORN = (
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "print('ignoring TERM', flush=True); time.sleep(600)"
+)
+
+
+def spec(tmp_path: Path, name: str, code: str) -> ServiceSpec:
+    return ServiceSpec(
+        name=name,
+        argv=[sys.executable, "-c", code],
+        env={},
+        cwd=tmp_path,
+        log_path=tmp_path / "log" / f"{name}.log",
+    )
+
+
+def wait_for_text(path: Path, text: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and text in path.read_text()):
+        assert time.monotonic() < deadline, f"{text!r} never appeared in {path}"
+        time.sleep(0.05)
+
+
+def test_stop_terminates_every_child_and_kills_the_stubborn(tmp_path: Path) -> None:
+    polite, stubborn = spec(tmp_path, "polite", SLEEPER), spec(tmp_path, "stubborn", STUBBORN)
+    supervisor = Supervisor([polite, stubborn])
+    supervisor.start_all()
+    wait_for_text(polite.log_path, "started")
+    wait_for_text(stubborn.log_path, "ignoring TERM")
+    supervisor.stop(grace_seconds=1)
+    assert polite.process is not None and polite.process.returncode == -15
+    assert stubborn.process is not None and stubborn.process.returncode == -9
+
+
+def test_a_crashed_service_is_restarted_then_given_up_on(tmp_path: Path) -> None:
+    crashing = spec(tmp_path, "crashing", "print('boot', flush=True); raise SystemExit(3)")
+    supervisor = Supervisor([crashing], max_restarts=2)
+    supervisor.start_all()
+    import threading
+
+    watcher = threading.Thread(target=supervisor.watch, kwargs={"poll_seconds": 0.05}, daemon=True)
+    watcher.start()
+    deadline = time.monotonic() + 20
+    while crashing.process is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    supervisor.stop()
+    watcher.join(5)
+    assert crashing.restarts == 2
+    assert crashing.log_path.read_text().count("boot") == 3

@@ -81,7 +81,9 @@ async def drive(url: str, clients: int, seconds: float, limit: int) -> Result:
     return Result(latencies, time.monotonic() - started)
 
 
-def measure(logging_on: bool, messages: int, seconds: float) -> dict[str, dict[str, float]]:
+def measure(
+    model: Path, logging_on: bool, messages: int, seconds: float
+) -> dict[str, dict[str, float]]:
     """Start the servers with logging on or off and measure 1 and 16 clients."""
     os.environ["RIC_STORE_LOGGING"] = "on" if logging_on else "off"
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,7 +91,7 @@ def measure(logging_on: bool, messages: int, seconds: float) -> dict[str, dict[s
         from launcher.cli import prepare
 
         prepare(settings)
-        supervisor = Supervisor([actions_service(settings), rasa_service(settings, ensure_model())])
+        supervisor = Supervisor([actions_service(settings), rasa_service(settings, model)])
         supervisor.start_all()
         try:
             supervisor.wait_ready(timeout=300, progress=lambda _: None)
@@ -110,9 +112,11 @@ def main() -> None:
     args = parser.parse_args()
     for port in ("RIC_RASA_PORT", "RIC_ACTIONS_PORT"):
         os.environ.setdefault(port, "5105" if "RASA" in port else "5155")
+    model = ensure_model()  # one model for both runs, even if the data changes meanwhile
+    print(f"model: {model.name}")
     results = {
-        "logging on": measure(True, args.messages, args.seconds),
-        "logging off": measure(False, args.messages, args.seconds),
+        "logging on": measure(model, True, args.messages, args.seconds),
+        "logging off": measure(model, False, args.messages, args.seconds),
     }
     print(f"{'scenario':<28}{'messages':>9}{'p50 ms':>9}{'p99 ms':>9}{'msg/s':>8}")
     for mode, scenarios in results.items():

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -145,14 +145,15 @@ _STATUS_BY_EVENT = {
 }
 
 
-def _ensure_conversation(session: Session, sender_id: str, first: RasaEvent) -> Conversation:
+def ensure_conversation(
+    session: Session, sender_id: str, channel: str, when: datetime
+) -> Conversation:
+    """Return the conversation for ``sender_id``, creating it if needed (race-safe)."""
     conversation = session.execute(
         select(Conversation).where(Conversation.sender_id == sender_id)
     ).scalar_one_or_none()
     if conversation is not None:
         return conversation
-    when = _utc(first.timestamp)
-    channel = str(first.body.get("input_channel") or UNKNOWN_CHANNEL)
     session.execute(
         _insert(session, Conversation)
         .values(
@@ -203,7 +204,9 @@ def _ensure_identity(session: Session, conversation: Conversation, channel: str)
 
 
 def _apply_conversation(session: Session, sender_id: str, events: list[RasaEvent]) -> None:
-    conversation = _ensure_conversation(session, sender_id, events[0])
+    first = events[0]
+    channel_guess = str(first.body.get("input_channel") or UNKNOWN_CHANNEL)
+    conversation = ensure_conversation(session, sender_id, channel_guess, _utc(first.timestamp))
     channel = conversation.channel
     for event in events:
         input_channel = event.body.get("input_channel")
@@ -279,12 +282,3 @@ def ingest(session: Session, events: Iterable[RasaEvent], source: str) -> int:
     for sender_id, sender_events in by_sender.items():
         _apply_conversation(session, sender_id, sender_events)
     return len(fresh)
-
-
-def mark_status(session: Session, sender_id: str, status: ConversationStatus) -> None:
-    """Set a conversation's status directly (used by the console and actions)."""
-    session.execute(
-        update(Conversation)
-        .where(Conversation.sender_id == sender_id)
-        .values(status=status.value, status_changed_at=datetime.now(timezone.utc))
-    )

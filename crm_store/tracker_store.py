@@ -18,7 +18,9 @@ import os
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.constants import REQUESTED_SLOT
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActiveLoop, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -26,6 +28,7 @@ from sqlalchemy.engine import make_url
 from crm_store.db import make_engine, make_session_factory, tracker_database_url
 from crm_store.ingester import BackgroundIngester
 from crm_store.ingestion import RasaEvent
+from crm_store.redaction import PIN_SLOT, redact_event
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,21 @@ logger = logging.getLogger(__name__)
 def store_logging_enabled() -> bool:
     """Whether live logging to the reader store is on (``RIC_STORE_LOGGING``, default on)."""
     return os.environ.get("RIC_STORE_LOGGING", "on").lower() not in {"off", "0", "false", "no"}
+
+
+def _requested_slot_before(tracker: DialogueStateTracker, last: int) -> list[str | None]:
+    """The form slot being asked for just before each of the ``last`` events."""
+    current: str | None = None
+    states: list[str | None] = []
+    first = len(tracker.events) - last
+    for index, event in enumerate(tracker.events):
+        if index >= first:
+            states.append(current)
+        if isinstance(event, SlotSet) and event.key == REQUESTED_SLOT:
+            current = event.value if isinstance(event.value, str) else None
+        elif isinstance(event, ActiveLoop) and event.name is None:
+            current = None
+    return states
 
 
 class IngestingTrackerStore(SQLTrackerStore):
@@ -75,8 +93,10 @@ class IngestingTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
         saved: list[RasaEvent] = []
         with self.session_scope() as session:
-            for event in self._additional_events(session, tracker):
-                data = event.as_dict()
+            new_events = list(self._additional_events(session, tracker))
+            asking_for = _requested_slot_before(tracker, len(new_events))
+            for event, slot in zip(new_events, asking_for, strict=True):
+                data = redact_event(event.as_dict(), slot == PIN_SLOT)
                 intent = data.get("parse_data", {}).get("intent", {}).get("name")
                 session.add(
                     self.SQLEvent(

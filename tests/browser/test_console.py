@@ -13,7 +13,9 @@ from tests.system import RunningSystem
 pytestmark = [pytest.mark.browser, pytest.mark.rasa]
 
 
-def test_status_page_shows_every_service_up_and_refreshes(page: Page, system: RunningSystem) -> None:
+def test_status_page_shows_every_service_up_and_refreshes(
+    page: Page, system: RunningSystem
+) -> None:
     page.goto(f"{system.console_url}/")
     rows = page.locator("#health-rows tr")
     expect(rows).to_have_count(4)
@@ -22,7 +24,9 @@ def test_status_page_shows_every_service_up_and_refreshes(page: Page, system: Ru
             "up", timeout=30_000
         )
     expect(page.locator("#health-updated")).to_contain_text("Updated", timeout=15_000)
-    expect(page.get_by_role("link", name="Open the demo library page")).to_have_attribute("href", "/demo")
+    expect(page.get_by_role("link", name="Open the demo library page")).to_have_attribute(
+        "href", "/demo"
+    )
 
 
 def test_health_api_reports_the_store_contents(system: RunningSystem) -> None:

@@ -1,0 +1,231 @@
+"""Identification: card number and PIN, checked with the library system.
+
+The PIN is read from the live turn only: it never goes into a slot, a log line or a
+reply, and the tracker store masks it before saving (``crm_store.redaction``). Five
+wrong PINs lock the card (the library system enforces it).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions._common import LIBRARIAN_BUTTON, channel_of, is_verified, store_sessions, system_down
+from actions.library_system import (
+    AuthenticationFailed,
+    CardLocked,
+    LibrarySystemUnavailable,
+    UnknownCard,
+    get_library_system,
+)
+from crm_store.repositories import link_verified_reader
+
+logger = logging.getLogger(__name__)
+
+CARD_DIGITS = 14
+_CARD = re.compile(r"(?<!\d)(\d[\d \-]{12,20}\d)(?!\d)")
+_PIN_AFTER_WORD = re.compile(
+    r"\b(?:pin|pin code|pin number|passcode)\D{0,12}?(\d{3,8})(?!\d)", re.I
+)
+_DIGITS_ONLY = re.compile(r"^\D{0,20}?(\d{3,8})\D{0,20}$")
+
+ACCOUNT_INTENTS = ("check_loans", "renew_loans", "place_hold", "hold_status", "check_fines")
+
+
+def find_card_number(text: str) -> str | None:
+    """A 14-digit card number in ``text`` (spaces and dashes allowed), or None."""
+    for match in _CARD.finditer(text):
+        digits = re.sub(r"\D", "", match.group(1))
+        if len(digits) == CARD_DIGITS:
+            return digits
+    return None
+
+
+def find_pin(text: str, pin_requested: bool) -> str | None:
+    """The PIN in ``text``: digits after the word "pin", or a bare number when asked for it."""
+    match = _PIN_AFTER_WORD.search(text)
+    if match:
+        return match.group(1)
+    if pin_requested and find_card_number(text) is None:
+        bare = _DIGITS_ONLY.match(text.strip())
+        if bare:
+            return bare.group(1)
+    return None
+
+
+class ValidateIdentifyForm(FormValidationAction):
+    """Extracts and checks the card number and PIN of ``identify_form``."""
+
+    def name(self) -> str:
+        """The action's name in the domain."""
+        return "validate_identify_form"
+
+    async def extract_card_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Take a card number from any message while the form runs."""
+        card = find_card_number(tracker.latest_message.get("text") or "")
+        if card:
+            return {"card_number": card}
+        if tracker.get_slot("requested_slot") == "card_number":
+            text = tracker.latest_message.get("text") or ""
+            digits = re.sub(r"\D", "", text)
+            if digits and len(digits) >= 6:
+                return {"card_number": digits}  # wrong length: validation explains
+        return {}
+
+    def validate_card_number(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Accept exactly 14 digits."""
+        digits = re.sub(r"\D", "", str(value or ""))
+        if len(digits) != CARD_DIGITS:
+            dispatcher.utter_message(
+                text=f"That doesn't look like a library card number: it has {len(digits)} "
+                f"digits, and card numbers have {CARD_DIGITS}. You'll find it under the barcode "
+                "on the back of your card."
+            )
+            return {"card_number": None}
+        return {"card_number": digits}
+
+    async def extract_pin_check(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Take the PIN from the live message; it only ever lives in this turn's memory."""
+        requested = tracker.get_slot("requested_slot") == "pin_check"
+        pin = find_pin(tracker.latest_message.get("text") or "", requested)
+        return {"pin_check": pin} if pin else {}
+
+    async def validate_pin_check(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Check the card and PIN with the library system; the PIN is then forgotten."""
+        if value == "verified":
+            return {"pin_check": "verified"}
+        card = tracker.get_slot("card_number")
+        pin = str(value or "")
+        if not card or len(re.sub(r"\D", "", str(card))) != CARD_DIGITS:
+            return {"pin_check": None}  # ask for the card first; the PIN is dropped
+        if not 4 <= len(pin) <= 8:
+            dispatcher.utter_message(text="Your PIN should be 4 digits. Please try again.")
+            return {"pin_check": None}
+        try:
+            patron = await get_library_system().authenticate(str(card), pin)
+        except AuthenticationFailed as error:
+            left = error.attempts_left
+            dispatcher.utter_message(
+                text=f"That PIN doesn't match this card. You have {left} "
+                f"{'try' if left == 1 else 'tries'} left before the card is locked."
+            )
+            return {"pin_check": None}
+        except UnknownCard:
+            dispatcher.utter_message(
+                text="I can't find a library card with that number. "
+                "Please check it and type it again."
+            )
+            return {"pin_check": None, "card_number": None}
+        except CardLocked:
+            dispatcher.utter_message(
+                text="This card is locked after too many wrong PINs. A librarian can unlock it "
+                "for you, or you can reset your PIN at any desk.",
+                buttons=[LIBRARIAN_BUTTON],
+            )
+            return {"pin_check": "locked"}
+        except LibrarySystemUnavailable:
+            system_down(dispatcher)
+            return {"pin_check": "unavailable"}
+        self._link(tracker, patron.card_number, patron.name, patron.email)
+        dispatcher.utter_message(text=f"Thanks, {patron.first_name}, you're signed in.")
+        return {
+            "pin_check": "verified",
+            "patron_id": patron.patron_id,
+            "reader_name": patron.first_name,
+            "home_branch": patron.home_branch,
+            "verified_at": time.time(),
+        }
+
+    @staticmethod
+    def _link(tracker: Tracker, card: str, name: str, email: str) -> None:
+        try:
+            with store_sessions().begin() as session:
+                link_verified_reader(
+                    session,
+                    channel=channel_of(tracker),
+                    external_id=tracker.sender_id,
+                    card_number=card,
+                    name=name,
+                    email=email,
+                )
+        except SQLAlchemyError:
+            # The reader is verified either way; linking is retried at the next sign-in.
+            logger.exception("could not link a verified identity in the reader store")
+
+
+class ActionStartAccountRequest(Action):
+    """Remember what the reader asked for, and ask them to sign in again if it is stale."""
+
+    def name(self) -> str:
+        """The action's name in the domain."""
+        return "action_start_account_request"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Store the pending request; reset verification if it has expired."""
+        message = tracker.latest_message
+        request = {
+            "intent": (message.get("intent") or {}).get("name"),
+            "text": message.get("text") or "",
+            "entities": [
+                {"entity": e.get("entity"), "value": e.get("value")}
+                for e in message.get("entities") or []
+            ],
+        }
+        events: list[EventType] = [SlotSet("pending_request", request)]
+        if not is_verified(tracker):
+            events += [
+                SlotSet("pin_check", None),
+                SlotSet("verified_at", None),
+                SlotSet("patron_id", None),
+            ]
+            # A card given in the same message is kept; the form then asks only for the PIN.
+            if not find_card_number(request["text"]) and tracker.get_slot("card_number"):
+                dispatcher.utter_message(
+                    text="For your security, please confirm your PIN again to continue."
+                )
+        return events
+
+
+class ActionForgetIdentity(Action):
+    """Sign the reader out (used when they cancel identification)."""
+
+    def name(self) -> str:
+        """The action's name in the domain."""
+        return "action_forget_identity"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Clear every identification slot and the pending request."""
+        dispatcher.utter_message(
+            text='No problem, I\'ve stopped. Ask me anything else, or say "talk to a librarian".'
+        )
+        return [
+            SlotSet(slot, None)
+            for slot in (
+                "card_number",
+                "pin_check",
+                "patron_id",
+                "reader_name",
+                "verified_at",
+                "pending_request",
+            )
+        ]

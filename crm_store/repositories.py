@@ -1,0 +1,155 @@
+"""Reader-store operations used by actions, the console and the worker.
+
+The caller owns the session and the transaction (``with sessions.begin() as session``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crm_store.ingestion import ensure_conversation
+from crm_store.models import (
+    ChannelIdentity,
+    Conversation,
+    ConversationStatus,
+    Feedback,
+    Handoff,
+    HandoffStatus,
+    Reader,
+    Ticket,
+    TicketStatus,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def link_verified_reader(
+    session: Session,
+    *,
+    channel: str,
+    external_id: str,
+    card_number: str,
+    name: str,
+    email: str | None,
+) -> Reader:
+    """Attach a channel identity to the reader who owns ``card_number``.
+
+    The reader record is found by card number (or created), marked verified, and the
+    identity and its conversation move to it. Verifying the same card on two channels
+    therefore yields one reader with two identities.
+    """
+    now = _now()
+    reader = session.execute(
+        select(Reader).where(Reader.card_number == card_number)
+    ).scalar_one_or_none()
+    if reader is None:
+        reader = Reader(card_number=card_number, created_at=now)
+        session.add(reader)
+    reader.display_name = name
+    reader.email = reader.email or email
+    reader.verified_at = now
+    session.flush()
+    identity = session.execute(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
+        )
+    ).scalar_one_or_none()
+    if identity is None:
+        identity = ChannelIdentity(channel=channel, external_id=external_id, reader_id=reader.id)
+        session.add(identity)
+    identity.reader_id = reader.id
+    identity.last_seen_at = now
+    conversation = ensure_conversation(session, external_id, channel, now)
+    conversation.reader_id = reader.id
+    return reader
+
+
+def open_handoff(
+    session: Session, *, sender_id: str, channel: str, reason: str
+) -> tuple[Handoff, int]:
+    """Record that a conversation waits for a librarian.
+
+    Returns:
+        The handoff, and its position in the queue (1 = next).
+    """
+    now = _now()
+    conversation = ensure_conversation(session, sender_id, channel, now)
+    handoff = session.execute(
+        select(Handoff).where(
+            Handoff.conversation_id == conversation.id,
+            Handoff.status.in_([HandoffStatus.WAITING, HandoffStatus.CLAIMED]),
+        )
+    ).scalar_one_or_none()
+    if handoff is None:
+        handoff = Handoff(conversation_id=conversation.id, reason=reason, requested_at=now)
+        session.add(handoff)
+    conversation.status = ConversationStatus.HANDOFF
+    conversation.status_changed_at = now
+    session.flush()
+    ahead = session.execute(
+        select(func.count(Handoff.id)).where(
+            Handoff.status == HandoffStatus.WAITING, Handoff.requested_at < handoff.requested_at
+        )
+    ).scalar_one()
+    return handoff, int(ahead) + 1
+
+
+def create_ticket(
+    session: Session,
+    *,
+    sender_id: str,
+    channel: str,
+    subject: str,
+    body: str,
+    contact: str | None,
+) -> Ticket:
+    """Leave a message for staff, linked to the conversation and its reader."""
+    conversation = ensure_conversation(session, sender_id, channel, _now())
+    ticket = Ticket(
+        conversation_id=conversation.id,
+        reader_id=conversation.reader_id,
+        subject=subject[:200],
+        body=body,
+        contact=contact,
+        status=TicketStatus.NEW,
+    )
+    session.add(ticket)
+    session.flush()
+    return ticket
+
+
+def record_feedback(
+    session: Session, *, sender_id: str, channel: str, rating: int, comment: str | None
+) -> Feedback:
+    """Store a reader's rating and comment, linked to the conversation's librarian if any."""
+    if not 1 <= rating <= 5:
+        raise ValueError(f"rating must be 1 to 5, got {rating}")
+    conversation = ensure_conversation(session, sender_id, channel, _now())
+    librarian_id = session.execute(
+        select(Handoff.librarian_id)
+        .where(Handoff.conversation_id == conversation.id, Handoff.librarian_id.is_not(None))
+        .order_by(Handoff.requested_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    feedback = Feedback(
+        conversation_id=conversation.id,
+        reader_id=conversation.reader_id,
+        librarian_id=librarian_id,
+        rating=rating,
+        comment=comment or None,
+    )
+    session.add(feedback)
+    session.flush()
+    return feedback
+
+
+def conversation_of(session: Session, sender_id: str) -> Conversation | None:
+    """The stored conversation for a Rasa conversation id, if any."""
+    return session.execute(
+        select(Conversation).where(Conversation.sender_id == sender_id)
+    ).scalar_one_or_none()

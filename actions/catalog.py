@@ -15,7 +15,7 @@ from actions.library_system import LibrarySystemError, SearchResult, get_library
 
 _FILLER = re.compile(
     r"\b(do|does|you|u|have|has|got|any|a|an|the|copy|copies|of|is|are|there|in|stock|library|"
-    r"book|books|novel|by|about|on|for|find|search|look|looking|up|i|im|i'm|want|wanna|need|"
+    r"book|books|novel|by|about|on|for|find|search|look|looking|up|i'm|im|i|want|wanna|need|"
     r"would|like|to|read|reserve|hold|place|put|me|can|could|please|pls|catalog|catalogue|"
     r"something|anything|available|borrow|get|check|if|whether|hi|hello|hey)\b",
     re.IGNORECASE,

@@ -26,15 +26,12 @@ from actions.library_system import (
     UnknownCard,
     get_library_system,
 )
+from crm_store.redaction import CARD_DIGITS, PIN_WORD, card_spans
 from crm_store.repositories import link_verified_reader
 
 logger = logging.getLogger(__name__)
 
-CARD_DIGITS = 14
-_CARD = re.compile(r"(?<!\d)(\d[\d \-]{12,20}\d)(?!\d)")
-_PIN_AFTER_WORD = re.compile(
-    r"\b(?:pin|pin code|pin number|passcode)\D{0,12}?(\d{3,8})(?!\d)", re.I
-)
+_PIN_AFTER_WORD = re.compile(PIN_WORD.pattern + r"\D{0,12}?(\d{3,8})(?!\d)", re.IGNORECASE)
 _DIGITS_ONLY = re.compile(r"^\D{0,20}?(\d{3,8})\D{0,20}$")
 
 ACCOUNT_INTENTS = ("check_loans", "renew_loans", "place_hold", "hold_status", "check_fines")
@@ -42,20 +39,20 @@ ACCOUNT_INTENTS = ("check_loans", "renew_loans", "place_hold", "hold_status", "c
 
 def find_card_number(text: str) -> str | None:
     """A 14-digit card number in ``text`` (spaces and dashes allowed), or None."""
-    for match in _CARD.finditer(text):
-        digits = re.sub(r"\D", "", match.group(1))
-        if len(digits) == CARD_DIGITS:
-            return digits
-    return None
+    spans = card_spans(text)
+    return spans[0][2] if spans else None
 
 
 def find_pin(text: str, pin_requested: bool) -> str | None:
     """The PIN in ``text``: digits after the word "pin", or a bare number when asked for it."""
-    match = _PIN_AFTER_WORD.search(text)
+    without_cards = text
+    for start, end, _ in reversed(card_spans(text)):
+        without_cards = without_cards[:start] + " " + without_cards[end:]
+    match = _PIN_AFTER_WORD.search(without_cards)
     if match:
         return match.group(1)
-    if pin_requested and find_card_number(text) is None:
-        bare = _DIGITS_ONLY.match(text.strip())
+    if pin_requested:
+        bare = _DIGITS_ONLY.match(without_cards.strip())
         if bare:
             return bare.group(1)
     return None
@@ -181,9 +178,10 @@ class ActionStartAccountRequest(Action):
     ) -> list[EventType]:
         """Store the pending request; reset verification if it has expired."""
         message = tracker.latest_message
+        text = str(message.get("text") or "")
         request = {
             "intent": (message.get("intent") or {}).get("name"),
-            "text": message.get("text") or "",
+            "text": text,
             "entities": [
                 {"entity": e.get("entity"), "value": e.get("value")}
                 for e in message.get("entities") or []
@@ -197,7 +195,7 @@ class ActionStartAccountRequest(Action):
                 SlotSet("patron_id", None),
             ]
             # A card given in the same message is kept; the form then asks only for the PIN.
-            if not find_card_number(request["text"]) and tracker.get_slot("card_number"):
+            if not find_card_number(text) and tracker.get_slot("card_number"):
                 dispatcher.utter_message(
                     text="For your security, please confirm your PIN again to continue."
                 )

@@ -16,16 +16,53 @@ from typing import Any
 PIN_SLOT = "pin_check"
 MASK = "••••"
 
-_PIN_WORD = re.compile(r"\b(?:pin|pin\s*code|pin\s*number|passcode|password)\b", re.IGNORECASE)
-# 4 to 8 digits standing alone: a 14-digit card number is not touched.
+CARD_DIGITS = 14
+# "pin", "PIN code", "pin number", "passcode", "password", also glued to digits ("pin4821").
+PIN_WORD = re.compile(r"\b(?:pin(?:\s*(?:code|number))?|passcode|password)(?![a-z])", re.IGNORECASE)
+_DIGIT_RUN = re.compile(r"\d+(?:[ \-]\d+)*")
 _SHORT_DIGITS = re.compile(r"(?<!\d)\d{4,8}(?!\d)")
 
 
+def card_spans(text: str) -> list[tuple[int, int, str]]:
+    """Where 14-digit card numbers are in ``text``: (start, end, digits).
+
+    Digits may be grouped with spaces or dashes ("2123 4000 1234 56"); groups are
+    taken from the left until they make 14 digits, so a PIN typed after the card
+    ("21234000123456 4821") is not swallowed into it.
+    """
+    spans = []
+    for run in _DIGIT_RUN.finditer(text):
+        groups = list(re.finditer(r"\d+", run.group(0)))
+        for first in range(len(groups)):
+            total = 0
+            for last in range(first, len(groups)):
+                total += len(groups[last].group(0))
+                if total == CARD_DIGITS:
+                    start = run.start() + groups[first].start()
+                    end = run.start() + groups[last].end()
+                    spans.append((start, end, re.sub(r"\D", "", text[start:end])))
+                    break
+                if total > CARD_DIGITS:
+                    break
+            if spans and spans[-1][0] >= run.start():
+                break
+    return spans
+
+
 def mask_pins(text: str, pin_requested: bool) -> str:
-    """Return ``text`` with PIN-like digit runs masked, if a PIN is plausibly present."""
-    if not pin_requested and not _PIN_WORD.search(text):
+    """Return ``text`` with PIN-like digit runs masked, if a PIN is plausibly present.
+
+    Card numbers are left as they are, however they are grouped.
+    """
+    if not pin_requested and not PIN_WORD.search(text):
         return text
-    return _SHORT_DIGITS.sub(MASK, text)
+    cards = card_spans(text)
+
+    def mask(match: re.Match[str]) -> str:
+        inside_card = any(start <= match.start() < end for start, end, _ in cards)
+        return match.group(0) if inside_card else MASK
+
+    return _SHORT_DIGITS.sub(mask, text)
 
 
 def redact_event(body: dict[str, Any], pin_requested: bool) -> dict[str, Any]:

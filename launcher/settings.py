@@ -112,7 +112,8 @@ def process_environment(settings: Settings) -> dict[str, str]:
         "RIC_CONSOLE_PORT": str(settings.console_port),
         "RIC_RASA_PORT": str(settings.rasa_port),
         "RASA_AUTH_TOKEN": settings.rasa_token,
-        "RIC_DEMO_ILS_DB": os.environ.get("RIC_DEMO_ILS_DB") or str(settings.var_dir / "demo_ils.db"),
+        "RIC_DEMO_ILS_DB": os.environ.get("RIC_DEMO_ILS_DB")
+        or str(settings.var_dir / "demo_ils.db"),
         # Rasa and TensorFlow are chatty and try to phone home; keep them quiet and offline.
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",

@@ -54,8 +54,15 @@ def _availability(copies: list[dict[str, Any]]) -> tuple[BranchAvailability, ...
 
 def _check(entry: dict[str, Any], position: int) -> None:
     where = f"catalogue entry {position} ({entry.get('id', '?')})"
-    for key, kind in (("id", str), ("title", str), ("author", str), ("year", int),
-                      ("subjects", list), ("format", str), ("copies", list)):
+    for key, kind in (
+        ("id", str),
+        ("title", str),
+        ("author", str),
+        ("year", int),
+        ("subjects", list),
+        ("format", str),
+        ("copies", list),
+    ):
         if not isinstance(entry.get(key), kind):
             raise LibrarySystemConfigurationError(f"{where}: '{key}' must be a {kind.__name__}")
     if entry["format"] not in FORMATS:

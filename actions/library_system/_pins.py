@@ -47,7 +47,11 @@ def verify_pin(pin: str, encoded: str) -> bool:
     if scheme != _SCHEME:
         raise ValueError("unsupported PIN hash scheme")
     digest = hashlib.scrypt(
-        pin.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p),
+        pin.encode(),
+        salt=bytes.fromhex(salt),
+        n=int(n),
+        r=int(r),
+        p=int(p),
         dklen=len(bytes.fromhex(expected)),
     )
     return hmac.compare_digest(digest.hex(), expected)

@@ -221,15 +221,24 @@ class StateStore:
                 db.execute(
                     "INSERT INTO loans (item_id, patron_id, record_id, due_date, renewals_used) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    (loan["item_id"], entry["patron_id"], loan["record_id"],
-                     day(loan["due_in_days"]), loan["renewals_used"]),
+                    (
+                        loan["item_id"],
+                        entry["patron_id"],
+                        loan["record_id"],
+                        day(loan["due_in_days"]),
+                        loan["renewals_used"],
+                    ),
                 )
             for fine in entry["fines"]:
                 db.execute(
                     "INSERT INTO fines (patron_id, description, amount, charged_on) "
                     "VALUES (?, ?, ?, ?)",
-                    (entry["patron_id"], fine["description"], fine["amount"],
-                     day(-fine["charged_days_ago"])),
+                    (
+                        entry["patron_id"],
+                        fine["description"],
+                        fine["amount"],
+                        day(-fine["charged_days_ago"]),
+                    ),
                 )
             holds.extend((entry["patron_id"], h) for h in entry["holds"])
         # The queue is the order holds were placed in, so seed the oldest first.
@@ -239,6 +248,12 @@ class StateStore:
             db.execute(
                 "INSERT INTO holds (patron_id, record_id, pickup_branch, status, placed_on, "
                 "pickup_by) VALUES (?, ?, ?, ?, ?, ?)",
-                (patron_id, hold["record_id"], hold["pickup_branch"], hold["status"],
-                 day(-hold["placed_days_ago"]), None if pickup_by is None else day(pickup_by)),
+                (
+                    patron_id,
+                    hold["record_id"],
+                    hold["pickup_branch"],
+                    hold["status"],
+                    day(-hold["placed_days_ago"]),
+                    None if pickup_by is None else day(pickup_by),
+                ),
             )

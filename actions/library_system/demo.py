@@ -231,9 +231,9 @@ class DemoLibrarySystem(LibrarySystem):
 
         def record(success: bool) -> int:
             with self._store.transaction() as db:
-                if db.execute(
-                    "SELECT locked FROM cards WHERE card_number = ?", (card,)
-                ).fetchone()["locked"]:
+                if db.execute("SELECT locked FROM cards WHERE card_number = ?", (card,)).fetchone()[
+                    "locked"
+                ]:
                     raise CardLocked(card[-4:])
                 if success:
                     db.execute(
@@ -340,8 +340,10 @@ class DemoLibrarySystem(LibrarySystem):
                         db.execute(
                             "UPDATE loans SET due_date = ?, renewals_used = renewals_used + 1 "
                             "WHERE item_id = ?",
-                            (outcome.new_due_date.isoformat() if outcome.new_due_date else "",
-                             item_id),
+                            (
+                                outcome.new_due_date.isoformat() if outcome.new_due_date else "",
+                                item_id,
+                            ),
                         )
                     outcomes.append(outcome)
                 return outcomes
@@ -349,7 +351,9 @@ class DemoLibrarySystem(LibrarySystem):
         outcomes = await self._call(renew)
         logger.info(
             "Renewal for %s: %d of %d renewed",
-            patron_id, sum(o.renewed for o in outcomes), len(outcomes),
+            patron_id,
+            sum(o.renewed for o in outcomes),
+            len(outcomes),
         )
         return outcomes
 
@@ -525,13 +529,20 @@ def _judge(loan: Loan | None, item_id: str, owed: Decimal, today: dt.date) -> Re
     """Decide one renewal; the first rule that refuses wins."""
     if loan is None:
         return RenewalOutcome(
-            item_id=item_id, title=None, renewed=False, new_due_date=None,
-            reason="not_on_loan", message=f"Item {item_id} isn't on loan to you.",
+            item_id=item_id,
+            title=None,
+            renewed=False,
+            new_due_date=None,
+            reason="not_on_loan",
+            message=f"Item {item_id} isn't on loan to you.",
         )
     title, due = f"“{loan.title}”", _format.day(loan.due_date)
     if owed >= FINE_LIMIT:
         return RenewalOutcome(
-            item_id=item_id, title=loan.title, renewed=False, new_due_date=None,
+            item_id=item_id,
+            title=loan.title,
+            renewed=False,
+            new_due_date=None,
             reason="account_blocked",
             message=(
                 f"{title} can't be renewed while your account owes {_format.money(owed)} "
@@ -541,7 +552,10 @@ def _judge(loan: Loan | None, item_id: str, owed: Decimal, today: dt.date) -> Re
         )
     if loan.days_overdue > MAX_DAYS_OVERDUE_TO_RENEW:
         return RenewalOutcome(
-            item_id=item_id, title=loan.title, renewed=False, new_due_date=None,
+            item_id=item_id,
+            title=loan.title,
+            renewed=False,
+            new_due_date=None,
             reason="too_overdue",
             message=(
                 f"{title} is {loan.days_overdue} days overdue, too late to renew online. "
@@ -550,20 +564,30 @@ def _judge(loan: Loan | None, item_id: str, owed: Decimal, today: dt.date) -> Re
         )
     if loan.blocked_by_hold:
         return RenewalOutcome(
-            item_id=item_id, title=loan.title, renewed=False, new_due_date=None,
+            item_id=item_id,
+            title=loan.title,
+            renewed=False,
+            new_due_date=None,
             reason="on_hold_for_another_reader",
             message=f"{title} can't be renewed because another reader is waiting for it. "
             f"Please return it by {due}.",
         )
     if loan.renewals_used >= loan.renewals_allowed:
         return RenewalOutcome(
-            item_id=item_id, title=loan.title, renewed=False, new_due_date=None,
+            item_id=item_id,
+            title=loan.title,
+            renewed=False,
+            new_due_date=None,
             reason="max_renewals_reached",
             message=f"{title} has been renewed the most times allowed ({loan.renewals_allowed}). "
             f"Please return it by {due}.",
         )
     new_due = max(loan.due_date, today) + dt.timedelta(days=MATERIAL_RULES[loan.format].loan_days)
     return RenewalOutcome(
-        item_id=item_id, title=loan.title, renewed=True, new_due_date=new_due,
-        reason="renewed", message=f"{title} is renewed and now due {_format.day(new_due)}.",
+        item_id=item_id,
+        title=loan.title,
+        renewed=True,
+        new_due_date=new_due,
+        reason="renewed",
+        message=f"{title} is renewed and now due {_format.day(new_due)}.",
     )

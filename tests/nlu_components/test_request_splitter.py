@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions._multi_request import split_requests
+from nlu_components.request_splitter import split_requests
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
@@ -11,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions._common import LIBRARIAN_BUTTON
 from actions.account import ActionResumeAccountRequest
+from tests.aio import run as aio_run
 
 from .conftest import ADA, MEI, PRIYA, TOMAS, make_tracker
 
@@ -22,7 +22,7 @@ SYSTEM_DOWN = (
 
 
 def _sign_in(library, reader):
-    patron = asyncio.run(library.authenticate(*reader))
+    patron = aio_run(library.authenticate(*reader))
     return {
         "pin_check": "verified",
         "patron_id": patron.patron_id,
@@ -36,7 +36,7 @@ def _resume(library, reader, intent, text="", entities=(), slots=None):
     signed_in = _sign_in(library, reader) if reader else {}
     tracker = make_tracker("4821", slots={**signed_in, "pending_request": request, **(slots or {})})
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(ActionResumeAccountRequest().run(dispatcher, tracker, {}))
+    events = aio_run(ActionResumeAccountRequest().run(dispatcher, tracker, {}))
     return events, [(m["text"], m["buttons"]) for m in dispatcher.messages]
 
 
@@ -239,7 +239,7 @@ def test_place_hold_on_the_chosen_record_at_the_home_branch(library):
             [],
         )
     ]
-    holds = asyncio.run(library.holds("p1005"))
+    holds = aio_run(library.holds("p1005"))
     assert [(h.record_id, h.pickup_branch, h.queue_position) for h in holds] == [
         ("b0751", "northside", 4)
     ]
@@ -273,7 +273,7 @@ def test_place_hold_with_only_a_query_offers_choices(library):
             ],
         )
     ]
-    assert asyncio.run(library.holds("p1005")) == []
+    assert aio_run(library.holds("p1005")) == []
 
 
 def test_place_hold_refused(library):
@@ -299,7 +299,7 @@ def test_system_down_apologises_and_clears_the_request(library, monkeypatch):
     )
     dispatcher = CollectingDispatcher()
 
-    events = asyncio.run(ActionResumeAccountRequest().run(dispatcher, tracker, {}))
+    events = aio_run(ActionResumeAccountRequest().run(dispatcher, tracker, {}))
 
     assert _slot_events(events) == [("pending_request", None)]
     assert [(m["text"], m["buttons"]) for m in dispatcher.messages] == [

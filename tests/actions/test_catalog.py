@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -10,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions._common import LIBRARIAN_BUTTON
 from actions.catalog import ActionSearchCatalog, search_query
+from tests.aio import run as aio_run
 
 from .conftest import make_tracker
 
@@ -41,7 +41,7 @@ def test_search_query_prefers_the_entity():
 def _search(text, entities=None):
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(text, intent="search_catalog", entities=entities)
-    events = asyncio.run(ActionSearchCatalog().run(dispatcher, tracker, {}))
+    events = aio_run(ActionSearchCatalog().run(dispatcher, tracker, {}))
     assert events == []
     return dispatcher.messages
 

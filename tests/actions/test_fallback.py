@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions._common import LIBRARIAN_BUTTON
 from actions.fallback import ActionClarify, consecutive_fallbacks, sounds_frustrated
+from tests.aio import run as aio_run
 
 from .conftest import make_tracker
 
@@ -85,7 +84,7 @@ def _clarify(text, ranking, earlier=()):
     tracker = make_tracker(text, intent="nlu_fallback", intent_ranking=ranking)
     tracker.events = [*earlier, _user("nlu_fallback")]
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(ActionClarify().run(dispatcher, tracker, {}))
+    events = aio_run(ActionClarify().run(dispatcher, tracker, {}))
     assert events == []
     return [(m["text"], m["buttons"]) for m in dispatcher.messages]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from datetime import date, datetime
@@ -17,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import hours
 from actions.faq import PLACEHOLDER, ActionAnswerFaq, faq_response_key, format_answer
 from actions.library_profile import clear_profile_cache, load_profile
+from tests.aio import run as aio_run
 
 FAQ_DOMAIN = Path(__file__).resolve().parents[2] / "bot" / "domain" / "faq.yml"
 TODAY = date(2026, 12, 2)
@@ -170,7 +170,7 @@ def test_action_answers_from_the_selected_response(profile, responses, fixed_clo
     dispatcher = CollectingDispatcher()
     tracker = _tracker({"utter_action": "utter_faq/printing"})
 
-    events = asyncio.run(ActionAnswerFaq().run(dispatcher, tracker, {"responses": responses}))
+    events = aio_run(ActionAnswerFaq().run(dispatcher, tracker, {"responses": responses}))
 
     assert events == []
     assert [m["text"] for m in dispatcher.messages] == [
@@ -185,7 +185,7 @@ def test_action_falls_back_to_the_intent_response_key(profile, responses, fixed_
     dispatcher = CollectingDispatcher()
     tracker = _tracker({"intent_response_key": "faq/wifi"})
 
-    asyncio.run(ActionAnswerFaq().run(dispatcher, tracker, {"responses": responses}))
+    aio_run(ActionAnswerFaq().run(dispatcher, tracker, {"responses": responses}))
 
     (message,) = dispatcher.messages
     assert message["text"].startswith(
@@ -198,6 +198,6 @@ def test_action_with_an_unknown_response(profile, fixed_clock):
     dispatcher = CollectingDispatcher()
     tracker = _tracker({"utter_action": "utter_faq/unicorns"})
 
-    asyncio.run(ActionAnswerFaq().run(dispatcher, tracker, {"responses": {}}))
+    aio_run(ActionAnswerFaq().run(dispatcher, tracker, {"responses": {}}))
 
     assert [m["response"] for m in dispatcher.messages] == ["utter_default"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
@@ -11,6 +9,7 @@ from sqlalchemy import select
 from actions._common import LIBRARIAN_BUTTON
 from actions.feedback import ActionSaveFeedback, ValidateFeedbackForm, parse_rating
 from crm_store.models import Conversation, Feedback
+from tests.aio import run as aio_run
 
 from .conftest import make_tracker
 
@@ -45,7 +44,7 @@ def _form(text, *, requested, entities=None, intent="inform"):
     tracker = make_tracker(
         text, intent=intent, entities=entities, slots={"requested_slot": requested}
     )
-    events = asyncio.run(ValidateFeedbackForm().run(dispatcher, tracker, DOMAIN))
+    events = aio_run(ValidateFeedbackForm().run(dispatcher, tracker, DOMAIN))
     return {e["name"]: e["value"] for e in events}, [m["text"] for m in dispatcher.messages]
 
 
@@ -103,7 +102,7 @@ def _save(rating, comment, sender_id="reader-1"):
     tracker = make_tracker(
         "", sender_id=sender_id, slots={"feedback_rating": rating, "feedback_comment": comment}
     )
-    events = asyncio.run(ActionSaveFeedback().run(dispatcher, tracker, {}))
+    events = aio_run(ActionSaveFeedback().run(dispatcher, tracker, {}))
     assert [(e["name"], e["value"]) for e in events] == [
         ("feedback_rating", None),
         ("feedback_comment", None),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -22,6 +21,7 @@ from actions.handoff import (
 from actions.library_profile import clear_profile_cache, load_profile
 from crm_store.models import Conversation, Handoff, HandoffStatus, Reader, Ticket, TicketStatus
 from crm_store.repositories import link_verified_reader
+from tests.aio import run as aio_run
 
 from .conftest import make_tracker
 
@@ -89,7 +89,7 @@ def test_next_staffed(profile, when, expected):
 def _handoff(sender_id="reader-1", intent="request_human", channel="webchat"):
     dispatcher = CollectingDispatcher()
     tracker = make_tracker("talk to a person", intent=intent, sender_id=sender_id, channel=channel)
-    events = asyncio.run(ActionHandoff().run(dispatcher, tracker, {}))
+    events = aio_run(ActionHandoff().run(dispatcher, tracker, {}))
     return events, [(m["text"], m["buttons"]) for m in dispatcher.messages]
 
 
@@ -225,7 +225,7 @@ def _create_ticket(message, contact, sender_id="reader-1", channel="webchat"):
         channel=channel,
         slots={"ticket_message": message, "ticket_contact": contact},
     )
-    events = asyncio.run(ActionCreateTicket().run(dispatcher, tracker, {}))
+    events = aio_run(ActionCreateTicket().run(dispatcher, tracker, {}))
     return events, [m["text"] for m in dispatcher.messages]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -21,6 +20,7 @@ from actions.hours import (
     weekly_summary,
 )
 from actions.library_profile import clear_profile_cache, load_profile
+from tests.aio import run as aio_run
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -322,7 +322,7 @@ def test_action_answers_with_the_branch_entity(monkeypatch, profile):
         [{"entity": "branch", "value": "central", "start": 15, "end": 27}],
     )
 
-    events = asyncio.run(ActionLibraryHours().run(dispatcher, tracker, {}))
+    events = aio_run(ActionLibraryHours().run(dispatcher, tracker, {}))
 
     assert events == []
     assert [m["text"] for m in dispatcher.messages] == [
@@ -334,7 +334,7 @@ def test_action_without_entity_answers_for_the_day_asked(monkeypatch, profile):
     monkeypatch.setattr(hours, "clock", lambda tz: at(2026, 12, 2, 15, 0).astimezone(tz))
     dispatcher = CollectingDispatcher()
 
-    asyncio.run(ActionLibraryHours().run(dispatcher, _tracker("is Northside open Sunday?"), {}))
+    aio_run(ActionLibraryHours().run(dispatcher, _tracker("is Northside open Sunday?"), {}))
 
     assert [m["text"] for m in dispatcher.messages] == [
         "Northside is closed on Sundays. Central (open 12:00\u201316:00) and "
@@ -348,7 +348,7 @@ def test_action_reports_a_broken_profile(monkeypatch, tmp_path):
     monkeypatch.setenv("RIC_LIBRARY_PROFILE", str(broken))
     dispatcher = CollectingDispatcher()
 
-    events = asyncio.run(ActionLibraryHours().run(dispatcher, _tracker("open today?"), {}))
+    events = aio_run(ActionLibraryHours().run(dispatcher, _tracker("open today?"), {}))
 
     assert events == []
     assert [m["text"] for m in dispatcher.messages] == [hours.HOURS_UNAVAILABLE]

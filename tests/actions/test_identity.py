@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
@@ -18,6 +17,7 @@ from actions.identity import (
     find_pin,
 )
 from crm_store.models import ChannelIdentity, Conversation, Reader
+from tests.aio import run as aio_run
 
 from .conftest import ADA, GRACE, make_tracker
 
@@ -87,7 +87,7 @@ def test_card_number_is_never_taken_as_a_pin():
 def _run_form(text, *, slots=None, sender_id="reader-1", channel="webchat"):
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(text, slots=slots, sender_id=sender_id, channel=channel)
-    events = asyncio.run(ValidateIdentifyForm().run(dispatcher, tracker, DOMAIN))
+    events = aio_run(ValidateIdentifyForm().run(dispatcher, tracker, DOMAIN))
     return events, dispatcher.messages
 
 
@@ -246,7 +246,7 @@ def test_same_card_on_two_channels_is_one_reader_with_two_identities(library, st
 def _start(text, *, intent="check_loans", entities=None, slots=None):
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(text, intent=intent, entities=entities, slots=slots)
-    events = asyncio.run(ActionStartAccountRequest().run(dispatcher, tracker, {}))
+    events = aio_run(ActionStartAccountRequest().run(dispatcher, tracker, {}))
     return events, [m["text"] for m in dispatcher.messages]
 
 

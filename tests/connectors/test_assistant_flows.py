@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import urllib.request
@@ -13,6 +12,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from crm_store.models import ChannelIdentity, Message, RawEvent, Reader
+from tests.aio import run as aio_run
 from tests.system import RunningSystem
 from tests.webchat_client import WidgetClient, bot_texts
 
@@ -35,7 +35,7 @@ def converse(system: RunningSystem, *texts: str) -> tuple[str, list[list[dict[st
         assert client.session_id
         return client.session_id, turns
 
-    return asyncio.run(scenario())
+    return aio_run(scenario())
 
 
 def wait_for_store(system: RunningSystem, session_id: str) -> Session:

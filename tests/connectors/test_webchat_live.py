@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from crm_store.models import Message, SenderKind
+from tests.aio import run as aio_run
 from tests.system import RunningSystem
 from tests.webchat_client import WidgetClient, bot_texts
 
@@ -23,7 +24,7 @@ GREETING = "Hello! I'm the library assistant."
 
 
 def run(coro: Any) -> Any:
-    return asyncio.run(coro)
+    return aio_run(coro)
 
 
 def tracker(system: RunningSystem, session_id: str) -> dict[str, Any]:

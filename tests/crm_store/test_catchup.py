@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from crm_store.catchup import catch_up
 from crm_store.db import make_engine
 from crm_store.models import IngestCheckpoint, Message
 from crm_store.tracker_store import IngestingTrackerStore
+from tests.aio import run as aio_run
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def save_turns(store: IngestingTrackerStore, sender: str, turns: int) -> None:
     for i in range(turns):
         tracker.update(UserUttered(f"question {i}", intent={"name": "greet", "confidence": 1.0}))
         tracker.update(BotUttered(f"answer {i}"))
-        asyncio.run(store.save(tracker))
+        aio_run(store.save(tracker))
 
 
 def message_count(sessions: sessionmaker[Session]) -> int:

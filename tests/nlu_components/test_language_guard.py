@@ -112,8 +112,25 @@ def test_reply_has_english_then_the_readers_language() -> None:
 
 
 @pytest.mark.parametrize(
-    "code", ["zh", "ja", "ko", "ar", "ru", "es", "fr", "de", "it", "pt", "nl", "pl", "tr", "uk",
-             "el", "hi"],
+    "code",
+    [
+        "zh",
+        "ja",
+        "ko",
+        "ar",
+        "ru",
+        "es",
+        "fr",
+        "de",
+        "it",
+        "pt",
+        "nl",
+        "pl",
+        "tr",
+        "uk",
+        "el",
+        "hi",
+    ],
 )
 def test_every_supported_language_has_a_translation(code: str) -> None:
     english, translated = reply_for_language(code, "+44 20 7946 0000").split("\n")
@@ -144,8 +161,9 @@ def _classified(text: str) -> Message:
 
 def test_component_overrides_intent_only_for_foreign_text() -> None:
     guard = LanguageGuard(LanguageGuard.get_default_config())
-    chinese, english = guard.process([_classified("我想续借我的书"),
-                                      _classified("can you renew my books please")])
+    chinese, english = guard.process(
+        [_classified("我想续借我的书"), _classified("can you renew my books please")]
+    )
 
     assert chinese.get(INTENT) == {"name": "non_english", "confidence": 1.0}
     assert chinese.get(INTENT_RANKING_KEY) == [
@@ -156,15 +174,24 @@ def test_component_overrides_intent_only_for_foreign_text() -> None:
     assert chinese.get("language") == {"code": "zh", "confidence": 1.0}
 
     assert english.get(INTENT) == {"name": "renew_loans", "confidence": 0.97}
-    assert [entry["name"] for entry in english.get(INTENT_RANKING_KEY)] == [
-        "renew_loans", "greet"]
+    assert [entry["name"] for entry in english.get(INTENT_RANKING_KEY)] == ["renew_loans", "greet"]
     assert english.get("language")["code"] == "en"
 
 
 def test_component_leaves_short_and_accented_english_alone() -> None:
     guard = LanguageGuard({})
-    messages = guard.process([_classified(text) for text in (
-        "ok", "/greet", "21234000123456", "do you have les misérables", "Tomás here")])
+    messages = guard.process(
+        [
+            _classified(text)
+            for text in (
+                "ok",
+                "/greet",
+                "21234000123456",
+                "do you have les misérables",
+                "Tomás here",
+            )
+        ]
+    )
     assert [message.get(INTENT)["name"] for message in messages] == ["renew_loans"] * 5
 
 

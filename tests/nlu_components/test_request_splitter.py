@@ -13,8 +13,11 @@ from nlu_components.request_splitter import split_requests
         (
             "hi, can you renew my books and also what time do you close today? "
             "and is there parking at riverside",
-            ["can you renew my books", "what time do you close today?",
-             "is there parking at riverside"],
+            [
+                "can you renew my books",
+                "what time do you close today?",
+                "is there parking at riverside",
+            ],
         ),
         (
             "1) renew my books 2) what are your hours on sunday 3) do you have wifi",
@@ -33,8 +36,7 @@ from nlu_components.request_splitter import split_requests
             ["is there a fee for late returns?", "can I return books at any branch"],
         ),
         (
-            "My card expired last month. Can you renew it? Another thing, do you sell "
-            "tote bags?",
+            "My card expired last month. Can you renew it? Another thing, do you sell tote bags?",
             ["My card expired last month. Can you renew it?", "do you sell tote bags?"],
         ),
         (
@@ -72,8 +74,10 @@ def test_several_requests_are_split(text: str, expected: list[str]) -> None:
             "Can you tell me what books I have and when they are due?",
             "Can you tell me what books I have and when they are due?",
         ),
-        ("do you have J. K. Rowling books by Dr. Seuss", "do you have J. K. Rowling books by "
-         "Dr. Seuss"),
+        (
+            "do you have J. K. Rowling books by Dr. Seuss",
+            "do you have J. K. Rowling books by Dr. Seuss",
+        ),
         ("do you close at 5. on fridays", "do you close at 5. on fridays"),
     ],
 )
@@ -82,8 +86,10 @@ def test_single_request_stays_whole(text: str, expected: str) -> None:
 
 
 def test_quoted_titles_are_not_cut() -> None:
-    text = ('Do you have "Where Are You Going? And Also Why" in stock? Also, when does '
-            "Dr. Smith give his talk?")
+    text = (
+        'Do you have "Where Are You Going? And Also Why" in stock? Also, when does '
+        "Dr. Smith give his talk?"
+    )
     assert split_requests(text) == [
         'Do you have "Where Are You Going? And Also Why" in stock?',
         "when does Dr. Smith give his talk?",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import textwrap
 from pathlib import Path
@@ -21,6 +20,7 @@ from nlu_components.sentence_embeddings import (
     load_sentence_model,
     packaged_model_path,
 )
+from tests.aio import run as aio_run
 
 
 def _featurize(
@@ -193,6 +193,6 @@ def test_train_and_parse_tiny_nlu_model(tmp_path, monkeypatch):
     assert model_path is not None
 
     agent = Agent.load(model_path)
-    parsed = asyncio.run(agent.parse_message("could I extend the loan on my novel"))
+    parsed = aio_run(agent.parse_message("could I extend the loan on my novel"))
 
     assert parsed["intent"]["name"] == "renew"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -14,12 +13,13 @@ from actions.library_system import (
     Patron,
     UnknownCard,
 )
+from tests.aio import run as aio_run
 
 ADA = "21234000123456"
 
 
 def test_right_pin_signs_in(ils: DemoLibrarySystem) -> None:
-    patron = asyncio.run(ils.authenticate(ADA, "4821"))
+    patron = aio_run(ils.authenticate(ADA, "4821"))
     assert patron == Patron(
         patron_id="p1001",
         card_number=ADA,
@@ -32,9 +32,11 @@ def test_right_pin_signs_in(ils: DemoLibrarySystem) -> None:
 
 
 def test_spaces_in_card_number_are_ignored(ils: DemoLibrarySystem) -> None:
-    patron = asyncio.run(ils.authenticate(" 2123 4000 2345 67 ", "1357"))
+    patron = aio_run(ils.authenticate(" 2123 4000 2345 67 ", "1357"))
     assert (patron.patron_id, patron.name, patron.email) == (
-        "p1002", "Tomás Silva", "tomas.silva@example.org",
+        "p1002",
+        "Tomás Silva",
+        "tomas.silva@example.org",
     )
 
 
@@ -47,22 +49,20 @@ def test_every_required_demo_reader_signs_in(ils: DemoLibrarySystem) -> None:
         "21234000567890": ("1122", "Priya Raman"),
         "21234000789012": ("8642", "Samir Haddad"),
     }
-    names = {
-        card: asyncio.run(ils.authenticate(card, pin)).name for card, (pin, _) in readers.items()
-    }
+    names = {card: aio_run(ils.authenticate(card, pin)).name for card, (pin, _) in readers.items()}
     assert names == {card: name for card, (_, name) in readers.items()}
 
 
 def test_wrong_pin_says_how_many_attempts_are_left(ils: DemoLibrarySystem) -> None:
     with pytest.raises(AuthenticationFailed) as caught:
-        asyncio.run(ils.authenticate(ADA, "0000"))
+        aio_run(ils.authenticate(ADA, "0000"))
     assert caught.value.attempts_left == 4
     assert caught.value.card_last4 == "3456"
 
 
 def test_unknown_card(ils: DemoLibrarySystem) -> None:
     with pytest.raises(UnknownCard) as caught:
-        asyncio.run(ils.authenticate("21234000999999", "4821"))
+        aio_run(ils.authenticate("21234000999999", "4821"))
     assert caught.value.card_last4 == "9999"
 
 
@@ -72,40 +72,40 @@ def test_fifth_wrong_pin_locks_the_card_until_staff_unlock_it(
     left = []
     for _ in range(4):
         with pytest.raises(AuthenticationFailed) as caught:
-            asyncio.run(ils.authenticate(ADA, "1111"))
+            aio_run(ils.authenticate(ADA, "1111"))
         left.append(caught.value.attempts_left)
     assert left == [4, 3, 2, 1]
     with pytest.raises(CardLocked):
-        asyncio.run(ils.authenticate(ADA, "1111"))
+        aio_run(ils.authenticate(ADA, "1111"))
     with pytest.raises(CardLocked):
-        asyncio.run(ils.authenticate(ADA, "4821"))
+        aio_run(ils.authenticate(ADA, "4821"))
     # The lock is state, not memory: a new instance on the same database sees it.
     with pytest.raises(CardLocked):
-        asyncio.run(make_ils().authenticate(ADA, "4821"))
+        aio_run(make_ils().authenticate(ADA, "4821"))
 
     ils.unlock_card(ADA)
-    assert asyncio.run(ils.authenticate(ADA, "4821")).patron_id == "p1001"
+    assert aio_run(ils.authenticate(ADA, "4821")).patron_id == "p1001"
 
 
 def test_success_resets_the_wrong_pin_count(ils: DemoLibrarySystem) -> None:
     for _ in range(3):
         with pytest.raises(AuthenticationFailed):
-            asyncio.run(ils.authenticate(ADA, "1111"))
-    asyncio.run(ils.authenticate(ADA, "4821"))
+            aio_run(ils.authenticate(ADA, "1111"))
+    aio_run(ils.authenticate(ADA, "4821"))
     with pytest.raises(AuthenticationFailed) as caught:
-        asyncio.run(ils.authenticate(ADA, "1111"))
+        aio_run(ils.authenticate(ADA, "1111"))
     assert caught.value.attempts_left == 4
 
 
 def test_demo_reader_with_a_locked_card(ils: DemoLibrarySystem) -> None:
     with pytest.raises(CardLocked) as caught:
-        asyncio.run(ils.authenticate("21234000678901", "3690"))
+        aio_run(ils.authenticate("21234000678901", "3690"))
     assert caught.value.card_last4 == "8901"
 
 
 def test_reset_clears_locks(ils: DemoLibrarySystem) -> None:
     for _ in range(5):
         with pytest.raises((AuthenticationFailed, CardLocked)):
-            asyncio.run(ils.authenticate(ADA, "1111"))
+            aio_run(ils.authenticate(ADA, "1111"))
     ils.reset()
-    assert asyncio.run(ils.authenticate(ADA, "4821")).patron_id == "p1001"
+    assert aio_run(ils.authenticate(ADA, "4821")).patron_id == "p1001"

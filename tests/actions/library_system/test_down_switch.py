@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import pytest
 
 from actions.library_system import DemoLibrarySystem, LibrarySystemUnavailable
+from tests.aio import run as aio_run
 
 CALLS: dict[str, Callable[[DemoLibrarySystem], Coroutine[Any, Any, object]]] = {
     "authenticate": lambda ils: ils.authenticate("21234000123456", "4821"),
@@ -27,30 +27,32 @@ CALLS: dict[str, Callable[[DemoLibrarySystem], Coroutine[Any, Any, object]]] = {
 
 @pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
 def test_env_switch(
-    ils: DemoLibrarySystem, monkeypatch: pytest.MonkeyPatch,
+    ils: DemoLibrarySystem,
+    monkeypatch: pytest.MonkeyPatch,
     call: Callable[[DemoLibrarySystem], Coroutine[Any, Any, object]],
 ) -> None:
     monkeypatch.setenv("RIC_LIBRARY_SYSTEM_DOWN", "1")
     with pytest.raises(LibrarySystemUnavailable):
-        asyncio.run(call(ils))
+        aio_run(call(ils))
     # Read on every call: switching it off brings the system straight back.
     monkeypatch.setenv("RIC_LIBRARY_SYSTEM_DOWN", "0")
-    assert asyncio.run(ils.search("orwell"))[0].record_id == "b1184"
+    assert aio_run(ils.search("orwell"))[0].record_id == "b1184"
 
 
 @pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
 def test_file_switch(
-    ils: DemoLibrarySystem, db_path: Path,
+    ils: DemoLibrarySystem,
+    db_path: Path,
     call: Callable[[DemoLibrarySystem], Coroutine[Any, Any, object]],
 ) -> None:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     switch = db_path.parent / "ils_down"
     switch.touch()
     with pytest.raises(LibrarySystemUnavailable) as caught:
-        asyncio.run(call(ils))
+        aio_run(call(ils))
     assert str(caught.value) == "The library system is down (ils_down switch file)."
     switch.unlink()
-    assert asyncio.run(ils.search("orwell"))[0].record_id == "b1184"
+    assert aio_run(ils.search("orwell"))[0].record_id == "b1184"
 
 
 def test_broken_database_is_unavailable(tmp_path: Path) -> None:
@@ -58,4 +60,4 @@ def test_broken_database_is_unavailable(tmp_path: Path) -> None:
     not_a_database.write_bytes(b"this is not sqlite" * 100)
     ils = DemoLibrarySystem(db_path=not_a_database)
     with pytest.raises(LibrarySystemUnavailable):
-        asyncio.run(ils.loans("p1001"))
+        aio_run(ils.loans("p1001"))

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from decimal import Decimal
 
 from actions.library_system import DemoLibrarySystem, FineItem, FineSummary
+from tests.aio import run as aio_run
 
 
 def test_charges_over_the_limit_block_borrowing(ils: DemoLibrarySystem) -> None:
-    assert asyncio.run(ils.fines("p1002")) == FineSummary(
+    assert aio_run(ils.fines("p1002")) == FineSummary(
         total=Decimal("12.50"),
         currency="GBP",
         items=(
@@ -22,7 +22,7 @@ def test_charges_over_the_limit_block_borrowing(ils: DemoLibrarySystem) -> None:
 
 
 def test_small_charges_do_not_block(ils: DemoLibrarySystem) -> None:
-    assert asyncio.run(ils.fines("p1001")) == FineSummary(
+    assert aio_run(ils.fines("p1001")) == FineSummary(
         total=Decimal("0.75"),
         currency="GBP",
         items=(FineItem("Late return: The Martian", Decimal("0.75"), dt.date(2026, 11, 10)),),
@@ -31,6 +31,6 @@ def test_small_charges_do_not_block(ils: DemoLibrarySystem) -> None:
 
 
 def test_no_charges(ils: DemoLibrarySystem) -> None:
-    summary = asyncio.run(ils.fines("p1003"))
+    summary = aio_run(ils.fines("p1003"))
     assert summary == FineSummary(Decimal("0.00"), "GBP", (), False)
     assert str(summary.total) == "0.00"

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from actions.library_system import BranchAvailability, DemoLibrarySystem
+from tests.aio import run as aio_run
 
 
 def ids(ils: DemoLibrarySystem, query: str, limit: int = 5, format: str | None = None) -> list[str]:
-    return [r.record_id for r in asyncio.run(ils.search(query, limit=limit, format=format))]
+    return [r.record_id for r in aio_run(ils.search(query, limit=limit, format=format))]
 
 
 def test_harry_poter(ils: DemoLibrarySystem) -> None:
-    results = asyncio.run(ils.search("harry poter"))
+    results = aio_run(ils.search("harry poter"))
     assert [r.title for r in results] == [
         "Harry Potter and the Philosopher's Stone",
         "Harry Potter and the Chamber of Secrets",
@@ -33,7 +32,7 @@ def test_books_about_dinosaurs(ils: DemoLibrarySystem) -> None:
 
 
 def test_orwell(ils: DemoLibrarySystem) -> None:
-    results = asyncio.run(ils.search("orwell", limit=10))
+    results = aio_run(ils.search("orwell", limit=10))
     assert [(r.record_id, r.author) for r in results] == [
         ("b1184", "Orwell, George"),
         ("b1100", "Orwell, George"),
@@ -48,7 +47,7 @@ def test_orwell(ils: DemoLibrarySystem) -> None:
     [("It", "b0531"), ("the hobbit", "b0613"), ("Emma", "b0006"), ("room", "b0394")],
 )
 def test_exact_title_ranks_first(ils: DemoLibrarySystem, query: str, first: str) -> None:
-    results = asyncio.run(ils.search(query))
+    results = aio_run(ils.search(query))
     assert results[0].record_id == first
     assert results[0].title.lower() == query.lower()
     others = [r.score for r in results if r.title.lower() != query.lower()]
@@ -72,11 +71,23 @@ def test_limit(ils: DemoLibrarySystem) -> None:
 
 
 def test_result_fields(ils: DemoLibrarySystem) -> None:
-    result = asyncio.run(ils.search("Pride and Prejudice", limit=1))[0]
-    assert (result.record_id, result.title, result.author, result.year, result.format,
-            result.subjects, result.isbn) == (
-        "b0001", "Pride and Prejudice", "Austen, Jane", 1813, "book",
-        ("romance", "society", "classic fiction"), "9780141439518",
+    result = aio_run(ils.search("Pride and Prejudice", limit=1))[0]
+    assert (
+        result.record_id,
+        result.title,
+        result.author,
+        result.year,
+        result.format,
+        result.subjects,
+        result.isbn,
+    ) == (
+        "b0001",
+        "Pride and Prejudice",
+        "Austen, Jane",
+        1813,
+        "book",
+        ("romance", "society", "classic fiction"),
+        "9780141439518",
     )
     # The missing copy at Northside is not counted.
     assert result.availability == (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from pathlib import Path
@@ -16,6 +15,7 @@ from actions.library_system import (
     LibrarySystemError,
     UnknownCard,
 )
+from tests.aio import run as aio_run
 
 ADA = "21234000123456"
 WRONG_PIN = "7305"
@@ -28,21 +28,26 @@ def test_pins_stay_out_of_logs_and_errors(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     errors: list[LibrarySystemError] = []
-    patron = asyncio.run(ils.authenticate(ADA, RIGHT_PIN))
+    patron = aio_run(ils.authenticate(ADA, RIGHT_PIN))
     for _ in range(5):
         with pytest.raises((AuthenticationFailed, CardLocked)) as caught:
-            asyncio.run(ils.authenticate(ADA, WRONG_PIN))
+            aio_run(ils.authenticate(ADA, WRONG_PIN))
         errors.append(caught.value)
     with pytest.raises(CardLocked) as locked:
-        asyncio.run(ils.authenticate(ADA, RIGHT_PIN))
+        aio_run(ils.authenticate(ADA, RIGHT_PIN))
     errors.append(locked.value)
     with pytest.raises(UnknownCard) as unknown:
-        asyncio.run(ils.authenticate("21234000999999", WRONG_PIN))
+        aio_run(ils.authenticate("21234000999999", WRONG_PIN))
     errors.append(unknown.value)
 
     assert [type(e).__name__ for e in errors] == [
-        "AuthenticationFailed", "AuthenticationFailed", "AuthenticationFailed",
-        "AuthenticationFailed", "CardLocked", "CardLocked", "UnknownCard",
+        "AuthenticationFailed",
+        "AuthenticationFailed",
+        "AuthenticationFailed",
+        "AuthenticationFailed",
+        "CardLocked",
+        "CardLocked",
+        "UnknownCard",
     ]
     texts = [str(e) for e in errors] + [repr(e) for e in errors] + [repr(e.args) for e in errors]
     texts += [caplog.text, repr(patron)]
@@ -63,8 +68,16 @@ def test_patrons_file_holds_only_salted_hashes() -> None:
     document = json.loads(PATRONS.read_text(encoding="utf-8"))
     keys = {key for patron in document["patrons"] for key in patron}
     assert keys == {
-        "patron_id", "card_number", "name", "email", "home_branch", "pin_hash", "locked",
-        "loans", "holds", "fines",
+        "patron_id",
+        "card_number",
+        "name",
+        "email",
+        "home_branch",
+        "pin_hash",
+        "locked",
+        "loans",
+        "holds",
+        "fines",
     }
     hashes = [patron["pin_hash"] for patron in document["patrons"]]
     assert all(h.startswith("scrypt$16384$8$1$") for h in hashes)

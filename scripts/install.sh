@@ -47,7 +47,7 @@ echo "Installing the pinned environment into .venv (a few minutes the first time
 # Every version is pinned, so ignoring Requires-Python is safe (rasa 3.6 declares <3.11).
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
   --no-deps --ignore-requires-python -r "$LOCK" 2>&1 | grep -v "is ignored: it is neither" || true
-"$VENV/bin/python" -c "import rasa, rasa_sdk, sanic, sqlalchemy, alembic, apscheduler, playwright" \
+"$VENV/bin/python" -W ignore -c "import rasa, rasa_sdk, sanic, sqlalchemy, alembic, apscheduler, playwright" 2>/dev/null \
   || { echo "error: the environment is incomplete after install; see the pip output above." >&2; exit 1; }
 echo "$STAMP" > "$VENV/.ric-installed"
 echo "Environment ready (Python $VERSION)."

@@ -14,11 +14,19 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from crm_store.db import database_url
 from crm_store.jobs import beat, run_catch_up
+from crm_store.jobs.handoff_jobs import (
+    abandon_silent,
+    auto_assign_waiting,
+    retry_outbound,
+    ticket_long_waits,
+)
 
 logger = logging.getLogger("crm_store.worker")
 
 CATCH_UP_SECONDS = 5
 HEARTBEAT_SECONDS = 10
+OUTBOUND_RETRY_SECONDS = 5
+HANDOFF_CHECK_SECONDS = 30
 
 
 def build_scheduler() -> BlockingScheduler:
@@ -38,6 +46,15 @@ def build_scheduler() -> BlockingScheduler:
     scheduler.add_job(
         beat, "interval", seconds=HEARTBEAT_SECONDS, id="heartbeat", replace_existing=True
     )
+    for job, seconds in (
+        (retry_outbound, OUTBOUND_RETRY_SECONDS),
+        (ticket_long_waits, HANDOFF_CHECK_SECONDS),
+        (abandon_silent, HANDOFF_CHECK_SECONDS),
+        (auto_assign_waiting, OUTBOUND_RETRY_SECONDS),
+    ):
+        scheduler.add_job(
+            job, "interval", seconds=seconds, id=job.__name__, replace_existing=True
+        )
     return scheduler
 
 

@@ -9,8 +9,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic
 
 from crm_store.db import make_engine, make_session_factory
+from handoff_console.blueprints._api import register_api
+from handoff_console.blueprints.auth import bp as auth_bp
 from handoff_console.blueprints.demo import bp as demo_bp
 from handoff_console.blueprints.home import bp as home_bp
+from handoff_console.blueprints.pages import bp as pages_bp
 from handoff_console.settings import ConsoleSettings
 
 HERE = Path(__file__).resolve().parent
@@ -29,6 +32,9 @@ def create_app(settings: ConsoleSettings | None = None, name: str = "handoff_con
     app.static("/static", str(HERE / "static"), name="static")
     app.blueprint(home_bp)
     app.blueprint(demo_bp)
+    app.blueprint(auth_bp)
+    app.blueprint(pages_bp)
+    register_api(app)
 
     async def open_store(app: Sanic, _loop: Any) -> None:
         app.ctx.engine = make_engine(settings.database_url)

@@ -23,16 +23,44 @@ def prepare(settings: Settings) -> None:
     from crm_store.db import make_engine, make_session_factory
     from crm_store.migrate import upgrade
     from crm_store.seed import seed_demo
+    from handoff_console.accounts import seed_demo_staff
 
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     with make_session_factory(engine).begin() as session:
         created = seed_demo(session)
+        staff = seed_demo_staff(session)
     engine.dispose()
     print(
         f"  ✓ reader store migrated ({_redact(settings.database_url)}); "
         f"{created} demo readers added"
     )
+    _remember_demo_staff(settings, staff)
+
+
+def _remember_demo_staff(settings: Settings, staff: list[tuple[str, str, str]]) -> None:
+    """Keep new demo passwords in ``var/secrets/demo-staff.txt`` (0600) to show them again."""
+    path = settings.var_dir / "secrets" / "demo-staff.txt"
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    known: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            name, _, rest = line.partition(" ")
+            known[name] = rest
+    for username, role, password in staff:
+        if password != "(unchanged)":  # noqa: S105 - a marker, not a password
+            known[username] = f"{role} {password}"
+    path.touch(mode=0o600)
+    path.write_text("".join(f"{name} {rest}\n" for name, rest in sorted(known.items())))
+    settings_lines = [
+        f"{name} ({rest.split()[0]}): {rest.split()[1]}"
+        for name, rest in sorted(known.items())
+        if " " in rest
+    ]
+    if settings_lines:
+        print("  ✓ demo console accounts (user (role): password), kept in " + str(path) + ":")
+        for line in settings_lines:
+            print(f"      {line}")
 
 
 def _redact(url: str) -> str:
@@ -76,7 +104,8 @@ def command_up(_: argparse.Namespace) -> int:
     print(
         "\nReady. Open:\n"
         f"  Demo library page with the chat widget: {settings.console_url}/demo\n"
-        f"  Console (service status):               {settings.console_url}/\n"
+        f"  Console (sign in, then the queue):      {settings.console_url}/login\n"
+        f"  Service status:                         {settings.console_url}/\n"
         f"  Rasa HTTP API (token in {settings.var_dir / 'secrets' / 'rasa_token'} "
         f"unless RASA_AUTH_TOKEN is set): {settings.rasa_public_url}\n"
         f"Logs: {settings.log_dir}/<process>.log. Press Ctrl-C to stop everything."
@@ -132,6 +161,12 @@ def command_catchup(_: argparse.Namespace) -> int:
     return 0
 
 
+def command_create_admin(args: argparse.Namespace) -> int:
+    """Create a console admin: ``python -m handoff_console.admin create-admin ...``."""
+    argv = [sys.executable, "-m", "handoff_console.admin", "create-admin", *args.admin_args]
+    return subprocess.run(argv, cwd=ROOT, check=False).returncode
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run a command."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -152,7 +187,16 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("catchup", help="ingest missed events from the tracker store").set_defaults(
         func=command_catchup
     )
-    args = parser.parse_args(argv)
+    commands.add_parser(
+        "create-admin",
+        add_help=False,  # --help goes through to handoff_console.admin
+        help="create a console admin (password from RIC_ADMIN_PASSWORD or a prompt)",
+    ).set_defaults(func=command_create_admin)
+    args, extra = parser.parse_known_args(argv)
+    if getattr(args, "func", None) is command_create_admin:
+        args.admin_args = extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -83,6 +83,7 @@ def start_system(var_dir: Path, timeout: float = 600.0) -> RunningSystem:
         "RIC_TRACKER_DATABASE_URL": "",
         "RASA_AUTH_TOKEN": "",
         "PYTHONUNBUFFERED": "1",
+        "RIC_CHAT_ALWAYS_STAFFED": "1",
         **{k: str(v) for k, v in ports.items()},
     }
     process = subprocess.Popen(

@@ -66,7 +66,8 @@ def stored_messages(system: RunningSystem, session_id: str, expected: int) -> li
 def test_run_command_printed_the_urls(system: RunningSystem) -> None:
     printed = "\n".join(system.output)
     assert f"{system.console_url}/demo" in printed
-    assert f"{system.console_url}/" in printed
+    assert f"{system.console_url}/login" in printed
+    assert "sam (librarian): " in printed  # demo accounts and their passwords are shown
 
 
 def test_greeting_with_buttons_is_answered_and_logged(system: RunningSystem) -> None:

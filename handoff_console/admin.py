@@ -1,0 +1,145 @@
+"""Staff account administration from the command line.
+
+``python -m handoff_console.admin create-admin --username alex --display-name "Alex Kim"``
+creates the first admin. The password comes from ``RIC_ADMIN_PASSWORD`` or is asked
+for twice without echo; it is never a command-line argument (those end up in shell
+history and ``ps``). The store is ``RIC_DATABASE_URL``. Other commands:
+``create-user --role librarian|admin|manager`` and ``create-token --username x --name y``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from crm_store.db import make_engine, make_session_factory
+from crm_store.models import StaffUser
+from handoff_console.accounts import ROLES, AccountError, create_staff, issue_api_token
+
+PASSWORD_ENV = "RIC_ADMIN_PASSWORD"  # noqa: S105 - the variable's name, not a password
+
+
+class CliError(Exception):
+    """A command cannot run; the message is shown to the operator."""
+
+
+def _read_password() -> str:
+    from_env = os.environ.get(PASSWORD_ENV)
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise CliError(f"no password: set {PASSWORD_ENV} or run in a terminal to be prompted")
+    first = getpass.getpass("Password (at least 10 characters): ")
+    second = getpass.getpass("Password again: ")
+    if first != second:
+        raise CliError("the two passwords differ")
+    return first
+
+
+def _create(args: argparse.Namespace, role: str) -> int:
+    password = _read_password()
+    engine = make_engine()
+    try:
+        with make_session_factory(engine).begin() as session:
+            user = create_staff(
+                session,
+                username=args.username,
+                password=password,
+                role=role,
+                display_name=args.display_name,
+                email=args.email,
+                capacity=args.capacity,
+                department=args.department,
+            )
+            user_id = user.id
+    finally:
+        engine.dispose()
+    print(f"Created {role} {args.username!r} (id {user_id}).")
+    return 0
+
+
+def command_create_admin(args: argparse.Namespace) -> int:
+    """Create an admin account."""
+    return _create(args, "admin")
+
+
+def command_create_user(args: argparse.Namespace) -> int:
+    """Create an account with the given role."""
+    return _create(args, args.role)
+
+
+def command_create_token(args: argparse.Namespace) -> int:
+    """Issue an API token for an existing account and print it once."""
+    engine = make_engine()
+    try:
+        with make_session_factory(engine).begin() as session:
+            user_id = session.execute(
+                select(StaffUser.id).where(StaffUser.username == args.username)
+            ).scalar_one_or_none()
+            if user_id is None:
+                raise CliError(f"no staff account named {args.username!r}")
+            token = issue_api_token(session, int(user_id), args.name)
+    finally:
+        engine.dispose()
+    print(f"API token {args.name!r} for {args.username!r} (shown once; store it now):")
+    print(token)
+    return 0
+
+
+def _account_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--username", required=True, help="3-40 of a-z 0-9 . _ -")
+    parser.add_argument("--display-name", help="the name colleagues and readers see")
+    parser.add_argument("--email")
+    parser.add_argument("--capacity", type=int, default=3, help="chats at once (default 3)")
+    parser.add_argument("--department")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m handoff_console.admin``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m handoff_console.admin",
+        description=f"Manage console staff accounts. Passwords come from {PASSWORD_ENV} "
+        "or a prompt, never from arguments.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    admin = commands.add_parser("create-admin", help="create an admin account")
+    _account_arguments(admin)
+    admin.set_defaults(func=command_create_admin)
+    user = commands.add_parser("create-user", help="create a staff account with a role")
+    _account_arguments(user)
+    user.add_argument("--role", choices=ROLES, default="librarian")
+    user.set_defaults(func=command_create_user)
+    token = commands.add_parser("create-token", help="issue an API token; printed once")
+    token.add_argument("--username", required=True)
+    token.add_argument("--name", required=True, help="what the token is for")
+    token.set_defaults(func=command_create_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit status (0 ok, 1 refused, 2 usage)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (AccountError, CliError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:
+        print(
+            f"error: the reader store is not usable ({type(error).__name__}); "
+            "run ./ric migrate and check RIC_DATABASE_URL",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        print("\ncancelled", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

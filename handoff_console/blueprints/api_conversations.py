@@ -1,0 +1,150 @@
+"""One conversation: view, claim, messages, notes, transfer, resolve, reopen."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy.orm import Session
+
+from handoff_console.auth import require_staff
+from handoff_console.blueprints._api import in_store, json_body, rasa, staff
+from handoff_console.rasa_client import RasaError
+from handoff_console.services import conversations as service
+from handoff_console.services import relay
+from handoff_console.services._common import get_conversation
+from handoff_console.services.errors import UpstreamUnavailable
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("api_conversations")
+
+
+@bp.get("/api/conversations/<conversation_id:int>")
+@require_staff()
+async def view(request: Request, conversation_id: int) -> HTTPResponse:
+    """The conversation, its handoff, every message, notes and the reader's profile."""
+
+    def _read(session: Session) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        return (
+            service.conversation_view(session, conversation_id),
+            relay.undelivered(session, conversation_id),
+        )
+
+    body, undelivered = await in_store(request, _read)
+    body["undelivered"] = undelivered
+    if body["reader"] is not None and body["reader"]["verified"]:
+        body["reader"]["loans_summary"] = await service.loans_summary(
+            rasa(request), body["sender_id"]
+        )
+    return response.json(body)
+
+
+@bp.post("/api/conversations/<conversation_id:int>/claim")
+@require_staff()
+async def claim(request: Request, conversation_id: int) -> HTTPResponse:
+    """Take the conversation: 409 ``already_claimed``, ``not_in_handoff`` or ``at_capacity``."""
+    me = staff(request).id
+    handoff = await in_store(request, lambda s: service.claim(s, conversation_id, me))
+    return response.json({"handoff": handoff})
+
+
+@bp.post("/api/conversations/<conversation_id:int>/messages")
+@require_staff()
+async def send_message(request: Request, conversation_id: int) -> HTTPResponse:
+    """Relay a librarian's message to the reader through Rasa (201, or 502 and retried)."""
+    text = json_body(request).get("text")
+    me = staff(request)
+    delivery = await in_store(
+        request, lambda s: relay.queue_message(s, conversation_id, me.id, me.role, text)
+    )
+    error = await relay.send_and_record(request.app.ctx.sessions, rasa(request), delivery)
+    if error is not None:
+        raise UpstreamUnavailable(
+            "rasa_unreachable",
+            "The chat server could not be reached; the message will be retried.",
+            id=delivery.outbound_id,
+            status=relay.PENDING,
+        )
+    return response.json({"id": delivery.outbound_id, "status": relay.SENT}, status=201)
+
+
+@bp.post("/api/conversations/<conversation_id:int>/notes")
+@require_staff()
+async def add_note(request: Request, conversation_id: int) -> HTTPResponse:
+    """Add an internal note."""
+    body = json_body(request).get("body")
+    me = staff(request).id
+    note = await in_store(request, lambda s: service.add_note(s, conversation_id, me, body))
+    return response.json(note, status=201)
+
+
+@bp.post("/api/conversations/<conversation_id:int>/transfer")
+@require_staff()
+async def transfer(request: Request, conversation_id: int) -> HTTPResponse:
+    """Hand over to a colleague (``to_user_id``) or back to a department's queue."""
+    body = json_body(request)
+    me = staff(request)
+    handoff = await in_store(
+        request,
+        lambda s: service.transfer(
+            s,
+            conversation_id,
+            me.id,
+            me.role,
+            to_user_id=body.get("to_user_id"),
+            department=body.get("department"),
+            note=body.get("note"),
+        ),
+    )
+    return response.json({"handoff": handoff})
+
+
+@bp.post("/api/conversations/<conversation_id:int>/resolve")
+@require_staff()
+async def resolve(request: Request, conversation_id: int) -> HTTPResponse:
+    """Close the handoff and give the conversation back to the bot."""
+    body = json_body(request)
+    me = staff(request)
+
+    def _check(session: Session) -> tuple[str, str]:
+        service.check_resolve(session, conversation_id, me.id, me.role)
+        conversation = get_conversation(session, conversation_id)
+        return conversation.sender_id, conversation.channel
+
+    sender_id, channel = await in_store(request, _check)
+    try:
+        await service.resume_in_rasa(rasa(request), sender_id, channel)
+    except RasaError as error:
+        logger.warning("could not resume %s: %s", sender_id, error)
+        raise UpstreamUnavailable() from error
+    handoff, conversation = await in_store(
+        request,
+        lambda s: service.resolve(
+            s, conversation_id, me.id, me.role, note=body.get("note"), tags=body.get("tags")
+        ),
+    )
+    service.on_resolved(conversation)
+    return response.json({"handoff": handoff})
+
+
+@bp.post("/api/conversations/<conversation_id:int>/reopen")
+@require_staff()
+async def reopen(request: Request, conversation_id: int) -> HTTPResponse:
+    """Take a resolved conversation back from the bot; the caller holds it."""
+    me = staff(request).id
+
+    def _check(session: Session) -> str:
+        service.check_reopen(session, conversation_id, me)
+        return get_conversation(session, conversation_id).sender_id
+
+    sender_id = await in_store(request, _check)
+    try:
+        await rasa(request).append_events(sender_id, [{"event": "pause"}])
+    except RasaError as error:
+        raise UpstreamUnavailable() from error
+    handoff = await in_store(request, lambda s: service.reopen(s, conversation_id, me))
+    return response.json({"handoff": handoff})

@@ -1,0 +1,39 @@
+"""Live updates as Server-Sent Events: ``queue`` and ``message`` events, and a heartbeat."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sanic import Blueprint
+from sanic.request import Request
+
+from handoff_console.auth import require_staff
+
+bp = Blueprint("api_events")
+
+HEARTBEAT_SECONDS = 15.0
+
+
+@bp.get("/api/events")
+@require_staff()
+async def events(request: Request) -> None:
+    """Stream events until the client goes away; the current queue is sent first."""
+    hub = request.app.ctx.events
+    queue = hub.subscribe()
+    try:
+        stream = await request.respond(
+            content_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+        await stream.send("retry: 2000\n\n")
+        current = hub.current_queue()
+        if current is not None:
+            await stream.send(current)
+        while True:
+            try:
+                frame = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+            except asyncio.TimeoutError:
+                frame = ": heartbeat\n\n"
+            await stream.send(frame)
+    finally:
+        hub.unsubscribe(queue)

@@ -1,0 +1,270 @@
+"""Signing in and out of the console (HTML form and JSON), the caller's identity, API tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_store.models import ApiToken, StaffUser
+from handoff_console.accounts import (
+    AccountError,
+    LoginRateLimited,
+    authenticate,
+    hash_token,
+    issue_api_token,
+    revoke_api_token,
+)
+from handoff_console.auth import (
+    SESSION_COOKIE,
+    StaffIdentity,
+    clear_session_cookie,
+    end_session,
+    identity_for,
+    is_cross_site,
+    require_staff,
+    set_session_cookie,
+    start_session,
+)
+from handoff_console.blueprints._render import render
+
+bp = Blueprint("auth")
+
+DEFAULT_NEXT = "/queue"
+WRONG_CREDENTIALS = "Wrong user name or password."
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    """What a login attempt came to: a session, a refusal, or a rate limit."""
+
+    identity: StaffIdentity | None = None
+    cookie_token: str | None = None
+    retry_after: int | None = None
+
+
+def safe_next(candidate: str | None) -> str:
+    """Return ``candidate`` if it is a local path on this site, else ``/queue``.
+
+    Absolute URLs, scheme-relative ``//host`` and backslash tricks (browsers read
+    ``/\\host`` as ``//host``) are refused, so a login link cannot redirect off-site.
+    """
+    if not candidate or not candidate.startswith("/") or candidate.startswith("//"):
+        return DEFAULT_NEXT
+    if "\\" in candidate or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in candidate):
+        return DEFAULT_NEXT
+    parts = urlsplit(candidate)
+    if parts.scheme or parts.netloc:
+        return DEFAULT_NEXT
+    return candidate
+
+
+def _remote_addr(request: Request) -> str:
+    return str(request.remote_addr or request.ip or "unknown")
+
+
+def _login(
+    sessions: sessionmaker[Session], username: str, password: str, address: str
+) -> LoginOutcome:
+    # Runs in a worker thread: argon2 is deliberately slow and must not stall the loop.
+    try:
+        with sessions.begin() as session:
+            user = authenticate(session, username, password, address)
+            if user is None:
+                return LoginOutcome()
+            cookie_token, csrf_token = start_session(session, int(user.id))
+            return LoginOutcome(identity_for(user, csrf_token), cookie_token)
+    except LoginRateLimited as limited:
+        return LoginOutcome(retry_after=limited.retry_after_seconds)
+
+
+def _user_json(identity: StaffIdentity, presence: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": identity.id,
+        "username": identity.username,
+        "display_name": identity.display_name,
+        "role": identity.role,
+    }
+    if presence is not None:
+        data["presence"] = presence
+    return data
+
+
+def _login_page(
+    request: Request, *, next_url: str, username: str = "", error: str | None = None, status: int
+) -> HTTPResponse:
+    page = render(request, "login.html", next=next_url, username=username, error=error)
+    page.status = status
+    page.headers.update(NO_STORE)
+    return page
+
+
+@bp.get("/login")
+async def login_form(request: Request) -> HTTPResponse:
+    """The sign-in form; works without JavaScript."""
+    return _login_page(request, next_url=safe_next(request.args.get("next")), status=200)
+
+
+@bp.post("/login")
+async def login_submit(request: Request) -> HTTPResponse:
+    """Check the form; on success set the session cookie and go to a local ``next``."""
+    form = request.form
+    username = (form.get("username") or "").strip()
+    password = form.get("password") or ""
+    next_url = safe_next(form.get("next"))
+    # Refusing cross-site login posts stops "login CSRF" (signing a victim into our account).
+    if is_cross_site(request):
+        return _login_page(
+            request, next_url=next_url, username=username,
+            error="This sign-in form was sent from another site.", status=403,
+        )
+    if not username or not password:
+        return _login_page(
+            request, next_url=next_url, username=username, error=WRONG_CREDENTIALS, status=401
+        )
+    outcome = await asyncio.to_thread(
+        _login, request.app.ctx.sessions, username, password, _remote_addr(request)
+    )
+    if outcome.retry_after is not None:
+        minutes = max(1, math.ceil(outcome.retry_after / 60))
+        page = _login_page(
+            request, next_url=next_url, username=username,
+            error=f"Too many attempts; try again in {minutes} minutes.", status=429,
+        )
+        page.headers["Retry-After"] = str(outcome.retry_after)
+        return page
+    if outcome.cookie_token is None:
+        return _login_page(
+            request, next_url=next_url, username=username, error=WRONG_CREDENTIALS, status=401
+        )
+    resp = response.redirect(next_url, status=303)
+    set_session_cookie(resp, request, outcome.cookie_token)
+    return resp
+
+
+def _end(request: Request) -> None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        with request.app.ctx.sessions.begin() as session:
+            end_session(session, str(cookie))
+
+
+@bp.post("/logout")
+@require_staff()
+async def logout(request: Request) -> HTTPResponse:
+    """End the session (CSRF-protected) and return to the sign-in page."""
+    _end(request)
+    resp = response.redirect("/login", status=303)
+    clear_session_cookie(resp, request)
+    return resp
+
+
+@bp.post("/api/auth/login")
+async def api_login(request: Request) -> HTTPResponse:
+    """JSON sign-in: ``{"username", "password"}`` → the user, the CSRF token and the cookie."""
+    try:
+        body = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError):
+        return response.json({"error": "bad_request", "detail": "body is not JSON"}, status=400)
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("username"), str)
+        or not isinstance(body.get("password"), str)
+    ):
+        return response.json(
+            {"error": "bad_request", "detail": "expected {\"username\": str, \"password\": str}"},
+            status=400,
+        )
+    if is_cross_site(request):
+        return response.json({"error": "cross_site"}, status=403)
+    outcome = await asyncio.to_thread(
+        _login, request.app.ctx.sessions, body["username"], body["password"],
+        _remote_addr(request),
+    )
+    if outcome.retry_after is not None:
+        return response.json(
+            {"error": "rate_limited", "retry_after": outcome.retry_after},
+            status=429,
+            headers={"Retry-After": str(outcome.retry_after)},
+        )
+    if outcome.identity is None or outcome.cookie_token is None:
+        return response.json({"error": "invalid_credentials"}, status=401)
+    resp = response.json(
+        {"user": _user_json(outcome.identity), "csrf_token": outcome.identity.csrf_token},
+        headers=NO_STORE,
+    )
+    set_session_cookie(resp, request, outcome.cookie_token)
+    return resp
+
+
+@bp.post("/api/auth/logout")
+@require_staff()
+async def api_logout(request: Request) -> HTTPResponse:
+    """End the cookie session (CSRF-protected); a bearer caller just gets ``ok``."""
+    staff: StaffIdentity = request.ctx.staff
+    if staff.csrf_token is not None:
+        _end(request)
+    resp = response.json({"ok": True})
+    if staff.csrf_token is not None:
+        clear_session_cookie(resp, request)
+    return resp
+
+
+@bp.get("/api/me")
+@require_staff()
+async def me(request: Request) -> HTTPResponse:
+    """The caller: id, user name, display name, role, presence and CSRF token."""
+    staff: StaffIdentity = request.ctx.staff
+    with request.app.ctx.sessions.begin() as session:
+        user = session.get(StaffUser, staff.id)
+        presence = str(user.presence) if user is not None else "away"
+    return response.json(
+        {**_user_json(staff, presence), "csrf_token": staff.csrf_token}, headers=NO_STORE
+    )
+
+
+@bp.post("/api/tokens")
+@require_staff("admin")
+async def create_token(request: Request) -> HTTPResponse:
+    """Issue an API token for the calling admin: ``{"name"}`` → 201 ``{"id", "token"}``."""
+    try:
+        body = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError):
+        return response.json({"error": "bad_request", "detail": "body is not JSON"}, status=400)
+    name = body.get("name") if isinstance(body, dict) else None
+    if not isinstance(name, str):
+        return response.json(
+            {"error": "bad_request", "detail": "expected {\"name\": str}"}, status=400
+        )
+    staff: StaffIdentity = request.ctx.staff
+    try:
+        with request.app.ctx.sessions.begin() as session:
+            token = issue_api_token(session, staff.id, name)
+            token_id = session.execute(
+                select(ApiToken.id).where(ApiToken.token_hash == hash_token(token))
+            ).scalar_one()
+    except AccountError as error:
+        return response.json({"error": "bad_request", "detail": str(error)}, status=400)
+    return response.json({"id": token_id, "token": token}, status=201, headers=NO_STORE)
+
+
+@bp.delete("/api/tokens/<token_id:int>")
+@require_staff("admin")
+async def delete_token(request: Request, token_id: int) -> HTTPResponse:
+    """Revoke an API token."""
+    try:
+        with request.app.ctx.sessions.begin() as session:
+            revoke_api_token(session, token_id)
+    except AccountError:
+        return response.json({"error": "not_found"}, status=404)
+    return response.json({"id": token_id, "revoked": True})

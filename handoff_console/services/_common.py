@@ -1,0 +1,87 @@
+"""Helpers shared by the service modules."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_store.models import (
+    AuditEntry,
+    Conversation,
+    Handoff,
+    HandoffStatus,
+    StaffUser,
+)
+from handoff_console.services.errors import BadRequest, NotFound
+
+OPEN_STATUSES = (HandoffStatus.WAITING, HandoffStatus.CLAIMED)
+MAX_TEXT_CHARS = 4000
+
+
+def now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 text of an aware datetime, or None."""
+    return value.isoformat() if value is not None else None
+
+
+def get_conversation(session: Session, conversation_id: int) -> Conversation:
+    """The conversation, or a 404."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound("not_found", f"No conversation has the id {conversation_id}.")
+    return conversation
+
+
+def open_handoff_of(session: Session, conversation_id: int) -> Handoff | None:
+    """The conversation's waiting or claimed handoff, if any."""
+    return session.execute(
+        select(Handoff)
+        .where(Handoff.conversation_id == conversation_id, Handoff.status.in_(OPEN_STATUSES))
+        .order_by(Handoff.requested_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def latest_handoff_of(session: Session, conversation_id: int) -> Handoff | None:
+    """The conversation's most recent handoff in any state."""
+    return session.execute(
+        select(Handoff)
+        .where(Handoff.conversation_id == conversation_id)
+        .order_by(Handoff.requested_at.desc(), Handoff.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def staff_name(session: Session, staff_id: int | None) -> str | None:
+    """A staff member's display name."""
+    if staff_id is None:
+        return None
+    user = session.get(StaffUser, staff_id)
+    return user.display_name if user is not None else None
+
+
+def audit(
+    session: Session, staff_id: int | None, action: str, subject: str, **detail: object
+) -> None:
+    """Record who did what to which record."""
+    session.add(
+        AuditEntry(staff_user_id=staff_id, action=action, subject=subject, detail=detail or None)
+    )
+
+
+def check_text(text: object, field: str = "text") -> str:
+    """A non-empty message of at most 4,000 characters, or a 400."""
+    if not isinstance(text, str) or not text.strip():
+        raise BadRequest("empty_text", f"The {field} must not be empty.")
+    if len(text) > MAX_TEXT_CHARS:
+        raise BadRequest(
+            "text_too_long",
+            f"The {field} is {len(text)} characters; the limit is {MAX_TEXT_CHARS}.",
+        )
+    return text

@@ -1,0 +1,476 @@
+/*
+ * One conversation: transcript (live through SSE `message` events), reply box,
+ * canned replies, internal notes, reader profile, transfer, resolve and reopen.
+ * Every reader- or staff-provided string is set with textContent; never innerHTML.
+ */
+(function () {
+  "use strict";
+  var C = window.RicConsole;
+  var el = C.el;
+
+  var root = document.getElementById("conversation");
+  var conversationId = Number(root.dataset.conversationId);
+  var myId = Number(root.dataset.staffId);
+  var base = "/api/conversations/" + encodeURIComponent(conversationId);
+
+  var ui = {
+    status: document.getElementById("conversation-status"),
+    channel: document.getElementById("conversation-channel"),
+    handoff: document.getElementById("conversation-handoff"),
+    transcript: document.getElementById("transcript"),
+    claim: document.getElementById("claim-button"),
+    reopen: document.getElementById("reopen-button"),
+    replyForm: document.getElementById("reply-form"),
+    replyText: document.getElementById("reply-text"),
+    replySend: document.getElementById("reply-send"),
+    cannedSearch: document.getElementById("canned-search"),
+    cannedResults: document.getElementById("canned-results"),
+    notesList: document.getElementById("notes-list"),
+    noteForm: document.getElementById("note-form"),
+    noteBody: document.getElementById("note-body"),
+    reader: document.getElementById("reader-profile"),
+    transferDetails: document.getElementById("transfer-details"),
+    transferForm: document.getElementById("transfer-form"),
+    transferTo: document.getElementById("transfer-to"),
+    transferDepartment: document.getElementById("transfer-department"),
+    transferNote: document.getElementById("transfer-note"),
+    departments: document.getElementById("department-list"),
+    resolveDetails: document.getElementById("resolve-details"),
+    resolveForm: document.getElementById("resolve-form"),
+    resolveNote: document.getElementById("resolve-note"),
+    resolveTags: document.getElementById("resolve-tags"),
+  };
+
+  var state = { conversation: null, messageIds: new Set(), pending: [], noteIds: new Set() };
+
+  var CHANNELS = { webchat: "Web chat", telegram: "Telegram", slack: "Slack", email: "Email", sms: "SMS" };
+  var STATUS = { active: "With the assistant", handoff: "With a librarian", resolved: "Resolved", abandoned: "Abandoned" };
+  var PENDING_POLL_MS = 4000;
+
+  function channelName(c) { return CHANNELS[c] || c || "unknown"; }
+
+  function senderLabel(m) {
+    switch (m.sender_kind) {
+      case "reader": {
+        var r = state.conversation && state.conversation.reader;
+        return r && r.name ? r.name + " (reader)" : "Reader";
+      }
+      case "bot": return "Assistant";
+      case "librarian": return m.librarian_name ? m.librarian_name + " (librarian)" : "Librarian";
+      case "system": return "System";
+      default: return m.sender_kind || "Unknown";
+    }
+  }
+
+  // ---------------------------------------------------------------- transcript
+  function messageEl(m) {
+    var li = el("li", { className: "msg msg-" + (m.sender_kind || "system") });
+    if (m.id !== undefined && m.id !== null) li.dataset.messageId = String(m.id);
+    li.append(
+      el("div", { className: "msg-meta" }, [
+        el("span", { className: "msg-sender", text: senderLabel(m) }),
+        el("span", { className: "msg-channel", text: "via " + channelName(m.channel) }),
+        C.timeEl(m.sent_at),
+      ]),
+      el("p", { className: "msg-text", text: m.text == null ? "" : String(m.text) })
+    );
+    return li;
+  }
+
+  function nearBottom() {
+    var t = ui.transcript;
+    return t.scrollHeight - t.scrollTop - t.clientHeight < 80;
+  }
+
+  function appendMessage(m) {
+    if (m.id !== undefined && m.id !== null) {
+      if (state.messageIds.has(String(m.id))) return;
+      state.messageIds.add(String(m.id));
+    }
+    // Our own reply coming back from the store replaces its local "sending" bubble.
+    if (m.sender_kind === "librarian") {
+      var mine = state.pending.find(function (p) { return p.text === m.text && !p.confirmed; });
+      if (mine) {
+        mine.confirmed = true;
+        clearTimeout(mine.timer);
+        mine.li.remove();
+        state.pending = state.pending.filter(function (p) { return p !== mine; });
+      }
+    }
+    var stick = nearBottom();
+    var li = messageEl(m);
+    // Keep local, unconfirmed replies at the end so the order stays truthful.
+    var firstPending = state.pending.length ? state.pending[0].li : null;
+    if (firstPending && firstPending.parentNode === ui.transcript) ui.transcript.insertBefore(li, firstPending);
+    else ui.transcript.appendChild(li);
+    if (stick) ui.transcript.scrollTop = ui.transcript.scrollHeight;
+  }
+
+  // ---------------------------------------------------------------- header and actions
+  function renderHeader(conv) {
+    ui.status.textContent = STATUS[conv.status] || conv.status;
+    ui.channel.textContent = channelName(conv.channel);
+    var h = conv.handoff;
+    var text = "";
+    if (h) {
+      if (h.status === "waiting") text = "Waiting for a librarian" + (h.department ? " (" + h.department + ")" : "");
+      else if (h.status === "claimed") text = "Claimed by " + (h.librarian ? h.librarian.name : "a librarian");
+      else text = "Handoff " + h.status;
+      if (h.reason) text += " · reason: " + h.reason;
+      if (h.transfer_note) text += " · transfer note: " + h.transfer_note;
+    }
+    ui.handoff.textContent = text;
+    var open = h && (h.status === "waiting" || h.status === "claimed");
+    var heldByOther = h && h.status === "claimed" && h.librarian && Number(h.librarian.id) !== myId;
+    ui.claim.hidden = !(h && h.status === "waiting");
+    ui.reopen.hidden = !(h && h.status === "resolved");
+    ui.transferDetails.hidden = !open;
+    ui.resolveDetails.hidden = !open;
+    root.dataset.handoffStatus = h ? h.status : "none";
+    ui.replyText.placeholder = heldByOther ? "Another librarian holds this conversation." : "";
+  }
+
+  // ---------------------------------------------------------------- notes
+  function noteEl(n) {
+    return el("li", { className: "note", dataset: { noteId: String(n.id) } }, [
+      el("div", { className: "note-meta" }, [el("span", { className: "note-author", text: n.author || "Staff" }), " ", C.timeEl(n.created_at)]),
+      el("p", { className: "note-body", text: n.body || "" }),
+    ]);
+  }
+
+  function renderNotes(notes) {
+    state.noteIds = new Set(notes.map(function (n) { return String(n.id); }));
+    ui.notesList.replaceChildren.apply(ui.notesList, notes.map(noteEl));
+    if (!notes.length) ui.notesList.appendChild(el("li", { className: "muted empty-note", text: "No notes yet." }));
+  }
+
+  function addNote(n) {
+    if (state.noteIds.has(String(n.id))) return;
+    state.noteIds.add(String(n.id));
+    var placeholder = ui.notesList.querySelector(".empty-note");
+    if (placeholder) placeholder.remove();
+    ui.notesList.appendChild(noteEl(n));
+  }
+
+  // ---------------------------------------------------------------- reader profile
+  function field(label, value, className) {
+    return [el("dt", { text: label }), el("dd", { className: className || null }, Array.isArray(value) ? value : [value])];
+  }
+
+  function listOf(items, render, emptyText) {
+    if (!Array.isArray(items) || !items.length) return el("p", { className: "muted", text: emptyText });
+    return el("ul", { className: "plain-list" }, items.map(function (x) { return el("li", {}, render(x)); }));
+  }
+
+  function renderReader(r) {
+    if (!r) {
+      ui.reader.replaceChildren(
+        el("p", { className: "reader-name", text: "Anonymous reader" }),
+        el("p", { className: "muted", text: "This reader has not identified themselves. Loans, tickets and history are not available." })
+      );
+      return;
+    }
+    var dl = el("dl", { className: "profile" });
+    var card = r.card_number_masked
+      ? [el("span", { className: "card-number", text: r.card_number_masked }), " ",
+        el("span", { className: r.verified ? "verified-badge" : "unverified-badge", text: r.verified ? "verified" : "not verified" })]
+      : el("span", { className: "muted", text: "no card on file" });
+    field("Name", r.name || "—").forEach(function (n) { dl.appendChild(n); });
+    field("Email", r.email || "—").forEach(function (n) { dl.appendChild(n); });
+    field("Library card", card).forEach(function (n) { dl.appendChild(n); });
+    field("Loans", r.loans_summary || "not available", r.loans_summary ? null : "muted").forEach(function (n) { dl.appendChild(n); });
+    ui.reader.replaceChildren(
+      dl,
+      el("h3", { text: "Identities" }),
+      listOf(r.identities, function (i) {
+        return [el("span", { className: "channel-badge", text: channelName(i.channel) }), " ", el("span", { text: i.external_id || "" })];
+      }, "None recorded."),
+      el("h3", { text: "Past conversations" }),
+      listOf(r.past_conversations, function (c) {
+        return [
+          el("a", { href: "/conversations/" + encodeURIComponent(c.id), text: "#" + c.id }), " ",
+          el("span", { text: channelName(c.channel) + " · " + (STATUS[c.status] || c.status || "") + " · " }),
+          C.timeEl(c.started_at),
+        ];
+      }, "No earlier conversations."),
+      el("h3", { text: "Tickets" }),
+      listOf(r.tickets, function (t) {
+        return [el("a", { href: "/tickets", text: "#" + t.id }), " ", el("span", { text: (t.subject || "") + " (" + (t.status || "") + ")" })];
+      }, "No tickets."),
+      el("h3", { text: "Feedback" }),
+      listOf(r.feedback, function (f) {
+        return [el("span", { className: "rating", text: "Rating " + f.rating + "/5" }), f.comment ? " — " : "", f.comment ? el("q", { text: f.comment }) : null];
+      }, "No feedback.")
+    );
+  }
+
+  // ---------------------------------------------------------------- loading
+  function load() {
+    return C.api("GET", base).then(function (conv) {
+      state.conversation = conv;
+      renderHeader(conv);
+      var messages = Array.isArray(conv.messages) ? conv.messages : [];
+      messages.forEach(appendMessage);
+      renderNotes(Array.isArray(conv.notes) ? conv.notes : []);
+      renderReader(conv.reader);
+      showUndelivered(conv.undelivered);
+      ui.transcript.scrollTop = ui.transcript.scrollHeight;
+    }).catch(C.showError);
+  }
+
+  // Header-only refresh (after claim, transfer, resolve, or a queue change).
+  function reloadHeader() {
+    return C.api("GET", base).then(function (conv) {
+      state.conversation = conv;
+      renderHeader(conv);
+      (conv.messages || []).forEach(appendMessage);
+    }).catch(C.showError);
+  }
+
+  // ---------------------------------------------------------------- replying
+  var STATE_TEXT = {
+    sending: "Sending…",
+    sent: "Sent",
+    pending: "Not sent — retrying…",
+    failed: "Not sent",
+  };
+
+  function setReplyState(p, s, detail) {
+    p.li.dataset.state = s;
+    p.stateEl.textContent = STATE_TEXT[s] + (detail ? " (" + detail + ")" : "");
+    p.retry.hidden = s !== "failed";
+  }
+
+  // After a 502 the server keeps the reply and its worker retries delivery. We watch
+  // the reply's outbound row in the conversation's `undelivered` list: gone means
+  // delivered, "failed" means the server gave up (then a manual retry is safe).
+  function watchPending(p) {
+    clearTimeout(p.timer);
+    p.timer = setTimeout(function () {
+      if (p.confirmed) return;
+      C.api("GET", base).then(function (conv) {
+        if (p.confirmed) return;
+        var row = (conv.undelivered || []).find(function (u) { return String(u.id) === String(p.outboundId); });
+        if (!row) setReplyState(p, "sent");
+        else if (row.status === "failed") setReplyState(p, "failed", row.last_error ? "the chat server is unreachable" : "");
+        else watchPending(p);
+      }).catch(function () { watchPending(p); });
+    }, PENDING_POLL_MS);
+  }
+
+  function postReply(p) {
+    setReplyState(p, "sending");
+    C.api("POST", base + "/messages", { text: p.text }).then(function (reply) {
+      if (p.confirmed) return;
+      if (reply && reply.id !== undefined) { p.outboundId = reply.id; p.li.dataset.outboundId = String(reply.id); }
+      setReplyState(p, "sent");
+    }).catch(function (error) {
+      if (p.confirmed) return;
+      if (error && error.status === 502 && error.body && error.body.status === "pending") {
+        p.outboundId = error.body.id;
+        p.li.dataset.outboundId = String(error.body.id);
+        setReplyState(p, "pending");
+        watchPending(p);
+      } else {
+        setReplyState(p, "failed", error && error.message ? error.message : "error");
+      }
+    });
+  }
+
+  function localReply(text, sentAt) {
+    var stateEl = el("span", { className: "msg-state", role: "status" });
+    var retry = el("button", { type: "button", className: "link-button", text: "Try again", hidden: true });
+    var li = el("li", { className: "msg msg-librarian msg-local" }, [
+      el("div", { className: "msg-meta" }, [
+        el("span", { className: "msg-sender", text: (root.dataset.staffName || "You") + " (librarian)" }),
+        el("span", { className: "msg-channel", text: "via " + channelName(state.conversation ? state.conversation.channel : "") }),
+        C.timeEl(sentAt || new Date().toISOString()),
+      ]),
+      el("p", { className: "msg-text", text: text }),
+      el("div", { className: "msg-foot" }, [stateEl, " ", retry]),
+    ]);
+    var p = { text: text, li: li, stateEl: stateEl, retry: retry, confirmed: false, timer: 0, outboundId: null };
+    retry.addEventListener("click", function () { postReply(p); });
+    state.pending.push(p);
+    ui.transcript.appendChild(li);
+    ui.transcript.scrollTop = ui.transcript.scrollHeight;
+    return p;
+  }
+
+  // Replies that were still undelivered when the page loaded.
+  function showUndelivered(rows) {
+    (rows || []).forEach(function (u) {
+      if (typeof u.text !== "string") return;
+      if (state.pending.some(function (p) { return String(p.outboundId) === String(u.id); })) return;
+      var p = localReply(u.text, u.created_at);
+      p.outboundId = u.id;
+      p.li.dataset.outboundId = String(u.id);
+      if (u.status === "failed") setReplyState(p, "failed");
+      else if (u.status === "pending") { setReplyState(p, "pending"); watchPending(p); }
+      else setReplyState(p, "sent", u.status === "pending_email" ? "will go by email" : "");
+    });
+  }
+
+  function sendReply() {
+    var text = ui.replyText.value;
+    if (!text.trim()) return;
+    var p = localReply(text);
+    ui.replyText.value = "";
+    postReply(p);
+  }
+
+  ui.replyForm.addEventListener("submit", function (e) { e.preventDefault(); sendReply(); });
+  ui.replyText.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendReply(); }
+  });
+
+  // ---------------------------------------------------------------- canned replies
+  function insertText(text) {
+    var t = ui.replyText;
+    t.value = t.value.trim() ? t.value.replace(/\s*$/, "") + "\n" + text : text;
+    t.focus();
+    t.setSelectionRange(t.value.length, t.value.length);
+  }
+
+  var searchCanned = C.debounce(function () {
+    var q = ui.cannedSearch.value.trim();
+    if (!q) { ui.cannedResults.replaceChildren(); return; }
+    C.api("GET", "/api/canned-responses?q=" + encodeURIComponent(q)).then(function (data) {
+      var items = data && Array.isArray(data.items) ? data.items : Array.isArray(data) ? data : [];
+      if (!items.length) {
+        ui.cannedResults.replaceChildren(el("li", { className: "muted", text: "No canned replies match." }));
+        return;
+      }
+      ui.cannedResults.replaceChildren.apply(ui.cannedResults, items.map(function (c) {
+        var button = el("button", { type: "button", className: "canned-choice" }, [
+          el("strong", { text: c.title || "Untitled" }),
+          c.shortcut ? el("span", { className: "muted", text: " /" + c.shortcut }) : null,
+          el("span", { className: "canned-preview", text: c.body || "" }),
+        ]);
+        button.addEventListener("click", function () {
+          C.api("GET", "/api/canned-responses/" + encodeURIComponent(c.id) + "/render?conversation_id=" + encodeURIComponent(conversationId))
+            .then(function (r) {
+              insertText(r && typeof r.text === "string" ? r.text : c.body || "");
+              ui.cannedResults.replaceChildren();
+              ui.cannedSearch.value = "";
+            }).catch(C.showError);
+        });
+        return el("li", {}, [button]);
+      }));
+    }).catch(C.showError);
+  }, 250);
+  ui.cannedSearch.addEventListener("input", searchCanned);
+  ui.cannedSearch.addEventListener("keydown", function (e) {
+    if (e.key === "ArrowDown") {
+      var first = ui.cannedResults.querySelector("button");
+      if (first) { e.preventDefault(); first.focus(); }
+    }
+  });
+
+  // ---------------------------------------------------------------- notes
+  ui.noteForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var body = ui.noteBody.value;
+    if (!body.trim()) return;
+    C.api("POST", base + "/notes", { body: body }).then(function (note) {
+      ui.noteBody.value = "";
+      if (note && note.id !== undefined) addNote(note);
+      else load();
+    }).catch(C.showError);
+  });
+
+  // ---------------------------------------------------------------- claim / transfer / resolve / reopen
+  ui.claim.addEventListener("click", function () {
+    ui.claim.disabled = true;
+    C.api("POST", base + "/claim", {}).then(function () {
+      C.clearError();
+      return reloadHeader();
+    }).catch(function (error) {
+      if (error && error.status === 409 && error.error === "already_claimed") {
+        C.showError({ message: "Already claimed by " + (error.body.claimed_by || "another librarian") + "." });
+        reloadHeader();
+      } else {
+        C.showError(error);
+      }
+    }).then(function () { ui.claim.disabled = false; });
+  });
+
+  var staffLoaded = false;
+  ui.transferDetails.addEventListener("toggle", function () {
+    if (!ui.transferDetails.open || staffLoaded) return;
+    C.api("GET", "/api/staff").then(function (data) {
+      staffLoaded = true;
+      var people = data && Array.isArray(data.items) ? data.items : Array.isArray(data) ? data : [];
+      var departments = new Set();
+      people.forEach(function (s) {
+        if (s.department) departments.add(s.department);
+        if (Number(s.id) === myId) return;
+        var label = (s.display_name || s.name || s.username || "#" + s.id) +
+          (s.presence ? " — " + s.presence : "") + (s.department ? " (" + s.department + ")" : "");
+        ui.transferTo.appendChild(el("option", { value: String(s.id), text: label }));
+      });
+      ui.departments.replaceChildren.apply(ui.departments, Array.from(departments).map(function (d) {
+        return el("option", { value: d });
+      }));
+    }).catch(C.showError);
+  });
+
+  ui.transferForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var to = ui.transferTo.value;
+    var body = {
+      to_user_id: to ? Number(to) : null,
+      department: ui.transferDepartment.value.trim() || null,
+      note: ui.transferNote.value.trim() || null,
+    };
+    if (body.to_user_id === null && body.department === null) {
+      C.showError({ message: "Choose a librarian or a department to transfer to." });
+      return;
+    }
+    C.api("POST", base + "/transfer", body).then(function () {
+      C.clearError();
+      ui.transferForm.reset();
+      ui.transferDetails.open = false;
+      return reloadHeader();
+    }).catch(C.showError);
+  });
+
+  ui.resolveForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var tags = ui.resolveTags.value.split(",").map(function (t) { return t.trim(); }).filter(Boolean);
+    var submit = document.getElementById("resolve-submit");
+    submit.disabled = true;
+    C.api("POST", base + "/resolve", { note: ui.resolveNote.value.trim() || null, tags: tags }).then(function () {
+      C.clearError();
+      ui.resolveForm.reset();
+      ui.resolveDetails.open = false;
+      return reloadHeader();
+    }).catch(C.showError).then(function () { submit.disabled = false; });
+  });
+
+  ui.reopen.addEventListener("click", function () {
+    C.api("POST", base + "/reopen", {}).then(function () {
+      C.clearError();
+      return reloadHeader();
+    }).catch(C.showError);
+  });
+
+  // ---------------------------------------------------------------- live updates
+  load().then(function () {
+    C.subscribe({
+      message: function (data) {
+        if (!data || Number(data.conversation_id) !== conversationId || !data.message) return;
+        appendMessage(data.message);
+      },
+      queue: function (data) {
+        // Someone else claimed, transferred or resolved this conversation.
+        var items = data && Array.isArray(data.items) ? data.items : [];
+        var mine = items.find(function (i) { return Number(i.conversation_id) === conversationId; });
+        var h = state.conversation && state.conversation.handoff;
+        var before = h && (h.status === "waiting" || h.status === "claimed") ? h.status + "|" + (h.librarian ? h.librarian.id : "") : "closed";
+        var after = mine ? mine.status + "|" + (mine.librarian ? mine.librarian.id : "") : "closed";
+        if (before !== after) reloadHeader();
+      },
+    }, { onreconnect: reloadHeader });
+  });
+})();

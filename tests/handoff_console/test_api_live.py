@@ -1,0 +1,280 @@
+"""The live relay end to end: a widget reader, the real Rasa and action servers, the
+console API and its event stream, all started by ``python -m launcher up``."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from crm_store.db import make_engine, make_session_factory
+from crm_store.models import OutboundMessage
+from crm_store.repositories import conversation_of
+from handoff_console.accounts import create_staff, issue_api_token
+from tests.aio import run
+from tests.handoff_console.conftest import ApiClient, api_start_console
+from tests.handoff_console.console_server import ConsoleServer
+from tests.system import free_port
+from tests.webchat_client import WidgetClient, bot_texts
+
+pytestmark = pytest.mark.rasa
+
+XSS = '<b onmouseover="alert(1)">hi</b> & <script>x()</script>'
+BACK = "I'm back! Thanks for waiting. Is there anything else I can help with?"
+
+
+@pytest.fixture(scope="module")
+def api_live(system) -> dict[str, Any]:
+    """A librarian account and an API client on the running system's console."""
+    sessions = make_session_factory(make_engine(system.database_url))
+    name = f"live{uuid.uuid4().hex[:6]}"
+    with sessions.begin() as session:
+        user = create_staff(session, username=name, password="live-test-passphrase-1",
+                            display_name="Robin Live", capacity=100)
+        token = issue_api_token(session, user.id, "live tests")
+        staff_id = user.id
+    server = ConsoleServer(None, system.console_port, Path("/dev/null"))  # type: ignore[arg-type]
+    return {"api": ApiClient(server, token), "sessions": sessions, "token": token,
+            "staff_id": staff_id}
+
+
+def _wait_for(probe, timeout: float = 15.0, every: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("timed out waiting")
+
+
+async def _handoff(system) -> WidgetClient:
+    widget = await WidgetClient(system.ws_url).connect()
+    frames = await widget.say("I'd like to talk to a librarian please")
+    texts = bot_texts(frames)
+    assert any("asked a librarian to join" in t for t in texts), texts
+    return widget
+
+
+def _conversation_id(sessions, sender_id: str) -> int:
+    def probe() -> int | None:
+        with sessions() as session:
+            conversation = conversation_of(session, sender_id)
+            return conversation.id if conversation else None
+
+    return int(_wait_for(probe))
+
+
+class SseListener(threading.Thread):
+    """Collects the console's Server-Sent Events in the background."""
+
+    def __init__(self, port: int, token: str) -> None:
+        super().__init__(daemon=True)
+        self.port, self.token = port, token
+        self.events: list[tuple[str, Any]] = []
+        self.connection: http.client.HTTPConnection | None = None
+
+    def run(self) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        self.connection.request(
+            "GET", "/api/events", headers={"Authorization": f"Bearer {self.token}"}
+        )
+        reply = self.connection.getresponse()
+        name = data = ""
+        try:
+            for raw in reply.fp:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    name = line[7:]
+                elif line.startswith("data: "):
+                    data = line[6:]
+                elif line == "" and name:
+                    self.events.append((name, json.loads(data)))
+                    name = data = ""
+        except (OSError, ValueError):
+            return
+
+
+def test_reader_and_librarian_talk_through_the_console(system, api_live):
+    api: ApiClient = api_live["api"]
+    listener = SseListener(system.console_port, api_live["token"])
+    listener.start()
+
+    async def scenario() -> None:
+        widget = await _handoff(system)
+        assert widget.session_id is not None
+        conversation_id = await asyncio.to_thread(
+            _conversation_id, api_live["sessions"], widget.session_id
+        )
+        queue = api.get("/api/queue").json()["items"]
+        item = next(i for i in queue if i["conversation_id"] == conversation_id)
+        assert (item["status"], item["channel"]) == ("waiting", "webchat")
+        assert item["reason"] == "reader asked for a librarian"
+
+        claimed = api.post(f"/api/conversations/{conversation_id}/claim")
+        assert claimed.status == 200
+
+        sent = api.post(f"/api/conversations/{conversation_id}/messages", {"text": XSS})
+        assert sent.status == 201, sent.text
+        assert sent.json()["status"] == "sent"
+        frame = await widget.recv_until("bot", timeout=10)
+        assert (frame["text"], frame["sender"], frame["name"]) == (XSS, "librarian", "Robin Live")
+
+        reader_text = f"Thanks! <i>{uuid.uuid4().hex[:6]}</i>"
+        await widget.send({"type": "message", "id": uuid.uuid4().hex, "text": reader_text})
+
+        def seen() -> list[dict[str, Any]]:
+            view = api.get(f"/api/conversations/{conversation_id}").json()
+            return [m for m in view["messages"] if m["text"] == reader_text]
+
+        [message] = await asyncio.to_thread(_wait_for, seen)
+        assert message["sender_kind"] == "reader"
+        view = api.get(f"/api/conversations/{conversation_id}").json()
+        librarian = [m for m in view["messages"] if m["sender_kind"] == "librarian"]
+        assert [(m["text"], m["librarian_name"]) for m in librarian] == [(XSS, "Robin Live")]
+        assert view["handoff"]["first_response_at"] is not None
+
+        def streamed() -> list[Any]:
+            return [
+                d for n, d in listener.events
+                if n == "message" and d["conversation_id"] == conversation_id
+                and d["message"]["text"] == reader_text
+            ]
+
+        await asyncio.to_thread(_wait_for, streamed, 5.0)
+
+        resolved = api.post(
+            f"/api/conversations/{conversation_id}/resolve",
+            {"note": "answered", "tags": ["thesis"]},
+        )
+        assert resolved.status == 200, resolved.text
+        assert resolved.json()["handoff"]["status"] == "resolved"
+        assert resolved.json()["handoff"]["tags"] == ["thesis"]
+        while True:
+            frame = await widget.recv_until("bot", timeout=15)
+            if frame["text"] == BACK:
+                break
+        queue = api.get("/api/queue").json()["items"]
+        assert conversation_id not in [i["conversation_id"] for i in queue]
+
+        reopened = api.post(f"/api/conversations/{conversation_id}/reopen")
+        assert reopened.status == 200, reopened.text
+        assert reopened.json()["handoff"]["status"] == "claimed"
+        assert reopened.json()["handoff"]["librarian"]["name"] == "Robin Live"
+        await widget.close()
+
+    run(scenario())
+    assert any(n == "queue" for n, _ in listener.events)
+
+
+def test_rasa_down_then_the_worker_job_delivers(system, api_live, tmp_path, monkeypatch):
+    from crm_store.jobs.handoff_jobs import retry_outbound
+
+    offline = api_start_console(
+        system.database_url, tmp_path / "console.log", f"http://127.0.0.1:{free_port()}",
+        system.token,
+    )
+    try:
+        api = ApiClient(offline, api_live["token"])
+
+        async def scenario() -> None:
+            widget = await _handoff(system)
+            assert widget.session_id is not None
+            conversation_id = await asyncio.to_thread(
+                _conversation_id, api_live["sessions"], widget.session_id
+            )
+            assert api.post(f"/api/conversations/{conversation_id}/claim").status == 200
+            reply = api.post(f"/api/conversations/{conversation_id}/messages", {"text": "later"})
+            assert reply.status == 502
+            body = reply.json()
+            assert (body["error"], body["status"]) == ("rasa_unreachable", "pending")
+            with api_live["sessions"]() as session:
+                row = session.get(OutboundMessage, body["id"])
+                assert (row.status, row.attempts) == ("pending", 1)
+
+            monkeypatch.setenv("RIC_RASA_URL", system.rasa_url)
+            monkeypatch.setenv("RASA_AUTH_TOKEN", system.token)
+            counts = await asyncio.to_thread(retry_outbound, api_live["sessions"])
+            assert counts["sent"] >= 1
+            frame = await widget.recv_until("bot", timeout=10)
+            assert (frame["text"], frame["sender"]) == ("later", "librarian")
+            with api_live["sessions"]() as session:
+                row = session.execute(
+                    select(OutboundMessage).where(OutboundMessage.id == body["id"])
+                ).scalar_one()
+                assert (row.status, row.attempts) == ("sent", 2)
+            await widget.close()
+
+        run(scenario())
+    finally:
+        offline.stop()
+
+
+def _backdate(sessions, conversation_id: int, seconds: float) -> None:
+    from datetime import timedelta
+
+    from crm_store.models import Conversation, Handoff
+
+    with sessions.begin() as session:
+        handoff = session.execute(
+            select(Handoff).where(Handoff.conversation_id == conversation_id)
+        ).scalar_one()
+        handoff.requested_at -= timedelta(seconds=seconds)
+        conversation = session.get(Conversation, conversation_id)
+        conversation.last_activity_at -= timedelta(seconds=seconds)
+
+
+def test_long_wait_becomes_a_ticket_and_silence_is_abandoned(system, api_live, monkeypatch):
+    from crm_store.jobs.handoff_jobs import abandon_silent, ticket_long_waits
+    from crm_store.models import Conversation, Handoff, Ticket
+
+    monkeypatch.setenv("RIC_RASA_URL", system.rasa_url)
+    monkeypatch.setenv("RASA_AUTH_TOKEN", system.token)
+    # Longer than these tests take, shorter than the running worker's defaults.
+    monkeypatch.setenv("RIC_QUEUE_WAIT_LIMIT_SECONDS", "120")
+    monkeypatch.setenv("RIC_ABANDON_SECONDS", "120")
+    sessions = api_live["sessions"]
+
+    async def scenario() -> None:
+        patient = await _handoff(system)
+        silent = await _handoff(system)
+        patient_id = await asyncio.to_thread(_conversation_id, sessions, patient.session_id)
+        silent_id = await asyncio.to_thread(_conversation_id, sessions, silent.session_id)
+        await patient.send({"type": "message", "id": uuid.uuid4().hex, "text": "still here!"})
+        await asyncio.sleep(1.5)  # let ingestion settle before moving the clock back
+        _backdate(sessions, patient_id, 300)
+        _backdate(sessions, silent_id, 300)
+        # The patient reader wrote after asking, so they are not abandoned.
+        assert await asyncio.to_thread(abandon_silent, sessions) >= 1
+        assert await asyncio.to_thread(ticket_long_waits, sessions) >= 1
+        frame = await patient.recv_until("bot", timeout=10)
+        assert "a librarian will reply here" in frame["text"]
+        with sessions() as session:
+            handoffs = {
+                h.conversation_id: h.status.value
+                for h in session.execute(
+                    select(Handoff).where(Handoff.conversation_id.in_([patient_id, silent_id]))
+                ).scalars()
+            }
+            assert handoffs == {patient_id: "ticketed", silent_id: "abandoned"}
+            ticket = session.execute(
+                select(Ticket).where(Ticket.conversation_id == patient_id)
+            ).scalar_one()
+            assert ticket.contact == f"webchat:{patient.session_id}"
+            assert "still here!" in ticket.body
+            assert session.get(Conversation, silent_id).status.value == "abandoned"
+        # The bot has the patient's conversation back: it answers again.
+        texts = bot_texts(await patient.say("hello"))
+        assert texts, "the bot did not answer after the ticket"
+        await patient.close()
+        await silent.close()
+
+    run(scenario())

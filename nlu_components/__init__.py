@@ -1,21 +1,15 @@
-"""Custom Rasa NLU components for the reader interaction center."""
+"""Custom Rasa NLU components for the reader interaction center.
+
+Import the component you need from its module (Rasa does this from ``config.yml``):
+
+- ``nlu_components.multi_request.MultiRequestDetector``: several requests in one message;
+- ``nlu_components.language_guard.LanguageGuard``: non-English messages;
+- ``nlu_components.sentence_embeddings.SentenceEmbeddingFeaturizer``: sentence-transformers
+  features (evaluated, not shipped; see docs/benchmarks.md).
+
+Nothing is imported here, so loading one component never loads torch.
+"""
 
 from __future__ import annotations
 
-from nlu_components.sentence_embeddings import (
-    EMBEDDING_DIMENSION,
-    SentenceEmbeddingError,
-    SentenceEmbeddingFeaturizer,
-    SentenceModelMissingError,
-    load_sentence_model,
-    packaged_model_path,
-)
-
-__all__ = [
-    "EMBEDDING_DIMENSION",
-    "SentenceEmbeddingError",
-    "SentenceEmbeddingFeaturizer",
-    "SentenceModelMissingError",
-    "load_sentence_model",
-    "packaged_model_path",
-]
+__all__: list[str] = []

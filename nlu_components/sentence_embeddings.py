@@ -102,16 +102,16 @@ def load_sentence_model(model_path: str | None = None) -> SentenceTransformer:
     return model
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     """Adds all-MiniLM-L6-v2 sentence embeddings as dense sentence-level features.
 
     DIET and the ResponseSelector combine sequence- and sentence-level features
     separately (``RasaFeatureCombiningLayer`` unifies their widths), so a featurizer
-    may contribute sentence features only. That is the default; with
-    ``sequence_features: repeat`` the sentence vector is also repeated for every token.
+    may contribute sentence features only. That is the default, for pipelines in which
+    another featurizer (e.g. ``CountVectorsFeaturizer``) supplies the sequence features
+    DIET requires. When this is the only featurizer, set ``sequence_features: repeat``:
+    the sentence vector is then also repeated for every token.
 
     Config options:
         batch_size: How many texts to encode per forward pass.

@@ -25,7 +25,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -47,6 +49,8 @@ from handoff_console.services.relay import retry_pending
 from handoff_console.services.staff import auto_assign
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 TICKETED_TEXT = (
     "Sorry, all our librarians are still busy. I've passed your question on as "
@@ -72,10 +76,10 @@ def _seconds(name: str, default: int) -> int:
         return default
 
 
-async def _with_rasa(work: object) -> object:
+async def _with_rasa(work: Callable[[RasaClient], Awaitable[T]]) -> T:
     rasa = rasa_from_env()
     try:
-        return await work(rasa)  # type: ignore[operator]
+        return await work(rasa)
     finally:
         await rasa.close()
 
@@ -87,8 +91,7 @@ def retry_outbound(sessions: sessionmaker[Session] | None = None) -> dict[str, i
     async def run(rasa: RasaClient) -> dict[str, int]:
         return await retry_pending(factory, rasa)
 
-    counts = asyncio.run(_with_rasa(run))  # type: ignore[arg-type]
-    assert isinstance(counts, dict)
+    counts = asyncio.run(_with_rasa(run))
     if counts.get("sent") or counts.get("failed"):
         logger.info("outbound retry: %s", counts)
     return counts
@@ -129,8 +132,7 @@ def ticket_long_waits(sessions: sessionmaker[Session] | None = None) -> int:
                     done += 1
         return done
 
-    result = asyncio.run(_with_rasa(run))  # type: ignore[arg-type]
-    return int(result)  # type: ignore[call-overload]
+    return asyncio.run(_with_rasa(run))
 
 
 def _ticket(session: Session, handoff_id: int) -> bool:
@@ -216,8 +218,7 @@ def abandon_silent(sessions: sessionmaker[Session] | None = None) -> int:
                 done += 1
         return done
 
-    result = asyncio.run(_with_rasa(run))  # type: ignore[arg-type]
-    return int(result)  # type: ignore[call-overload]
+    return asyncio.run(_with_rasa(run))
 
 
 def auto_assign_waiting(sessions: sessionmaker[Session] | None = None) -> int:

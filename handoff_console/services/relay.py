@@ -6,8 +6,10 @@ appended to the reader's tracker as a ``bot`` event with
 output. A row that could not be delivered is retried by the worker
 (`retry_pending`) until it is sent or has failed ``MAX_ATTEMPTS`` times.
 
-Statuses: ``pending`` → ``sent`` | ``failed``; ``pending_email`` waits for the
-email channel.
+Statuses: ``sending`` (an attempt is in flight) → ``sent``, or back to ``pending``
+after a failed attempt, and ``failed`` after ``MAX_ATTEMPTS``; ``pending_email`` waits
+for the email channel. A row is claimed for an attempt with a conditional update
+(``pending`` → ``sending``), so the console and the worker never send it twice.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.models import Conversation, Handoff, HandoffStatus, OutboundMessage
@@ -32,6 +35,8 @@ PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
 PENDING_EMAIL = "pending_email"
+SENDING = "sending"
+STALE_SENDING = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ def queue_message(
         staff_user_id=staff_id,
         ticket_id=ticket_id,
         text=body,
-        status=PENDING,
+        status=SENDING,
     )
     session.add(row)
     session.flush()
@@ -130,7 +135,7 @@ def undelivered(session: Session, conversation_id: int) -> list[dict[str, Any]]:
         select(OutboundMessage)
         .where(
             OutboundMessage.conversation_id == conversation_id,
-            OutboundMessage.status.in_([PENDING, FAILED, PENDING_EMAIL]),
+            OutboundMessage.status.in_([PENDING, SENDING, FAILED, PENDING_EMAIL]),
         )
         .order_by(OutboundMessage.id)
     ).scalars()
@@ -138,7 +143,20 @@ def undelivered(session: Session, conversation_id: int) -> list[dict[str, Any]]:
 
 
 def pending_deliveries(session: Session, limit: int = 100) -> list[Delivery]:
-    """Pending rows, oldest first, ready for another attempt."""
+    """Pending rows, oldest first, ready for another attempt.
+
+    A row left ``sending`` for ``STALE_SENDING`` (its sender died mid-attempt) is
+    pending again.
+    """
+    session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.status == SENDING,
+            OutboundMessage.created_at < now() - STALE_SENDING,
+        )
+        .values(status=PENDING)
+        .execution_options(synchronize_session=False)
+    )
     rows = session.execute(
         select(OutboundMessage, Conversation)
         .join(Conversation, Conversation.id == OutboundMessage.conversation_id)
@@ -166,6 +184,18 @@ async def retry_pending(sessions: sessionmaker[Session], rasa: RasaClient) -> di
         batch = pending_deliveries(session)
     counts = {SENT: 0, PENDING: 0, FAILED: 0}
     for delivery in batch:
+        with sessions.begin() as session:
+            won = session.execute(
+                update(OutboundMessage)
+                .where(
+                    OutboundMessage.id == delivery.outbound_id,
+                    OutboundMessage.status == PENDING,
+                )
+                .values(status=SENDING)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        if not won:
+            continue  # someone else is sending it
         error: str | None = None
         try:
             await deliver(rasa, delivery)

@@ -175,7 +175,7 @@
       ? [el("span", { className: "card-number", text: r.card_number_masked }), " ",
         el("span", { className: r.verified ? "verified-badge" : "unverified-badge", text: r.verified ? "verified" : "not verified" })]
       : el("span", { className: "muted", text: "no card on file" });
-    field("Name", r.name || "—").forEach(function (n) { dl.appendChild(n); });
+    field("Name", r.name || "Anonymous reader", r.name ? null : "muted").forEach(function (n) { dl.appendChild(n); });
     field("Email", r.email || "—").forEach(function (n) { dl.appendChild(n); });
     field("Library card", card).forEach(function (n) { dl.appendChild(n); });
     field("Loans", r.loans_summary || "not available", r.loans_summary ? null : "muted").forEach(function (n) { dl.appendChild(n); });

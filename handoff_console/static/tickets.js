@@ -72,6 +72,7 @@
     C.api("GET", url).then(function (data) {
       var items = data && Array.isArray(data.items) ? data.items : Array.isArray(data) ? data : [];
       list.replaceChildren.apply(list, items.map(ticketEl));
+      if (!items.length) list.appendChild(el("li", { className: "empty", text: status ? "No " + status + " tickets." : "No tickets yet." }));
       summary.textContent = items.length === 1 ? "1 ticket." : items.length + " tickets.";
     }).catch(function (error) { summary.textContent = ""; C.showError(error); });
   }

@@ -135,6 +135,7 @@ def test_reader_and_librarian_chat_through_a_handoff(
     expect(librarian.locator("#conversation-handoff")).to_contain_text("Claimed by Sam Reyes")
     expect(librarian.locator(".internal-banner")).to_contain_text("the reader never sees notes")
     expect(librarian.locator("#reader-profile")).to_contain_text("Anonymous reader")
+    expect(librarian.locator("#reader-profile")).to_contain_text(session_id)
     librarian.locator("#reply-text").fill(REPLY)
     librarian.keyboard.press("Enter")
     expect(reader.locator(f"{W} .ric-librarian .ric-text")).to_have_text(

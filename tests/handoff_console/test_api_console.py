@@ -399,7 +399,7 @@ def _sse_events(port: int, token: str, until: float, want: int) -> list[tuple[st
     events: list[tuple[str, object]] = []
     name, data = "", ""
     while time.monotonic() < until and len(events) < want:
-        line = reply.fp.readline().decode().rstrip("\n")
+        line = reply.readline().decode().rstrip("\n")
         if line.startswith("event: "):
             name = line[7:]
         elif line.startswith("data: "):

@@ -159,7 +159,9 @@ language: en
 assistant_id: sentence-embedding-test
 pipeline:
   - name: WhitespaceTokenizer
+  # The only featurizer, so it must also give DIET its (required) sequence features.
   - name: nlu_components.sentence_embeddings.SentenceEmbeddingFeaturizer
+    sequence_features: repeat
   - name: DIETClassifier
     epochs: 30
     number_of_transformer_layers: 0

@@ -7,6 +7,7 @@ live reader-store logging on and once with it off, and drives the WebSocket chan
 - 16 clients sending concurrently,
 
 timing each message from send to the end of the bot's turn (the ``typing: off`` frame).
+Each client holds conversations of 10 messages, then starts a new one.
 Run: ``.venv/bin/python -m benchmarks.webchat_latency [--messages 200] [--seconds 30]``.
 """
 
@@ -32,6 +33,9 @@ from launcher.supervisor import Supervisor
 from launcher.training import ensure_model
 
 PHRASES = ["hello", "thanks", "are you a bot?", "bye", "hi there", "thank you so much"]
+# Real chats are short; Rasa reloads the whole tracker every turn, so one endless
+# conversation would measure tracker size rather than the channel.
+TURNS_PER_CONVERSATION = 10
 
 
 @dataclass
@@ -54,22 +58,27 @@ class Result:
 
 
 async def _client(url: str, deadline: float, limit: int, latencies: list[float]) -> None:
-    async with ws_connect(url, max_size=2**20) as ws:
-        await ws.send(json.dumps({"type": "hello", "session_id": str(uuid.uuid4()), "since": 0}))
-        await ws.recv()
-        await ws.recv()
-        sent = 0
-        while time.monotonic() < deadline and sent < limit:
-            started = time.perf_counter()
+    """One reader: conversations of ``TURNS_PER_CONVERSATION`` messages, back to back."""
+    sent = 0
+    while time.monotonic() < deadline and sent < limit:
+        async with ws_connect(url, max_size=2**20) as ws:
             await ws.send(
-                json.dumps({"type": "message", "id": uuid.uuid4().hex, "text": PHRASES[sent % 6]})
+                json.dumps({"type": "hello", "session_id": str(uuid.uuid4()), "since": 0})
             )
-            while True:
-                frame = json.loads(await ws.recv())
-                if frame["type"] == "typing" and frame["on"] is False:
+            await ws.recv()
+            await ws.recv()
+            for turn in range(TURNS_PER_CONVERSATION):
+                if time.monotonic() >= deadline or sent >= limit:
                     break
-            latencies.append(time.perf_counter() - started)
-            sent += 1
+                started = time.perf_counter()
+                text = PHRASES[turn % len(PHRASES)]
+                await ws.send(json.dumps({"type": "message", "id": uuid.uuid4().hex, "text": text}))
+                while True:
+                    frame = json.loads(await ws.recv())
+                    if frame["type"] == "typing" and frame["on"] is False:
+                        break
+                latencies.append(time.perf_counter() - started)
+                sent += 1
 
 
 async def drive(url: str, clients: int, seconds: float, limit: int) -> Result:

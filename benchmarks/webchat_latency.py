@@ -27,7 +27,7 @@ from pathlib import Path
 
 from websockets.client import connect as ws_connect
 
-from launcher.services import actions_service, rasa_service
+from launcher.services import actions_service, rasa_service, worker_service
 from launcher.settings import load_settings
 from launcher.supervisor import Supervisor
 from launcher.training import ensure_model
@@ -94,13 +94,17 @@ def measure(
     model: Path, logging_on: bool, messages: int, seconds: float
 ) -> dict[str, dict[str, float]]:
     """Start the servers with logging on or off and measure 1 and 16 clients."""
-    os.environ["RIC_STORE_LOGGING"] = "on" if logging_on else "off"
+    # On: the default, the worker tailing the tracker store. Off: no reader-store work at all.
+    os.environ["RIC_STORE_LOGGING"] = "tail" if logging_on else "off"
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(Path(tmp))
         from launcher.cli import prepare
 
         prepare(settings)
-        supervisor = Supervisor([actions_service(settings), rasa_service(settings, model)])
+        services = [actions_service(settings), rasa_service(settings, model)]
+        if logging_on:
+            services.append(worker_service(settings))
+        supervisor = Supervisor(services)
         supervisor.start_all()
         try:
             supervisor.wait_ready(timeout=300, progress=lambda _: None)

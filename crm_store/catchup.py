@@ -47,6 +47,7 @@ def catch_up(
     tracker_engine: Engine,
     session_factory: sessionmaker[Session],
     batch_size: int = 1000,
+    overlap: int = OVERLAP_ROWS,
 ) -> CatchUpResult:
     """Ingest every tracker-store event after the checkpoint, then move the checkpoint.
 
@@ -54,6 +55,7 @@ def catch_up(
         tracker_engine: an engine on Rasa's tracker store database.
         session_factory: opens sessions on the reader store.
         batch_size: rows read and ingested per transaction.
+        overlap: rows re-read behind the checkpoint.
 
     Returns:
         The rows read, the events that were new, and the new checkpoint.
@@ -63,7 +65,7 @@ def catch_up(
     with session_factory.begin() as session:
         checkpoint = session.get(IngestCheckpoint, CHECKPOINT_NAME)
         position = checkpoint.position if checkpoint else 0
-    cursor = max(0, position - OVERLAP_ROWS)
+    cursor = max(0, position - overlap)
     rows_read = ingested = 0
     while True:
         with tracker_engine.connect() as connection:

@@ -33,6 +33,18 @@ def tracker_database_url(url: str | None = None) -> str:
     return url or os.environ.get("RIC_TRACKER_DATABASE_URL") or DEFAULT_TRACKER_URL
 
 
+def store_logging_mode() -> str:
+    """How events reach the reader store (``RIC_STORE_LOGGING``).
+
+    ``tail`` (default): the worker tails the tracker store every ~250 ms, so the Rasa
+    process does no reader-store work at all. ``live``: a thread in the Rasa process
+    writes each committed turn within ~50 ms (catch-up still backs it up). ``off``:
+    nothing but the worker's catch-up, if it runs.
+    """
+    mode = os.environ.get("RIC_STORE_LOGGING", "tail").lower()
+    return mode if mode in {"tail", "live", "off"} else "tail"
+
+
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the console and worker read while the Rasa process writes, and the
     # busy timeout turns brief write contention into a wait instead of an error.

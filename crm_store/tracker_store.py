@@ -1,6 +1,8 @@
 """Rasa tracker store that feeds the reader store after each commit.
 
 Configured in ``endpoints.yml`` as ``type: crm_store.tracker_store.IngestingTrackerStore``.
+It also masks PINs before anything is saved (``crm_store.redaction``). By default the
+worker tails the tracker store; ``RIC_STORE_LOGGING=live`` adds the in-process writer.
 
 Why a tracker store and not an event broker: in Rasa 3.6 a configured broker makes
 every ``save()`` retrieve the whole tracker again to compute new events, and it
@@ -26,17 +28,17 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from crm_store.db import make_engine, make_session_factory, tracker_database_url
+from crm_store.db import (
+    make_engine,
+    make_session_factory,
+    store_logging_mode,
+    tracker_database_url,
+)
 from crm_store.ingester import BackgroundIngester
 from crm_store.ingestion import RasaEvent
 from crm_store.redaction import PIN_SLOT, redact_event
 
 logger = logging.getLogger(__name__)
-
-
-def store_logging_enabled() -> bool:
-    """Whether live logging to the reader store is on (``RIC_STORE_LOGGING``, default on)."""
-    return os.environ.get("RIC_STORE_LOGGING", "on").lower() not in {"off", "0", "false", "no"}
 
 
 def _tune_tracker_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -94,7 +96,7 @@ class IngestingTrackerStore(SQLTrackerStore):
             with self.engine.connect() as connection:
                 connection.execute(text("PRAGMA journal_mode=WAL"))
         self.ingester: BackgroundIngester | None = None
-        if store_logging_enabled():
+        if store_logging_mode() == "live":
             linger = float(os.environ.get("RIC_INGEST_LINGER_SECONDS", "0.05"))
             self.ingester = BackgroundIngester(
                 make_session_factory(make_engine()), linger_seconds=linger

@@ -6,13 +6,15 @@ Run as ``python -m crm_store.worker``. SIGTERM and SIGINT stop it cleanly.
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import threading
 from types import FrameType
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from crm_store.db import database_url
+from crm_store.db import database_url, store_logging_mode
 from crm_store.jobs import beat, run_catch_up
 from crm_store.jobs.handoff_jobs import (
     abandon_silent,
@@ -20,6 +22,7 @@ from crm_store.jobs.handoff_jobs import (
     retry_outbound,
     ticket_long_waits,
 )
+from crm_store.jobs.ingest import tail_tracker_store
 
 logger = logging.getLogger("crm_store.worker")
 
@@ -52,9 +55,7 @@ def build_scheduler() -> BlockingScheduler:
         (abandon_silent, HANDOFF_CHECK_SECONDS),
         (auto_assign_waiting, OUTBOUND_RETRY_SECONDS),
     ):
-        scheduler.add_job(
-            job, "interval", seconds=seconds, id=job.__name__, replace_existing=True
-        )
+        scheduler.add_job(job, "interval", seconds=seconds, id=job.__name__, replace_existing=True)
     return scheduler
 
 
@@ -67,9 +68,17 @@ def main() -> None:
         "start-up catch-up: read %d rows, ingested %d", result.rows_read, result.events_ingested
     )
     scheduler = build_scheduler()
+    stop_tailing = threading.Event()
+    if store_logging_mode() == "tail":
+        interval = float(os.environ.get("RIC_TAIL_INTERVAL_SECONDS", "0.25"))
+        threading.Thread(
+            target=tail_tracker_store, args=(stop_tailing, interval), name="tailer", daemon=True
+        ).start()
+        logger.info("tailing the tracker store every %.2fs", interval)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         logger.info("signal %d: stopping the worker", signum)
+        stop_tailing.set()
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, _stop)

@@ -65,6 +65,7 @@ def test_live_logging_writes_the_same_keys_as_catch_up(
 ) -> None:
     monkeypatch.setenv("RIC_TRACKER_DATABASE_URL", f"sqlite:///{tmp_path / 'live.db'}")
     monkeypatch.setenv("RIC_DATABASE_URL", store_url)
+    monkeypatch.setenv("RIC_STORE_LOGGING", "live")
     store = IngestingTrackerStore(domain=Domain.empty())
     save_turns(store, "reader-live", 2)
     assert store.ingester is not None and store.ingester.flush()

@@ -95,6 +95,9 @@ def test_sigkill_rasa_and_worker_mid_traffic_loses_and_duplicates_nothing(
         monkeypatch.setenv(name, str(free_port()))
     for name in ("RIC_DATABASE_URL", "RIC_TRACKER_DATABASE_URL", "RASA_AUTH_TOKEN"):
         monkeypatch.delenv(name, raising=False)
+    # The stricter mode for this test: a live in-process writer whose queue dies with Rasa.
+    # (The default "tail" mode is the catch-up loop itself, which this test also exercises.)
+    monkeypatch.setenv("RIC_STORE_LOGGING", "live")
     monkeypatch.setenv("RIC_INGEST_LINGER_SECONDS", "2")
     settings = load_settings(tmp_path / "var")
     from launcher.cli import prepare

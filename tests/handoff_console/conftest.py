@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,7 +21,6 @@ from crm_store.models import StaffUser
 from crm_store.repositories import open_handoff
 from handoff_console.accounts import create_staff, issue_api_token
 from tests.handoff_console.console_server import ConsoleServer, start_console
-from tests.system import ROOT, free_port
 
 # role, username, display name, password: only ever used against throw-away stores
 STAFF = {
@@ -50,7 +46,10 @@ def _store(directory: Path) -> ConsoleStore:
     with sessions.begin() as session:
         for username, (role, display_name, password) in STAFF.items():
             create_staff(
-                session, username=username, password=password, role=role,
+                session,
+                username=username,
+                password=password,
+                role=role,
                 display_name=display_name,
             )
     return ConsoleStore(url, sessions)
@@ -117,9 +116,7 @@ class ApiClient:
 def api_token_for(sessions: sessionmaker[Session], username: str) -> str:
     """A fresh bearer token for one of the ``STAFF`` accounts (or any user name)."""
     with sessions.begin() as session:
-        user = session.execute(
-            select(StaffUser).where(StaffUser.username == username)
-        ).scalar_one()
+        user = session.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one()
         return issue_api_token(session, user.id, f"api tests {uuid.uuid4().hex[:6]}")
 
 
@@ -127,35 +124,7 @@ def api_start_console(
     database_url: str, log_path: Path, rasa_url: str, rasa_token: str, timeout: float = 60.0
 ) -> ConsoleServer:
     """Start ``python -m handoff_console`` talking to ``rasa_url``; wait for /healthz."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "RIC_DATABASE_URL": database_url,
-        "RIC_CONSOLE_PORT": str(port),
-        "RIC_BIND_HOST": "127.0.0.1",
-        "RIC_RASA_URL": rasa_url,
-        "RASA_AUTH_TOKEN": rasa_token,
-    }
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "handoff_console"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    server = ConsoleServer(process, port, log_path)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"console exited with {process.returncode}:\n{server.log()}")
-        try:
-            if server.client().get("/healthz").status == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(f"console did not start within {timeout} s:\n{server.log()}")
+    return start_console(database_url, log_path, timeout, rasa_url=rasa_url, rasa_token=rasa_token)
 
 
 @pytest.fixture(scope="module")
@@ -169,8 +138,9 @@ def api_clients(console: ConsoleServer, console_store: ConsoleStore) -> dict[str
             select(StaffUser).where(StaffUser.username.in_(["sam", "maria"]))
         ).scalars():
             user.capacity = 1000
-    clients = {name: ApiClient(console, api_token_for(console_store.sessions, name))
-               for name in STAFF}
+    clients = {
+        name: ApiClient(console, api_token_for(console_store.sessions, name)) for name in STAFF
+    }
     clients["anon"] = ApiClient(console, None)
     return clients
 
@@ -183,10 +153,16 @@ def api_handoff(console_store: ConsoleStore) -> Callable[..., int]:
         sender_id = f"api-{uuid.uuid4().hex[:12]}"
         start = time.time() - 30
         events = [
-            RasaEvent(sender_id, {"event": "user", "text": text, "timestamp": start + i,
-                                  "input_channel": channel,
-                                  "parse_data": {"intent": {"name": "request_human",
-                                                            "confidence": 0.9}}})
+            RasaEvent(
+                sender_id,
+                {
+                    "event": "user",
+                    "text": text,
+                    "timestamp": start + i,
+                    "input_channel": channel,
+                    "parse_data": {"intent": {"name": "request_human", "confidence": 0.9}},
+                },
+            )
             for i, text in enumerate(texts or ("talk to a librarian",))
         ]
         with console_store.sessions.begin() as session:

@@ -129,16 +129,26 @@ class ConsoleServer:
             self.process.wait(timeout=15)
 
 
-def start_console(database_url: str, log_path: Path, timeout: float = 60.0) -> ConsoleServer:
-    """Start ``python -m handoff_console`` on a free port and wait until /healthz answers."""
+def start_console(
+    database_url: str,
+    log_path: Path,
+    timeout: float = 60.0,
+    rasa_url: str | None = None,
+    rasa_token: str = "",
+) -> ConsoleServer:
+    """Start ``python -m handoff_console`` on a free port and wait until /healthz answers.
+
+    Without ``rasa_url`` the console points at a port nobody listens on: it must not
+    need Rasa to authenticate.
+    """
     port = free_port()
     env = {
         **os.environ,
         "RIC_DATABASE_URL": database_url,
         "RIC_CONSOLE_PORT": str(port),
         "RIC_BIND_HOST": "127.0.0.1",
-        # Nothing listens here; the console must not need Rasa to authenticate.
-        "RIC_RASA_URL": f"http://127.0.0.1:{free_port()}",
+        "RIC_RASA_URL": rasa_url or f"http://127.0.0.1:{free_port()}",
+        "RASA_AUTH_TOKEN": rasa_token,
     }
     log = log_path.open("wb")
     process = subprocess.Popen(

@@ -74,7 +74,10 @@ def test_create_staff_stores_hash_and_defaults(staff_store: ConsoleStore) -> Non
         user = session.execute(select(StaffUser).where(StaffUser.username == "jo.b-1")).scalar_one()
 
         assert (user.display_name, user.role, user.capacity, user.department) == (
-            "jo.b-1", StaffRole.LIBRARIAN, 3, "kids",
+            "jo.b-1",
+            StaffRole.LIBRARIAN,
+            3,
+            "kids",
         )
         assert user.password_hash.startswith("$argon2id$")
         assert "jo-password-1" not in user.password_hash
@@ -112,9 +115,11 @@ def test_old_failures_leave_the_window(staff_store: ConsoleStore) -> None:
     long_ago = datetime.now(timezone.utc) - timedelta(minutes=16)
     with staff_store.sessions.begin() as session:
         for _ in range(5):
-            session.add(LoginAttempt(
-                username="maria", remote_addr="10.0.0.9", succeeded=False, attempted_at=long_ago
-            ))
+            session.add(
+                LoginAttempt(
+                    username="maria", remote_addr="10.0.0.9", succeeded=False, attempted_at=long_ago
+                )
+            )
 
     with staff_store.sessions.begin() as session:
         assert authenticate(session, "maria", STAFF["maria"][2], "10.0.0.9") is not None
@@ -161,7 +166,10 @@ def test_seed_demo_staff_is_idempotent(tmp_path_factory: pytest.TempPathFactory)
         names = dict(session.execute(select(StaffUser.username, StaffUser.display_name)).all())
 
     assert [(u, r) for u, r, _ in first] == [
-        ("sam", "librarian"), ("maria", "librarian"), ("alex", "admin"), ("morgan", "manager"),
+        ("sam", "librarian"),
+        ("maria", "librarian"),
+        ("alex", "admin"),
+        ("morgan", "manager"),
     ]
     assert all(len(p) >= 10 for _, _, p in first)
     assert [p for _, _, p in second] == ["(unchanged)"] * 4

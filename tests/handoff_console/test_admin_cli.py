@@ -39,8 +39,13 @@ def run(
         env["RIC_ADMIN_PASSWORD"] = password
     return subprocess.run(
         [sys.executable, "-m", module, *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-        timeout=120, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
     )
 
 
@@ -55,8 +60,18 @@ def user(url: str, username: str) -> StaffUser | None:
 
 
 def test_create_admin_from_the_environment(store: str) -> None:
-    done = run(["create-admin", "--username", "alex", "--display-name", "Alex Kim",
-                "--email", "alex@library.example"], store)
+    done = run(
+        [
+            "create-admin",
+            "--username",
+            "alex",
+            "--display-name",
+            "Alex Kim",
+            "--email",
+            "alex@library.example",
+        ],
+        store,
+    )
 
     assert done.returncode == 0, done.stderr
     assert "Created admin 'alex'" in done.stdout
@@ -64,7 +79,9 @@ def test_create_admin_from_the_environment(store: str) -> None:
     created = user(store, "alex")
     assert created is not None
     assert (created.role, created.display_name, created.email) == (
-        StaffRole.ADMIN, "Alex Kim", "alex@library.example",
+        StaffRole.ADMIN,
+        "Alex Kim",
+        "alex@library.example",
     )
     assert verify_password(created.password_hash, PASSWORD)
 
@@ -139,8 +156,11 @@ def test_create_user_with_role_and_token(store: str) -> None:
 
 
 def test_ric_create_admin_passes_through(store: str) -> None:
-    done = run(["create-admin", "--username", "alex", "--display-name", "Alex Kim"], store,
-               module="launcher")
+    done = run(
+        ["create-admin", "--username", "alex", "--display-name", "Alex Kim"],
+        store,
+        module="launcher",
+    )
 
     assert done.returncode == 0, done.stderr
     assert "Created admin 'alex'" in done.stdout

@@ -122,8 +122,17 @@ def test_not_in_handoff(api_clients, console_store):
     with console_store.sessions.begin() as session:
         ingest(
             session,
-            [RasaEvent(sender_id, {"event": "user", "text": "hours?", "timestamp": time.time(),
-                                   "input_channel": "webchat"})],
+            [
+                RasaEvent(
+                    sender_id,
+                    {
+                        "event": "user",
+                        "text": "hours?",
+                        "timestamp": time.time(),
+                        "input_channel": "webchat",
+                    },
+                )
+            ],
             "test",
         )
     items = api_clients["sam"].get("/api/queue").json()["items"]
@@ -176,9 +185,7 @@ def test_message_validation(api_clients, api_handoff):
 def test_rasa_unreachable_keeps_the_message_pending(api_clients, api_handoff, console_store):
     conversation_id = api_handoff()
     api_clients["sam"].post(f"/api/conversations/{conversation_id}/claim")
-    reply = api_clients["sam"].post(
-        f"/api/conversations/{conversation_id}/messages", {"text": XSS}
-    )
+    reply = api_clients["sam"].post(f"/api/conversations/{conversation_id}/messages", {"text": XSS})
     assert reply.status == 502
     body = reply.json()
     assert body["error"] == "rasa_unreachable"
@@ -257,11 +264,15 @@ def test_transfer_to_a_colleague_and_back_to_the_queue(api_clients, api_handoff,
         "Local history",
     )
     with console_store.sessions() as session:
-        actions = session.execute(
-            select(AuditEntry.action).where(
-                AuditEntry.subject == f"conversation:{conversation_id}"
+        actions = (
+            session.execute(
+                select(AuditEntry.action).where(
+                    AuditEntry.subject == f"conversation:{conversation_id}"
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     assert actions == ["handoff.claim", "handoff.transfer", "handoff.transfer"]
 
 
@@ -281,10 +292,22 @@ def test_tickets(api_clients, api_handoff, console_store):
         from crm_store.models import Conversation
 
         sender_id = session.get(Conversation, conversation_id).sender_id
-        email = create_ticket(session, sender_id=sender_id, channel="webchat",
-                              subject="Lost card", body=XSS, contact="reader@example.org")
-        chat = create_ticket(session, sender_id=sender_id, channel="webchat",
-                             subject="Ask later", body="b", contact=f"webchat:{sender_id}")
+        email = create_ticket(
+            session,
+            sender_id=sender_id,
+            channel="webchat",
+            subject="Lost card",
+            body=XSS,
+            contact="reader@example.org",
+        )
+        chat = create_ticket(
+            session,
+            sender_id=sender_id,
+            channel="webchat",
+            subject="Ask later",
+            body="b",
+            contact=f"webchat:{sender_id}",
+        )
         email_id, chat_id = email.id, chat.id
     items = api_clients["sam"].get("/api/tickets?status=new").json()["items"]
     mine = {i["id"]: i for i in items}
@@ -308,9 +331,13 @@ def test_tickets(api_clients, api_handoff, console_store):
     assert api_clients["sam"].get("/api/tickets?status=nope").status == 400
     with console_store.sessions() as session:
         assert session.get(Ticket, email_id).status.value == "closed"
-        rows = session.execute(
-            select(OutboundMessage.status).where(OutboundMessage.ticket_id == email_id)
-        ).scalars().all()
+        rows = (
+            session.execute(
+                select(OutboundMessage.status).where(OutboundMessage.ticket_id == email_id)
+            )
+            .scalars()
+            .all()
+        )
         assert rows == ["pending_email"]
 
 
@@ -318,8 +345,11 @@ def test_canned_responses(api_clients, api_handoff, console_store):
     shortcut = f"hi{uuid.uuid4().hex[:6]}"
     reply = api_clients["sam"].post(
         "/api/canned-responses",
-        {"title": "Greeting", "body": "Hello {reader_name}, I'm {librarian_name} at "
-         "{library_name}. {unknown}", "shortcut": shortcut},
+        {
+            "title": "Greeting",
+            "body": "Hello {reader_name}, I'm {librarian_name} at {library_name}. {unknown}",
+            "shortcut": shortcut,
+        },
     )
     assert reply.status == 201
     canned_id = reply.json()["id"]
@@ -331,9 +361,11 @@ def test_canned_responses(api_clients, api_handoff, console_store):
     found = api_clients["maria"].get(f"/api/canned-responses?q={shortcut}").json()["items"]
     assert [f["id"] for f in found] == [canned_id]
     conversation_id = api_handoff()
-    rendered = api_clients["maria"].get(
-        f"/api/canned-responses/{canned_id}/render?conversation_id={conversation_id}"
-    ).json()
+    rendered = (
+        api_clients["maria"]
+        .get(f"/api/canned-responses/{canned_id}/render?conversation_id={conversation_id}")
+        .json()
+    )
     assert rendered["text"] == (
         "Hello there, I'm Maria Lopez at Riverbend Public Library. {unknown}"
     )
@@ -376,9 +408,7 @@ def test_cookie_session_needs_the_csrf_token(console, api_handoff):
     from tests.handoff_console.conftest import STAFF
 
     client = console.client()
-    login = client.post_json(
-        "/api/auth/login", {"username": "sam", "password": STAFF["sam"][2]}
-    )
+    login = client.post_json("/api/auth/login", {"username": "sam", "password": STAFF["sam"][2]})
     assert login.status == 200
     csrf = login.json()["csrf_token"]
     conversation_id = api_handoff()
@@ -431,8 +461,17 @@ def test_events_stream_queue_and_messages(api_clients, api_handoff, console_stor
         sender_id = session.get(Conversation, conversation_id).sender_id
         ingest(
             session,
-            [RasaEvent(sender_id, {"event": "user", "text": XSS, "timestamp": time.time(),
-                                   "input_channel": "webchat"})],
+            [
+                RasaEvent(
+                    sender_id,
+                    {
+                        "event": "user",
+                        "text": XSS,
+                        "timestamp": time.time(),
+                        "input_channel": "webchat",
+                    },
+                )
+            ],
             "test",
         )
     thread.join()

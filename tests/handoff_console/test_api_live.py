@@ -37,13 +37,22 @@ def api_live(system) -> dict[str, Any]:
     sessions = make_session_factory(make_engine(system.database_url))
     name = f"live{uuid.uuid4().hex[:6]}"
     with sessions.begin() as session:
-        user = create_staff(session, username=name, password="live-test-passphrase-1",
-                            display_name="Robin Live", capacity=20)
+        user = create_staff(
+            session,
+            username=name,
+            password="live-test-passphrase-1",
+            display_name="Robin Live",
+            capacity=20,
+        )
         token = issue_api_token(session, user.id, "live tests")
         staff_id = user.id
     server = ConsoleServer(None, system.console_port, Path("/dev/null"))  # type: ignore[arg-type]
-    return {"api": ApiClient(server, token), "sessions": sessions, "token": token,
-            "staff_id": staff_id}
+    return {
+        "api": ApiClient(server, token),
+        "sessions": sessions,
+        "token": token,
+        "staff_id": staff_id,
+    }
 
 
 def _wait_for(probe, timeout: float = 15.0, every: float = 0.1) -> Any:
@@ -144,8 +153,10 @@ def test_reader_and_librarian_talk_through_the_console(system, api_live):
 
         def streamed() -> list[Any]:
             return [
-                d for n, d in listener.events
-                if n == "message" and d["conversation_id"] == conversation_id
+                d
+                for n, d in listener.events
+                if n == "message"
+                and d["conversation_id"] == conversation_id
                 and d["message"]["text"] == reader_text
             ]
 
@@ -179,7 +190,9 @@ def test_rasa_down_then_the_worker_job_delivers(system, api_live, tmp_path, monk
     from crm_store.jobs.handoff_jobs import retry_outbound
 
     offline = api_start_console(
-        system.database_url, tmp_path / "console.log", f"http://127.0.0.1:{free_port()}",
+        system.database_url,
+        tmp_path / "console.log",
+        f"http://127.0.0.1:{free_port()}",
         system.token,
     )
     try:

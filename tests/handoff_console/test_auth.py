@@ -33,14 +33,16 @@ def session_morsel(set_cookies: list[str]) -> SimpleCookie:
 
 def test_json_login_returns_user_csrf_and_a_strict_cookie(console: ConsoleServer) -> None:
     client = console.client()
-    reply = client.post_json(
-        "/api/auth/login", {"username": "sam", "password": STAFF["sam"][2]}
-    )
+    reply = client.post_json("/api/auth/login", {"username": "sam", "password": STAFF["sam"][2]})
 
     assert reply.status == 200
     body = reply.json()
-    assert body["user"] == {"id": 1, "username": "sam", "display_name": "Sam Reyes",
-                            "role": "librarian"}
+    assert body["user"] == {
+        "id": 1,
+        "username": "sam",
+        "display_name": "Sam Reyes",
+        "role": "librarian",
+    }
     assert len(body["csrf_token"]) >= 32
     [raw] = [c for c in reply.set_cookies() if c.startswith("ric_session=")]
     attributes = {part.strip().split("=")[0].lower() for part in raw.split(";")}
@@ -59,7 +61,9 @@ def test_cookie_is_secure_behind_an_https_proxy(console: ConsoleServer) -> None:
     assert reply.status == 200
     morsel = session_morsel(reply.set_cookies())["ric_session"]
     assert (bool(morsel["secure"]), bool(morsel["httponly"]), morsel["samesite"]) == (
-        True, True, "Lax",
+        True,
+        True,
+        "Lax",
     )
 
 
@@ -69,8 +73,14 @@ def test_me_shows_the_signed_in_user(console: ConsoleServer) -> None:
     reply = client.get("/api/me")
 
     assert reply.status == 200
-    assert reply.json() == {"id": 4, "username": "morgan", "display_name": "Morgan Lee",
-                            "role": "manager", "presence": "away", "csrf_token": csrf}
+    assert reply.json() == {
+        "id": 4,
+        "username": "morgan",
+        "display_name": "Morgan Lee",
+        "role": "manager",
+        "presence": "away",
+        "csrf_token": csrf,
+    }
 
 
 def test_me_without_credentials_is_401(console: ConsoleServer) -> None:
@@ -143,7 +153,8 @@ def test_cross_site_origin_is_refused_even_with_csrf(console: ConsoleServer) -> 
     client, csrf = login(console, "sam")
 
     reply = client.post_json(
-        "/api/auth/logout", {},
+        "/api/auth/logout",
+        {},
         headers={"X-CSRF-Token": csrf, "Origin": "https://evil.example"},
     )
 
@@ -158,7 +169,8 @@ def test_same_origin_with_csrf_logs_out_and_kills_the_session(
     cookie = client.cookies["ric_session"]
 
     reply = client.post_json(
-        "/api/auth/logout", {},
+        "/api/auth/logout",
+        {},
         headers={"X-CSRF-Token": csrf, "Origin": f"http://127.0.0.1:{console.port}"},
     )
 
@@ -185,8 +197,9 @@ def test_admin_issues_a_bearer_token_that_skips_csrf_until_revoked(
     console: ConsoleServer, console_store: ConsoleStore
 ) -> None:
     admin, csrf = login(console, "alex")
-    created = admin.post_json("/api/tokens", {"name": "catalogue sync"},
-                              headers={"X-CSRF-Token": csrf})
+    created = admin.post_json(
+        "/api/tokens", {"name": "catalogue sync"}, headers={"X-CSRF-Token": csrf}
+    )
     assert created.status == 201, created.text
     token, token_id = created.json()["token"], created.json()["id"]
     bearer = {"Authorization": f"Bearer {token}"}
@@ -268,7 +281,7 @@ def test_failed_form_login_escapes_what_was_typed(console: ConsoleServer) -> Non
     assert "Wrong user name or password." in reply.text
     assert typed not in reply.text
     assert 'value="&lt;script&gt;alert(1)&lt;/script&gt;"' in reply.text
-    assert '<b>' not in reply.text
+    assert "<b>" not in reply.text
 
 
 def test_login_page_get_escapes_next(console: ConsoleServer) -> None:
@@ -280,7 +293,8 @@ def test_login_page_get_escapes_next(console: ConsoleServer) -> None:
 
 def test_cross_site_login_post_is_refused(console: ConsoleServer) -> None:
     reply = console.client().post_form(
-        "/login", {"username": "sam", "password": STAFF["sam"][2]},
+        "/login",
+        {"username": "sam", "password": STAFF["sam"][2]},
         headers={"Origin": "https://evil.example"},
     )
 

@@ -200,10 +200,11 @@ def faq_response_key(latest_message: Mapping[str, Any]) -> str | None:
     """Return the response the ResponseSelector picked, e.g. ``utter_faq/wifi``.
 
     Reads ``response_selector.faq.response.utter_action``, falling back to
-    ``"utter_" + intent_response_key`` when that is missing.
+    ``"utter_" + intent_response_key`` when that is missing. A ResponseSelector
+    configured without ``retrieval_intent`` files its result under ``default``.
     """
     selector = latest_message.get("response_selector") or {}
-    response = (selector.get("faq") or {}).get("response") or {}
+    response = (selector.get("faq") or selector.get("default") or {}).get("response") or {}
     utter_action = response.get("utter_action")
     if utter_action:
         return str(utter_action)

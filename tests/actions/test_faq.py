@@ -201,3 +201,9 @@ def test_action_with_an_unknown_response(profile, fixed_clock):
     aio_run(ActionAnswerFaq().run(dispatcher, tracker, {"responses": {}}))
 
     assert [m["response"] for m in dispatcher.messages] == ["utter_default"]
+
+
+def test_response_key_from_a_selector_without_retrieval_intent():
+    # Rasa files the result under "default" when the ResponseSelector has no retrieval_intent.
+    message = {"response_selector": {"default": {"response": {"utter_action": "utter_faq/wifi"}}}}
+    assert faq_response_key(message) == "utter_faq/wifi"

@@ -105,3 +105,19 @@ def test_catalogue_search_offers_reserve_buttons(system: RunningSystem) -> None:
     reply = [f for f in turns[0] if f["type"] == "bot"][-1]
     assert "The Hobbit" in reply["text"]
     assert reply["buttons"][0]["payload"].startswith('/place_hold{"record_id": ')
+
+
+def test_faq_is_answered_with_facts_from_the_profile(system: RunningSystem) -> None:
+    from actions.library_profile import load_profile
+
+    network = str(load_profile().raw["faq"]["wifi"]["network"])
+    _, turns = converse(system, "whats the wifi password")
+    assert network in " ".join(bot_texts(turns[0]))
+
+
+def test_renewing_all_by_typing_after_the_choice(system: RunningSystem) -> None:
+    _, turns = converse(
+        system, "renew my books please", f"card {ADA_CARD} pin {ADA_PIN}", "all of them"
+    )
+    assert "Which would you like to renew?" in " ".join(bot_texts(turns[1]))
+    assert bot_texts(turns[2])[-1].startswith("I renewed ")

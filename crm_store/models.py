@@ -411,3 +411,7 @@ class AuditEntry(Base):
     subject = Column(String(120), nullable=False)
     detail = Column(JSON, nullable=True)
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+# Tables owned by other modules register on the same metadata when models is imported.
+from crm_store import channel_models as _channel_models  # noqa: E402,F401

@@ -11,7 +11,7 @@ from crm_store.migrate import alembic_config, upgrade
 EXPECTED_TABLES = {
     "readers", "channel_identities", "conversations", "messages", "raw_events",
     "api_tokens", "console_sessions", "login_attempts", "notes", "canned_responses",
-    "outbound_messages", "audit_log",
+    "outbound_messages", "audit_log", "inbound_receipts", "email_messages",
     "handoffs", "tickets", "feedback", "staff_users", "ingest_checkpoints", "service_heartbeats",
 }  # fmt: skip
 

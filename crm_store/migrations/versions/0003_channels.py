@@ -45,7 +45,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("message_id"),
     )
     with op.batch_alter_table("email_messages", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_email_messages_sender_id"), ["sender_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_email_messages_sender_id"), ["sender_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_email_messages_address"), ["address"], unique=False)
 
 

@@ -18,6 +18,12 @@ from crm_store.db import make_engine, make_session_factory
 from crm_store.migrate import upgrade
 from tests.system import RunningSystem, start_system
 
+pytest_plugins = [
+    "tests.standins.telegram_env",
+    "tests.standins.slack_env",
+    "tests.standins.email_env",
+]
+
 POSTGRES_URL = os.environ.get("RIC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -88,9 +94,18 @@ def sessions(store_engine: Engine) -> sessionmaker[Session]:
 
 
 @pytest.fixture(scope="session")
-def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
-    """The whole system, started by the README's run command (``python -m launcher up``)."""
-    running = start_system(tmp_path_factory.mktemp("system"))
+def system(
+    tmp_path_factory: pytest.TempPathFactory,
+    telegram_system_env: dict[str, str],
+    slack_system_env: dict[str, str],
+    email_system_env: dict[str, str],
+) -> Iterator[RunningSystem]:
+    """The whole system, started by the README's run command (``python -m launcher up``).
+
+    Its Telegram, Slack and email connectors point at the local stand-ins.
+    """
+    extra = {**telegram_system_env, **slack_system_env, **email_system_env}
+    running = start_system(tmp_path_factory.mktemp("system"), extra_env=extra)
     try:
         yield running
     finally:

@@ -69,7 +69,9 @@ class RunningSystem:
         return self.process.returncode
 
 
-def start_system(var_dir: Path, timeout: float = 600.0) -> RunningSystem:
+def start_system(
+    var_dir: Path, timeout: float = 600.0, extra_env: dict[str, str] | None = None
+) -> RunningSystem:
     """Run ``python -m launcher up`` with its own var folder and ports; wait for "Ready."."""
     ports = {
         "RIC_RASA_PORT": free_port(),
@@ -85,6 +87,7 @@ def start_system(var_dir: Path, timeout: float = 600.0) -> RunningSystem:
         "PYTHONUNBUFFERED": "1",
         "RIC_CHAT_ALWAYS_STAFFED": "1",
         **{k: str(v) for k, v in ports.items()},
+        **(extra_env or {}),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "launcher", "up"],

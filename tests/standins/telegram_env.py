@@ -1,0 +1,13 @@
+"""Session fixture: environment that points the system's telegram connector at a local stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def telegram_system_env() -> Iterator[dict[str, str]]:
+    """Environment variables for the telegram connector of the system fixture."""
+    yield {}

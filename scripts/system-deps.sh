@@ -5,6 +5,8 @@
 set -euo pipefail
 need=()
 [[ -x /usr/bin/chromium ]] || need+=(chromium)
+# A real IMAP server for the email channel's tests (tests/standins/mail_servers.py).
+[[ -x /usr/sbin/dovecot && -x /usr/lib/dovecot/imap ]] || need+=(dovecot-core dovecot-imapd)
 if (( ${#need[@]} )); then
   echo "Installing from Debian: ${need[*]}"
   SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"

@@ -1,0 +1,183 @@
+"""A stand-in for the Telegram Bot API: a small HTTP server on loopback.
+
+It answers the methods the bot calls (``getMe``, ``sendMessage``,
+``answerCallbackQuery``, ``setWebhook``, ``deleteWebhook``, ``getWebhookInfo``,
+``editMessageReplyMarkup``) with valid Bot API responses, and records every request
+so that tests can check exactly what the bot sent. python-telegram-bot posts
+form-encoded parameters whose structured values (``reply_markup``) are JSON strings;
+:attr:`BotApiCall.params` keeps them as sent and :meth:`BotApiCall.json` decodes one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+BOT_USER = {
+    "id": 777000111,
+    "is_bot": True,
+    "first_name": "Library assistant",
+    "username": "ric_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+
+
+@dataclass
+class BotApiCall:
+    """One request the bot made."""
+
+    method: str
+    token: str
+    params: dict[str, str]
+
+    def json(self, name: str) -> Any:
+        """A parameter that python-telegram-bot encoded as JSON, decoded."""
+        return json.loads(self.params[name])
+
+
+@dataclass
+class TelegramApiStandIn:
+    """The running stand-in: its URL, its token and what it was asked."""
+
+    token: str
+    calls: list[BotApiCall] = field(default_factory=list)
+    webhook: dict[str, str] = field(default_factory=dict)
+    _server: ThreadingHTTPServer | None = None
+    _changed: threading.Condition = field(default_factory=threading.Condition)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+
+    @property
+    def base_url(self) -> str:
+        """The value for ``TELEGRAM_API_BASE_URL``."""
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> TelegramApiStandIn:
+        """Listen on a free loopback port in a background thread."""
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def record(self, call: BotApiCall) -> None:
+        """Remember a call and wake up anyone waiting for one."""
+        with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    def made(self, method: str, chat_id: str | None = None) -> list[BotApiCall]:
+        """Calls of ``method`` so far (to ``chat_id`` only, if given)."""
+        with self._changed:
+            return [
+                c
+                for c in self.calls
+                if c.method == method and (chat_id is None or c.params.get("chat_id") == chat_id)
+            ]
+
+    def wait_for(
+        self,
+        method: str,
+        chat_id: str | None = None,
+        count: int = 1,
+        timeout: float = 30.0,
+        where: Callable[[BotApiCall], bool] | None = None,
+    ) -> list[BotApiCall]:
+        """Wait until ``count`` matching calls were made; return them all."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [c for c in self.made(method, chat_id) if where is None or where(c)]
+                remaining = deadline - time.monotonic()
+                if len(found) >= count or remaining <= 0:
+                    return found
+                self._changed.wait(remaining)
+
+    def answer(self, method: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """The Bot API's answer to one method call."""
+        if method == "getMe":
+            return 200, {"ok": True, "result": BOT_USER}
+        if method in {"sendMessage", "editMessageReplyMarkup"}:
+            chat = params.get("chat_id", "0")
+            message: dict[str, Any] = {
+                "message_id": next(self._ids),
+                "date": int(time.time()),
+                "chat": {"id": int(chat) if chat.lstrip("-").isdigit() else 0, "type": "private"},
+                "from": BOT_USER,
+                "text": params.get("text", ""),
+            }
+            if "reply_markup" in params:
+                message["reply_markup"] = json.loads(params["reply_markup"])
+            return 200, {"ok": True, "result": message}
+        if method == "answerCallbackQuery":
+            return 200, {"ok": True, "result": True}
+        if method == "setWebhook":
+            self.webhook = dict(params)
+            return 200, {"ok": True, "result": True, "description": "Webhook was set"}
+        if method == "deleteWebhook":
+            self.webhook = {}
+            return 200, {"ok": True, "result": True}
+        if method == "getWebhookInfo":
+            info = {
+                "url": self.webhook.get("url", ""),
+                "has_custom_certificate": False,
+                "pending_update_count": 0,
+            }
+            return 200, {"ok": True, "result": info}
+        return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+
+
+def _handler_for(standin: TelegramApiStandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def _reply(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _params(self) -> dict[str, str]:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode() if length else ""
+            kind = self.headers.get("Content-Type", "")
+            if kind.startswith("application/json") and raw:
+                return {
+                    k: v if isinstance(v, str) else json.dumps(v)
+                    for k, v in json.loads(raw).items()
+                }
+            return dict(parse_qsl(raw, keep_blank_values=True))
+
+        def _handle(self) -> None:
+            # The path is /bot<token>/<method>.
+            prefix, _, method = self.path.strip("/").partition("/")
+            params = self._params()
+            token = prefix.removeprefix("bot")
+            if not prefix.startswith("bot") or token != standin.token:
+                self._reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+                return
+            standin.record(BotApiCall(method, token, params))
+            self._reply(*standin.answer(method, params))
+
+        do_GET = _handle
+        do_POST = _handle
+
+    return Handler

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm_store.identities import absorb_previous
 from crm_store.ingestion import ensure_conversation
 from crm_store.models import (
     ChannelIdentity,
@@ -42,6 +43,10 @@ def link_verified_reader(
     The reader record is found by card number (or created), marked verified, and the
     identity and its conversation move to it. Verifying the same card on two channels
     therefore yields one reader with two identities.
+
+    The identity's previous reader is settled by `crm_store.identities.absorb_previous`:
+    an anonymous one is folded in completely (its other identities, conversations,
+    tickets and feedback move too); one verified with another card keeps the rest.
     """
     now = _now()
     reader = session.execute(
@@ -59,13 +64,17 @@ def link_verified_reader(
             ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
         )
     ).scalar_one_or_none()
+    previous_id = identity.reader_id if identity is not None else None
     if identity is None:
         identity = ChannelIdentity(channel=channel, external_id=external_id, reader_id=reader.id)
         session.add(identity)
     identity.reader_id = reader.id
     identity.last_seen_at = now
     conversation = ensure_conversation(session, external_id, channel, now)
+    previous_id = previous_id or conversation.reader_id
     conversation.reader_id = reader.id
+    session.flush()
+    absorb_previous(session, reader, previous_id, channel, external_id)
     return reader
 
 

@@ -3,12 +3,13 @@
 ``inbound_receipts`` remembers every platform delivery id a connector has accepted,
 so that a webhook retried by Telegram or Slack, or a mail fetched twice, is processed
 once even across restarts. ``email_messages`` maps every Message-ID of an email
-thread (inbound and outbound) to the Rasa conversation that thread belongs to.
+thread (inbound and outbound) to the Rasa conversation that thread belongs to, and
+keeps the numbered options each outbound mail offered.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Integer, String, UniqueConstraint
 
 from crm_store.models import Base, UtcDateTime, utcnow
 
@@ -36,4 +37,7 @@ class EmailMessage(Base):
     direction = Column(String(3), nullable=False)
     address = Column(String(320), nullable=False, index=True)
     subject = Column(String(998), nullable=True)
+    # Outbound mails only: the buttons offered as numbered options, in order, so that a
+    # reply of "2" maps to the second one's payload even after a restart.
+    buttons = Column(JSON, nullable=True)
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)

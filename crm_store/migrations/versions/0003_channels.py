@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("direction", sa.String(length=3), nullable=False),
         sa.Column("address", sa.String(length=320), nullable=False),
         sa.Column("subject", sa.String(length=998), nullable=True),
+        sa.Column("buttons", sa.JSON(), nullable=True),
         sa.Column("created_at", crm_store.models.UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("message_id"),

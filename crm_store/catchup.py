@@ -12,7 +12,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, inspect, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +41,15 @@ class CatchUpResult:
     rows_read: int
     events_ingested: int
     position: int
+
+
+def newest_event_id(tracker_engine: Engine) -> int | None:
+    """The highest row id in the tracker store's ``events`` table (None before it exists)."""
+    if not inspect(tracker_engine).has_table("events"):
+        return None
+    with tracker_engine.connect() as connection:
+        newest = connection.execute(select(func.max(tracker_events.c.id))).scalar_one()
+    return int(newest) if newest is not None else 0
 
 
 def catch_up(

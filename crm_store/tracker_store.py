@@ -37,6 +37,7 @@ from crm_store.db import (
 from crm_store.ingester import BackgroundIngester
 from crm_store.ingestion import RasaEvent
 from crm_store.redaction import PIN_SLOT, redact_event
+from launcher import paused_fast_path
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,9 @@ class IngestingTrackerStore(SQLTrackerStore):
         event_broker: Any = None,
         **kwargs: Any,
     ) -> None:
+        # This store is loaded into every Rasa server process, so it installs the
+        # handoff fast path there: no NLU for messages in a paused conversation.
+        paused_fast_path.install()
         url = make_url(tracker_database_url())
         if url.drivername.startswith("sqlite") and url.database:
             os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)

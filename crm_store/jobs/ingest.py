@@ -7,7 +7,7 @@ import threading
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from crm_store.catchup import CatchUpResult, catch_up
+from crm_store.catchup import CatchUpResult, catch_up, newest_event_id
 from crm_store.jobs._resources import store_sessions, tracker_engine
 
 logger = logging.getLogger(__name__)
@@ -20,16 +20,28 @@ def run_catch_up() -> CatchUpResult:
     return catch_up(tracker_engine(), store_sessions())
 
 
-def tail_tracker_store(stop: threading.Event, interval_seconds: float = 0.25) -> None:
+TAIL_INTERVAL_SECONDS = 0.1
+
+
+def tail_tracker_store(
+    stop: threading.Event, interval_seconds: float = TAIL_INTERVAL_SECONDS
+) -> None:
     """Ingest new tracker-store rows every ``interval_seconds`` until ``stop`` is set.
 
     This is how Rasa's events normally reach the reader store: the Rasa process only
     commits to its own tracker store, and this loop, in the worker process, does the
-    reader-store work. A short overlap keeps each pass cheap; the periodic
-    :func:`run_catch_up` re-reads a wider window.
+    reader-store work. A pass whose newest tracker row id has not moved costs one
+    ``max(id)`` query and ingests nothing; otherwise a short overlap keeps it cheap.
+    The periodic :func:`run_catch_up` re-reads a wider window (PostgreSQL row ids can
+    become visible out of order).
     """
+    ingested_up_to: int | None = None
     while not stop.wait(interval_seconds):
         try:
+            newest = newest_event_id(tracker_engine())
+            if newest is None or newest == ingested_up_to:
+                continue
             catch_up(tracker_engine(), store_sessions(), overlap=TAIL_OVERLAP_ROWS)
+            ingested_up_to = newest
         except SQLAlchemyError:
             logger.exception("tailing the tracker store failed; retrying")

@@ -1,10 +1,17 @@
 """Live updates for the console: one store poller per process, fanned out to subscribers.
 
-Every ``POLL_SECONDS`` the poller reads the queue and any messages newer than the
-last one it saw, in conversations that have an open handoff (or just had one
-resolved). A changed queue becomes a ``queue`` event; each message a ``message``
-event. Subscribers get their own bounded asyncio queue; a subscriber too slow to
-keep up loses its oldest events rather than holding the others back.
+Every ``POLL_SECONDS`` the poller reads the messages it has not published yet, in
+conversations that have an open handoff (or just had one resolved); every
+``QUEUE_POLL_SECONDS`` it also reads the queue. A changed queue becomes a ``queue``
+event; each message a ``message`` event. Subscribers get their own bounded asyncio
+queue; a subscriber too slow to keep up loses its oldest events rather than holding
+the others back.
+
+Messages are found by row id. On PostgreSQL a row with a lower id can become visible
+after one with a higher id (concurrent transactions commit in any order), so each
+poll re-reads the ids of the last ``ID_OVERLAP`` rows behind the newest one seen and
+publishes those it has not published yet. Only ids are re-read; full rows are loaded
+for new ids alone, which keeps a poll every 100 ms cheap.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+from collections import deque
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,7 +35,9 @@ from handoff_console.services.queue import list_queue, queue_signature
 
 logger = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.3
+POLL_SECONDS = 0.1
+QUEUE_POLL_SECONDS = 0.5
+ID_OVERLAP = 200
 SUBSCRIBER_BUFFER = 500
 
 
@@ -44,6 +55,8 @@ class EventHub:
         self._subscribers: set[asyncio.Queue[str]] = set()
         self._task: asyncio.Task[None] | None = None
         self._last_message_id: int | None = None
+        self._published: deque[int] = deque(maxlen=4 * ID_OVERLAP)
+        self._queue_read_at = 0.0
         self._signature: list[tuple[Any, ...]] | None = None
         self.queue_items: list[dict[str, Any]] = []
 
@@ -99,34 +112,50 @@ class EventHub:
                 self._last_message_id = int(
                     session.execute(select(func.coalesce(func.max(Message.id), 0))).scalar_one()
                 )
-            items = list_queue(session)
-            signature = queue_signature(items)
-            if signature != self._signature:
-                self._signature = signature
-                self.queue_items = items
-                frames.append(sse("queue", {"items": items}))
-            watched = select(Handoff.conversation_id).where(Handoff.status.in_(OPEN_STATUSES))
-            messages = list(
-                session.execute(
-                    select(Message)
-                    .where(Message.id > self._last_message_id)
-                    .order_by(Message.id)
-                    .limit(1000)
-                ).scalars()
-            )
-            if messages:
-                self._last_message_id = messages[-1].id
-                open_ids = set(session.execute(watched).scalars())
-                names = staff_names(session)
-                for message in messages:
-                    if message.conversation_id in open_ids:
-                        frames.append(
-                            sse(
-                                "message",
-                                {
-                                    "conversation_id": message.conversation_id,
-                                    "message": message_view(message, names),
-                                },
-                            )
-                        )
+                # Everything already stored counts as published: only news is pushed.
+                self._published.extend(
+                    session.execute(
+                        select(Message.id).where(Message.id > self._last_message_id - ID_OVERLAP)
+                    ).scalars()
+                )
+            if time.monotonic() - self._queue_read_at >= QUEUE_POLL_SECONDS:
+                self._queue_read_at = time.monotonic()
+                items = list_queue(session)
+                signature = queue_signature(items)
+                if signature != self._signature:
+                    self._signature = signature
+                    self.queue_items = items
+                    frames.append(sse("queue", {"items": items}))
+            frames.extend(self._new_messages(session))
         return frames
+
+    def _new_messages(self, session: Session) -> list[str]:
+        assert self._last_message_id is not None
+        recent = session.execute(
+            select(Message.id).where(Message.id > self._last_message_id - ID_OVERLAP)
+        ).scalars()
+        published = set(self._published)
+        fresh = sorted(i for i in recent if i not in published)
+        if not fresh:
+            return []
+        self._published.extend(fresh)
+        self._last_message_id = max(self._last_message_id, fresh[-1])
+        messages = list(
+            session.execute(
+                select(Message).where(Message.id.in_(fresh)).order_by(Message.id)
+            ).scalars()
+        )
+        watched = select(Handoff.conversation_id).where(Handoff.status.in_(OPEN_STATUSES))
+        open_ids = set(session.execute(watched).scalars())
+        names = staff_names(session)
+        return [
+            sse(
+                "message",
+                {
+                    "conversation_id": message.conversation_id,
+                    "message": message_view(message, names),
+                },
+            )
+            for message in messages
+            if message.conversation_id in open_ids
+        ]

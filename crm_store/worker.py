@@ -70,7 +70,7 @@ def main() -> None:
     scheduler = build_scheduler()
     stop_tailing = threading.Event()
     if store_logging_mode() == "tail":
-        interval = float(os.environ.get("RIC_TAIL_INTERVAL_SECONDS", "0.25"))
+        interval = float(os.environ.get("RIC_TAIL_INTERVAL_SECONDS", "0.1"))
         threading.Thread(
             target=tail_tracker_store, args=(stop_tailing, interval), name="tailer", daemon=True
         ).start()

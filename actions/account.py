@@ -27,6 +27,7 @@ from actions.library_system import (
     NotAuthenticated,
     get_library_system,
 )
+from actions.reminders import subscribe_reminders
 
 logger = logging.getLogger(__name__)
 
@@ -201,6 +202,7 @@ HANDLERS: dict[str, Handler] = {
     "hold_status": hold_status,
     "check_fines": check_fines,
     "place_hold": place_hold,
+    "subscribe_reminders": subscribe_reminders,
 }
 
 
@@ -227,7 +229,11 @@ class ActionResumeAccountRequest(Action):
                 text="You're signed in. What would you like to do: loans, renewals, holds or fines?"
             )
             return [SlotSet("pending_request", None)]
-        request = {**request, "home_branch": tracker.get_slot("home_branch")}
+        request = {
+            **request,
+            "home_branch": tracker.get_slot("home_branch"),
+            "sender_id": tracker.sender_id,
+        }
         try:
             events = await handler(dispatcher, get_library_system(), str(patron_id), request)
         except LibrarySystemUnavailable:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions._common import LIBRARIAN_BUTTON, channel_of, entity_values, store_sessions
 from crm_store.repositories import record_feedback
+from crm_store.worker_repositories import link_survey_answer
 
 logger = logging.getLogger(__name__)
 
@@ -94,13 +95,15 @@ class ActionSaveFeedback(Action):
             return clear
         try:
             with store_sessions().begin() as session:
-                record_feedback(
+                feedback = record_feedback(
                     session,
                     sender_id=tracker.sender_id,
                     channel=channel_of(tracker),
                     rating=rating,
                     comment=None if comment in (None, NO_COMMENT) else str(comment),
                 )
+                # An answer to a satisfaction survey is filed under the surveyed conversation.
+                link_survey_answer(session, tracker.sender_id, feedback)
         except SQLAlchemyError:
             logger.exception("could not store feedback")
         if rating <= 2:

@@ -146,9 +146,7 @@ class SentReminder(Base):
     """One due-date reminder or hold notice; the unique key makes it once only."""
 
     __tablename__ = "sent_reminders"
-    __table_args__ = (
-        UniqueConstraint("reader_id", "kind", "item_key", name="uq_sent_reminder"),
-    )
+    __table_args__ = (UniqueConstraint("reader_id", "kind", "item_key", name="uq_sent_reminder"),)
 
     id = Column(Integer, primary_key=True)
     reader_id = Column(Integer, ForeignKey("readers.id"), nullable=False, index=True)

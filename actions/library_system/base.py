@@ -137,5 +137,20 @@ class LibrarySystem(ABC):
             The best matches, best first; empty when nothing is relevant.
         """
 
+    async def patron_id_for_card(self, card_number: str) -> str | None:
+        """Look a reader up by card number without their PIN (for the worker's reminders).
+
+        Only the worker calls this, for readers who opted in to reminders after signing
+        in. Adapters whose system cannot look readers up this way keep the default,
+        and the worker then uses the id remembered at sign-in.
+
+        Args:
+            card_number: The library card number; spaces are ignored.
+
+        Returns:
+            The reader's ``patron_id``, or None when unknown or not supported.
+        """
+        return None
+
     async def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release connections; adapters holding none need not override this."""

@@ -275,6 +275,12 @@ class DemoLibrarySystem(LibrarySystem):
         logger.info("Wrong PIN for card %s; %d attempt(s) left", masked, attempts_left)
         raise AuthenticationFailed(card[-4:], attempts_left)
 
+    async def patron_id_for_card(self, card_number: str) -> str | None:
+        """The demo reader with this card, if any; see `LibrarySystem.patron_id_for_card`."""
+        self._check_up()
+        patron = self._by_card.get("".join(card_number.split()))
+        return patron.patron_id if patron is not None else None
+
     # -- loans and renewals ---------------------------------------------------
 
     def _read_loans(self, db: sqlite3.Connection, patron_id: str, today: dt.date) -> list[Loan]:

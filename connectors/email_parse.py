@@ -230,4 +230,3 @@ def parse_mail(raw: bytes, own_address: str = "") -> InboundMail:
         attachments=_attachments(message),
         automated=automated_reason(message, sender, own_address),
     )
-

@@ -1,4 +1,4 @@
-"""Turn the assistant's messages into one plain-text email, and a reader's number back into a button.
+"""Render the assistant's messages as one plain-text email; map a numbered reply to a button.
 
 Pure functions. Email has no buttons, so buttons (and quick replies) become numbered
 options with a line such as "Reply with 1, 2 or 3."; a reply that is just one of those

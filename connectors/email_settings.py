@@ -120,9 +120,7 @@ class EmailSettings:
         return self.inbound_configured and self.outbound_configured
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, **overrides: object
-    ) -> EmailSettings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> EmailSettings:
         """Read the ``RIC_EMAIL_*`` variables; keyword arguments override them.
 
         Raises:

@@ -13,6 +13,7 @@ EXPECTED_TABLES = {
     "api_tokens", "console_sessions", "login_attempts", "notes", "canned_responses",
     "outbound_messages", "audit_log", "inbound_receipts", "email_messages",
     "handoffs", "tickets", "feedback", "staff_users", "ingest_checkpoints", "service_heartbeats",
+    "daily_metrics", "analysis_runs", "churned_readers", "question_clusters", "retention_runs",
     "surveys", "follow_ups", "notifications", "reader_preferences", "sent_reminders",
 }  # fmt: skip
 

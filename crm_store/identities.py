@@ -13,8 +13,11 @@ Rules:
   with another card keeps everything except the identity and its conversation.
 - **Merge** moves every row of one reader to another, fills the kept reader's empty
   profile fields, deletes the merged reader and writes a ``reader.merge`` audit entry
-  whose detail lists every moved row, so `undo_merge` can put them back. Two readers
-  verified with different cards are merged only when forced.
+  whose detail lists every moved row, so `undo_merge` can put them back. A row that
+  would break a unique constraint once moved (the kept reader already has its
+  counterpart, such as a preferences row) is deleted and kept in full in the audit
+  detail (``dropped``); the kept reader's row wins. Two readers verified with
+  different cards are merged only when forced.
 - **Split** moves chosen identities, their conversations and the rows of those
   conversations to a new reader (``reader.split`` audit entry).
 
@@ -28,11 +31,27 @@ Errors (all are `crm_store.errors.CrmStoreError`)::
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Table, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Table,
+    UniqueConstraint,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from crm_store import clock
@@ -45,6 +64,7 @@ from crm_store.models import (
     Feedback,
     Reader,
     Ticket,
+    UtcDateTime,
 )
 from crm_store.outreach import latest_reachable_conversation
 
@@ -188,15 +208,77 @@ def _audit(
     return entry
 
 
-def _fold(session: Session, keep: Reader, merged: Reader) -> tuple[dict[str, list[Any]], list[str]]:
+def _unique_sets(table: Table, column: Column[Any]) -> list[list[Column[Any]]]:
+    """The unique constraints and unique indexes of ``table`` that include ``column``."""
+    sets: list[list[Column[Any]]] = [[column]] if column.unique else []
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint) and column.name in constraint.columns:
+            sets.append(list(constraint.columns))
+    for index in table.indexes:
+        if isinstance(index, Index) and index.unique and column.name in index.columns:
+            sets.append(list(index.columns))
+    return sets
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def _unplain(column: Column[Any], value: Any) -> Any:
+    if isinstance(value, str) and isinstance(column.type, UtcDateTime | DateTime):
+        return datetime.fromisoformat(value)
+    if isinstance(value, str) and isinstance(column.type, Date):
+        return date.fromisoformat(value)
+    return value
+
+
+def _drop_collisions(
+    session: Session, table: Table, column: Column[Any], merge_id: int, keep_id: int
+) -> list[dict[str, Any]]:
+    """Delete the merged reader's rows that would break a unique constraint if moved.
+
+    The kept reader's row wins (one preference row per reader, one record per sent
+    reminder); the dropped rows are returned in full so an undo can put them back.
+    """
+    dropped: list[dict[str, Any]] = []
+    for columns in _unique_sets(table, column):
+        mine = table.alias("mine")
+        theirs = table.alias("theirs")
+        match = [theirs.c[c.name] == mine.c[c.name] for c in columns if c.name != column.name]
+        rows = session.execute(
+            select(mine).where(
+                mine.c[column.name] == merge_id,
+                exists().where(theirs.c[column.name] == keep_id, and_(True, *match)),
+            )
+        ).mappings()
+        found = [dict(row) for row in rows]
+        if found:
+            pk = _pk(table)
+            session.execute(delete(table).where(pk.in_([row[pk.name] for row in found])))
+            dropped.extend({k: _plain(v) for k, v in row.items()} for row in found)
+    return dropped
+
+
+def _fold(
+    session: Session, keep: Reader, merged: Reader
+) -> tuple[dict[str, list[Any]], list[str], dict[str, list[dict[str, Any]]]]:
     """Move every row of ``merged`` to ``keep``, delete ``merged``, fill ``keep``'s gaps.
 
-    Returns the moved primary keys by ``table.column`` and the profile fields filled.
+    Returns the moved primary keys by ``table.column``, the profile fields filled, and
+    the rows dropped because the kept reader already had their unique counterpart.
     """
     keep_id, merge_id = int(keep.id), int(merged.id)
     session.flush()
     moved: dict[str, list[Any]] = {}
+    dropped: dict[str, list[dict[str, Any]]] = {}
     for table, column in reader_columns():
+        gone = _drop_collisions(session, table, column, merge_id, keep_id)
+        if gone:
+            dropped[_key(table, column)] = gone
         ids = _move(session, table, column, merge_id, keep_id)
         if ids:
             moved[_key(table, column)] = ids
@@ -212,7 +294,7 @@ def _fold(session: Session, keep: Reader, merged: Reader) -> tuple[dict[str, lis
             setattr(keep, name, values[name])
             filled.append(name)
     session.flush()
-    return moved, filled
+    return moved, filled, dropped
 
 
 def merge_readers(
@@ -261,7 +343,7 @@ def merge_readers(
     if conflict and not force:
         raise CardConflictError(str(keep.card_number), str(merged.card_number))
     snapshot = _snapshot(merged)
-    moved, filled = _fold(session, keep, merged)
+    moved, filled, dropped = _fold(session, keep, merged)
     return _audit(
         session,
         staff_user_id,
@@ -273,6 +355,7 @@ def merge_readers(
         forced=bool(conflict),
         moved=moved,
         filled=filled,
+        dropped=dropped,
         merged_reader=snapshot,
     )
 
@@ -343,6 +426,15 @@ def undo_merge(
             back = _move_back(session, table, column, ids, keep_id, merge_id)
             if back:
                 moved_back[key] = back
+    restored_rows: dict[str, list[Any]] = {}
+    for key, rows in detail.get("dropped", {}).items():
+        if key in columns and rows:
+            table, _column = columns[key]
+            session.execute(
+                insert(table),
+                [{c.name: _unplain(c, row.get(c.name)) for c in table.columns} for row in rows],
+            )
+            restored_rows[key] = [row[_pk(table).name] for row in rows]
     session.expire_all()
     return _audit(
         session,
@@ -354,6 +446,7 @@ def undo_merge(
         merge_id=merge_id,
         reason=why,
         moved=moved_back,
+        restored=restored_rows,
     )
 
 
@@ -476,7 +569,7 @@ def absorb_previous(
     base = {"channel": channel, "external_id": external_id, "previous_reader_id": previous_id}
     if previous.card_number is None:
         snapshot = _snapshot(previous)
-        moved, filled = _fold(session, reader, previous)
+        moved, filled, dropped = _fold(session, reader, previous)
         return _audit(
             session,
             None,
@@ -486,6 +579,7 @@ def absorb_previous(
             absorbed=True,
             moved=moved,
             filled=filled,
+            dropped=dropped,
             merged_reader=snapshot,
         )
     return _audit(session, None, LINK, int(reader.id), **base, absorbed=False)

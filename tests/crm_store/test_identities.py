@@ -6,9 +6,10 @@ Every test runs on SQLite and on PostgreSQL (the ``sessions`` fixture).
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.identities import (
@@ -28,6 +29,7 @@ from crm_store.identities import (
 from crm_store.ingestion import RasaEvent, ingest
 from crm_store.models import (
     AuditEntry,
+    Base,
     ChannelIdentity,
     Conversation,
     Feedback,
@@ -298,6 +300,7 @@ def test_merge_moves_everything_fills_the_profile_and_is_audited(
                 "feedback.reader_id": [ids["feedback"]],
             },
             "filled": ["email"],
+            "dropped": {},
         }
         assert snapshot["id"] == ids["merged"]
         assert snapshot["email"] == "ada@example.org"
@@ -377,6 +380,64 @@ def test_undo_merge_restores_the_reader_and_its_rows(sessions: sessionmaker[Sess
         }
     with pytest.raises(InvalidRequestError, match="was undone already"), sessions.begin() as s:
         undo_merge(s, audit_id, ids["staff"], "again")
+
+
+def test_merge_keeps_unique_rows_of_later_tables_and_undo_restores_them(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Tables of other modules with a reader_id (worker reminders, preferences) move too;
+    a row that would break a unique key is dropped, kept in the audit, and restored."""
+    tables = Base.metadata.tables
+    if "sent_reminders" not in tables or "reader_preferences" not in tables:
+        pytest.skip("the worker's reader tables are not registered")
+    reminders, preferences = tables["sent_reminders"], tables["reader_preferences"]
+    with sessions.begin() as session:
+        keep = _talk(session, "web-1", "webchat")
+        merged = _talk(session, "tg-1", "telegram")
+        now = datetime.now(timezone.utc)
+        for reader_id, item in ((keep, "loan-1"), (merged, "loan-1"), (merged, "loan-2")):
+            session.execute(
+                insert(reminders).values(
+                    reader_id=reader_id, kind="due", item_key=item, status="sent", created_at=now
+                )
+            )
+        for reader_id, days in ((keep, 3), (merged, 7)):
+            session.execute(
+                insert(preferences).values(
+                    reader_id=reader_id,
+                    due_date_reminders=True,
+                    hold_ready_notices=False,
+                    reminder_days=days,
+                    updated_at=now,
+                )
+            )
+        before = sorted(
+            (r.id, r.reader_id, r.item_key) for r in session.execute(select(reminders)).all()
+        )
+    with sessions.begin() as session:
+        entry = merge_readers(session, keep, merged, None, "same person")
+        audit_id, detail = entry.id, entry.detail
+    with sessions.begin() as session:
+        rows = sorted((r.reader_id, r.item_key) for r in session.execute(select(reminders)).all())
+        days = session.execute(select(preferences.c.reader_id, preferences.c.reminder_days)).all()
+    assert rows == [(keep, "loan-1"), (keep, "loan-2")]
+    assert [tuple(d) for d in days] == [(keep, 3)]
+    assert [r["item_key"] for r in detail["dropped"]["sent_reminders.reader_id"]] == ["loan-1"]
+    assert [r["reminder_days"] for r in detail["dropped"]["reader_preferences.reader_id"]] == [7]
+
+    with sessions.begin() as session:
+        undo_merge(session, audit_id, None, "two people after all")
+    with sessions.begin() as session:
+        after = sorted(
+            (r.id, r.reader_id, r.item_key) for r in session.execute(select(reminders)).all()
+        )
+        days = session.execute(
+            select(preferences.c.reader_id, preferences.c.reminder_days).order_by(
+                preferences.c.reader_id
+            )
+        ).all()
+    assert after == before
+    assert [tuple(d) for d in days] == [(keep, 3), (merged, 7)]
 
 
 # ---------------------------------------------------------------- split

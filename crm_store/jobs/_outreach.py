@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
@@ -123,7 +124,26 @@ def with_rasa(work: Callable[[RasaClient], Awaitable[T]], rasa: RasaClient | Non
         finally:
             await client.close()
 
-    return asyncio.run(run())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(run())
+    # Called from inside a running loop (a test driving a browser): use a thread of its own.
+    outcome: list[T] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(asyncio.run(run()))
+        except BaseException as error:  # re-raised in the caller's thread
+            errors.append(error)
+
+    thread = threading.Thread(target=target, name="worker-rasa")
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return outcome[0]
 
 
 def reachable_target(session: Session, conversation: Conversation) -> Conversation | None:

@@ -14,6 +14,7 @@ from handoff_console.blueprints.auth import bp as auth_bp
 from handoff_console.blueprints.demo import bp as demo_bp
 from handoff_console.blueprints.home import bp as home_bp
 from handoff_console.blueprints.pages import bp as pages_bp
+from handoff_console.blueprints.readers_pages import bp as readers_pages_bp
 from handoff_console.settings import ConsoleSettings
 
 HERE = Path(__file__).resolve().parent
@@ -34,6 +35,7 @@ def create_app(settings: ConsoleSettings | None = None, name: str = "handoff_con
     app.blueprint(demo_bp)
     app.blueprint(auth_bp)
     app.blueprint(pages_bp)
+    app.blueprint(readers_pages_bp)
     register_api(app)
 
     async def open_store(app: Sanic, _loop: Any) -> None:

@@ -312,6 +312,185 @@ CONFLICT = _error("already_claimed (with claimed_by), not_in_handoff or at_capac
 TEXT_BODY = _body({"text": {"type": "string", "maxLength": 4000}}, ["text"])
 
 
+READER_FIELDS: dict[str, Any] = {
+    "id": {"type": "integer"},
+    "name": NULLABLE_STR,
+    "email": NULLABLE_STR,
+    "card": {"type": "string", "nullable": True, "description": "all but the last 4 masked"},
+    "verified": {"type": "boolean"},
+    "channels": {"type": "array", "items": {"type": "string"}},
+    "created_at": DATETIME,
+}
+READER_BRIEF = {"type": "object", "properties": READER_FIELDS}
+READER_PROFILE = {
+    "type": "object",
+    "properties": {
+        **READER_FIELDS,
+        "verified_at": NULLABLE_DATETIME,
+        "identities": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "channel": {"type": "string"},
+                    "external_id": {"type": "string"},
+                    "reachable": {"type": "boolean"},
+                    "last_seen_at": NULLABLE_DATETIME,
+                    "created_at": DATETIME,
+                },
+            },
+        },
+        "reachable_conversation": {
+            "type": "object",
+            "nullable": True,
+            "description": "where a message to the reader would go now",
+            "properties": {
+                "id": {"type": "integer"},
+                "channel": {"type": "string"},
+                "sender_id": {"type": "string"},
+            },
+        },
+        "conversations": {"type": "array", "items": {"type": "object"}},
+        "tickets": {"type": "array", "items": {"type": "object"}},
+        "feedback": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def _reader_paths() -> dict[str, Any]:
+    """The ``/api/readers`` endpoints (one reader across channels)."""
+    reader = [_path_id()]
+    editors = _error("Only librarians and admins may do this")
+    return {
+        "/api/readers": {
+            "get": _op(
+                "Search readers by name, email, channel address or the card's last digits; "
+                "no q lists the newest",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {"items": {"type": "array", "items": READER_BRIEF}},
+                        }
+                    )
+                },
+                parameters=[_query("q", {"type": "string", "maxLength": 200})],
+            )
+        },
+        "/api/readers/{id}": {
+            "get": _op(
+                "A reader's identities on every channel, masked card, conversations, tickets "
+                "and feedback",
+                {"200": _json(READER_PROFILE), "404": _error("No such reader")},
+                parameters=reader,
+            )
+        },
+        "/api/readers/{id}/merge": {
+            "post": _op(
+                "Merge reader other_id into this one (librarians and admins); audited as "
+                "reader.merge with every moved row",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "audit_id": {"type": "integer"},
+                                "reader": READER_PROFILE,
+                            },
+                        }
+                    ),
+                    "400": _error("invalid_request (itself, no reason) or bad_request"),
+                    "403": editors,
+                    "404": _error("No such reader"),
+                    "409": _error("card_conflict: verified with different cards; send force"),
+                },
+                body=_body(
+                    {
+                        "other_id": {"type": "integer"},
+                        "reason": {"type": "string"},
+                        "force": {"type": "boolean", "default": False},
+                    },
+                    ["other_id", "reason"],
+                ),
+                parameters=reader,
+            )
+        },
+        "/api/readers/{id}/split": {
+            "post": _op(
+                "Move identities (with their conversations, tickets and feedback) to a new "
+                "reader (librarians and admins); audited as reader.split",
+                {
+                    "201": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "audit_id": {"type": "integer"},
+                                "reader": READER_PROFILE,
+                                "new_reader": READER_PROFILE,
+                            },
+                        }
+                    ),
+                    "400": _error("invalid_request: none, all, or another reader's identities"),
+                    "403": editors,
+                    "404": _error("No such reader"),
+                },
+                body=_body(
+                    {
+                        "identity_ids": {"type": "array", "items": {"type": "integer"}},
+                        "reason": {"type": "string"},
+                    },
+                    ["identity_ids", "reason"],
+                ),
+                parameters=reader,
+            )
+        },
+        "/api/readers/{id}/messages": {
+            "post": _op(
+                "Message the reader on their most recent reachable channel (librarians and admins)",
+                {
+                    "201": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "id": {"type": "integer"},
+                                "status": {"type": "string"},
+                                "channel": {"type": "string"},
+                            },
+                        }
+                    ),
+                    "400": _error("empty_text or text_too_long"),
+                    "403": editors,
+                    "404": _error("No such reader"),
+                    "409": _error(
+                        "unreachable: no channel can take it; recorded in the audit history "
+                        "(audit_id), not sent"
+                    ),
+                    "502": _error("rasa_unreachable: saved as pending; the worker retries it"),
+                },
+                body=TEXT_BODY,
+                parameters=reader,
+            )
+        },
+        "/api/readers/{id}/audit": {
+            "get": _op(
+                "The reader's audit history, newest first: merges, splits, verification "
+                "links, undeliverable messages (card numbers masked)",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {"items": {"type": "array", "items": {"type": "object"}}},
+                        }
+                    ),
+                    "404": _error("No such reader"),
+                },
+                parameters=reader,
+            )
+        },
+    }
+
+
 def build_document() -> dict[str, Any]:
     """The OpenAPI 3.0 document of every ``/api`` endpoint."""
     conversation = [_path_id()]
@@ -586,6 +765,7 @@ def build_document() -> dict[str, Any]:
             )
         },
     }
+    paths.update(_reader_paths())
     return {
         "openapi": "3.0.3",
         "info": {

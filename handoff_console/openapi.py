@@ -416,6 +416,32 @@ def _reader_paths() -> dict[str, Any]:
                 parameters=reader,
             )
         },
+        "/api/readers/{id}/undo-merge": {
+            "post": _op(
+                "Undo a merge into this reader from its reader.merge audit entry (librarians "
+                "and admins): the merged reader comes back with its id and rows",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "audit_id": {"type": "integer"},
+                                "reader": READER_PROFILE,
+                                "restored_reader": READER_PROFILE,
+                            },
+                        }
+                    ),
+                    "400": _error("invalid_request: undone already, or the id is taken"),
+                    "403": editors,
+                    "404": _error("No such reader or merge"),
+                },
+                body=_body(
+                    {"audit_id": {"type": "integer"}, "reason": {"type": "string"}},
+                    ["audit_id", "reason"],
+                ),
+                parameters=reader,
+            )
+        },
         "/api/readers/{id}/split": {
             "post": _op(
                 "Move identities (with their conversations, tickets and feedback) to a new "
@@ -487,6 +513,154 @@ def _reader_paths() -> dict[str, Any]:
                 },
                 parameters=reader,
             )
+        },
+    }
+
+
+NOTIFICATION = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "kind": {"type": "string", "example": "ticket_reminder"},
+        "subject": {"type": "string", "example": "ticket:12"},
+        "title": {"type": "string"},
+        "body": {"type": "string", "nullable": True},
+        "link": {"type": "string", "nullable": True},
+        "staff_user_id": {"type": "integer", "nullable": True},
+        "email_status": {"type": "string", "nullable": True},
+        "created_at": {"type": "string", "format": "date-time"},
+        "read_at": {"type": "string", "format": "date-time", "nullable": True},
+    },
+}
+FOLLOW_UP = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "conversation_id": {"type": "integer"},
+        "staff_user_id": {"type": "integer", "nullable": True},
+        "due": {"type": "string", "format": "date"},
+        "note": {"type": "string", "nullable": True},
+        "status": {
+            "type": "string",
+            "enum": ["scheduled", "sending", "sent", "answered", "cancelled", "undeliverable"],
+        },
+        "sent_at": {"type": "string", "format": "date-time", "nullable": True},
+        "sent_channel": {"type": "string", "nullable": True},
+        "answer": {"type": "string", "enum": ["yes", "no"], "nullable": True},
+        "answer_text": {"type": "string", "nullable": True},
+        "answered_at": {"type": "string", "format": "date-time", "nullable": True},
+        "created_at": {"type": "string", "format": "date-time"},
+    },
+}
+PREFERENCES = {
+    "type": "object",
+    "properties": {
+        "reader_id": {"type": "integer"},
+        "due_date_reminders": {"type": "boolean"},
+        "hold_ready_notices": {"type": "boolean"},
+        "reminder_days": {"type": "integer", "minimum": 0, "maximum": 30},
+        "consent_given_at": {"type": "string", "format": "date-time", "nullable": True},
+        "consent_withdrawn_at": {"type": "string", "format": "date-time", "nullable": True},
+        "consent_source": {"type": "string", "nullable": True},
+        "updated_at": {"type": "string", "format": "date-time", "nullable": True},
+    },
+}
+
+
+def _worker_paths() -> dict[str, Any]:
+    """Notifications, follow-ups and reminder preferences (the worker's console side)."""
+    one = [_path_id()]
+    return {
+        "/api/notifications": {
+            "get": _op(
+                "The caller's notifications (their own and unassigned ones), newest first",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "items": {"type": "array", "items": NOTIFICATION},
+                                "unread": {"type": "integer"},
+                            },
+                        }
+                    )
+                },
+                parameters=[_query("unread", {"type": "string", "enum": ["1"]}, "Unread only")],
+            )
+        },
+        "/api/notifications/{id}/read": {
+            "post": _op(
+                "Mark a notification read",
+                {"200": _json(NOTIFICATION), "404": _error("No such notification")},
+                parameters=one,
+            )
+        },
+        "/api/conversations/{id}/follow-up": {
+            "post": _op(
+                "Follow up with the reader on a date: the worker asks them on their latest "
+                "reachable channel whether things were sorted",
+                {
+                    "201": _json(FOLLOW_UP, "Scheduled"),
+                    "400": _error("bad_request: due missing, not a date or in the past"),
+                    "404": _error("No such conversation"),
+                    "409": _error("handoff_open: resolve the conversation first"),
+                },
+                body=_body(
+                    {"due": {"type": "string", "format": "date"}, "note": {"type": "string"}},
+                    ["due"],
+                ),
+                parameters=one,
+            )
+        },
+        "/api/conversations/{id}/follow-ups": {
+            "get": _op(
+                "A conversation's follow-ups and the reader's answers",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {"items": {"type": "array", "items": FOLLOW_UP}},
+                        }
+                    ),
+                    "404": _error("No such conversation"),
+                },
+                parameters=one,
+            )
+        },
+        "/api/follow-ups/{id}/cancel": {
+            "post": _op(
+                "Cancel a follow-up not yet sent",
+                {
+                    "200": _json(FOLLOW_UP),
+                    "404": _error("No such follow-up"),
+                    "409": _error("not_scheduled"),
+                },
+                parameters=one,
+            )
+        },
+        "/api/readers/{id}/preferences": {
+            "get": _op(
+                "A reader's reminder preferences and consent times",
+                {"200": _json(PREFERENCES), "404": _error("No such reader")},
+                parameters=one,
+            ),
+            "put": _op(
+                "Set a reader's reminder preferences on their behalf (recorded as consent "
+                "given through the console)",
+                {
+                    "200": _json(PREFERENCES),
+                    "400": _error("bad_request"),
+                    "404": _error("No such reader"),
+                },
+                body=_body(
+                    {
+                        "due_date_reminders": {"type": "boolean"},
+                        "hold_ready_notices": {"type": "boolean"},
+                        "reminder_days": {"type": "integer", "minimum": 0, "maximum": 30},
+                    }
+                ),
+                parameters=one,
+            ),
         },
     }
 
@@ -766,6 +940,7 @@ def build_document() -> dict[str, Any]:
         },
     }
     paths.update(_reader_paths())
+    paths.update(_worker_paths())
     return {
         "openapi": "3.0.3",
         "info": {

@@ -81,6 +81,7 @@ def register_api(app: Sanic) -> None:
     from handoff_console.blueprints.api_canned import bp as canned_bp
     from handoff_console.blueprints.api_conversations import bp as conversations_bp
     from handoff_console.blueprints.api_events import bp as events_bp
+    from handoff_console.blueprints.api_notifications import bp as notifications_bp
     from handoff_console.blueprints.api_queue import bp as queue_bp
     from handoff_console.blueprints.api_readers import bp as readers_bp
     from handoff_console.blueprints.api_tickets import bp as tickets_bp
@@ -89,6 +90,7 @@ def register_api(app: Sanic) -> None:
     for blueprint in (queue_bp, conversations_bp, tickets_bp, canned_bp, events_bp, openapi_bp):
         app.blueprint(blueprint)
     app.blueprint(readers_bp)
+    app.blueprint(notifications_bp)
     app.error_handler.add(ApiError, api_error)
 
     default_handler = app.error_handler.default

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from actions.library_profile import LibraryProfile, OpeningTimes, load_profile
 
@@ -30,7 +29,7 @@ class StaffedHours:
         early_close: Dates on which the chat closes early, and when.
     """
 
-    tz: ZoneInfo
+    tz: tzinfo
     weekly: Sequence[OpeningTimes | None]
     closed_days: frozenset[date] = frozenset()
     early_close: tuple[tuple[date, time], ...] = ()

@@ -333,8 +333,10 @@ def merge_readers(
     why = _reason(reason)
     if keep_id == merge_id:
         raise InvalidRequestError("A reader cannot be merged into itself.")
-    keep = _get(session, keep_id)
-    merged = _get(session, merge_id)
+    # Lock both rows in id order, so two merges of the same pair cannot deadlock.
+    first, second = sorted((keep_id, merge_id))
+    locked = {first: _get(session, first), second: _get(session, second)}
+    keep, merged = locked[keep_id], locked[merge_id]
     conflict = (
         keep.card_number is not None
         and merged.card_number is not None

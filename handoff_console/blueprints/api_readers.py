@@ -60,6 +60,16 @@ async def split(request: Request, reader_id: int) -> HTTPResponse:
     return response.json(result, status=201)
 
 
+@bp.post("/api/readers/<reader_id:int>/undo-merge")
+@require_staff(*EDITORS)
+async def undo_merge(request: Request, reader_id: int) -> HTTPResponse:
+    """Undo a merge into this reader (``audit_id`` of its ``reader.merge`` entry)."""
+    body = json_body(request)
+    me = staff(request).id
+    result = await in_store(request, lambda s: service.undo_merge(s, reader_id, me, body))
+    return response.json(result)
+
+
 @bp.get("/api/readers/<reader_id:int>/audit")
 @require_staff()
 async def audit(request: Request, reader_id: int) -> HTTPResponse:

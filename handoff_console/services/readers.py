@@ -109,6 +109,27 @@ def split(session: Session, reader_id: int, staff_id: int, body: dict[str, Any])
     }
 
 
+def undo_merge(
+    session: Session, reader_id: int, staff_id: int, body: dict[str, Any]
+) -> dict[str, Any]:
+    """Undo the merge recorded in ``body["audit_id"]`` into ``reader_id``.
+
+    Returns the kept reader, the restored reader and the ``reader.unmerge`` audit id.
+    """
+    audit_id = _int(body.get("audit_id"), "audit_id")
+    reason = _reason(body.get("reason"))
+    entry = session.get(AuditEntry, audit_id)
+    if entry is None or entry.action != identities.MERGE or entry.subject != f"reader:{reader_id}":
+        raise NotFound("not_found", f"Reader {reader_id} has no merge with audit id {audit_id}.")
+    undo = _store_errors(lambda: identities.undo_merge(session, audit_id, staff_id, reason))
+    restored_id = int(undo.detail["merge_id"])
+    return {
+        "audit_id": undo.id,
+        "reader": profile(session, reader_id),
+        "restored_reader": profile(session, restored_id),
+    }
+
+
 def _safe(detail: Any) -> Any:
     """The audit detail with every card number masked."""
     if isinstance(detail, dict):

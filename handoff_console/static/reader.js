@@ -84,13 +84,42 @@
     empty(feedback, "No feedback.");
   }
 
+  // A merge into this reader that has not been undone gets an "Undo" form.
+  function undoForm(a) {
+    var reasonId = "undo-reason-" + a.id;
+    var reason = el("input", { id: reasonId, autocomplete: "off", maxlength: "500" });
+    var status = el("span", { className: "muted", role: "status" });
+    var form = el("form", { className: "undo-merge", hidden: true }, [
+      el("label", { for: reasonId, text: "Why undo this merge?" }), reason,
+      el("button", { type: "submit", text: "Confirm undo" }), " ", status,
+    ]);
+    var open = el("button", { type: "button", className: "link-button", text: "Undo this merge",
+      onclick: function () { form.hidden = false; open.hidden = true; reason.focus(); } });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (!reason.value.trim()) { status.textContent = "Give a reason."; return; }
+      C.api("POST", base + "/undo-merge", { audit_id: a.id, reason: reason.value.trim() }).then(function (data) {
+        $("merge-status").textContent = "Merge undone: reader #" + data.restored_reader.id + " is back.";
+        return load();
+      }).catch(function (error) { status.textContent = "Not undone: " + error.message; });
+    });
+    return el("div", {}, [open, form]);
+  }
+
   function renderAudit(items) {
     var list = $("audit-list");
+    var undone = {};
+    items.forEach(function (a) {
+      if (a.action === "reader.unmerge" && a.detail) undone[a.detail.merge_audit_id] = true;
+    });
     list.replaceChildren.apply(list, items.map(function (a) {
+      var undoable = canEdit && a.action === "reader.merge" && !undone[a.id] &&
+        a.detail && String(a.detail.keep_id) === String(readerId);
       return el("li", { dataset: { action: a.action, auditId: String(a.id) } }, [
         C.timeEl(a.created_at), " ",
         el("strong", { text: a.staff && a.staff.name ? a.staff.name : "System" }), ": ",
         el("span", { className: "audit-summary", text: a.summary }),
+        undoable ? undoForm(a) : null,
       ]);
     }));
     empty(list, "Nothing recorded yet.");

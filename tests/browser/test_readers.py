@@ -149,6 +149,27 @@ def test_search_open_merge_split_and_audit(page: Page, scene: Scene) -> None:
     )
     expect(page.locator("#audit-list li").first).to_contain_text("Sam Reyes")
 
+    # Undo it from the audit history: the other reader comes back with its identity.
+    page.get_by_role("button", name="Undo this merge").click()
+    page.get_by_label("Why undo this merge?").fill("clicked the wrong one")
+    page.get_by_role("button", name="Confirm undo").click()
+    expect(page.locator("#merge-status")).to_have_text(
+        f"Merge undone: reader #{scene.other} is back."
+    )
+    expect(identities).to_have_count(1)
+    expect(page.locator("#audit-list li").first).to_contain_text(
+        f"Merge undone: reader #{scene.other} restored from reader #{scene.ada}; moved back "
+        "1 identities, 1 conversations. Reason: clicked the wrong one"
+    )
+    expect(page.get_by_role("button", name="Undo this merge")).to_have_count(0)
+
+    # Merge again, for real this time.
+    page.locator("#merge-search-form").get_by_role("button", name="Search").click()
+    page.get_by_role("button", name=f"Choose reader #{scene.other}").click()
+    page.locator("#merge-reason").fill("same email, same person")
+    page.get_by_role("button", name="Confirm merge").click()
+    expect(identities).to_have_count(2)
+
     # Split the Telegram identity back off.
     page.locator('#identities-rows tr[data-channel="telegram"] input[type="checkbox"]').check()
     page.locator("#split-reason").fill("her brother's account")
@@ -161,7 +182,7 @@ def test_search_open_merge_split_and_audit(page: Page, scene: Scene) -> None:
         f"Split from reader #{scene.ada} into new reader #{new_id}; moved 1 identities, "
         "1 conversations. Reason: her brother's account"
     )
-    expect(page.locator("#audit-list li")).to_have_count(3)
+    expect(page.locator("#audit-list li")).to_have_count(5)
 
     # The new reader has the Telegram identity and the same audit entry.
     new_link.click()

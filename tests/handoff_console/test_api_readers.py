@@ -177,6 +177,7 @@ READER_ENDPOINTS = [
     ("POST", "/api/readers/1/split"),
     ("POST", "/api/readers/1/messages"),
     ("GET", "/api/readers/1/audit"),
+    ("POST", "/api/readers/1/undo-merge"),
 ]
 
 
@@ -276,6 +277,33 @@ def test_merge_moves_identities_and_is_in_the_audit_history(api_clients, console
     )
     assert merge["detail"]["merge_id"] == other
     assert [a["action"] for a in audit[1:]] == ["reader.link"]
+
+
+def test_undo_merge_brings_the_other_reader_back(api_clients, console_store):
+    with console_store.sessions.begin() as session:
+        keep, web = _verified(session, "webchat", _card(), "Ada Okafor")
+        other, slack = _anonymous(session, "slack")
+    sam = api_clients["sam"]
+    merged = sam.post(f"/api/readers/{keep}/merge", {"other_id": other, "reason": "same"})
+    audit_id = merged.json()["audit_id"]
+    reply = sam.post(
+        f"/api/readers/{keep}/undo-merge", {"audit_id": audit_id, "reason": "two people"}
+    )
+    assert reply.status == 200
+    body = reply.json()
+    assert body["restored_reader"]["id"] == other
+    assert [i["external_id"] for i in body["restored_reader"]["identities"]] == [slack]
+    assert [i["external_id"] for i in body["reader"]["identities"]] == [web]
+    history = sam.get(f"/api/readers/{other}/audit").json()["items"]
+    assert (history[0]["id"], history[0]["action"]) == (body["audit_id"], "reader.unmerge")
+    again = sam.post(f"/api/readers/{keep}/undo-merge", {"audit_id": audit_id, "reason": "x"})
+    assert (again.status, again.json()["error"]) == (400, "invalid_request")
+    elsewhere = sam.post(f"/api/readers/{other}/undo-merge", {"audit_id": audit_id, "reason": "x"})
+    assert (elsewhere.status, elsewhere.json()["error"]) == (404, "not_found")
+    morgan = api_clients["morgan"].post(
+        f"/api/readers/{keep}/undo-merge", {"audit_id": audit_id, "reason": "x"}
+    )
+    assert morgan.status == 403
 
 
 def test_merge_refuses_different_cards_with_409_until_forced(api_clients, console_store):

@@ -521,6 +521,13 @@ def test_pages_and_the_conversation_link(console, console_store):
     assert f'href="/conversations/{conversation_id}/reader"' in link.text
     hop = client.get(f"/conversations/{conversation_id}/reader")
     assert (hop.status, hop.headers["Location"]) == (302, f"/readers/{reader}")
+    manager = console.client()
+    manager.post_json("/api/auth/login", {"username": "morgan", "password": STAFF["morgan"][2]})
+    read_only = manager.get(f"/readers/{reader}")
+    assert read_only.status == 200
+    assert 'data-can-edit="false"' in read_only.text
+    assert 'id="merge-search-form"' not in read_only.text
+    assert 'id="split-submit"' not in read_only.text
 
 
 def test_openapi_describes_the_reader_endpoints(api_clients):

@@ -129,13 +129,19 @@ def add_nightly_jobs(scheduler: BaseScheduler, timezone: Any = "UTC") -> list[st
 
 def build_scheduler() -> BlockingScheduler:
     """A scheduler whose jobs live in the reader store's database."""
-    from crm_store.jobs._outreach import library_zone
-
     scheduler = BlockingScheduler(
         jobstores={"default": SQLAlchemyJobStore(url=database_url())},
         job_defaults=dict(FREQUENT),
         timezone="UTC",
     )
+    configure_jobs(scheduler)
+    return scheduler
+
+
+def configure_jobs(scheduler: BaseScheduler) -> None:
+    """Add every worker job to ``scheduler``, each with its misfire policy spelled out."""
+    from crm_store.jobs._outreach import library_zone
+
     scheduler.add_job(
         run_catch_up,
         "interval",
@@ -157,7 +163,6 @@ def build_scheduler() -> BlockingScheduler:
             job, "interval", seconds=seconds, id=job.__name__, replace_existing=True, **FREQUENT
         )
     add_nightly_jobs(scheduler, library_zone())
-    return scheduler
 
 
 def _watch_leadership(

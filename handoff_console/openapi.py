@@ -665,6 +665,12 @@ def _worker_paths() -> dict[str, Any]:
     }
 
 
+def _analytics_paths() -> dict[str, Any]:
+    from handoff_console.blueprints.api_analytics import openapi_paths
+
+    return openapi_paths()
+
+
 def build_document() -> dict[str, Any]:
     """The OpenAPI 3.0 document of every ``/api`` endpoint."""
     conversation = [_path_id()]
@@ -941,6 +947,7 @@ def build_document() -> dict[str, Any]:
     }
     paths.update(_reader_paths())
     paths.update(_worker_paths())
+    paths.update(_analytics_paths())
     return {
         "openapi": "3.0.3",
         "info": {

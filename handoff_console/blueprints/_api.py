@@ -78,6 +78,7 @@ def api_error(request: Request, error: Exception) -> HTTPResponse:
 
 def register_api(app: Sanic) -> None:
     """Add the JSON API's blueprints, error format, Rasa client and live-event hub."""
+    from handoff_console.blueprints.api_analytics import bp as analytics_bp
     from handoff_console.blueprints.api_canned import bp as canned_bp
     from handoff_console.blueprints.api_conversations import bp as conversations_bp
     from handoff_console.blueprints.api_events import bp as events_bp
@@ -89,6 +90,7 @@ def register_api(app: Sanic) -> None:
 
     for blueprint in (queue_bp, conversations_bp, tickets_bp, canned_bp, events_bp, openapi_bp):
         app.blueprint(blueprint)
+    app.blueprint(analytics_bp)
     app.blueprint(readers_bp)
     app.blueprint(notifications_bp)
     app.error_handler.add(ApiError, api_error)

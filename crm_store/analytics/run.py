@@ -11,7 +11,7 @@ import time as timer
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.analytics.churn import churned_readers, loyalty
@@ -105,6 +105,7 @@ def run_analysis(
         )
     timings["clusters"] = timer.perf_counter() - step
 
+    step = timer.perf_counter()
     with sessions.begin() as session:
         session.execute(delete(ChurnedReader).where(ChurnedReader.run_day == today))
         session.execute(delete(QuestionCluster).where(QuestionCluster.run_day == today))
@@ -135,29 +136,39 @@ def run_analysis(
             )
         )
         session.flush()
-        session.add_all(
-            ChurnedReader(
-                run_day=today,
-                reader_id=entry.reader_id,
-                last_active_at=entry.last_active_at,
-                conversations=entry.conversations,
+        # Core executemany: tens of thousands of churn rows in one batched statement.
+        if churn:
+            session.execute(
+                insert(ChurnedReader),
+                [
+                    {
+                        "run_day": today,
+                        "reader_id": entry.reader_id,
+                        "last_active_at": entry.last_active_at,
+                        "conversations": entry.conversations,
+                    }
+                    for entry in churn
+                ],
             )
-            for entry in churn
-        )
-        session.add_all(
-            QuestionCluster(
-                run_day=today,
-                rank=rank,
-                label=cluster.label[:200],
-                size=cluster.size,
-                terms=[[term, weight] for term, weight in cluster.terms],
-                examples=cluster.examples,
-                channels=cluster.channels,
-                first_seen_at=cluster.first_seen_at,
-                last_seen_at=cluster.last_seen_at,
+        if clusters:
+            session.execute(
+                insert(QuestionCluster),
+                [
+                    {
+                        "run_day": today,
+                        "rank": rank,
+                        "label": cluster.label[:200],
+                        "size": cluster.size,
+                        "terms": [[term, weight] for term, weight in cluster.terms],
+                        "examples": cluster.examples,
+                        "channels": cluster.channels,
+                        "first_seen_at": cluster.first_seen_at,
+                        "last_seen_at": cluster.last_seen_at,
+                    }
+                    for rank, cluster in enumerate(clusters, start=1)
+                ],
             )
-            for rank, cluster in enumerate(clusters, start=1)
-        )
+    timings["store_run"] = timer.perf_counter() - step
     summary = {
         "day": today.isoformat(),
         "days": [d.isoformat() for d in days],

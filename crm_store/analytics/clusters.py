@@ -16,14 +16,14 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_store.analytics.metrics import FALLBACK_ACTIONS, FALLBACK_INTENT
-from crm_store.models import Conversation, Handoff, Message, RawEvent, SenderKind
+from crm_store.analytics.metrics import FALLBACK_INTENT, chunks, fallback_action_messages
+from crm_store.models import Handoff, Message, SenderKind
 
 Encoder = Callable[[Sequence[str]], Any]
 
@@ -91,39 +91,6 @@ def _usable(text: str | None) -> bool:
     return bool(text and text.strip()) and not str(text).startswith(("/", ANONYMISED_PREFIX))
 
 
-def _fallback_action_messages(session: Session, since: datetime, until: datetime) -> set[int]:
-    name = RawEvent.body["name"].as_string()
-    actions = session.execute(
-        select(RawEvent.sender_id, RawEvent.timestamp).where(
-            RawEvent.type_name == "action",
-            RawEvent.timestamp >= since.timestamp(),
-            RawEvent.timestamp < until.timestamp(),
-            name.in_(FALLBACK_ACTIONS),
-        )
-    ).all()
-    if not actions:
-        return set()
-    by_sender: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
-    for sender_id, sent_at, message_id in session.execute(
-        select(Conversation.sender_id, Message.sent_at, Message.id)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(
-            Conversation.sender_id.in_({sender for sender, _ in actions}),
-            Message.sender_kind == SenderKind.READER,
-            Message.sent_at >= since,
-            Message.sent_at < until,
-        )
-    ):
-        by_sender[sender_id].append((sent_at, int(message_id)))
-    found = set()
-    for sender_id, timestamp in actions:
-        when = datetime.fromtimestamp(timestamp, tz=timezone.utc)
-        earlier = [item for item in by_sender.get(sender_id, []) if item[0] <= when]
-        if earlier:
-            found.add(max(earlier)[1])
-    return found
-
-
 def unanswered_questions(
     session: Session, since: datetime, until: datetime, limit: int
 ) -> tuple[list[Question], int]:
@@ -142,7 +109,7 @@ def unanswered_questions(
             )
         ).scalars()
     )
-    ids |= _fallback_action_messages(session, since, until)
+    ids |= fallback_action_messages(session, since, until)
     trigger = (
         select(Message.id)
         .where(
@@ -165,11 +132,10 @@ def unanswered_questions(
     if not ids:
         return [], 0
     questions: list[Question] = []
-    id_list = sorted(ids)
-    for offset in range(0, len(id_list), 900):  # stay under SQLite's bound-parameter limit
+    for batch in chunks(ids):
         for message_id, text, channel, sent_at in session.execute(
             select(Message.id, Message.text, Message.channel, Message.sent_at).where(
-                Message.id.in_(id_list[offset : offset + 900])
+                Message.id.in_(batch)
             )
         ):
             if _usable(text):

@@ -41,6 +41,13 @@ UNKNOWN_CHANNEL = "unknown"
 _ACTION_GRACE = timedelta(hours=1)
 
 
+def chunks(values: Iterable[Any], size: int = 900) -> Iterable[list[Any]]:
+    """``values`` in lists of at most ``size``: SQLite limits bound parameters per query."""
+    items = sorted(values)
+    for offset in range(0, len(items), size):
+        yield items[offset : offset + size]
+
+
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     """The UTC instants at which ``day`` starts and the next day starts."""
     start = datetime.combine(day, time.min, tzinfo=timezone.utc)
@@ -130,11 +137,11 @@ def _conversation_figures(
     ).all()
     readers = {row.reader_id for row in rows if row.reader_id is not None}
     later: dict[int, list[datetime]] = defaultdict(list)
-    if readers:
-        horizon = end + timedelta(days=return_days)
+    horizon = end + timedelta(days=return_days)
+    for batch in chunks(readers):
         for reader_id, started_at in session.execute(
             select(Conversation.reader_id, Conversation.started_at).where(
-                Conversation.reader_id.in_(readers),
+                Conversation.reader_id.in_(batch),
                 Conversation.started_at > start,
                 Conversation.started_at <= horizon,
             )
@@ -232,35 +239,37 @@ def _survey_figures(session: Session, buckets: _Buckets, start: datetime, end: d
             figures.surveys_answered += int(answers or 0)
 
 
-def _action_fallback_messages(session: Session, start: datetime, end: datetime) -> set[int]:
-    """Reader messages of the day whose bot reply was a fallback action.
+def fallback_action_messages(
+    session: Session, start: datetime, end: datetime, action_grace: timedelta = timedelta(0)
+) -> set[int]:
+    """Ids of reader messages sent in ``[start, end)`` whose bot reply was a fallback action.
 
-    The message is the conversation's latest reader message at or before the action.
+    The message is the conversation's latest reader message at or before the
+    ``action_clarify`` / ``action_default_fallback`` event; actions up to
+    ``action_grace`` after ``end`` still count for a message sent before ``end``.
     """
     name = RawEvent.body["name"].as_string()
     actions = session.execute(
         select(RawEvent.sender_id, RawEvent.timestamp).where(
             RawEvent.type_name == "action",
             RawEvent.timestamp >= start.timestamp(),
-            RawEvent.timestamp < (end + _ACTION_GRACE).timestamp(),
+            RawEvent.timestamp < (end + action_grace).timestamp(),
             name.in_(FALLBACK_ACTIONS),
         )
     ).all()
-    if not actions:
-        return set()
-    senders = {sender_id for sender_id, _ in actions}
     by_sender: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
-    for sender_id, sent_at, message_id in session.execute(
-        select(Conversation.sender_id, Message.sent_at, Message.id)
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(
-            Conversation.sender_id.in_(senders),
-            Message.sender_kind == SenderKind.READER,
-            Message.sent_at >= start,
-            Message.sent_at < end,
-        )
-    ):
-        by_sender[sender_id].append((sent_at, int(message_id)))
+    for batch in chunks({sender_id for sender_id, _ in actions}):
+        for sender_id, sent_at, message_id in session.execute(
+            select(Conversation.sender_id, Message.sent_at, Message.id)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(
+                Conversation.sender_id.in_(batch),
+                Message.sender_kind == SenderKind.READER,
+                Message.sent_at >= start,
+                Message.sent_at < end,
+            )
+        ):
+            by_sender[sender_id].append((sent_at, int(message_id)))
     found: set[int] = set()
     for sender_id, timestamp in actions:
         when = datetime.fromtimestamp(timestamp, tz=timezone.utc)
@@ -283,12 +292,12 @@ def _message_figures(session: Session, buckets: _Buckets, start: datetime, end: 
         for figures in buckets.each(channel):
             figures.reader_messages += int(count)
             figures.fallback_messages += int(fallbacks or 0)
-    extra = _action_fallback_messages(session, start, end)
-    if extra:
+    extra = fallback_action_messages(session, start, end, _ACTION_GRACE)
+    for batch in chunks(extra):
         for channel, count in session.execute(
             select(Message.channel, func.count(Message.id))
             .where(
-                Message.id.in_(extra),
+                Message.id.in_(batch),
                 or_(Message.intent.is_(None), Message.intent != FALLBACK_INTENT),
             )
             .group_by(Message.channel)

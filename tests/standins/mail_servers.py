@@ -142,6 +142,11 @@ class Dovecot:
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
+    def running(self) -> bool:
+        """Whether the server process is up."""
+        return self._process is not None and self._process.poll() is None
+
+    @property
     def log(self) -> str:
         """dovecot's log so far."""
         path = self.root / "dovecot.log"
@@ -271,7 +276,8 @@ class SmtpSink:
 
     def deliver(self, recipients: list[str], raw: bytes) -> None:
         """Record one received mail and copy it into the recipients' IMAP inboxes."""
-        message = email.message_from_bytes(raw, policy=email.policy.default)
+        # Parsed with Python's line endings, so get_content() compares with literals.
+        message = email.message_from_bytes(raw.replace(b"\r\n", b"\n"), policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         if self.dovecot is not None:
             for recipient in recipients:

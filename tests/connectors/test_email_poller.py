@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.email_bridge import EmailDeliveryError, EmailOutput, MailPoller, MailSender
+from connectors.email_check import check
 from connectors.email_settings import EmailSettings
 from connectors.email_transport import EmailTransportError
 from crm_store.channel_models import EmailMessage as EmailRow
@@ -546,3 +547,31 @@ def test_proactive_messages_go_to_the_thread_one_mail_each(
     assert assistant.turns[-1].text == "/library_hours"
     with pytest.raises(EmailDeliveryError):
         run(output.send_response("email:unknown", {"text": "Hello?"}))
+
+
+def test_the_connection_check_reports_each_step_without_secrets(
+    servers: MailServers, poller: MailPoller
+) -> None:
+    sender = reader_address()
+    servers.dovecot.append(mail(sender, "unseen"))
+
+    results = check(poller.settings, send_to=sender)
+
+    assert results == [
+        (
+            True,
+            f"IMAP: logged in as {LIBRARY_ADDRESS} on 127.0.0.1:{servers.dovecot.port}, "
+            "folder 'INBOX': 1 unseen mail(s)",
+        ),
+        (True, f"SMTP: connected to 127.0.0.1:{servers.smtp.port}"),
+        (True, f"SMTP: sent a test mail to {sender}"),
+    ]
+    [test_mail] = servers.smtp.wait_for(sender)
+    assert test_mail["Auto-Submitted"] == "auto-generated"
+    assert library_flags(servers) == [frozenset()]  # the check changes no flag
+
+    wrong = replace(poller.settings, imap_password="not-the-password")
+    [(imap_ok, imap_line), (smtp_ok, _)] = check(wrong)
+    assert (imap_ok, smtp_ok) == (False, True)
+    assert "not-the-password" not in imap_line
+    assert imap_line.startswith(f"IMAP: {LIBRARY_ADDRESS} on 127.0.0.1:")

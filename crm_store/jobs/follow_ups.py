@@ -7,7 +7,8 @@ when unassigned) and an email to the same people. The notification's unique
 ``dedupe_key`` (``ticket_reminder:<ticket>:<since>:<period>``) makes it once per ticket
 per reminder period, also with two workers; whoever inserts it sends the email. Email
 uses ``RIC_EMAIL_SMTP_HOST``/``RIC_EMAIL_SMTP_PORT``/``RIC_EMAIL_FROM`` (plus optional
-``RIC_EMAIL_SMTP_USER``/``RIC_EMAIL_SMTP_PASSWORD``/``RIC_EMAIL_SMTP_STARTTLS``); when
+``RIC_EMAIL_SMTP_USER``/``RIC_EMAIL_SMTP_PASSWORD``/``RIC_EMAIL_SMTP_STARTTLS``, as the
+email channel reads them); when
 they are unset, or the server fails, the notification stays and the log says why.
 
 **Follow-ups** (:func:`send_due_follow_ups`). A librarian marks a conversation "follow
@@ -76,18 +77,31 @@ class SmtpSettings:
 
     @classmethod
     def from_env(cls) -> SmtpSettings | None:
-        """``RIC_EMAIL_SMTP_HOST``/``_PORT`` and ``RIC_EMAIL_FROM``; None when unset."""
+        """The email channel's SMTP settings; None when no host or sender is set.
+
+        ``RIC_EMAIL_SMTP_STARTTLS`` defaults to on, and the port to 587 with STARTTLS,
+        25 without; port 465 means implicit TLS. The sender is ``RIC_EMAIL_FROM`` or
+        else ``RIC_EMAIL_IMAP_USER``, as for the email channel.
+        """
         host = os.environ.get("RIC_EMAIL_SMTP_HOST", "").strip()
-        sender = os.environ.get("RIC_EMAIL_FROM", "").strip()
+        sender = (
+            os.environ.get("RIC_EMAIL_FROM") or os.environ.get("RIC_EMAIL_IMAP_USER") or ""
+        ).strip()
         if not host or not sender:
             return None
+        starttls = os.environ.get("RIC_EMAIL_SMTP_STARTTLS", "1").strip().lower() in {
+            "1",
+            "true",
+            "yes",
+            "on",
+        }
         return cls(
             host=host,
-            port=env_int("RIC_EMAIL_SMTP_PORT", 25),
+            port=env_int("RIC_EMAIL_SMTP_PORT", 587 if starttls else 25),
             sender=sender,
             user=os.environ.get("RIC_EMAIL_SMTP_USER") or None,
             password=os.environ.get("RIC_EMAIL_SMTP_PASSWORD") or None,
-            starttls=os.environ.get("RIC_EMAIL_SMTP_STARTTLS", "").lower() in {"1", "true"},
+            starttls=starttls,
         )
 
 
@@ -105,8 +119,9 @@ def send_staff_email(recipients: list[str], subject: str, body: str) -> str:
     message["Subject"] = subject
     message.set_content(body)
     try:
-        with smtplib.SMTP(settings.host, settings.port, timeout=15) as smtp:
-            if settings.starttls:
+        client = smtplib.SMTP_SSL if settings.port == 465 else smtplib.SMTP
+        with client(settings.host, settings.port, timeout=15) as smtp:
+            if settings.starttls and settings.port != 465:
                 smtp.starttls()
             if settings.user and settings.password:
                 smtp.login(settings.user, settings.password)

@@ -43,6 +43,7 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Inbox]:
     monkeypatch.setenv("RIC_EMAIL_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("RIC_EMAIL_SMTP_PORT", str(port))
     monkeypatch.setenv("RIC_EMAIL_FROM", "desk@riverbend-library.example")
+    monkeypatch.setenv("RIC_EMAIL_SMTP_STARTTLS", "0")
     yield inbox
     controller.stop()
 

@@ -19,6 +19,7 @@ from crm_store.analytics.metrics import compute_day, store_day
 from crm_store.analytics.settings import AnalyticsSettings
 from crm_store.analytics.staffed_time import StaffedHours, staffed_seconds
 from crm_store.analytics_models import DailyMetric
+from crm_store.ingestion import RasaEvent, ingest
 from crm_store.models import (
     Conversation,
     ConversationStatus,
@@ -352,3 +353,45 @@ def test_settings_reject_inconsistent_churn_windows(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("RIC_CHURN_QUIET_DAYS", "30")
     with pytest.raises(ValueError, match="RIC_CHURN_QUIET_DAYS"):
         AnalyticsSettings.from_env()
+
+
+def test_fallbacks_of_events_stored_by_ingestion(sessions: sessionmaker[Session]) -> None:
+    """Rasa events as the tracker store serialises them, stored by the real ingester."""
+    t0 = at(0, 15).timestamp()
+
+    def user(text: str, intent: str, offset: float) -> RasaEvent:
+        return RasaEvent(
+            "ingested",
+            {
+                "event": "user",
+                "text": text,
+                "timestamp": t0 + offset,
+                "input_channel": "telegram",
+                "parse_data": {"intent": {"name": intent, "confidence": 0.5}},
+            },
+        )
+
+    def action(name: str, offset: float) -> RasaEvent:
+        return RasaEvent("ingested", {"event": "action", "name": name, "timestamp": t0 + offset})
+
+    def bot(text: str, offset: float) -> RasaEvent:
+        return RasaEvent("ingested", {"event": "bot", "text": text, "timestamp": t0 + offset})
+
+    events = [
+        user("hello", "greet", 0), action("utter_greet", 0.1), bot("Hi!", 0.2),
+        user("blorp the flumph", "faq", 10), action("action_default_fallback", 10.1),
+        bot("Sorry, I did not get that.", 10.2),
+        user("zzz", "nlu_fallback", 20), action("action_clarify", 20.1), bot("Did you mean", 20.2),
+        user("opening hours", "library_hours", 30), action("action_hours", 30.1),
+        bot("We open at 9.", 30.2),
+    ]  # fmt: skip
+    with sessions.begin() as s:
+        assert ingest(s, events, "test") == len(events)
+    with sessions.begin() as s:
+        figures = compute_day(s, DAY, HOURS)
+    telegram = figures["telegram"]
+    # 4 reader messages; "blorp the flumph" (action_default_fallback) and "zzz"
+    # (nlu_fallback, followed by action_clarify: counted once) fell back.
+    assert (telegram.reader_messages, telegram.fallback_messages) == (4, 2)
+    # One bot-only conversation, no handoff, no rating, no return: contained.
+    assert (telegram.conversations, telegram.contained_conversations) == (1, 1)

@@ -14,10 +14,19 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.library_profile import OpeningTimes
+from actions.library_profile import (
+    OpeningTimes,
+    clear_profile_cache,
+    default_profile_path,
+    load_profile,
+)
 from crm_store.analytics.metrics import compute_day, store_day
 from crm_store.analytics.settings import AnalyticsSettings
-from crm_store.analytics.staffed_time import StaffedHours, staffed_seconds
+from crm_store.analytics.staffed_time import (
+    StaffedHours,
+    staffed_hours_from_profile,
+    staffed_seconds,
+)
 from crm_store.analytics_models import DailyMetric
 from crm_store.ingestion import RasaEvent, ingest
 from crm_store.models import (
@@ -395,3 +404,22 @@ def test_fallbacks_of_events_stored_by_ingestion(sessions: sessionmaker[Session]
     assert (telegram.reader_messages, telegram.fallback_messages) == (4, 2)
     # One bot-only conversation, no handoff, no rating, no return: contained.
     assert (telegram.conversations, telegram.contained_conversations) == (1, 1)
+
+
+def test_staffed_hours_of_the_shipped_library_profile() -> None:
+    """bot/library_profile.yml: Europe/London; Mon-Thu 09-19, Fri 09-17, Sat 10-16, Sun closed."""
+    clear_profile_cache()
+    hours = staffed_hours_from_profile(load_profile(default_profile_path()))
+    # Friday 2026-03-13 16:55 GMT -> Monday 09:05: Friday 5 min + Saturday 6 h + Monday 5 min
+    # = 300 + 21600 + 300 = 22200 s.
+    friday = datetime(2026, 3, 13, 16, 55, tzinfo=timezone.utc)
+    assert staffed_seconds(hours, friday, datetime(2026, 3, 16, 9, 5, tzinfo=timezone.utc)) == 22200
+    # Summer time (BST = UTC+1): Wednesday 2026-07-01 17:30 UTC is 18:30 local, the chat
+    # closes at 19:00 local: 30 min that day, then Thursday 09:00-09:10 local: 2400 s.
+    evening = datetime(2026, 7, 1, 17, 30, tzinfo=timezone.utc)
+    assert staffed_seconds(hours, evening, datetime(2026, 7, 2, 8, 10, tzinfo=timezone.utc)) == 2400
+    # Christmas Eve closes early at 14:00 (all branches); Christmas Day and Boxing Day
+    # (a Saturday) are closed; Sunday is closed; Monday 28th is the substitute holiday.
+    # Thursday 24th 13:00 -> Tuesday 29th 09:30: 1 h + 30 min = 5400 s.
+    eve = datetime(2026, 12, 24, 13, tzinfo=timezone.utc)
+    assert staffed_seconds(hours, eve, datetime(2026, 12, 29, 9, 30, tzinfo=timezone.utc)) == 5400

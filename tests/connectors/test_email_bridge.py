@@ -14,6 +14,7 @@ import time
 import urllib.request
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -258,3 +259,67 @@ def test_a_librarian_reply_through_the_events_api_arrives_by_email(
     assert proactive["Subject"] == "Re: Help"
     assert proactive["In-Reply-To"] == question["Message-ID"]
     assert proactive["Auto-Submitted"] is None
+
+
+def test_a_handoff_started_by_email_is_answered_from_the_console(
+    email_system: RunningSystem, mail_servers: MailServers
+) -> None:
+    from crm_store.db import make_engine, make_session_factory
+    from crm_store.repositories import conversation_of
+    from handoff_console.accounts import create_staff, issue_api_token
+    from tests.handoff_console.conftest import ApiClient
+    from tests.handoff_console.console_server import ConsoleServer
+
+    sessions = make_session_factory(make_engine(email_system.database_url))
+    with sessions.begin() as session:
+        staff = create_staff(
+            session,
+            username=f"mail{time.monotonic_ns()}",
+            password="email-test-passphrase-1",
+            display_name="Robin Mail",
+            capacity=20,
+        )
+        token = issue_api_token(session, staff.id, "email tests")
+    console = ConsoleServer(None, email_system.console_port, Path("/dev/null"))  # type: ignore[arg-type]
+    api = ApiClient(console, token)
+
+    sender = new_reader()
+    question = mail(sender, "I'd like to talk to a librarian please", subject="Thesis help")
+    mail_servers.dovecot.append(question)
+    [handing_off] = mail_servers.smtp.wait_for(sender)
+    assert "asked a librarian to join" in handing_off.get_content()
+    sender_id = sender_id_for(question["Message-ID"])
+    with sessions() as session:
+        conversation = conversation_of(session, sender_id)
+        assert conversation is not None
+        conversation_id = conversation.id
+
+    queue = api.get("/api/queue").json()["items"]
+    item = next(i for i in queue if i["conversation_id"] == conversation_id)
+    assert (item["status"], item["channel"]) == ("waiting", "email")
+    assert api.post(f"/api/conversations/{conversation_id}/claim").status == 200
+    text = "Hello, I'm Robin. <b>Which</b> chapter & which style guide?"
+    sent = api.post(f"/api/conversations/{conversation_id}/messages", {"text": text})
+    assert sent.status == 201, sent.text
+
+    [_, from_librarian] = mail_servers.smtp.wait_for(sender, 2)
+    assert from_librarian.get_content() == f"{text}\n"
+    assert from_librarian["Subject"] == "Re: Thesis help"
+    assert from_librarian["In-Reply-To"] == question["Message-ID"]
+    assert from_librarian["Auto-Submitted"] is None
+
+    answer = mail(sender, "Chapter 3, APA please.\n\n> Hello, I'm Robin.", reply_to=from_librarian)
+    mail_servers.dovecot.append(answer)
+    deadline = time.monotonic() + 30
+    texts: list[str] = []
+    while time.monotonic() < deadline and "Chapter 3, APA please." not in texts:
+        view = api.get(f"/api/conversations/{conversation_id}").json()
+        texts = [m["text"] for m in view["messages"] if m["sender_kind"] == "reader"]
+        time.sleep(0.2)
+    assert "Chapter 3, APA please." in texts
+    assert user_texts(email_system, sender_id)[-1] == "Chapter 3, APA please."
+    with sessions() as session:
+        reader_id = session.execute(select(Reader.id).where(Reader.email == sender)).scalar_one()
+        owner = session.get(Conversation, conversation_id)
+        assert owner is not None
+        assert owner.reader_id == reader_id

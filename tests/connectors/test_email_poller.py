@@ -38,6 +38,7 @@ from tests.standins.mail_servers import (
     LIBRARY_ADDRESS,
     MailServers,
     dovecot_problem,
+    free_port,
     start_mail_servers,
 )
 
@@ -575,3 +576,19 @@ def test_the_connection_check_reports_each_step_without_secrets(
     assert (imap_ok, smtp_ok) == (False, True)
     assert "not-the-password" not in imap_line
     assert imap_line.startswith(f"IMAP: {LIBRARY_ADDRESS} on 127.0.0.1:")
+
+
+def test_a_proactive_send_with_smtp_down_raises_so_the_sender_retries(
+    servers: MailServers,
+    poller: MailPoller,
+    assistant: RecordingAssistant,
+    store: sessionmaker[Session],
+) -> None:
+    sender = reader_address()
+    servers.dovecot.append(mail(sender, "Is my hold ready?"))
+    poll(poller)
+    closed = replace(poller.settings, smtp_port=free_port())
+    output = EmailOutput(MailSender(closed, store))
+
+    with pytest.raises(EmailDeliveryError, match="could not send"):
+        run(output.send_response(assistant.turns[0].sender_id, {"text": "Your hold is ready."}))

@@ -168,13 +168,35 @@ def clear_session_cookie(resp: HTTPResponse, request: Request) -> None:
     resp.cookies[SESSION_COOKIE]["max-age"] = 0
 
 
+AUTH_ERRORS = {
+    "not_authenticated": "Sign in, or send an API token as 'Authorization: Bearer <token>'.",
+    "csrf": "The CSRF token is missing or wrong; reload the page and try again.",
+    "cross_site": "Requests from another site are refused.",
+    "forbidden": "Your role may not do this.",
+}
+"""The ``message`` sent with each authentication or authorisation refusal."""
+
+
+def auth_error(code: str, status: int) -> HTTPResponse:
+    """A JSON refusal ``{"error": code, "message": text}``, like every other API error."""
+    return response.json({"error": code, "message": AUTH_ERRORS[code]}, status=status)
+
+
+def current_staff(request: Request) -> StaffIdentity | None:
+    """The signed-in caller of a page, if any (for pages that don't require sign-in)."""
+    identity = getattr(request.ctx, "staff", None)
+    if isinstance(identity, StaffIdentity):
+        return identity
+    return _authenticate(request)
+
+
 def _is_api(request: Request) -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
 def _unauthenticated(request: Request) -> HTTPResponse:
     if _is_api(request):
-        return response.json({"error": "not_authenticated"}, status=401)
+        return auth_error("not_authenticated", 401)
     target = request.path + (f"?{request.query_string}" if request.query_string else "")
     return response.redirect(f"/login?next={quote(target, safe='')}", status=302)
 
@@ -265,11 +287,11 @@ def check_request(request: Request, roles: tuple[str, ...] = ()) -> HTTPResponse
         return _unauthenticated(request)
     if identity.csrf_token is not None and request.method.upper() in UNSAFE_METHODS:
         if is_cross_site(request):
-            return response.json({"error": "cross_site"}, status=403)
+            return auth_error("cross_site", 403)
         if not _csrf_ok(request, identity.csrf_token):
-            return response.json({"error": "csrf"}, status=403)
+            return auth_error("csrf", 403)
     if roles and identity.role not in roles:
-        return response.json({"error": "forbidden"}, status=403)
+        return auth_error("forbidden", 403)
     request.ctx.staff = identity
     return None
 
@@ -278,10 +300,11 @@ def require_staff(*roles: str) -> Callable[[H], H]:
     """Decorate a Sanic handler so that only signed-in staff (of ``roles``) reach it.
 
     Authentication is by the ``ric_session`` cookie or ``Authorization: Bearer``.
-    Unauthenticated: 401 ``{"error": "not_authenticated"}`` under ``/api``, else a
-    302 to ``/login?next=<path>``. Wrong role: 403 ``{"error": "forbidden"}``.
+    Unauthenticated: 401 ``{"error": "not_authenticated", "message": …}`` under
+    ``/api``, else a 302 to ``/login?next=<path>``. Wrong role: 403 ``forbidden``.
     Cookie-authenticated POST/PUT/PATCH/DELETE need a matching CSRF token (403
-    ``{"error": "csrf"}``) and no foreign ``Origin`` (403 ``{"error": "cross_site"}``).
+    ``csrf``) and no foreign ``Origin`` (403 ``cross_site``). Every refusal carries a
+    human-readable ``message`` (see :data:`AUTH_ERRORS`).
 
     Args:
         *roles: Allowed roles; none means any staff role.

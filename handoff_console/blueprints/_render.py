@@ -8,6 +8,8 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from handoff_console.auth import current_staff
+
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -16,7 +18,8 @@ SECURITY_HEADERS = {
 
 
 def render(request: Request, template: str, **context: Any) -> HTTPResponse:
-    """Render an autoescaped Jinja2 template with the settings in context."""
+    """Render an autoescaped Jinja2 template with the settings and signed-in staff in context."""
     env = request.app.ctx.templates
+    context.setdefault("staff", current_staff(request))
     html = env.get_template(template).render(settings=request.app.ctx.settings, **context)
     return response.html(html, headers=SECURITY_HEADERS)

@@ -27,6 +27,7 @@ from handoff_console.accounts import (
 from handoff_console.auth import (
     SESSION_COOKIE,
     StaffIdentity,
+    auth_error,
     clear_session_cookie,
     end_session,
     identity_for,
@@ -186,7 +187,7 @@ async def api_login(request: Request) -> HTTPResponse:
             status=400,
         )
     if is_cross_site(request):
-        return response.json({"error": "cross_site"}, status=403)
+        return auth_error("cross_site", 403)
     outcome = await asyncio.to_thread(
         _login, request.app.ctx.sessions, body["username"], body["password"],
         _remote_addr(request),

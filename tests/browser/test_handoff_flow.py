@@ -222,3 +222,26 @@ def test_canned_reply_markup_is_listed_as_text(
     tab.context.close()
     assert tab.errors == []
     assert tab.dialogs == []
+
+
+def test_navigation_shows_who_is_signed_in_and_signs_out(
+    system: RunningSystem,
+    console_librarian: tuple[str, str],
+    console_tabs: tuple[Tab, Tab],
+) -> None:
+    page = console_tabs[1].page
+    page.goto(f"{system.console_url}/")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Sign in")).to_be_visible()
+
+    sign_in(page, system, *console_librarian)
+    expect(nav).to_contain_text("Signed in as Sam Reyes (librarian)")
+    expect(nav.get_by_role("link", name="Sign in")).to_have_count(0)
+    page.goto(f"{system.console_url}/")  # pages open to everyone know the session too
+    expect(nav).to_contain_text("Signed in as Sam Reyes")
+
+    nav.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{system.console_url}/login")
+    expect(nav.get_by_role("link", name="Sign in")).to_be_visible()
+    page.goto(f"{system.console_url}/queue")
+    expect(page).to_have_url(re.compile(r"/login\?next="))

@@ -10,8 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from crm_store.models import ApiToken, ConsoleSession
+from handoff_console.auth import AUTH_ERRORS
 from tests.handoff_console.conftest import STAFF, ConsoleStore
 from tests.handoff_console.console_server import Client, ConsoleServer
+
+
+def refusal(code: str) -> dict[str, str]:
+    """The JSON body of an authentication or authorisation refusal."""
+    return {"error": code, "message": AUTH_ERRORS[code]}
 
 
 def login(console: ConsoleServer, username: str) -> tuple[Client, str]:
@@ -86,13 +92,13 @@ def test_me_shows_the_signed_in_user(console: ConsoleServer) -> None:
 def test_me_without_credentials_is_401(console: ConsoleServer) -> None:
     reply = console.client().get("/api/me")
 
-    assert (reply.status, reply.json()) == (401, {"error": "not_authenticated"})
+    assert (reply.status, reply.json()) == (401, refusal("not_authenticated"))
 
 
 def test_a_forged_cookie_is_401(console: ConsoleServer) -> None:
     reply = console.client().get("/api/me", headers={"Cookie": "ric_session=forged"})
 
-    assert (reply.status, reply.json()) == (401, {"error": "not_authenticated"})
+    assert (reply.status, reply.json()) == (401, refusal("not_authenticated"))
 
 
 def test_pages_redirect_to_login_with_next(console: ConsoleServer) -> None:
@@ -144,8 +150,8 @@ def test_post_without_csrf_is_refused(console: ConsoleServer) -> None:
     missing = client.post_json("/api/auth/logout", {})
     wrong = client.post_json("/api/auth/logout", {}, headers={"X-CSRF-Token": csrf + "x"})
 
-    assert (missing.status, missing.json()) == (403, {"error": "csrf"})
-    assert (wrong.status, wrong.json()) == (403, {"error": "csrf"})
+    assert (missing.status, missing.json()) == (403, refusal("csrf"))
+    assert (wrong.status, wrong.json()) == (403, refusal("csrf"))
     assert client.get("/api/me").status == 200  # still signed in
 
 
@@ -158,7 +164,7 @@ def test_cross_site_origin_is_refused_even_with_csrf(console: ConsoleServer) -> 
         headers={"X-CSRF-Token": csrf, "Origin": "https://evil.example"},
     )
 
-    assert (reply.status, reply.json()) == (403, {"error": "cross_site"})
+    assert (reply.status, reply.json()) == (403, refusal("cross_site"))
     assert client.get("/api/me").status == 200
 
 
@@ -187,7 +193,7 @@ def test_form_logout_accepts_the_csrf_form_field(console: ConsoleServer) -> None
     refused = client.post_form("/logout", {})
     reply = client.post_form("/logout", {"csrf_token": csrf})
 
-    assert (refused.status, refused.json()) == (403, {"error": "csrf"})
+    assert (refused.status, refused.json()) == (403, refusal("csrf"))
     assert (reply.status, reply.headers["Location"]) == (303, "/login")
     replayed = console.client().get("/api/me", headers={"Cookie": f"ric_session={cookie}"})
     assert replayed.status == 401
@@ -218,13 +224,13 @@ def test_admin_issues_a_bearer_token_that_skips_csrf_until_revoked(
     after = console.client().get("/api/me", headers=bearer)
 
     assert (revoked.status, revoked.json()) == (200, {"id": token_id, "revoked": True})
-    assert (after.status, after.json()) == (401, {"error": "not_authenticated"})
+    assert (after.status, after.json()) == (401, refusal("not_authenticated"))
 
 
 def test_a_wrong_bearer_token_is_401(console: ConsoleServer) -> None:
     reply = console.client().get("/api/me", headers={"Authorization": "Bearer ric_nope"})
 
-    assert (reply.status, reply.json()) == (401, {"error": "not_authenticated"})
+    assert (reply.status, reply.json()) == (401, refusal("not_authenticated"))
 
 
 @pytest.mark.parametrize("username", ["sam", "morgan"])
@@ -234,8 +240,8 @@ def test_only_admins_manage_tokens(console: ConsoleServer, username: str) -> Non
     create = client.post_json("/api/tokens", {"name": "mine"}, headers={"X-CSRF-Token": csrf})
     delete = client.request("DELETE", "/api/tokens/1", headers={"X-CSRF-Token": csrf})
 
-    assert (create.status, create.json()) == (403, {"error": "forbidden"})
-    assert (delete.status, delete.json()) == (403, {"error": "forbidden"})
+    assert (create.status, create.json()) == (403, refusal("forbidden"))
+    assert (delete.status, delete.json()) == (403, refusal("forbidden"))
 
 
 def test_login_page_works_without_javascript(console: ConsoleServer) -> None:

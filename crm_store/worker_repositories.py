@@ -71,7 +71,9 @@ def link_survey_answer(session: Session, sender_id: str, feedback: Feedback) -> 
     """Tie a rating given on ``sender_id`` to the survey sent there, if one is waiting.
 
     The feedback is re-filed under the surveyed conversation and its librarian (the
-    survey may have reached the reader on another, more recent conversation).
+    survey may have reached the reader on another, more recent conversation). The
+    caller vouches that the feedback was given after the survey went out (the bot's
+    action calls this as the reader answers; the job's safety net filters by time).
     """
     survey = (
         session.execute(
@@ -87,7 +89,7 @@ def link_survey_answer(session: Session, sender_id: str, feedback: Feedback) -> 
         .scalars()
         .first()
     )
-    if survey is None or (survey.sent_at is not None and feedback.created_at < survey.sent_at):
+    if survey is None:
         return None
     survey.feedback_id = feedback.id
     survey.status = SurveyStatus.ANSWERED.value

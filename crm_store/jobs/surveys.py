@@ -156,8 +156,15 @@ def schedule_librarian_resolved(session: Session, current: datetime) -> int:
     return done
 
 
-def _bot_resolved_at(session: Session, conversation: Conversation) -> datetime | None:
-    """When the bot resolved ``conversation`` (its last activity), or None if it did not."""
+def _bot_resolved_at(
+    session: Session, conversation: Conversation, since: datetime
+) -> datetime | None:
+    """When the bot resolved ``conversation`` (its last activity), or None if it did not.
+
+    The reader's latest real request must be recent (after ``since``), answered by the
+    bot, and not followed by a message the worker started (a reminder or follow-up
+    makes a conversation active, not resolved).
+    """
     request = session.execute(
         select(Message.sent_at)
         .where(
@@ -170,7 +177,19 @@ def _bot_resolved_at(session: Session, conversation: Conversation) -> datetime |
         .order_by(Message.sent_at.desc())
         .limit(1)
     ).scalar_one_or_none()
-    if request is None:
+    if request is None or request < since:
+        return None
+    outreach_after = session.execute(
+        select(Message.id)
+        .where(
+            Message.conversation_id == conversation.id,
+            Message.sender_kind == SenderKind.READER,
+            Message.intent.startswith("EXTERNAL_"),
+            Message.sent_at > request,
+        )
+        .limit(1)
+    ).first()
+    if outreach_after is not None:
         return None
     answered = session.execute(
         select(Message.id)
@@ -206,7 +225,7 @@ def schedule_bot_resolved(session: Session, current: datetime) -> int:
     )
     done = 0
     for conversation in candidates:
-        resolved_at = _bot_resolved_at(session, conversation)
+        resolved_at = _bot_resolved_at(session, conversation, _lookback_start(current))
         if resolved_at is None:
             continue
         survey = Survey(

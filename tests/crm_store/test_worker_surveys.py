@@ -167,6 +167,45 @@ def test_bot_resolved_conversation_is_surveyed_after_idling(
     assert [c.sender_id for c in rasa_standin.triggers()] == ["widget-5"]
 
 
+def test_a_conversation_the_worker_wrote_to_is_not_bot_resolved(
+    sessions: sessionmaker[Session], rasa_standin: RasaStandIn, travel: clock.TravelClock
+) -> None:
+    with sessions.begin() as session:
+        conv = conversation(session, "widget-9")
+        message(session, conv, SenderKind.READER, "renew my books", intent="renew_loans")
+        message(session, conv, SenderKind.BOT, "Done, all renewed.")
+        surveyed = Survey(
+            conversation_id=conv.id,
+            resolved_by="bot",
+            resolved_at=clock.now(),
+            scheduled_at=clock.now(),
+            status="answered",
+            attempts=1,
+        )
+        session.add(surveyed)
+        other = conversation(session, "widget-10")
+        message(
+            session,
+            other,
+            SenderKind.READER,
+            "any fines?",
+            intent="check_fines",
+            at=clock.now() - timedelta(days=10),
+        )
+        message(session, other, SenderKind.BOT, "No fines.", at=clock.now() - timedelta(days=10))
+        message(
+            session,
+            other,
+            SenderKind.READER,
+            "EXTERNAL_due_reminder",
+            intent="EXTERNAL_due_reminder",
+        )
+        message(session, other, SenderKind.BOT, "Reminder: a book is due in 3 days.")
+    travel.advance(timedelta(hours=3))
+    assert run_surveys(sessions).scheduled == 0
+    assert rasa_standin.triggers() == []
+
+
 def test_a_reader_who_came_back_postpones_a_bot_survey(
     sessions: sessionmaker[Session], rasa_standin: RasaStandIn, travel: clock.TravelClock
 ) -> None:

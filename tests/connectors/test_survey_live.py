@@ -1,0 +1,149 @@
+"""End to end: a conversation resolved in the widget gets exactly one satisfaction survey,
+and the reader's answer is stored against the conversation and the librarian.
+
+Everything real (``python -m launcher up``): the widget socket, Rasa, the action server
+and the console API. The survey job runs here, on a travelling clock, against the
+system's reader store and Rasa, exactly as the worker runs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy import select
+
+from crm_store import clock
+from crm_store.db import make_engine, make_session_factory
+from crm_store.jobs.surveys import run_surveys
+from crm_store.models import Feedback
+from crm_store.repositories import conversation_of
+from crm_store.worker_models import Survey
+from handoff_console.accounts import create_staff, issue_api_token
+from tests.aio import run
+from tests.handoff_console.conftest import ApiClient
+from tests.handoff_console.console_server import ConsoleServer
+from tests.webchat_client import WidgetClient, bot_texts
+
+pytestmark = pytest.mark.rasa
+
+T = TypeVar("T")
+RATING_QUESTION = "How would you rate your experience today? 1 is poor, 5 is excellent."
+
+
+def _wait_for(probe: Callable[[], T | None], timeout: float = 20.0) -> T:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+def test_a_resolved_widget_conversation_gets_one_survey_and_the_answer_is_stored(
+    system: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RIC_RASA_URL", system.rasa_url)
+    monkeypatch.setenv("RASA_AUTH_TOKEN", system.token)
+    monkeypatch.setenv("RIC_SURVEY_DELAY_MINUTES", "60")
+    monkeypatch.setenv("RIC_QUIET_HOURS", "off")
+    sessions = make_session_factory(make_engine(system.database_url))
+    with sessions.begin() as session:
+        user = create_staff(
+            session,
+            username=f"survey{uuid.uuid4().hex[:6]}",
+            password="survey-test-passphrase-1",
+            display_name="Jo Survey",
+            capacity=20,
+        )
+        token = issue_api_token(session, user.id, "survey test")
+        staff_id = user.id
+    api = ApiClient(ConsoleServer(None, system.console_port, Path("/dev/null")), token)  # type: ignore[arg-type]
+    travelling = clock.TravelClock(datetime.now(timezone.utc))
+    previous = clock.install(travelling)
+
+    async def scenario() -> None:
+        widget = await WidgetClient(system.ws_url).connect()
+        texts = bot_texts(await widget.say("I'd like to talk to a librarian please"))
+        assert any("asked a librarian to join" in t for t in texts), texts
+        sender_id = widget.session_id
+        assert sender_id is not None
+
+        def stored() -> int | None:
+            with sessions() as session:
+                conversation = conversation_of(session, sender_id)
+                return conversation.id if conversation else None
+
+        conversation_id = await asyncio.to_thread(_wait_for, stored)
+        assert api.post(f"/api/conversations/{conversation_id}/claim").status == 200
+        resolved = api.post(f"/api/conversations/{conversation_id}/resolve", {"note": "done"})
+        assert resolved.status == 200, resolved.text
+
+        # Before the delay nothing is sent; after it, exactly one survey.
+        early = await asyncio.to_thread(run_surveys, sessions)
+        assert early.sent == 0
+        travelling.advance(timedelta(minutes=61))
+        due = await asyncio.to_thread(run_surveys, sessions)
+        assert due.sent == 1
+        again = await asyncio.to_thread(run_surveys, sessions)
+        assert again.sent == 0
+
+        while True:
+            frame = await widget.recv_until("bot", timeout=30)
+            if frame["text"] == RATING_QUESTION:
+                break
+        assert [b["title"] for b in frame["buttons"]] == ["1", "2", "3", "4", "5"]
+        five = frame["buttons"][4]
+        comment_prompt = bot_texts(await widget.click(five["title"], five["payload"]))
+        assert any("Anything you'd like to add?" in t for t in comment_prompt), comment_prompt
+        thanks = bot_texts(await widget.say("Jo found my thesis sources <b>fast</b>"))
+        assert "Thank you for your feedback! It helps us improve." in thanks
+
+        def answered() -> Survey | None:
+            with sessions() as session:
+                survey = session.execute(
+                    select(Survey).where(Survey.conversation_id == conversation_id)
+                ).scalar_one()
+                return survey if survey.status == "answered" else None
+
+        survey = await asyncio.to_thread(_wait_for, answered)
+        with sessions() as session:
+            feedback = session.get(Feedback, survey.feedback_id)
+            assert feedback is not None
+            assert (
+                feedback.conversation_id,
+                feedback.librarian_id,
+                feedback.rating,
+                feedback.comment,
+                feedback.source,
+            ) == (
+                conversation_id,
+                staff_id,
+                5,
+                "Jo found my thesis sources <b>fast</b>",
+                "csat_survey",
+            )
+            surveys = (
+                session.execute(select(Survey).where(Survey.conversation_id == conversation_id))
+                .scalars()
+                .all()
+            )
+        assert [(s.staff_user_id, s.sent_channel) for s in surveys] == [(staff_id, "webchat")]
+
+        travelling.advance(timedelta(days=2))
+        later = await asyncio.to_thread(run_surveys, sessions)
+        assert later.sent == 0
+        await widget.close()
+
+    try:
+        run(scenario())
+    finally:
+        clock.install(previous)
+        sessions.kw["bind"].dispose()

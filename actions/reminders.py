@@ -68,7 +68,7 @@ async def subscribe_reminders(
         return []
     dispatcher.utter_message(
         text=f"Done! I'll remind you {days} days before your loans are due and tell you "
-        "when a hold is ready to collect. Reply \"stop\" at any time to turn this off.",
+        'when a hold is ready to collect. Reply "stop" at any time to turn this off.',
     )
     return []
 

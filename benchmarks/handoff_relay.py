@@ -35,7 +35,7 @@ from sqlalchemy import select
 from websockets.client import connect as ws_connect
 
 from crm_store.db import make_engine, make_session_factory
-from crm_store.models import Conversation
+from crm_store.models import Conversation, Message
 from handoff_console.accounts import create_staff, issue_api_token
 
 
@@ -54,6 +54,7 @@ class EventStream:
 
     def __init__(self) -> None:
         self.waiters: dict[str, asyncio.Future[float]] = {}
+        self.arrived_wall: dict[str, float] = {}
 
     def expect(self, text: str) -> asyncio.Future[float]:
         future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
@@ -71,6 +72,7 @@ class EventStream:
                 elif line.startswith("data: ") and name == "message":
                     text = json.loads(line[6:])["message"]["text"]
                     future = self.waiters.pop(text, None)
+                    self.arrived_wall.setdefault(text, time.time())
                     if future is not None and not future.done():
                         future.set_result(time.perf_counter())
 
@@ -90,6 +92,7 @@ async def one_reader(
     stream: EventStream,
     rounds: int,
     out: dict[str, list[float]],
+    sent_wall: dict[str, float],
 ) -> None:
     """Run one reader's handoff and its measured rounds."""
     async with ws_connect(ws_url, max_size=2**20) as ws:
@@ -128,6 +131,7 @@ async def one_reader(
             said = f"reader {uuid.uuid4().hex[:8]} round {n}"
             arrived = stream.expect(said)
             start = time.perf_counter()
+            sent_wall[said] = time.time()
             await ws.send(json.dumps({"type": "message", "id": uuid.uuid4().hex, "text": said}))
             out["reader_to_librarian"].append(await asyncio.wait_for(arrived, 30) - start)
         async with client.post(f"{base}/resolve", json={"note": "benchmark"}) as reply:
@@ -149,6 +153,7 @@ async def run(rasa_url: str, console: str, database_url: str, readers: int, roun
         token = issue_api_token(session, user.id, "handoff relay benchmark")
     ws_url = rasa_url.replace("http", "ws", 1).rstrip("/") + "/webhooks/webchat/ws"
     out: dict[str, list[float]] = {"librarian_to_reader": [], "reader_to_librarian": []}
+    sent_wall: dict[str, float] = {}
     headers = {"Authorization": f"Bearer {token}"}
     async with aiohttp.ClientSession(headers=headers) as client:
         stream = EventStream()
@@ -158,7 +163,7 @@ async def run(rasa_url: str, console: str, database_url: str, readers: int, roun
         started = time.perf_counter()
         await asyncio.gather(
             *(
-                one_reader(ws_url, console, client, sessions, stream, rounds, out)
+                one_reader(ws_url, console, client, sessions, stream, rounds, out, sent_wall)
                 for _ in range(readers)
             )
         )
@@ -171,6 +176,33 @@ async def run(rasa_url: str, console: str, database_url: str, readers: int, roun
     print(
         f"reader -> librarian (widget send to SSE event): {percentiles(out['reader_to_librarian'])}"
     )
+    print_stages(sessions, sent_wall, stream.arrived_wall)
+
+
+def print_stages(sessions: Any, sent: dict[str, float], arrived: dict[str, float]) -> None:
+    """Split reader -> librarian into Rasa, store and console stages (wall clocks).
+
+    ``Message.sent_at`` is the timestamp Rasa gave the user event (set when Rasa logs
+    the message, before it commits the turn) and ``ingested_at`` when the worker wrote
+    the row, so: Rasa = widget send to event; store = event to reader-store row (commit,
+    tail, ingest); console = row to SSE event (poll, fan-out).
+    """
+    with sessions() as session:
+        rows = session.execute(
+            select(Message.text, Message.sent_at, Message.ingested_at).where(
+                Message.text.in_(list(sent))
+            )
+        ).all()
+    stages: dict[str, list[float]] = {"rasa": [], "store": [], "console": []}
+    for text, sent_at, ingested_at in rows:
+        if text not in arrived:
+            continue
+        stages["rasa"].append(sent_at.timestamp() - sent[text])
+        stages["store"].append(ingested_at.timestamp() - sent_at.timestamp())
+        stages["console"].append(arrived[text] - ingested_at.timestamp())
+    for name, values in stages.items():
+        if values:
+            print(f"  stage {name:8s} {percentiles(values)}")
 
 
 def main() -> None:

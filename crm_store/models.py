@@ -414,6 +414,6 @@ class AuditEntry(Base):
 
 
 # Tables owned by other modules register on the same metadata when models is imported.
+from crm_store import analytics_models as _analytics_models  # noqa: E402,F401
 from crm_store import channel_models as _channel_models  # noqa: E402,F401
 from crm_store import worker_models as _worker_models  # noqa: E402,F401
-from crm_store import analytics_models as _analytics_models  # noqa: E402,F401

@@ -13,7 +13,7 @@ challenge and ignores the app's own messages. This module adds what Rasa needs:
   sender id is the Slack user id (``U…``); replies are posted to that id, which is
   the reader's DM with the app.
 - **Mentions in channels** (``app_mention``): the sender id is
-  ``<channel>:<thread_ts>`` (the mention's own ``ts`` when it starts a thread), so
+  ``<channel>-<thread_ts>`` (the mention's own ``ts`` when it starts a thread), so
   the whole thread is one conversation and every reply, proactive ones included,
   goes into that thread. The reader's user id is in the message metadata.
 - **Buttons** (``block_actions``): acknowledged at once; a payload the bot offered in
@@ -67,6 +67,10 @@ logger = logging.getLogger(__name__)
 CHANNEL = "slack"
 RECENT_BOT_MESSAGES = 5
 DEFAULT_API_BASE_URL = "https://slack.com/api/"
+# Between channel and thread in a sender id. Not ":": the console percent-encodes sender
+# ids in Rasa URLs, and Rasa's router does not decode path parameters, so only characters
+# that are never encoded (letters, digits, "-", ".", "_", "~") keep an id intact.
+THREAD_SEPARATOR = "-"
 HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast"}
 
 UNKNOWN_BUTTON_TEXT = (
@@ -117,14 +121,16 @@ class SlackAddress:
 
     @classmethod
     def from_sender_id(cls, sender_id: str) -> SlackAddress:
-        """``U123`` is a DM with that user; ``C123:1700000000.000100`` is a thread."""
-        channel, _, thread_ts = sender_id.partition(":")
+        """``U123`` is a DM with that user; ``C123-1700000000.000100`` is a thread."""
+        channel, _, thread_ts = sender_id.partition(THREAD_SEPARATOR)
         return cls(channel, thread_ts or None)
 
     @property
     def sender_id(self) -> str:
         """The Rasa sender id of this address."""
-        return f"{self.channel}:{self.thread_ts}" if self.thread_ts else self.channel
+        if not self.thread_ts:
+            return self.channel
+        return f"{self.channel}{THREAD_SEPARATOR}{self.thread_ts}"
 
 
 class SlackOutput(OutputChannel):

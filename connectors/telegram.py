@@ -118,7 +118,8 @@ class TelegramOutput(OutputChannel):
         self.bot = bot
 
     async def _send(self, chat_id: str, text: str, buttons: list[dict[str, Any]]) -> None:
-        parts = split_text(text) or ([" "] if buttons else [])
+        # Telegram refuses an empty text, and a keyboard needs a message to hang from.
+        parts = split_text(text) or (["Please choose:"] if buttons else [])
         markup = inline_keyboard(buttons)
         for index, part in enumerate(parts):
             last = index == len(parts) - 1

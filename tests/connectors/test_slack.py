@@ -373,3 +373,41 @@ def test_proactive_messages_reach_a_dm_and_a_thread(
     assert to_user.params["blocks"][1]["elements"][0]["value"] == "/thank"
     [to_thread] = slack_api.made("chat.postMessage", channel)
     assert to_thread.params["thread_ts"] == ts
+
+
+def test_a_handoff_started_in_a_slack_thread_is_answered_there_from_the_console(
+    system: RunningSystem, slack_api: SlackApiStandIn
+) -> None:
+    from tests.connectors.test_telegram import console_api, conversation_id_of
+
+    api, sessions = console_api(system, "slack")
+    user, ts = new_user(), new_ts()
+    channel = f"C{next(_numbers)}"
+    mention = {
+        "type": "app_mention",
+        "channel": channel,
+        "user": user,
+        "text": f"<@{BOT_USER_ID}> I'd like to talk to a librarian please",
+        "ts": ts,
+    }
+    assert post(system, event_body(mention))[0] == 200
+    handing_off = slack_api.wait_for(
+        "chat.postMessage", channel, where=lambda c: "asked a librarian to join" in c.params["text"]
+    )
+    assert handing_off, [c.params["text"] for c in slack_api.made("chat.postMessage", channel)]
+    sender_id = f"{channel}-{ts}"
+    conversation_id = conversation_id_of(sessions, sender_id)
+    queue = api.get("/api/queue").json()["items"]
+    item = next(i for i in queue if i["conversation_id"] == conversation_id)
+    assert (item["status"], item["channel"]) == ("waiting", "slack")
+    assert api.post(f"/api/conversations/{conversation_id}/claim").status == 200
+    text = "Hello, I'm Robin. <b>Which</b> chapter & which style guide?"
+    sent = api.post(f"/api/conversations/{conversation_id}/messages", {"text": text})
+    assert sent.status == 201, sent.text
+    [answer] = slack_api.wait_for(
+        "chat.postMessage", channel, where=lambda c: c.params["text"].startswith("Hello, I'm Robin")
+    )
+    assert answer.params["thread_ts"] == ts
+    assert answer.params["text"] == (
+        "Hello, I'm Robin. &lt;b&gt;Which&lt;/b&gt; chapter &amp; which style guide?"
+    )

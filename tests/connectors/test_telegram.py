@@ -308,3 +308,71 @@ def test_set_webhook_command_registers_url_secret_and_update_kinds(
         check=False,
     )
     assert "webhook url: https://library.example/webhooks/telegram/webhook" in info.stdout
+
+
+def console_api(system: RunningSystem, name: str) -> tuple[Any, Any]:
+    """A librarian's API client on the running system's console, and store sessions."""
+    from pathlib import Path
+
+    from crm_store.db import make_engine, make_session_factory
+    from handoff_console.accounts import create_staff, issue_api_token
+    from tests.handoff_console.conftest import ApiClient
+    from tests.handoff_console.console_server import ConsoleServer
+
+    sessions = make_session_factory(make_engine(system.database_url))
+    with sessions.begin() as session:
+        staff = create_staff(
+            session,
+            username=f"{name}{random.randint(1, 10**9)}",
+            password="channel-test-passphrase-1",
+            display_name=f"Robin {name.title()}",
+            capacity=20,
+        )
+        token = issue_api_token(session, staff.id, f"{name} tests")
+    console = ConsoleServer(None, system.console_port, Path("/dev/null"))  # type: ignore[arg-type]
+    return ApiClient(console, token), sessions
+
+
+def conversation_id_of(sessions: Any, sender_id: str) -> int:
+    """Wait for the worker to ingest the conversation; return its id in the store."""
+    import time
+
+    from crm_store.repositories import conversation_of
+
+    deadline = time.monotonic() + 30
+    while True:
+        with sessions() as session:
+            conversation = conversation_of(session, sender_id)
+            if conversation is not None or time.monotonic() > deadline:
+                assert conversation is not None, f"conversation {sender_id} was not ingested"
+                return int(conversation.id)
+        time.sleep(0.2)
+
+
+def test_a_handoff_started_on_telegram_is_answered_from_the_console(
+    system: RunningSystem, telegram_api: TelegramApiStandIn
+) -> None:
+    import time
+
+    api, sessions = console_api(system, "telegram")
+    chat = new_chat()
+    post(system, text_update(chat, "I'd like to talk to a librarian please"))
+    texts = [c.params["text"] for c in telegram_api.made("sendMessage", chat)]
+    assert any("asked a librarian to join" in t for t in texts), texts
+    conversation_id = conversation_id_of(sessions, chat)
+    queue = api.get("/api/queue").json()["items"]
+    item = next(i for i in queue if i["conversation_id"] == conversation_id)
+    assert (item["status"], item["channel"]) == ("waiting", "telegram")
+    assert api.post(f"/api/conversations/{conversation_id}/claim").status == 200
+    text = "Hello, I'm Robin. <b>Which</b> book & which branch?"
+    sent = api.post(f"/api/conversations/{conversation_id}/messages", {"text": text})
+    assert sent.status == 201, sent.text
+    assert telegram_api.made("sendMessage", chat)[-1].params["text"] == text
+    post(system, text_update(chat, "The Hobbit, at Central <please>"))
+    deadline = time.monotonic() + 30
+    readers: list[str] = []
+    while "The Hobbit, at Central <please>" not in readers and time.monotonic() < deadline:
+        view = api.get(f"/api/conversations/{conversation_id}").json()
+        readers = [m["text"] for m in view["messages"] if m["sender_kind"] == "reader"]
+        time.sleep(0.2)
+    assert readers[-1] == "The Hobbit, at Central <please>"

@@ -31,6 +31,7 @@ or the secret the channel still loads and its endpoint answers 503.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -49,6 +50,7 @@ from slack_bolt.adapter.sanic import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.slack_render import (
@@ -61,6 +63,8 @@ from connectors.slack_render import (
     plain_text,
 )
 from connectors.text_safety import MAX_MESSAGE_CHARS, neutralize_intent_shortcut, offered_payloads
+from crm_store.db import database_url, make_engine, make_session_factory
+from crm_store.receipts import first_receipt
 
 logger = logging.getLogger(__name__)
 
@@ -256,8 +260,6 @@ class SlackInput(InputChannel):
     def sessions(self) -> sessionmaker[Session]:
         """Reader-store sessions for durable deduplication, made on first use."""
         if self._sessions is None:
-            from crm_store.db import database_url, make_engine, make_session_factory
-
             self._sessions = make_session_factory(make_engine(database_url()))
         return self._sessions
 
@@ -325,12 +327,8 @@ class SlackInput(InputChannel):
             self._handler = AsyncSlackRequestHandler(app)
         return self._handler
 
-    def first_receipt(self, receipt: str) -> bool:
+    def record_delivery(self, receipt: str) -> bool:
         """Record a delivery id; False when it was already processed."""
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from crm_store.receipts import first_receipt
-
         try:
             return first_receipt(self.sessions, CHANNEL, receipt)
         except SQLAlchemyError:
@@ -373,7 +371,11 @@ class _Listeners:
         self, body: dict[str, Any], request: Any, next: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
         receipt = delivery_id(body)
-        if receipt is not None and not self.channel.first_receipt(receipt):
+        if receipt is None:
+            await next()
+            return None
+        # The store may be busy (SQLite waits for its lock): keep the event loop free.
+        if not await asyncio.to_thread(self.channel.record_delivery, receipt):
             retry = (request.headers.get("x-slack-retry-num") or [""])[0]
             logger.info("dropped duplicate Slack delivery %s (retry %s)", receipt, retry or "-")
             return BoltResponse(status=200, body="")

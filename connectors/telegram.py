@@ -22,6 +22,7 @@ test stand-in), ``TELEGRAM_WEBHOOK_URL`` (for the registration command).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -34,6 +35,7 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, CallbackQuery, Update
 from telegram import Message as TelegramMessage
@@ -47,6 +49,8 @@ from connectors.telegram_render import (
     split_text,
 )
 from connectors.text_safety import MAX_MESSAGE_CHARS, neutralize_intent_shortcut, offered_payloads
+from crm_store.db import database_url, make_engine, make_session_factory
+from crm_store.receipts import first_receipt, forget_receipt
 
 logger = logging.getLogger(__name__)
 
@@ -201,8 +205,6 @@ class TelegramInput(InputChannel):
     def sessions(self) -> sessionmaker[Session]:
         """Reader-store sessions for durable deduplication, made on first use."""
         if self._sessions is None:
-            from crm_store.db import database_url, make_engine, make_session_factory
-
             self._sessions = make_session_factory(make_engine(database_url()))
         return self._sessions
 
@@ -272,14 +274,15 @@ class TelegramInput(InputChannel):
                 status=400,
             )
         receipt = str(update.update_id)
-        if not self._first_receipt(receipt):
+        # The store may be busy (SQLite waits for its lock): keep the event loop free.
+        if not await asyncio.to_thread(self._first_receipt, receipt):
             logger.info("dropped duplicate Telegram update %s", receipt)
             return response.json({"status": "duplicate"})
         try:
             await self._process(request, update, on_new_message)
         except Exception:
             logger.exception("could not process Telegram update %s", receipt)
-            self._forget_receipt(receipt)
+            await asyncio.to_thread(self._forget_receipt, receipt)
             return response.json(
                 {"error": "server_error", "message": "the update could not be processed"},
                 status=500,
@@ -287,10 +290,6 @@ class TelegramInput(InputChannel):
         return response.json({"status": "ok"})
 
     def _first_receipt(self, receipt: str) -> bool:
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from crm_store.receipts import first_receipt
-
         try:
             return first_receipt(self.sessions, CHANNEL, receipt)
         except SQLAlchemyError:
@@ -301,10 +300,6 @@ class TelegramInput(InputChannel):
             return True
 
     def _forget_receipt(self, receipt: str) -> None:
-        from sqlalchemy.exc import SQLAlchemyError
-
-        from crm_store.receipts import forget_receipt
-
         try:
             forget_receipt(self.sessions, CHANNEL, receipt)
         except SQLAlchemyError:

@@ -305,6 +305,9 @@ def test_a_retried_event_is_processed_once(
     replies(slack_api, user, 2)
     assert [e["text"] for e in tracker_events(system, user, "user", 2)] == ["hello", "thanks"]
     assert len(slack_api.made("chat.postMessage", user)) == 2
+    from tests.connectors.test_telegram import receipts
+
+    assert receipts(system, "slack", first["event_id"]) == 1  # survives restarts
 
 
 def test_bad_and_stale_signatures_are_refused(

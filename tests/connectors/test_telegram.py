@@ -229,6 +229,24 @@ def test_a_repeated_update_id_is_processed_once(
     assert post(system, update) == (200, {"status": "duplicate"})
     assert len(telegram_api.made("sendMessage", chat)) == 1
     assert len(user_events(system, chat)) == 1
+    assert receipts(system, "telegram", str(update["update_id"])) == 1  # survives restarts
+
+
+def receipts(system: RunningSystem, channel: str, external_id: str) -> int:
+    """How many times the reader store recorded a delivery id."""
+    from sqlalchemy import create_engine, func, select
+
+    from crm_store.channel_models import InboundReceipt
+
+    engine = create_engine(system.database_url, future=True)
+    try:
+        with engine.connect() as connection:
+            query = select(func.count()).where(
+                InboundReceipt.channel == channel, InboundReceipt.external_id == external_id
+            )
+            return int(connection.execute(query).scalar_one())
+    finally:
+        engine.dispose()
 
 
 def test_missing_or_wrong_secret_is_refused(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,11 +32,3 @@ def forget_receipt(sessions: sessionmaker[Session], channel: str, external_id: s
                 InboundReceipt.external_id == external_id[:512],
             )
         )
-
-
-def prune_receipts(sessions: sessionmaker[Session], older_than: timedelta) -> int:
-    """Delete receipts older than ``older_than`` (platforms stop retrying within hours)."""
-    cutoff = datetime.now(timezone.utc) - older_than
-    with sessions.begin() as session:
-        result = session.execute(delete(InboundReceipt).where(InboundReceipt.received_at < cutoff))
-    return int(getattr(result, "rowcount", 0) or 0)

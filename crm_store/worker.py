@@ -68,6 +68,7 @@ NIGHTLY_JOBS: tuple[tuple[str, str, int, int], ...] = (
         3,
         12 * 3600,
     ),
+    ("prune_old_receipts", "crm_store.jobs.receipts:prune_old_receipts", 4, 12 * 3600),
 )
 """(job id, textual reference, hour in the library's zone, misfire grace in seconds)."""
 

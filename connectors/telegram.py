@@ -35,11 +35,12 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, CallbackQuery, Update
 from telegram import Message as TelegramMessage
-from telegram.error import TelegramError
+from telegram.error import Forbidden, TelegramError
 
 from connectors.telegram_render import (
     custom_message,
@@ -50,6 +51,8 @@ from connectors.telegram_render import (
 )
 from connectors.text_safety import MAX_MESSAGE_CHARS, neutralize_intent_shortcut, offered_payloads
 from crm_store.db import database_url, make_engine, make_session_factory
+from crm_store.identities import mark_reachable, mark_unreachable
+from crm_store.models import ChannelIdentity
 from crm_store.receipts import first_receipt, forget_receipt
 
 logger = logging.getLogger(__name__)
@@ -118,8 +121,9 @@ class TelegramOutput(OutputChannel):
         """The channel's name, as used in ``output_channel=telegram``."""
         return CHANNEL
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, on_blocked: Callable[[str], None] | None = None) -> None:
         self.bot = bot
+        self.on_blocked = on_blocked
 
     async def _send(self, chat_id: str, text: str, buttons: list[dict[str, Any]]) -> None:
         # Telegram refuses an empty text, and a keyboard needs a message to hang from.
@@ -127,9 +131,17 @@ class TelegramOutput(OutputChannel):
         markup = inline_keyboard(buttons)
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            await self.bot.send_message(
-                chat_id=chat_id, text=part, reply_markup=markup if last else None
-            )
+            try:
+                await self.bot.send_message(
+                    chat_id=chat_id, text=part, reply_markup=markup if last else None
+                )
+            except Forbidden:
+                # The reader blocked the bot (or left the group): stop reaching them here
+                # until they write again, and let the sender see the failure.
+                logger.info("Telegram refused delivery to a chat: marking it unreachable")
+                if self.on_blocked is not None:
+                    await asyncio.to_thread(self.on_blocked, chat_id)
+                raise
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Send plain text (no parse mode, so no markup can break it)."""
@@ -212,7 +224,7 @@ class TelegramInput(InputChannel):
         """Channel used for proactive messages (console replies, worker surveys)."""
         if not self.settings.bot_token:
             return None
-        return TelegramOutput(self.bot)
+        return TelegramOutput(self.bot, self.mark_blocked)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The Sanic blueprint with the health route and the webhook."""
@@ -323,7 +335,7 @@ class TelegramInput(InputChannel):
     ) -> UserMessage:
         return UserMessage(
             text,
-            TelegramOutput(self.bot),
+            TelegramOutput(self.bot, self.mark_blocked),
             chat_id,
             input_channel=CHANNEL,
             message_id=message_id,
@@ -337,7 +349,7 @@ class TelegramInput(InputChannel):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
     ) -> None:
         chat_id = str(message.chat.id)
-        output = TelegramOutput(self.bot)
+        output = TelegramOutput(self.bot, self.mark_blocked)
         if message.text is None:
             await output.send_text_message(chat_id, NOT_TEXT_TEXT)
             return
@@ -353,11 +365,38 @@ class TelegramInput(InputChannel):
         command = text.strip().split("@", 1)[0].lower()
         text = COMMAND_TEXTS.get(command, text)
         metadata = {"telegram": _sender_metadata(message, update_id)}
+        await asyncio.to_thread(self.mark_writing, chat_id)
         await on_new_message(
             self._user_message(
                 neutralize_intent_shortcut(text), chat_id, f"tg-{update_id}", metadata
             )
         )
+
+    def mark_blocked(self, chat_id: str) -> None:
+        """Record in the reader store that Telegram refuses delivery to ``chat_id``."""
+        try:
+            with self.sessions.begin() as session:
+                mark_unreachable(session, CHANNEL, chat_id)
+        except SQLAlchemyError:
+            logger.exception("could not mark a Telegram chat unreachable")
+
+    def mark_writing(self, chat_id: str) -> None:
+        """A chat that writes to the bot can be reached again."""
+        try:
+            with self.sessions() as session:
+                blocked = session.execute(
+                    select(ChannelIdentity.id).where(
+                        ChannelIdentity.channel == CHANNEL,
+                        ChannelIdentity.external_id == chat_id,
+                        ChannelIdentity.reachable.is_(False),
+                    )
+                ).first()
+            if blocked is None:
+                return  # the common case costs one read and no write
+            with self.sessions.begin() as session:
+                mark_reachable(session, CHANNEL, chat_id)
+        except SQLAlchemyError:
+            logger.exception("could not mark a Telegram chat reachable")
 
     async def _offered(self, request: Request, sender_id: str) -> set[str]:
         tracker = await request.app.ctx.agent.tracker_store.retrieve_full_tracker(sender_id)
@@ -388,7 +427,9 @@ class TelegramInput(InputChannel):
             logger.warning("could not answer Telegram callback query: %s", error)
         if payload is None:
             logger.info("Telegram chat pressed a button the bot did not offer")
-            await TelegramOutput(self.bot).send_text_message(chat_id, UNKNOWN_BUTTON_TEXT)
+            await TelegramOutput(self.bot, self.mark_blocked).send_text_message(
+                chat_id, UNKNOWN_BUTTON_TEXT
+            )
             return
         title = _button_title(message, query.data or "")
         metadata = {

@@ -13,6 +13,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -394,3 +395,44 @@ def test_a_handoff_started_on_telegram_is_answered_from_the_console(
         readers = [m["text"] for m in view["messages"] if m["sender_kind"] == "reader"]
         time.sleep(0.2)
     assert readers[-1] == "The Hobbit, at Central <please>"
+
+
+def test_a_reader_who_blocked_the_bot_is_marked_unreachable_until_they_write_again(
+    system: RunningSystem, telegram_api: TelegramApiStandIn
+) -> None:
+    from sqlalchemy import select
+
+    from crm_store.db import make_engine, make_session_factory
+    from crm_store.models import ChannelIdentity
+
+    sessions = make_session_factory(make_engine(system.database_url))
+
+    def reachable(chat: str) -> bool | None:
+        with sessions() as session:
+            return session.execute(
+                select(ChannelIdentity.reachable).where(
+                    ChannelIdentity.channel == "telegram", ChannelIdentity.external_id == chat
+                )
+            ).scalar_one_or_none()
+
+    def wait_until(chat: str, expected: bool) -> None:
+        deadline = time.monotonic() + 20
+        while reachable(chat) is not expected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert reachable(chat) is expected
+
+    chat = new_chat()
+    post(system, text_update(chat, "hello"))
+    wait_until(chat, True)  # ingestion created the reader's Telegram identity
+
+    telegram_api.blocked_chats.add(chat)
+    try:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            send_proactively(system, chat, "Your hold is ready", [])
+        assert refused.value.code == 500  # Rasa reports the failed delivery to the sender
+        wait_until(chat, False)
+    finally:
+        telegram_api.blocked_chats.discard(chat)
+
+    assert post(system, text_update(chat, "sorry, I'm back"))[0] == 200
+    wait_until(chat, True)

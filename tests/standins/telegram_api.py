@@ -51,6 +51,8 @@ class TelegramApiStandIn:
     token: str
     calls: list[BotApiCall] = field(default_factory=list)
     webhook: dict[str, str] = field(default_factory=dict)
+    blocked_chats: set[str] = field(default_factory=set)
+    """Chats whose messages get Telegram's 403 "bot was blocked by the user"."""
     _server: ThreadingHTTPServer | None = None
     _changed: threading.Condition = field(default_factory=threading.Condition)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
@@ -114,6 +116,12 @@ class TelegramApiStandIn:
             return 200, {"ok": True, "result": BOT_USER}
         if method in {"sendMessage", "editMessageReplyMarkup"}:
             chat = params.get("chat_id", "0")
+            if chat in self.blocked_chats:
+                return 403, {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user",
+                }
             message: dict[str, Any] = {
                 "message_id": next(self._ids),
                 "date": int(time.time()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.request
 from typing import Any
@@ -25,6 +26,12 @@ def tracker_json(system: RunningSystem, session_id: str) -> str:
     url = f"{system.rasa_url}/conversations/{session_id}/tracker?token={system.token}"
     with urllib.request.urlopen(url, timeout=10) as reply:
         return reply.read().decode()
+
+
+def has_pin(text: str) -> bool:
+    """True when Ada's PIN appears as a number of its own (not inside a longer one,
+    such as the digits of a confidence score)."""
+    return re.search(rf"(?<!\d){ADA_PIN}(?!\d)", text) is not None
 
 
 def converse(system: RunningSystem, *texts: str) -> tuple[str, list[list[dict[str, Any]]]]:
@@ -59,8 +66,8 @@ def test_sign_in_in_one_message_lists_loans_and_never_keeps_the_pin(system: Runn
     replies = bot_texts(turns[1])
     assert replies[0] == "Thanks, Ada, you're signed in."
     assert replies[1].startswith("You have ") and "overdue" in replies[1]
-    assert all(ADA_PIN not in text for turn in turns for text in bot_texts(turn))
-    assert ADA_PIN not in tracker_json(system, session_id)
+    assert not any(has_pin(text) for turn in turns for text in bot_texts(turn))
+    assert not has_pin(tracker_json(system, session_id))
     with wait_for_store(system, session_id) as session:
         texts = session.execute(select(Message.text)).scalars().all()
         bodies = (
@@ -72,8 +79,8 @@ def test_sign_in_in_one_message_lists_loans_and_never_keeps_the_pin(system: Runn
         identity = session.execute(
             select(ChannelIdentity).where(ChannelIdentity.external_id == session_id)
         ).scalar_one()
-    assert all(ADA_PIN not in (text or "") for text in texts)
-    assert all(ADA_PIN not in json.dumps(body) for body in bodies)
+    assert not any(has_pin(text or "") for text in texts)
+    assert not any(has_pin(json.dumps(body)) for body in bodies)
     assert f"card is {ADA_CARD}, pin ••••" in texts
     assert (identity.channel, identity.reader_id) == ("webchat", reader.id)
 

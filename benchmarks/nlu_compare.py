@@ -41,6 +41,7 @@ PIPELINES: dict[str, Path] = {
     "baseline": CONFIGS / "baseline.yml",
     "semantic": CONFIGS / "semantic.yml",
     "semantic_no_char": CONFIGS / "semantic_no_char.yml",
+    "tuned": CONFIGS / "tuned.yml",
 }
 NLU_DATA = ROOT / "bot" / "data"
 DOMAIN = ROOT / "bot" / "domain"

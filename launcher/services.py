@@ -20,8 +20,8 @@ def rasa_service(settings: Settings, model: Path, *, name: str = "rasa") -> Serv
             "rasa",
             "run",
             "--enable-api",
-            "--auth-token",
-            settings.rasa_token,
+            # One argument: a token starting with "-" must not read as an option.
+            f"--auth-token={settings.rasa_token}",
             "--model",
             str(model),
             "--credentials",

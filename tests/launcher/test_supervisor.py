@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -58,3 +59,18 @@ def test_a_crashed_service_is_restarted_then_given_up_on(tmp_path: Path) -> None
     watcher.join(5)
     assert crashing.restarts == 2
     assert crashing.log_path.read_text().count("boot") == 3
+
+
+def test_a_rasa_token_starting_with_a_dash_reaches_rasa_whole(tmp_path: Path) -> None:
+    from rasa.__main__ import create_argument_parser
+
+    from launcher.services import rasa_service
+    from launcher.settings import load_settings
+
+    settings = dataclasses.replace(
+        load_settings(tmp_path / "var"), rasa_token="-vGq_starts-with-a-dash"
+    )
+    argv = rasa_service(settings, tmp_path / "model.tar.gz").argv
+    assert argv[1:4] == ["-m", "rasa", "run"]
+    parsed = create_argument_parser().parse_args(argv[3:])
+    assert parsed.auth_token == "-vGq_starts-with-a-dash"

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -40,7 +41,7 @@ from crm_store.jobs.handoff_jobs import (
     retry_outbound,
     ticket_long_waits,
 )
-from crm_store.jobs.ingest import tail_tracker_store
+from crm_store.jobs.ingest import TAIL_INTERVAL_SECONDS, tail_tracker_store
 from crm_store.jobs.leader import Leadership, leadership_for
 from crm_store.jobs.reader_care import send_reminders
 from crm_store.jobs.surveys import run_surveys
@@ -210,7 +211,7 @@ def _run_as_leader(leader: Leadership, stop: threading.Event) -> bool:
     )
     scheduler = build_scheduler()
     if store_logging_mode() == "tail":
-        interval = float(os.environ.get("RIC_TAIL_INTERVAL_SECONDS", "0.25"))
+        interval = float(os.environ.get("RIC_TAIL_INTERVAL_SECONDS", TAIL_INTERVAL_SECONDS))
         threading.Thread(
             target=tail_tracker_store, args=(stop, interval), name="tailer", daemon=True
         ).start()
@@ -220,7 +221,13 @@ def _run_as_leader(leader: Leadership, stop: threading.Event) -> bool:
 
     def _shutdown() -> None:
         stop.set()
-        scheduler.shutdown(wait=False)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        # Not running yet: the start listener below sees ``stop`` and shuts it down.
+
+    def _stop_if_asked(_event: SchedulerEvent) -> None:
+        if stop.is_set():
+            scheduler.shutdown(wait=False)
 
     def _lost() -> None:
         lost.set()
@@ -235,8 +242,11 @@ def _run_as_leader(leader: Leadership, stop: threading.Event) -> bool:
     threading.Thread(
         target=_watch_leadership, args=(leader, stop, _lost), name="leader", daemon=True
     ).start()
+    # A stop asked for while the scheduler is still starting must not be lost.
+    scheduler.add_listener(_stop_if_asked, EVENT_SCHEDULER_STARTED)
     logger.info("worker running: catch-up every %ds", CATCH_UP_SECONDS)
-    scheduler.start()
+    if not stop.is_set():
+        scheduler.start()
     stop.set()
     return lost.is_set()
 

@@ -103,7 +103,8 @@ def test_the_standby_worker_takes_over_when_the_leader_is_killed(
         standby.wait_for("this worker is the leader")
         standby.wait_for("worker running")
         standby.process.send_signal(signal.SIGTERM)
-        assert standby.process.wait(60) == 0
+        code = standby.process.wait(60)
+        assert code == 0, "\n".join(standby.lines[-40:])
     finally:
         leader.stop()
         if standby is not None:

@@ -7,11 +7,13 @@ import urllib.request
 import uuid
 from typing import Any
 
+import pytest
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import ConversationPaused, ConversationResumed, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from launcher.paused_fast_path import PAUSED_PARSE_MARKER, paused_parse_data, should_skip_nlu
+from tests.aio import run
 from tests.system import RunningSystem
 
 
@@ -89,3 +91,31 @@ def test_the_running_rasa_skips_nlu_only_while_paused(system: RunningSystem) -> 
         system, "POST", f"/conversations/{sender}/messages", {"text": "/restart", "sender": "user"}
     )
     assert _latest(system, sender, "/restart")["intent"]["name"] == "restart"
+
+
+def test_slot_extraction_is_skipped_only_for_messages_logged_without_nlu(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from launcher import paused_fast_path
+
+    calls: list[str] = []
+
+    async def original(self: Any, output_channel: Any, tracker: Any) -> Any:
+        calls.append(tracker.sender_id)
+        return tracker
+
+    monkeypatch.setattr(paused_fast_path, "_original_extract", original)
+    message = UserMessage("is anyone there?", sender_id="r")
+    relayed = UserUttered(message.text, parse_data=paused_parse_data(message))
+    parsed = UserUttered("/restart", intent={"name": "restart"}, parse_data={})
+
+    async def extract(*events: Any) -> None:
+        tracker = _tracker(*events)
+        result = await paused_fast_path._run_action_extract_slots(None, None, tracker)  # type: ignore[arg-type]
+        assert result is tracker
+
+    run(extract(ConversationPaused(), relayed))
+    assert calls == []
+    run(extract(ConversationPaused(), parsed))
+    run(extract(relayed))
+    assert calls == ["reader-1", "reader-1"]

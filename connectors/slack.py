@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -53,6 +53,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.platform_input import PlatformInput
 from connectors.slack_render import (
     BUTTON_PREFIX,
     LINK_PREFIX,
@@ -63,7 +64,6 @@ from connectors.slack_render import (
     plain_text,
 )
 from connectors.text_safety import MAX_MESSAGE_CHARS, neutralize_intent_shortcut, offered_payloads
-from crm_store.db import database_url, make_engine, make_session_factory
 from crm_store.receipts import first_receipt
 
 logger = logging.getLogger(__name__)
@@ -216,7 +216,7 @@ def _parse_body(body: bytes, content_type: str | None) -> dict[str, Any]:
     return parsed
 
 
-class SlackInput(InputChannel):
+class SlackInput(PlatformInput[SlackSettings]):
     """The Slack input channel (Events API and interactivity)."""
 
     @classmethod
@@ -224,11 +224,12 @@ class SlackInput(InputChannel):
         """URL prefix: ``/webhooks/slack/``."""
         return CHANNEL
 
+    label = "Slack"
+
     @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> SlackInput:
-        """Build the channel from its ``credentials.yml`` entry and the environment."""
-        credentials = credentials or {}
-        return cls(max_message_chars=int(credentials.get("max_message_chars") or MAX_MESSAGE_CHARS))
+    def settings_from_env(cls) -> SlackSettings:
+        """``SlackSettings`` from the environment."""
+        return SlackSettings.from_env()
 
     def __init__(
         self,
@@ -236,16 +237,9 @@ class SlackInput(InputChannel):
         max_message_chars: int = MAX_MESSAGE_CHARS,
         sessions: sessionmaker[Session] | None = None,
     ) -> None:
-        self.settings = settings or SlackSettings.from_env()
-        self.max_message_chars = max_message_chars
-        self._sessions = sessions
+        super().__init__(settings, max_message_chars, sessions)
         self._client: AsyncWebClient | None = None
         self._handler: AsyncSlackRequestHandler | None = None
-        if self.settings.missing:
-            logger.warning(
-                "Slack channel loaded without %s: its endpoint answers 503",
-                " and ".join(self.settings.missing),
-            )
 
     @property
     def client(self) -> AsyncWebClient:
@@ -255,13 +249,6 @@ class SlackInput(InputChannel):
                 token=self.settings.bot_token, base_url=self.settings.api_base_url
             )
         return self._client
-
-    @property
-    def sessions(self) -> sessionmaker[Session]:
-        """Reader-store sessions for durable deduplication, made on first use."""
-        if self._sessions is None:
-            self._sessions = make_session_factory(make_engine(database_url()))
-        return self._sessions
 
     def get_output_channel(self) -> OutputChannel | None:
         """Channel used for proactive messages (console replies, worker surveys)."""
@@ -275,9 +262,7 @@ class SlackInput(InputChannel):
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return response.json(
-                {"status": "ok", "channel": CHANNEL, "configured": not self.settings.missing}
-            )
+            return self.health()
 
         @bp.route("/events", methods=["POST"])
         async def events(request: Request) -> HTTPResponse:
@@ -289,16 +274,9 @@ class SlackInput(InputChannel):
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> HTTPResponse:
         """Refuse when unconfigured or malformed; otherwise let Bolt verify and dispatch."""
-        if self.settings.missing:
-            return response.json(
-                {
-                    "error": "not_configured",
-                    "message": "The Slack channel is not configured: set "
-                    + " and ".join(self.settings.missing)
-                    + ".",
-                },
-                status=503,
-            )
+        refusal = self.not_configured()
+        if refusal is not None:
+            return refusal
         try:
             _parse_body(request.body or b"", request.headers.get("content-type"))
         except (ValueError, KeyError, UnicodeDecodeError) as error:

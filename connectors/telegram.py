@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -42,6 +42,7 @@ from telegram import Bot, CallbackQuery, Update
 from telegram import Message as TelegramMessage
 from telegram.error import Forbidden, TelegramError
 
+from connectors.platform_input import PlatformInput
 from connectors.telegram_render import (
     custom_message,
     element_lines,
@@ -50,7 +51,6 @@ from connectors.telegram_render import (
     split_text,
 )
 from connectors.text_safety import MAX_MESSAGE_CHARS, neutralize_intent_shortcut, offered_payloads
-from crm_store.db import database_url, make_engine, make_session_factory
 from crm_store.identities import mark_reachable, mark_unreachable
 from crm_store.models import ChannelIdentity
 from crm_store.receipts import first_receipt, forget_receipt
@@ -176,7 +176,7 @@ class TelegramOutput(OutputChannel):
         await self._send(recipient_id, text, buttons)
 
 
-class TelegramInput(InputChannel):
+class TelegramInput(PlatformInput[TelegramSettings]):
     """The Telegram input channel (webhook only)."""
 
     @classmethod
@@ -184,11 +184,12 @@ class TelegramInput(InputChannel):
         """URL prefix: ``/webhooks/telegram/``."""
         return CHANNEL
 
+    label = "Telegram"
+
     @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
-        """Build the channel from its ``credentials.yml`` entry and the environment."""
-        credentials = credentials or {}
-        return cls(max_message_chars=int(credentials.get("max_message_chars") or MAX_MESSAGE_CHARS))
+    def settings_from_env(cls) -> TelegramSettings:
+        """``TelegramSettings`` from the environment."""
+        return TelegramSettings.from_env()
 
     def __init__(
         self,
@@ -196,15 +197,8 @@ class TelegramInput(InputChannel):
         max_message_chars: int = MAX_MESSAGE_CHARS,
         sessions: sessionmaker[Session] | None = None,
     ) -> None:
-        self.settings = settings or TelegramSettings.from_env()
-        self.max_message_chars = max_message_chars
-        self._sessions = sessions
+        super().__init__(settings, max_message_chars, sessions)
         self._bot: Bot | None = None
-        if self.settings.missing:
-            logger.warning(
-                "Telegram channel loaded without %s: its webhook answers 503",
-                " and ".join(self.settings.missing),
-            )
 
     @property
     def bot(self) -> Bot:
@@ -212,13 +206,6 @@ class TelegramInput(InputChannel):
         if self._bot is None:
             self._bot = make_bot(self.settings)
         return self._bot
-
-    @property
-    def sessions(self) -> sessionmaker[Session]:
-        """Reader-store sessions for durable deduplication, made on first use."""
-        if self._sessions is None:
-            self._sessions = make_session_factory(make_engine(database_url()))
-        return self._sessions
 
     def get_output_channel(self) -> OutputChannel | None:
         """Channel used for proactive messages (console replies, worker surveys)."""
@@ -232,9 +219,7 @@ class TelegramInput(InputChannel):
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
-            return response.json(
-                {"status": "ok", "channel": CHANNEL, "configured": not self.settings.missing}
-            )
+            return self.health()
 
         @bp.route("/webhook", methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
@@ -243,16 +228,9 @@ class TelegramInput(InputChannel):
         return bp
 
     def _refusal(self, request: Request) -> HTTPResponse | None:
-        if self.settings.missing:
-            return response.json(
-                {
-                    "error": "not_configured",
-                    "message": "The Telegram channel is not configured: set "
-                    + " and ".join(self.settings.missing)
-                    + ".",
-                },
-                status=503,
-            )
+        refusal = self.not_configured()
+        if refusal is not None:
+            return refusal
         given = request.headers.get(SECRET_HEADER)
         if given is None:
             logger.info("refused a Telegram webhook call without the secret token header")

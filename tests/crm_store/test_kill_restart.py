@@ -134,9 +134,13 @@ def test_sigkill_rasa_and_worker_mid_traffic_loses_and_duplicates_nothing(
             120,
             "traffic did not resume after the second restart",
         )
+    except BaseException:
+        supervisor.stop()  # never leave the services running after a failed start
+        raise
     finally:
         traffic.stop.set()
-        traffic.thread.join(30)
+        if traffic.thread.ident is not None:  # started
+            traffic.thread.join(30)
     try:
         tracker = create_engine(settings.tracker_database_url, future=True)
         store = create_engine(settings.database_url, future=True)

@@ -10,33 +10,19 @@ from __future__ import annotations
 
 import argparse
 import smtplib
-import ssl
 import sys
 from collections.abc import Sequence
 
 from connectors.email_render import RenderedMail, build_mail, new_message_id
 from connectors.email_settings import EmailSettings
-from connectors.email_transport import TIMEOUT_SECONDS, EmailTransportError, Mailbox, send_mail
+from connectors.email_transport import EmailTransportError, Mailbox, open_smtp, send_mail
 
 __all__ = ["check", "main"]
 
 
 def _check_smtp(settings: EmailSettings) -> None:
     try:
-        if settings.smtp_port == 465:
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                settings.smtp_host,
-                settings.smtp_port,
-                timeout=TIMEOUT_SECONDS,
-                context=ssl.create_default_context(),
-            )
-        else:
-            client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS)
-        with client:
-            if settings.smtp_starttls and settings.smtp_port != 465:
-                client.starttls(context=ssl.create_default_context())
-            if settings.smtp_user:
-                client.login(settings.smtp_user, settings.smtp_password)
+        with open_smtp(settings) as client:
             client.noop()
     except (smtplib.SMTPException, OSError) as error:
         raise EmailTransportError(f"{type(error).__name__}: {error}") from error

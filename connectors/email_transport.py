@@ -141,6 +141,29 @@ def _quoted(mailbox: str) -> str:
     return f'"{escaped}"'
 
 
+def open_smtp(settings: EmailSettings) -> smtplib.SMTP:
+    """A connected SMTP client: implicit TLS on port 465, else STARTTLS when configured;
+    logged in only when ``RIC_EMAIL_SMTP_USER`` is set. Use it as a context manager."""
+    if settings.smtp_port == 465:
+        client: smtplib.SMTP = smtplib.SMTP_SSL(
+            settings.smtp_host,
+            settings.smtp_port,
+            timeout=TIMEOUT_SECONDS,
+            context=ssl.create_default_context(),
+        )
+    else:
+        client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS)
+    try:
+        if settings.smtp_starttls and settings.smtp_port != 465:
+            client.starttls(context=ssl.create_default_context())
+        if settings.smtp_user:
+            client.login(settings.smtp_user, settings.smtp_password)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
 def send_mail(settings: EmailSettings, message: EmailMessage) -> None:
     """Deliver one message through the configured SMTP server.
 
@@ -151,20 +174,7 @@ def send_mail(settings: EmailSettings, message: EmailMessage) -> None:
         EmailTransportError: the server is unreachable or refused the message.
     """
     try:
-        if settings.smtp_port == 465:
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                settings.smtp_host,
-                settings.smtp_port,
-                timeout=TIMEOUT_SECONDS,
-                context=ssl.create_default_context(),
-            )
-        else:
-            client = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=TIMEOUT_SECONDS)
-        with client:
-            if settings.smtp_starttls and settings.smtp_port != 465:
-                client.starttls(context=ssl.create_default_context())
-            if settings.smtp_user:
-                client.login(settings.smtp_user, settings.smtp_password)
+        with open_smtp(settings) as client:
             client.send_message(message)
     except _FAILURES as error:
         raise EmailTransportError(

@@ -51,7 +51,6 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.platform_input import PlatformInput
 from connectors.slack_render import (
@@ -63,7 +62,7 @@ from connectors.slack_render import (
     message_blocks,
     plain_text,
 )
-from connectors.text_safety import MAX_MESSAGE_CHARS, neutralize_intent_shortcut, offered_payloads
+from connectors.text_safety import neutralize_intent_shortcut, offered_payloads
 from crm_store.receipts import first_receipt
 
 logger = logging.getLogger(__name__)
@@ -225,21 +224,13 @@ class SlackInput(PlatformInput[SlackSettings]):
         return CHANNEL
 
     label = "Slack"
+    _client: AsyncWebClient | None = None  # made on first use
+    _handler: AsyncSlackRequestHandler | None = None  # made on first use
 
     @classmethod
     def settings_from_env(cls) -> SlackSettings:
         """``SlackSettings`` from the environment."""
         return SlackSettings.from_env()
-
-    def __init__(
-        self,
-        settings: SlackSettings | None = None,
-        max_message_chars: int = MAX_MESSAGE_CHARS,
-        sessions: sessionmaker[Session] | None = None,
-    ) -> None:
-        super().__init__(settings, max_message_chars, sessions)
-        self._client: AsyncWebClient | None = None
-        self._handler: AsyncSlackRequestHandler | None = None
 
     @property
     def client(self) -> AsyncWebClient:

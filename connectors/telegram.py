@@ -37,7 +37,6 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, CallbackQuery, Update
 from telegram import Message as TelegramMessage
 from telegram.error import Forbidden, TelegramError
@@ -50,7 +49,7 @@ from connectors.telegram_render import (
     resolve_callback,
     split_text,
 )
-from connectors.text_safety import MAX_MESSAGE_CHARS, neutralize_intent_shortcut, offered_payloads
+from connectors.text_safety import neutralize_intent_shortcut, offered_payloads
 from crm_store.identities import mark_reachable, mark_unreachable
 from crm_store.models import ChannelIdentity
 from crm_store.receipts import first_receipt, forget_receipt
@@ -185,20 +184,12 @@ class TelegramInput(PlatformInput[TelegramSettings]):
         return CHANNEL
 
     label = "Telegram"
+    _bot: Bot | None = None  # made on first use
 
     @classmethod
     def settings_from_env(cls) -> TelegramSettings:
         """``TelegramSettings`` from the environment."""
         return TelegramSettings.from_env()
-
-    def __init__(
-        self,
-        settings: TelegramSettings | None = None,
-        max_message_chars: int = MAX_MESSAGE_CHARS,
-        sessions: sessionmaker[Session] | None = None,
-    ) -> None:
-        super().__init__(settings, max_message_chars, sessions)
-        self._bot: Bot | None = None
 
     @property
     def bot(self) -> Bot:

@@ -11,11 +11,13 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 import pytest
+
+from tests.standins.recording import LoopbackServer
 
 
 @dataclass
@@ -47,7 +49,7 @@ class RasaStandIn:
             ]
 
 
-def start_rasa_standin() -> tuple[ThreadingHTTPServer, RasaStandIn]:
+def start_rasa_standin() -> tuple[LoopbackServer, RasaStandIn]:
     """Start the stand-in on a free loopback port."""
     state = RasaStandIn(url="")
 
@@ -80,9 +82,8 @@ def start_rasa_standin() -> tuple[ThreadingHTTPServer, RasaStandIn]:
             self.end_headers()
             self.wfile.write(payload)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, name="rasa-standin", daemon=True).start()
+    server = LoopbackServer(Handler)
+    state.url = server.url
     return server, state
 
 
@@ -93,5 +94,4 @@ def rasa_standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[RasaStandIn]:
     monkeypatch.setenv("RIC_RASA_URL", state.url)
     monkeypatch.setenv("RASA_AUTH_TOKEN", "test-token")
     yield state
-    server.shutdown()
-    server.server_close()
+    server.stop()

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.standins.recording import CallLog, LoopbackServer
 
 BOT_USER_ID = "U0RICBOT"
 TEAM_ID = "T0LIBRARY"
@@ -36,45 +36,38 @@ class SlackApiStandIn:
     """The running stand-in: its URL, its token and what it was asked."""
 
     token: str
-    calls: list[WebApiCall] = field(default_factory=list)
-    _server: ThreadingHTTPServer | None = None
-    _changed: threading.Condition = field(default_factory=threading.Condition)
+    _server: LoopbackServer | None = None
+    log: CallLog[WebApiCall] = field(default_factory=lambda: CallLog("channel"))
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def calls(self) -> list[WebApiCall]:
+        """Every call so far, in arrival order."""
+        return self.log.calls
 
     @property
     def base_url(self) -> str:
         """The value for ``SLACK_API_BASE_URL``."""
         assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/api/"
+        return self._server.url + "/api/"
 
     def start(self) -> SlackApiStandIn:
         """Listen on a free loopback port in a background thread."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LoopbackServer(_handler_for(self))
         return self
 
     def stop(self) -> None:
         """Stop listening."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
 
     def record(self, call: WebApiCall) -> None:
         """Remember a call and wake up anyone waiting for one."""
-        with self._changed:
-            self.calls.append(call)
-            self._changed.notify_all()
+        self.log.record(call)
 
     def made(self, method: str, channel: str | None = None) -> list[WebApiCall]:
         """Calls of ``method`` so far (to ``channel`` only, if given)."""
-        with self._changed:
-            return [
-                c
-                for c in self.calls
-                if c.method == method and (channel is None or c.params.get("channel") == channel)
-            ]
+        return self.log.made(method, channel)
 
     def wait_for(
         self,
@@ -85,14 +78,7 @@ class SlackApiStandIn:
         where: Callable[[WebApiCall], bool] | None = None,
     ) -> list[WebApiCall]:
         """Wait until ``count`` matching calls were made; return them all."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                found = [c for c in self.made(method, channel) if where is None or where(c)]
-                remaining = deadline - time.monotonic()
-                if len(found) >= count or remaining <= 0:
-                    return found
-                self._changed.wait(remaining)
+        return self.log.wait_for(method, channel, count, timeout, where)
 
     def answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         """The Web API's answer to one method call."""

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.standins.recording import CallLog, LoopbackServer
 
 BOT_USER = {
     "id": 777000111,
@@ -49,48 +50,41 @@ class TelegramApiStandIn:
     """The running stand-in: its URL, its token and what it was asked."""
 
     token: str
-    calls: list[BotApiCall] = field(default_factory=list)
     webhook: dict[str, str] = field(default_factory=dict)
     blocked_chats: set[str] = field(default_factory=set)
     """Chats whose messages get Telegram's 403 "bot was blocked by the user"."""
-    _server: ThreadingHTTPServer | None = None
-    _changed: threading.Condition = field(default_factory=threading.Condition)
+    _server: LoopbackServer | None = None
+    log: CallLog[BotApiCall] = field(default_factory=lambda: CallLog("chat_id"))
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+
+    @property
+    def calls(self) -> list[BotApiCall]:
+        """Every call so far, in arrival order."""
+        return self.log.calls
 
     @property
     def base_url(self) -> str:
         """The value for ``TELEGRAM_API_BASE_URL``."""
         assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     def start(self) -> TelegramApiStandIn:
         """Listen on a free loopback port in a background thread."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LoopbackServer(_handler_for(self))
         return self
 
     def stop(self) -> None:
         """Stop listening."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
 
     def record(self, call: BotApiCall) -> None:
         """Remember a call and wake up anyone waiting for one."""
-        with self._changed:
-            self.calls.append(call)
-            self._changed.notify_all()
+        self.log.record(call)
 
     def made(self, method: str, chat_id: str | None = None) -> list[BotApiCall]:
         """Calls of ``method`` so far (to ``chat_id`` only, if given)."""
-        with self._changed:
-            return [
-                c
-                for c in self.calls
-                if c.method == method and (chat_id is None or c.params.get("chat_id") == chat_id)
-            ]
+        return self.log.made(method, chat_id)
 
     def wait_for(
         self,
@@ -101,14 +95,7 @@ class TelegramApiStandIn:
         where: Callable[[BotApiCall], bool] | None = None,
     ) -> list[BotApiCall]:
         """Wait until ``count`` matching calls were made; return them all."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                found = [c for c in self.made(method, chat_id) if where is None or where(c)]
-                remaining = deadline - time.monotonic()
-                if len(found) >= count or remaining <= 0:
-                    return found
-                self._changed.wait(remaining)
+        return self.log.wait_for(method, chat_id, count, timeout, where)
 
     def answer(self, method: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
         """The Bot API's answer to one method call."""

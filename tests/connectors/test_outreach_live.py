@@ -8,42 +8,25 @@ system's reader store, Rasa and demo library system, exactly as the worker runs 
 from __future__ import annotations
 
 import asyncio
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from actions.library_system import clear_library_system_cache
-from crm_store.db import make_engine, make_session_factory
 from crm_store.jobs.follow_ups import send_due_follow_ups
 from crm_store.jobs.reader_care import send_reminders
-from crm_store.repositories import conversation_of
 from crm_store.worker_models import ReaderPreference
-from handoff_console.accounts import create_staff, issue_api_token
 from tests.aio import run
 from tests.handoff_console.conftest import ApiClient
-from tests.handoff_console.console_server import ConsoleServer
+from tests.live_console import conversation_id as conversation_of_sender
+from tests.live_console import handoff_in_widget, live_librarian, wait_for
 from tests.webchat_client import WidgetClient, bot_texts
 
 pytestmark = pytest.mark.rasa
-
-T = TypeVar("T")
-
-
-def _wait_for(probe: Callable[[], T | None], timeout: float = 20.0) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 @pytest.fixture
@@ -55,20 +38,9 @@ def live(system: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any
     monkeypatch.setenv("RIC_DEMO_ILS_DB", str(system.var_dir / "demo_ils.db"))
     monkeypatch.delenv("RIC_LIBRARY_SYSTEM", raising=False)
     clear_library_system_cache()
-    sessions = make_session_factory(make_engine(system.database_url))
-    with sessions.begin() as session:
-        user = create_staff(
-            session,
-            username=f"outreach{uuid.uuid4().hex[:6]}",
-            password="outreach-test-passphrase-1",
-            display_name="Kim Outreach",
-            capacity=20,
-        )
-        token = issue_api_token(session, user.id, "outreach test")
-        staff_id = user.id
-    server = ConsoleServer(None, system.console_port, Path("/dev/null"))  # type: ignore[arg-type]
-    yield {"api": ApiClient(server, token), "sessions": sessions, "staff_id": staff_id}
-    sessions.kw["bind"].dispose()
+    librarian = live_librarian(system, "Kim Outreach", "outreach")
+    yield {"api": librarian.api, "sessions": librarian.sessions, "staff_id": librarian.staff_id}
+    librarian.sessions.kw["bind"].dispose()
     clear_library_system_cache()
 
 
@@ -86,18 +58,10 @@ def test_a_follow_up_reaches_the_widget_and_the_answer_reaches_the_librarian(
     sessions = live["sessions"]
 
     async def scenario() -> None:
-        widget = await WidgetClient(system.ws_url).connect()
-        texts = bot_texts(await widget.say("I'd like to talk to a librarian please"))
-        assert any("asked a librarian to join" in t for t in texts), texts
+        widget = await handoff_in_widget(system)
         sender_id = widget.session_id
         assert sender_id is not None
-
-        def stored() -> int | None:
-            with sessions() as session:
-                conversation = conversation_of(session, sender_id)
-                return conversation.id if conversation else None
-
-        conversation_id = await asyncio.to_thread(_wait_for, stored)
+        conversation_id = await asyncio.to_thread(conversation_of_sender, sessions, sender_id)
         assert api.post(f"/api/conversations/{conversation_id}/claim").status == 200
         assert api.post(f"/api/conversations/{conversation_id}/resolve", {}).status == 200
         await _bot_until(widget, "I'm back!")
@@ -121,7 +85,7 @@ def test_a_follow_up_reaches_the_widget_and_the_answer_reaches_the_librarian(
             items = api.get(f"/api/conversations/{conversation_id}/follow-ups").json()["items"]
             return [i for i in items if i["answer"] == "no"] or None
 
-        [item] = await asyncio.to_thread(_wait_for, answered)
+        [item] = await asyncio.to_thread(wait_for, answered)
         assert (item["id"], item["status"], item["sent_channel"]) == (
             follow_up_id,
             "answered",

@@ -9,42 +9,24 @@ system's reader store and Rasa, exactly as the worker runs it.
 from __future__ import annotations
 
 import asyncio
-import time
-import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from crm_store import clock
-from crm_store.db import make_engine, make_session_factory
 from crm_store.jobs.surveys import run_surveys
 from crm_store.models import Feedback
-from crm_store.repositories import conversation_of
 from crm_store.worker_models import Survey
-from handoff_console.accounts import create_staff, issue_api_token
 from tests.aio import run
-from tests.handoff_console.conftest import ApiClient
-from tests.handoff_console.console_server import ConsoleServer
-from tests.webchat_client import WidgetClient, bot_texts
+from tests.live_console import conversation_id as conversation_of_sender
+from tests.live_console import handoff_in_widget, live_librarian, wait_for
+from tests.webchat_client import bot_texts
 
 pytestmark = pytest.mark.rasa
 
-T = TypeVar("T")
 RATING_QUESTION = "How would you rate your experience today? 1 is poor, 5 is excellent."
-
-
-def _wait_for(probe: Callable[[], T | None], timeout: float = 20.0) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 def test_a_resolved_widget_conversation_gets_one_survey_and_the_answer_is_stored(
@@ -54,34 +36,16 @@ def test_a_resolved_widget_conversation_gets_one_survey_and_the_answer_is_stored
     monkeypatch.setenv("RASA_AUTH_TOKEN", system.token)
     monkeypatch.setenv("RIC_SURVEY_DELAY_MINUTES", "60")
     monkeypatch.setenv("RIC_QUIET_HOURS", "off")
-    sessions = make_session_factory(make_engine(system.database_url))
-    with sessions.begin() as session:
-        user = create_staff(
-            session,
-            username=f"survey{uuid.uuid4().hex[:6]}",
-            password="survey-test-passphrase-1",
-            display_name="Jo Survey",
-            capacity=20,
-        )
-        token = issue_api_token(session, user.id, "survey test")
-        staff_id = user.id
-    api = ApiClient(ConsoleServer(None, system.console_port, Path("/dev/null")), token)  # type: ignore[arg-type]
+    librarian = live_librarian(system, "Jo Survey", "survey")
+    api, sessions, staff_id = librarian.api, librarian.sessions, librarian.staff_id
     travelling = clock.TravelClock(datetime.now(timezone.utc))
     previous = clock.install(travelling)
 
     async def scenario() -> None:
-        widget = await WidgetClient(system.ws_url).connect()
-        texts = bot_texts(await widget.say("I'd like to talk to a librarian please"))
-        assert any("asked a librarian to join" in t for t in texts), texts
+        widget = await handoff_in_widget(system)
         sender_id = widget.session_id
         assert sender_id is not None
-
-        def stored() -> int | None:
-            with sessions() as session:
-                conversation = conversation_of(session, sender_id)
-                return conversation.id if conversation else None
-
-        conversation_id = await asyncio.to_thread(_wait_for, stored)
+        conversation_id = await asyncio.to_thread(conversation_of_sender, sessions, sender_id)
         assert api.post(f"/api/conversations/{conversation_id}/claim").status == 200
         resolved = api.post(f"/api/conversations/{conversation_id}/resolve", {"note": "done"})
         assert resolved.status == 200, resolved.text
@@ -119,7 +83,7 @@ def test_a_resolved_widget_conversation_gets_one_survey_and_the_answer_is_stored
                 ).scalar_one()
                 return survey if survey.status == "answered" else None
 
-        survey = await asyncio.to_thread(_wait_for, answered)
+        survey = await asyncio.to_thread(wait_for, answered)
         with sessions() as session:
             feedback = session.get(Feedback, survey.feedback_id)
             assert feedback is not None

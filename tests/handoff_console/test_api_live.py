@@ -7,23 +7,18 @@ import asyncio
 import http.client
 import json
 import threading
-import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from crm_store.db import make_engine, make_session_factory
 from crm_store.models import OutboundMessage
-from crm_store.repositories import conversation_of
-from handoff_console.accounts import create_staff, issue_api_token
 from tests.aio import run
 from tests.handoff_console.conftest import ApiClient, api_start_console
-from tests.handoff_console.console_server import ConsoleServer
+from tests.live_console import conversation_id, handoff_in_widget, live_librarian, wait_for
 from tests.system import free_port
-from tests.webchat_client import WidgetClient, bot_texts
+from tests.webchat_client import bot_texts
 
 pytestmark = pytest.mark.rasa
 
@@ -34,52 +29,21 @@ BACK = "I'm back! Thanks for waiting. Is there anything else I can help with?"
 @pytest.fixture(scope="module")
 def api_live(system) -> dict[str, Any]:
     """A librarian account and an API client on the running system's console."""
-    sessions = make_session_factory(make_engine(system.database_url))
-    name = f"live{uuid.uuid4().hex[:6]}"
-    with sessions.begin() as session:
-        user = create_staff(
-            session,
-            username=name,
-            password="live-test-passphrase-1",
-            display_name="Robin Live",
-            capacity=20,
-        )
-        token = issue_api_token(session, user.id, "live tests")
-        staff_id = user.id
-    server = ConsoleServer(None, system.console_port, Path("/dev/null"))  # type: ignore[arg-type]
+    librarian = live_librarian(system, "Robin Live", "live")
     return {
-        "api": ApiClient(server, token),
-        "sessions": sessions,
-        "token": token,
-        "staff_id": staff_id,
+        "api": librarian.api,
+        "sessions": librarian.sessions,
+        "token": librarian.token,
+        "staff_id": librarian.staff_id,
     }
 
 
 def _wait_for(probe, timeout: float = 15.0, every: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("timed out waiting")
-
-
-async def _handoff(system) -> WidgetClient:
-    widget = await WidgetClient(system.ws_url).connect()
-    frames = await widget.say("I'd like to talk to a librarian please")
-    texts = bot_texts(frames)
-    assert any("asked a librarian to join" in t for t in texts), texts
-    return widget
+    return wait_for(probe, timeout, every)
 
 
 def _conversation_id(sessions, sender_id: str) -> int:
-    def probe() -> int | None:
-        with sessions() as session:
-            conversation = conversation_of(session, sender_id)
-            return conversation.id if conversation else None
-
-    return int(_wait_for(probe))
+    return conversation_id(sessions, sender_id, timeout=15.0)
 
 
 class SseListener(threading.Thread):
@@ -118,7 +82,7 @@ def test_reader_and_librarian_talk_through_the_console(system, api_live):
     listener.start()
 
     async def scenario() -> None:
-        widget = await _handoff(system)
+        widget = await handoff_in_widget(system)
         assert widget.session_id is not None
         conversation_id = await asyncio.to_thread(
             _conversation_id, api_live["sessions"], widget.session_id
@@ -199,7 +163,7 @@ def test_rasa_down_then_the_worker_job_delivers(system, api_live, tmp_path, monk
         api = ApiClient(offline, api_live["token"])
 
         async def scenario() -> None:
-            widget = await _handoff(system)
+            widget = await handoff_in_widget(system)
             assert widget.session_id is not None
             conversation_id = await asyncio.to_thread(
                 _conversation_id, api_live["sessions"], widget.session_id
@@ -263,8 +227,8 @@ def test_long_wait_becomes_a_ticket_and_silence_is_abandoned(system, api_live, m
     sessions = api_live["sessions"]
 
     async def scenario() -> None:
-        patient = await _handoff(system)
-        silent = await _handoff(system)
+        patient = await handoff_in_widget(system)
+        silent = await handoff_in_widget(system)
         patient_id = await asyncio.to_thread(_conversation_id, sessions, patient.session_id)
         silent_id = await asyncio.to_thread(_conversation_id, sessions, silent.session_id)
         await patient.send({"type": "message", "id": uuid.uuid4().hex, "text": "still here!"})

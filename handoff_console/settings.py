@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from handoff_console.client_address import Network, parse_trusted_proxies
+
 
 @dataclass(frozen=True)
 class ConsoleSettings:
@@ -18,6 +20,7 @@ class ConsoleSettings:
     host: str = "127.0.0.1"
     port: int = 5006
     worker_stale_seconds: int = 45
+    trusted_proxies: tuple[Network, ...] = ()
 
     @classmethod
     def from_env(cls, **overrides: object) -> ConsoleSettings:
@@ -28,9 +31,13 @@ class ConsoleSettings:
             "rasa_url": os.environ.get("RIC_RASA_URL", "http://127.0.0.1:5005"),
             "rasa_public_url": os.environ.get("RIC_RASA_PUBLIC_URL", "http://localhost:5005"),
             "rasa_token": os.environ.get("RASA_AUTH_TOKEN", ""),
-            "actions_health_url": f"http://127.0.0.1:{actions_port}/health",
+            # The launcher sets it when the action server listens somewhere else (RIC_ACTIONS_HOST).
+            "actions_health_url": os.environ.get("RIC_ACTIONS_HEALTH_URL")
+            or f"http://127.0.0.1:{actions_port}/health",
             "host": os.environ.get("RIC_BIND_HOST", "127.0.0.1"),
             "port": int(os.environ.get("RIC_CONSOLE_PORT", "5006")),
+            # Only these peers' X-Forwarded-For is believed (login throttling by address).
+            "trusted_proxies": parse_trusted_proxies(os.environ.get("RIC_TRUSTED_PROXIES", "")),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

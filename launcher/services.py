@@ -10,18 +10,22 @@ from launcher.supervisor import ServiceSpec
 
 
 def rasa_service(settings: Settings, model: Path, *, name: str = "rasa") -> ServiceSpec:
-    """The Rasa server: NLU, dialogue and the channel connectors, API behind a token."""
+    """The Rasa server: NLU, dialogue and the channel connectors, API behind a token.
+
+    Rasa runs through :mod:`launcher.rasa_server`, which takes the API token from
+    ``RASA_AUTH_TOKEN`` in the environment, so that it is not on the command line where
+    any local user could read it. Rasa sends ``RIC_ACTIONS_TOKEN`` to the action server
+    (``endpoints.yml``).
+    """
     root = settings.root
     return ServiceSpec(
         name=name,
         argv=[
             sys.executable,
             "-m",
-            "rasa",
+            "launcher.rasa_server",
             "run",
             "--enable-api",
-            # One argument: a token starting with "-" must not read as an option.
-            f"--auth-token={settings.rasa_token}",
             "--model",
             str(model),
             "--credentials",
@@ -43,22 +47,18 @@ def rasa_service(settings: Settings, model: Path, *, name: str = "rasa") -> Serv
 
 
 def actions_service(settings: Settings) -> ServiceSpec:
-    """The Rasa SDK action server."""
+    """The Rasa SDK action server, behind the shared token (:mod:`actions.server`).
+
+    It reads its address and token from the environment (``RIC_ACTIONS_HOST``,
+    ``RIC_ACTIONS_PORT``, ``RIC_ACTIONS_TOKEN``), so the token is not on its command line.
+    """
     return ServiceSpec(
         name="actions",
-        argv=[
-            sys.executable,
-            "-m",
-            "rasa_sdk",
-            "--actions",
-            "actions",
-            "--port",
-            str(settings.actions_port),
-        ],
+        argv=[sys.executable, "-m", "actions.server"],
         env=process_environment(settings),
         cwd=settings.root,
         log_path=settings.log_dir / "actions.log",
-        health_url=f"http://127.0.0.1:{settings.actions_port}/health",
+        health_url=settings.actions_health_url,
     )
 
 

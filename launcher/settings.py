@@ -33,6 +33,8 @@ class Settings:
     database_url: str
     tracker_database_url: str
     rasa_token: str
+    actions_token: str
+    actions_host: str = "127.0.0.1"
 
     @property
     def rasa_url(self) -> str:
@@ -47,9 +49,19 @@ class Settings:
         )
 
     @property
+    def actions_base_url(self) -> str:
+        """The action server as Rasa and the console reach it (loopback unless bound elsewhere)."""
+        return f"http://{connect_host(self.actions_host)}:{self.actions_port}"
+
+    @property
     def actions_url(self) -> str:
         """The action server's webhook."""
-        return f"http://127.0.0.1:{self.actions_port}/webhook"
+        return f"{self.actions_base_url}/webhook"
+
+    @property
+    def actions_health_url(self) -> str:
+        """The action server's health check, the one route it answers without a token."""
+        return f"{self.actions_base_url}/health"
 
     @property
     def console_url(self) -> str:
@@ -62,24 +74,49 @@ class Settings:
         return self.var_dir / "log"
 
 
-def _persistent_token(var_dir: Path) -> str:
-    """Return a random API token kept in ``var/secrets/rasa_token`` (mode 0600).
+def connect_host(bind_host: str) -> str:
+    """The address a local client uses to reach a server bound to ``bind_host``."""
+    if bind_host in ("", "0.0.0.0", "::", "localhost"):
+        return "127.0.0.1"
+    return f"[{bind_host}]" if ":" in bind_host else bind_host
 
-    The Rasa HTTP API is never started without a token: when ``RASA_AUTH_TOKEN`` is
-    unset, one is generated on first run and reused afterwards.
+
+def persistent_token(var_dir: Path, name: str) -> str:
+    """Return a random token kept in ``var/secrets/<name>`` (mode 0600), made on first use.
+
+    The file is created with mode 0600 before anything is written to it, so the token is
+    never readable by other local users, even for a moment.
+
+    Args:
+        var_dir: The ``var`` folder.
+        name: The file name under ``var/secrets/``.
+
+    Returns:
+        The token.
     """
-    path = var_dir / "secrets" / "rasa_token"
+    path = var_dir / "secrets" / name
     if path.exists():
-        return path.read_text().strip()
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)  # an older or hand-made file: close it before reading
+        token = path.read_text().strip()
+        if token:
+            return token
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     token = secrets.token_urlsafe(32)
-    path.touch(mode=0o600)
-    path.write_text(token)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(token)
+    path.chmod(0o600)
     return token
 
 
 def load_settings(var_dir: Path | None = None) -> Settings:
-    """Read the settings from the environment, filling in safe defaults."""
+    """Read the settings from the environment, filling in safe defaults.
+
+    Neither the Rasa HTTP API nor the action server ever runs without a token: when
+    ``RASA_AUTH_TOKEN`` or ``RIC_ACTIONS_TOKEN`` is unset, one is generated on first run
+    into ``var/secrets/`` and reused afterwards.
+    """
     var = (var_dir or Path(os.environ.get("RIC_VAR_DIR") or ROOT / "var")).resolve()
     var.mkdir(parents=True, exist_ok=True)
     return Settings(
@@ -93,7 +130,11 @@ def load_settings(var_dir: Path | None = None) -> Settings:
         database_url=os.environ.get("RIC_DATABASE_URL") or f"sqlite:///{var / 'crm.db'}",
         tracker_database_url=os.environ.get("RIC_TRACKER_DATABASE_URL")
         or f"sqlite:///{var / 'tracker.db'}",
-        rasa_token=os.environ.get("RASA_AUTH_TOKEN") or _persistent_token(var),
+        rasa_token=os.environ.get("RASA_AUTH_TOKEN") or persistent_token(var, "rasa_token"),
+        actions_token=os.environ.get("RIC_ACTIONS_TOKEN") or persistent_token(var, "actions_token"),
+        # Only Rasa calls the action server, so it stays on loopback even when
+        # RIC_BIND_HOST opens the other services to the network.
+        actions_host=os.environ.get("RIC_ACTIONS_HOST") or "127.0.0.1",
     )
 
 
@@ -109,6 +150,9 @@ def process_environment(settings: Settings) -> dict[str, str]:
         "RIC_RASA_URL": settings.rasa_url,
         "RIC_RASA_PUBLIC_URL": settings.rasa_public_url,
         "RIC_ACTIONS_PORT": str(settings.actions_port),
+        "RIC_ACTIONS_HOST": settings.actions_host,
+        "RIC_ACTIONS_HEALTH_URL": settings.actions_health_url,
+        "RIC_ACTIONS_TOKEN": settings.actions_token,
         "RIC_CONSOLE_PORT": str(settings.console_port),
         "RIC_RASA_PORT": str(settings.rasa_port),
         "RASA_AUTH_TOKEN": settings.rasa_token,

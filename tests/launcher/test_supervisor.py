@@ -64,6 +64,7 @@ def test_a_crashed_service_is_restarted_then_given_up_on(tmp_path: Path) -> None
 def test_a_rasa_token_starting_with_a_dash_reaches_rasa_whole(tmp_path: Path) -> None:
     from rasa.__main__ import create_argument_parser
 
+    from launcher.rasa_server import rasa_argv
     from launcher.services import rasa_service
     from launcher.settings import load_settings
 
@@ -71,6 +72,6 @@ def test_a_rasa_token_starting_with_a_dash_reaches_rasa_whole(tmp_path: Path) ->
         load_settings(tmp_path / "var"), rasa_token="-vGq_starts-with-a-dash"
     )
     argv = rasa_service(settings, tmp_path / "model.tar.gz").argv
-    assert argv[1:4] == ["-m", "rasa", "run"]
-    parsed = create_argument_parser().parse_args(argv[3:])
+    assert argv[1:4] == ["-m", "launcher.rasa_server", "run"]
+    parsed = create_argument_parser().parse_args(rasa_argv(argv[3:], settings.rasa_token))
     assert parsed.auth_token == "-vGq_starts-with-a-dash"

@@ -3,6 +3,8 @@
 Rasa's request path only enqueues (a few microseconds); this thread writes
 batches in one transaction each. If the process dies with events still queued,
 the catch-up step (:mod:`crm_store.catchup`) restores them from the tracker store.
+An event that cannot be ingested is quarantined and skipped
+(:func:`crm_store.ingestion.ingest_or_quarantine`); nothing stops the thread.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterable
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm_store.ingestion import RasaEvent, ingest
+from crm_store.ingestion import RasaEvent, ingest_or_quarantine
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +89,12 @@ class BackgroundIngester:
         if not batch:
             return
         try:
-            with self._session_factory.begin() as session:
-                ingest(session, batch, source="live")
+            ingest_or_quarantine(self._session_factory, batch, source="live")
         except SQLAlchemyError:
             # Not fatal and not lost: the events are in the tracker store, and the
             # worker's catch-up ingests them on its next pass.
             logger.exception("could not write %d events to the reader store", len(batch))
+        except Exception:
+            # A defect, not a bad event (those are quarantined). The thread must live
+            # on, and catch-up still has the events.
+            logger.exception("unexpected error writing %d events; left to catch-up", len(batch))

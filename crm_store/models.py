@@ -235,6 +235,26 @@ class IngestCheckpoint(Base):
     updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
 
+class QuarantinedEvent(Base):
+    """A tracker-store event that ingestion could not handle, set aside so the copy moves on.
+
+    It keeps where the event is (the tracker store's row id), whose it is, its type, its
+    time and the error, never the event's body: the reader's text stays only in the
+    tracker store, where an operator can look it up by ``tracker_event_id``.
+    """
+
+    __tablename__ = "quarantined_events"
+
+    id = Column(Integer, primary_key=True)
+    tracker_event_id = Column(Integer, nullable=True, unique=True)
+    source = Column(String(20), nullable=False)
+    sender_id = Column(String(255), nullable=False, index=True)
+    type_name = Column(String(60), nullable=False)
+    event_timestamp = Column(Float, nullable=True)
+    error = Column(Text, nullable=False)
+    quarantined_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
 class StaffUser(Base):
     """A librarian, admin or manager account for the console."""
 

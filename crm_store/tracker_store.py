@@ -109,27 +109,32 @@ class IngestingTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Save the tracker, then queue the events it just committed."""
         await self.stream_events(tracker)
-        saved: list[RasaEvent] = []
+        saved: list[tuple[Any, str]] = []
         with self.session_scope() as session:
             new_events = list(self._additional_events(session, tracker))
             asking_for = _requested_slot_before(tracker, len(new_events))
             for event, slot in zip(new_events, asking_for, strict=True):
                 data = redact_event(event.as_dict(), slot == PIN_SLOT)
                 intent = data.get("parse_data", {}).get("intent", {}).get("name")
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=intent,
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    )
+                row = self.SQLEvent(
+                    sender_id=tracker.sender_id,
+                    type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=intent,
+                    action_name=data.get("name"),
+                    data=json.dumps(data),
                 )
-                saved.append(RasaEvent(tracker.sender_id, data))
+                session.add(row)
+                saved.append((row, row.data))
+            if self.ingester is not None:
+                # Row ids are the events' positions: a quarantined event is recorded
+                # by position, so catch-up knows it and skips it too.
+                session.flush()
+            positions = [row.id for row, _ in saved] if self.ingester is not None else []
             session.commit()
         if self.ingester is not None and saved:
-            # Round-trip through JSON so the key matches what catch-up reads back.
+            # Read back from the saved JSON so the key matches what catch-up reads back.
             self.ingester.submit(
-                RasaEvent(e.sender_id, json.loads(json.dumps(e.body))) for e in saved
+                RasaEvent(tracker.sender_id, json.loads(data), position=position)
+                for (_, data), position in zip(saved, positions, strict=True)
             )

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from crm_store.catchup import CatchUpResult, catch_up, newest_event_id
 from crm_store.jobs._resources import store_sessions, tracker_engine
 
@@ -36,6 +34,7 @@ def tail_tracker_store(
     become visible out of order).
     """
     ingested_up_to: int | None = None
+    failing: str | None = None
     while not stop.wait(interval_seconds):
         try:
             newest = newest_event_id(tracker_engine())
@@ -43,5 +42,15 @@ def tail_tracker_store(
                 continue
             catch_up(tracker_engine(), store_sessions(), overlap=TAIL_OVERLAP_ROWS)
             ingested_up_to = newest
-        except SQLAlchemyError:
-            logger.exception("tailing the tracker store failed; retrying")
+        except Exception as error:
+            # An event that cannot be ingested never gets here (it is quarantined); this
+            # is the database being unavailable, or a defect. Either way the loop must
+            # keep running, and it says so once per distinct error, not ten times a second.
+            described = f"{type(error).__name__}: {error}"
+            if described != failing:
+                logger.exception("tailing the tracker store failed; retrying")
+                failing = described
+            continue
+        if failing is not None:
+            logger.info("tailing the tracker store works again")
+            failing = None

@@ -22,6 +22,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 
 from connectors.email_text import clean_email_body, html_to_text
+from connectors.text_safety import clean_text
 
 __all__ = [
     "InboundMail",
@@ -92,7 +93,7 @@ def message_ids(value: str | None) -> list[str]:
     """Extract ``<id@host>`` tokens from a ``Message-ID`` / ``References`` style header."""
     if not value:
         return []
-    return [token[:_MAX_ID_CHARS] for token in _MESSAGE_ID.findall(str(value))]
+    return [clean_text(token[:_MAX_ID_CHARS]) for token in _MESSAGE_ID.findall(str(value))]
 
 
 def _header(message: Message, name: str) -> str:
@@ -194,7 +195,7 @@ def _attachments(message: EmailMessage) -> tuple[str, ...]:
             filename is not None and part.get_content_maintype() != "text"
         )
         if is_file:
-            names.append((filename or "unnamed").strip() or "unnamed")
+            names.append(clean_text(filename or "unnamed").strip() or "unnamed")
     return tuple(names)
 
 
@@ -214,6 +215,7 @@ def parse_mail(raw: bytes, own_address: str = "") -> InboundMail:
     message = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(message, EmailMessage)
     sender, sender_name = _sender(message)
+    sender, sender_name = clean_text(sender), clean_text(sender_name)
     ids = message_ids(_header(message, "Message-ID"))
     message_id = ids[0] if ids else f"<{hashlib.sha256(raw).hexdigest()}@no-message-id.invalid>"
     reply_to = message_ids(_header(message, "In-Reply-To"))
@@ -224,8 +226,8 @@ def parse_mail(raw: bytes, own_address: str = "") -> InboundMail:
         references=tuple(message_ids(_header(message, "References"))),
         sender=sender,
         sender_name=sender_name,
-        subject=_header(message, "Subject").strip(),
-        body=clean_email_body(text),
+        subject=clean_text(_header(message, "Subject")).strip(),
+        body=clean_email_body(clean_text(text)),
         html_only=html_only,
         attachments=_attachments(message),
         automated=automated_reason(message, sender, own_address),

@@ -62,7 +62,7 @@ from connectors.slack_render import (
     message_blocks,
     plain_text,
 )
-from connectors.text_safety import neutralize_intent_shortcut, offered_payloads
+from connectors.text_safety import clean_text, neutralize_intent_shortcut, offered_payloads
 from crm_store.receipts import first_receipt
 
 logger = logging.getLogger(__name__)
@@ -369,7 +369,7 @@ class _Listeners:
     async def _handle_text(
         self, event: dict[str, Any], address: SlackAddress, context: AsyncBoltContext
     ) -> None:
-        text = plain_text(str(event.get("text") or ""), context.bot_user_id)
+        text = plain_text(clean_text(str(event.get("text") or "")), context.bot_user_id)
         if len(text) > self.channel.max_message_chars:
             logger.info("Slack reader sent a message of %d characters", len(text))
             reply = too_long_text(len(text), self.channel.max_message_chars)
@@ -440,7 +440,7 @@ class _Listeners:
             logger.info("Slack reader pressed a button the bot did not offer (%s)", action_id)
             await self.output.send_text_message(address.sender_id, UNKNOWN_BUTTON_TEXT)
             return
-        title = ((action.get("text") or {}).get("text")) or payload
+        title = clean_text(str((action.get("text") or {}).get("text") or payload))
         metadata = {
             "slack": {"user": user, "channel": channel_id, "thread_ts": address.thread_ts},
             "button": True,

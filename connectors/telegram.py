@@ -49,7 +49,7 @@ from connectors.telegram_render import (
     resolve_callback,
     split_text,
 )
-from connectors.text_safety import neutralize_intent_shortcut, offered_payloads
+from connectors.text_safety import clean_text, neutralize_intent_shortcut, offered_payloads
 from crm_store.identities import mark_reachable, mark_unreachable
 from crm_store.models import ChannelIdentity
 from crm_store.receipts import first_receipt, forget_receipt
@@ -322,7 +322,7 @@ class TelegramInput(PlatformInput[TelegramSettings]):
         if message.text is None:
             await output.send_text_message(chat_id, NOT_TEXT_TEXT)
             return
-        text = message.text
+        text = clean_text(message.text)
         if len(text) > self.max_message_chars:
             logger.info("Telegram chat sent a message of %d characters", len(text))
             await output.send_text_message(
@@ -404,7 +404,7 @@ class TelegramInput(PlatformInput[TelegramSettings]):
         metadata = {
             "telegram": {"callback_query_id": query.id, "user_id": query.from_user.id},
             "button": True,
-            "display_text": title or payload,
+            "display_text": clean_text(title or payload),
         }
         await on_new_message(self._user_message(payload, chat_id, f"tg-cb-{query.id}", metadata))
 

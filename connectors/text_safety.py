@@ -36,7 +36,8 @@ def clean_text(text: str) -> str:
     """Return ``text`` safe to hand to Rasa, the reader store or a reader's screen.
 
     - Lone surrogates (which cannot be encoded as UTF-8, so no database or socket
-      can carry them) become U+FFFD, the Unicode replacement character.
+      can carry them) become U+FFFD, the Unicode replacement character; a valid
+      high-low surrogate pair becomes the character it encodes.
     - ``\\r\\n`` and ``\\r`` become ``\\n``.
     - C0 and C1 control characters are removed, except newline and tab; NUL is a C0
       control, so it goes too.
@@ -49,7 +50,11 @@ def clean_text(text: str) -> str:
     Returns:
         The repaired text; it may be shorter than ``text``.
     """
-    repaired = _SURROGATE.sub(REPLACEMENT, text)
+    repaired = text
+    if _SURROGATE.search(repaired):
+        # A high surrogate followed by a low one is a character split in two (by a
+        # UTF-16 source or JSON escapes): join it. Only a lone half is replaced.
+        repaired = repaired.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     repaired = repaired.replace("\r\n", "\n").replace("\r", "\n")
     repaired = _CONTROL.sub("", repaired)
     return unicodedata.normalize("NFC", repaired)

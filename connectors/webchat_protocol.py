@@ -10,7 +10,7 @@ Client frames (JSON objects)::
 
 Server frames::
 
-    {"type": "welcome", "session_id": "...", "max_chars": 4000}
+    {"type": "welcome", "session_id": "...", "max_chars": 4000, "queue_size": 8}
     {"type": "history", "messages": [<message>, ...]}
     {"type": "ack", "id": "...", "duplicate": false}
     {"type": "typing", "on": true}
@@ -18,19 +18,40 @@ Server frames::
     {"type": "pong"}
     <message>: {"type": "bot" | "reader", "ts": ..., "text": ..., "buttons": [...],
                 "sender": "bot" | "librarian" | "reader", "id": ..., "name": ...}
+
+Error codes: ``malformed`` (not JSON, wrong types, binary), ``too_long`` (a message
+over ``max_chars``, or a frame over 64,000 characters), ``too_deep`` (JSON nested
+more than :data:`MAX_JSON_DEPTH` levels: refused before it is parsed), ``unknown_type``,
+``hello_first``, ``busy`` (the conversation already has as many messages waiting as it
+may hold: the message with that ``id`` was *not* processed and may be sent again once
+the bot has answered) and ``server_error`` (the message with that ``id`` failed; send it
+again). The socket stays open after every error.
+
+A client ``id`` is 1 to 64 printable ASCII characters (the widget uses UUIDs). Every
+text a reader typed (message text, button title) passes through
+:func:`connectors.text_safety.clean_text` before anything else looks at it.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.text_safety import MAX_MESSAGE_CHARS, strip_guard
+from connectors.text_safety import MAX_MESSAGE_CHARS, clean_text, strip_guard
 
 MAX_FRAME_CHARS = 64_000
+MAX_JSON_DEPTH = 8
+"""How deeply a client frame may nest arrays and objects; real frames nest 1 level."""
+
+# A JSON string (escapes included; an unterminated one runs to the end, so the scan
+# never backtracks) or a bracket. Brackets inside strings are consumed with the string.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
+_CLIENT_ID = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 class FrameError(ValueError):
@@ -72,17 +93,44 @@ def new_session_id() -> str:
     return str(uuid.uuid4())
 
 
+def json_depth_exceeds(data: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``data`` nests arrays and objects more than ``limit`` levels deep.
+
+    A linear scan that never builds the document, so a frame of 64,000 ``[`` costs a
+    regular-expression pass instead of a ``RecursionError`` inside :func:`json.loads`.
+    Brackets inside JSON strings do not count.
+    """
+    depth = 0
+    for match in _JSON_TOKEN.finditer(data):
+        first = match.group()[0]
+        if first in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif first in "]}":
+            depth -= 1
+    return False
+
+
 def _since(raw: Mapping[str, Any]) -> float:
     since = raw.get("since", 0)
-    if isinstance(since, bool) or not isinstance(since, int | float) or since < 0:
+    if isinstance(since, bool) or not isinstance(since, int | float):
         raise FrameError("malformed", "'since' must be a non-negative number")
-    return float(since)
+    try:
+        value = float(since)
+    except OverflowError:  # an integer of hundreds of digits
+        raise FrameError("malformed", "'since' must be a non-negative number") from None
+    if not math.isfinite(value) or value < 0:
+        raise FrameError("malformed", "'since' must be a non-negative number")
+    return value
 
 
 def _client_id(raw: Mapping[str, Any]) -> str:
     frame_id = raw.get("id")
-    if not isinstance(frame_id, str) or not 1 <= len(frame_id) <= 64:
-        raise FrameError("malformed", "'id' must be a string of 1 to 64 characters")
+    if not isinstance(frame_id, str) or not _CLIENT_ID.fullmatch(frame_id):
+        raise FrameError(
+            "malformed", "'id' must be a string of 1 to 64 printable ASCII characters"
+        )
     return frame_id
 
 
@@ -99,9 +147,14 @@ def parse_client_frame(data: str | bytes, max_chars: int = MAX_MESSAGE_CHARS) ->
         raise FrameError("malformed", "binary frames are not accepted")
     if len(data) > MAX_FRAME_CHARS:
         raise FrameError("too_long", f"frames are limited to {MAX_FRAME_CHARS} characters")
+    if json_depth_exceeds(data):
+        raise FrameError(
+            "too_deep", f"frames may nest arrays and objects at most {MAX_JSON_DEPTH} levels deep"
+        )
     try:
         raw = json.loads(data)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
+        # ValueError covers JSONDecodeError and integers beyond Python's digit limit.
         raise FrameError("malformed", "frames must be JSON objects") from None
     if not isinstance(raw, dict):
         raise FrameError("malformed", "frames must be JSON objects")
@@ -119,6 +172,7 @@ def parse_client_frame(data: str | bytes, max_chars: int = MAX_MESSAGE_CHARS) ->
         text = raw.get("text")
         if not isinstance(text, str):
             raise FrameError("malformed", "'text' must be a string", frame_id)
+        text = clean_text(text)
         if len(text) > max_chars:
             raise FrameError(
                 "too_long",
@@ -138,7 +192,9 @@ def parse_client_frame(data: str | bytes, max_chars: int = MAX_MESSAGE_CHARS) ->
             raise FrameError("malformed", "'payload' and 'title' must be strings", frame_id)
         if len(payload) > max_chars or len(title) > max_chars:
             raise FrameError("too_long", "button frames are limited in size", frame_id)
-        return ClientFrame("button", id=frame_id, text=title.strip(), payload=payload)
+        return ClientFrame(
+            "button", id=frame_id, text=clean_text(title).strip(), payload=clean_text(payload)
+        )
     raise FrameError("unknown_type", f"unknown frame type: {str(kind)[:40]!r}")
 
 

@@ -93,6 +93,8 @@
     readerEls: new Map(),   // reader message id -> bubble (dedupe + ack/fail updates)
     pending: new Set(),     // ids this tab is responsible for delivering
     botKeys: new Set(),     // "ts|text" of rendered bot messages (dedupe)
+    restored: "",           // text the widget put back into the input box (busy refusals)
+    entries: new Map(),     // id -> outbox entry sent by this tab (localStorage may be off)
   };
 
   // ---------------------------------------------------------------- DOM helpers
@@ -365,6 +367,7 @@
 
   // ---------------------------------------------------------------- outgoing
   function markDelivered(id) {
+    state.entries.delete(id);
     state.pending.delete(id);
     outbox.remove(id);
     var node = state.readerEls.get(id);
@@ -372,10 +375,34 @@
   }
 
   function markFailed(id) {
+    state.entries.delete(id);
     state.pending.delete(id);
     outbox.remove(id);
     var node = state.readerEls.get(id);
     if (node) setState(node, "failed");
+  }
+
+  // The server refused a message because the conversation already has as many as it
+  // can hold waiting for the bot ("busy"). Nothing was processed: the bubble goes, and
+  // the text goes back into the input box for the reader to send again, after any
+  // text restored before it and before whatever the reader has typed since.
+  function giveBack(id) {
+    var entry = state.entries.get(id) || outbox.read().filter(function (e) { return e.id === id; })[0];
+    state.entries.delete(id);
+    state.pending.delete(id);
+    outbox.remove(id);
+    var node = state.readerEls.get(id);
+    if (node) { state.readerEls.delete(id); node.remove(); }
+    var text = entry ? (entry.type === "button" ? entry.title : entry.text) : "";
+    if (typeof text !== "string" || !text) return;
+    var value = ui.input.value;
+    var head = state.restored && value.indexOf(state.restored) === 0 ? state.restored : "";
+    var draft = value.slice(head.length).replace(/^\n/, "");
+    var restored = head ? head + "\n" + text : text;
+    ui.input.value = draft.trim() ? restored + "\n" + draft : restored;
+    state.restored = restored;
+    autosize();
+    updateCounter();
   }
 
   function frameFor(entry, resend) {
@@ -397,6 +424,7 @@
   // survives a reload or a dropped connection.
   function sendEntry(entry) {
     outbox.add(entry);
+    state.entries.set(entry.id, entry);
     state.pending.add(entry.id);
     renderReader(entry.id, entry.type === "button" ? entry.title : entry.text, Date.now(), "sending");
     transmit(entry, false);
@@ -418,6 +446,7 @@
 
   function submitInput() {
     if (sendText(ui.input.value) === null) return;
+    state.restored = "";
     ui.input.value = "";
     autosize();
     updateCounter();
@@ -545,7 +574,8 @@
         showTyping(f.on === true);
         break;
       case "error":
-        if (typeof f.id === "string") markFailed(f.id);
+        if (f.code === "busy" && typeof f.id === "string") giveBack(f.id);
+        else if (typeof f.id === "string") markFailed(f.id);
         renderError(typeof f.message === "string" ? f.message : "");
         break;
       case "pong":
@@ -569,6 +599,7 @@
     // Messages a previous page load could not deliver: show them now, send after history.
     outbox.read().forEach(function (entry) {
       state.pending.add(entry.id);
+      state.entries.set(entry.id, entry);
       renderReader(entry.id, entry.type === "button" ? entry.title : entry.text, Date.now(), "queued");
     });
     // The browser knows before our backoff timer does that the network is back.

@@ -288,6 +288,10 @@ class SessionLines:
         line = self._lines.get(session_id)
         return line.waiting.get(message_id) if line is not None else None
 
+    def has_work(self, session_id: str) -> bool:
+        """Whether the conversation has messages waiting or being processed."""
+        return session_id in self._lines
+
     def offer(
         self, session_id: str, socket: Any, message: QueuedMessage, sockets_open: int
     ) -> bool:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from connectors.text_safety import neutralize_intent_shortcut, offered_payloads, strip_guard
 from connectors.webchat_protocol import (
+    MAX_JSON_DEPTH,
     FrameError,
     bot_frame,
     history_frames,
+    json_depth_exceeds,
     parse_client_frame,
     valid_session_id,
 )
@@ -91,7 +94,7 @@ def test_ordinary_text_is_untouched() -> None:
 
 
 def test_offered_payloads_collects_buttons_and_quick_replies() -> None:
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"buttons": [{"title": "Hours", "payload": "/library_hours"}]},
         {"quick_replies": [{"title": "Yes", "payload": "/affirm"}]},
         {"text": "plain"},
@@ -141,3 +144,64 @@ def test_history_frames_restores_reader_and_bot_messages_after_since() -> None:
         {"type": "reader", "ts": 4.0, "id": "b", "text": "Hours", "sender": "reader"},
     ]
     assert [f["ts"] for f in history_frames(events, since=3.0)] == [4.0]
+
+
+@pytest.mark.defects
+@pytest.mark.parametrize(
+    "data",
+    [
+        "[" * 60_000,  # was a RecursionError that killed the socket
+        '{"type": "message", "id": "d1", "text": ' + "[" * 9 + "]" * 9 + "}",
+        '{"a": ' * 20 + "1" + "}" * 20,
+    ],
+)
+def test_json_nested_deeper_than_the_limit_is_refused_before_parsing(data: str) -> None:
+    with pytest.raises(FrameError) as error:
+        parse_client_frame(data)
+    assert error.value.code == "too_deep"
+    assert str(MAX_JSON_DEPTH) in error.value.message
+
+
+def test_json_at_the_depth_limit_and_brackets_inside_strings_are_fine() -> None:
+    nested = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
+    assert json_depth_exceeds(nested) is False
+    assert json_depth_exceeds("[" + nested + "]") is True
+    text = '[[[[{{{{ "quoted \\" [[[[[[[[[[" ]]]]'
+    parsed = parse_client_frame(frame(type="message", id="c1", text=text))
+    assert parsed is not None and parsed.text == text
+
+
+def test_an_unterminated_string_of_escaped_quotes_is_scanned_in_one_pass() -> None:
+    # Each quote would restart a backtracking string match; the scan must stay linear.
+    assert json_depth_exceeds('"\\"' * 20_000 + "[") is False
+
+
+@pytest.mark.defects
+def test_reader_text_is_cleaned_before_any_check() -> None:
+    raw = json.dumps({"type": "message", "id": "s1", "text": "hello \ud800 open?\x00\x88"})
+    parsed = parse_client_frame(raw)
+    assert parsed is not None and parsed.text == "hello \ufffd open?"
+    only_controls = json.dumps({"type": "message", "id": "s2", "text": "\x00\x88\x1b"})
+    assert parse_client_frame(only_controls) is None  # nothing left to say
+    button = json.dumps({"type": "button", "id": "b1", "payload": "/x\x00", "title": "Ho\x9furs"})
+    parsed = parse_client_frame(button)
+    assert parsed is not None and (parsed.text, parsed.payload) == ("Hours", "/x")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        frame(type="message", id="bad id", text="x"),  # space
+        frame(type="message", id="\ud800", text="x"),
+        frame(type="message", id="a\x00", text="x"),
+        frame(type="message", id="x" * 65, text="x"),
+        '{"type": "hello", "since": 1' + "0" * 400 + "}",  # float() overflows
+        '{"type": "hello", "since": 1' + "0" * 5000 + "}",  # beyond Python's digit limit
+        '{"type": "hello", "since": NaN}',
+        '{"type": "hello", "since": Infinity}',
+    ],
+)
+def test_ids_and_timestamps_that_cannot_be_stored_are_malformed(data: str) -> None:
+    with pytest.raises(FrameError) as error:
+        parse_client_frame(data)
+    assert error.value.code == "malformed"

@@ -1,0 +1,131 @@
+"""The widget's per-conversation line: bounded, in order, fair between tabs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from connectors.webchat import (
+    DEFAULT_QUEUE_SIZE,
+    QueuedMessage,
+    SessionLine,
+    SessionLines,
+    WebchatSettings,
+)
+from connectors.webchat_protocol import ClientFrame
+
+Handler = Callable[[QueuedMessage], Awaitable[None]]
+
+
+async def _nothing(_: QueuedMessage) -> None:
+    return None
+
+
+def message(message_id: str, socket: object, handler: Handler = _nothing) -> QueuedMessage:
+    return QueuedMessage(ClientFrame("message", id=message_id, text=message_id), socket, handler)
+
+
+def test_a_line_holds_its_capacity_and_refuses_the_next() -> None:
+    tab = object()
+    line = SessionLine("s", capacity=3)
+    accepted = [line.offer(tab, message(f"m{i}", tab), sockets_open=1) for i in range(4)]
+    assert accepted == [True, True, True, False]
+    assert sorted(line.waiting) == ["m0", "m1", "m2"]
+
+
+def test_each_tab_gets_its_share_so_one_tab_cannot_fill_the_line() -> None:
+    busy, quiet = object(), object()
+    line = SessionLine("s", capacity=4)
+    flood = [line.offer(busy, message(f"b{i}", busy), sockets_open=2) for i in range(5)]
+    assert flood == [True, True, False, False, False]
+    assert line.offer(quiet, message("q0", quiet), sockets_open=2) is True
+    assert line.offer(quiet, message("q1", quiet), sockets_open=2) is True
+    assert line.offer(quiet, message("q2", quiet), sockets_open=2) is False  # line full
+
+
+def test_more_tabs_than_places_still_gives_every_tab_one() -> None:
+    tabs = [object() for _ in range(8)]
+    line = SessionLine("s", capacity=3)
+    accepted = [line.offer(t, message(f"t{i}", t), sockets_open=8) for i, t in enumerate(tabs)]
+    assert accepted == [True, True, True, False, False, False, False, False]
+
+
+def test_tabs_are_served_in_turn_and_each_tab_in_order() -> None:
+    a, b, c = object(), object(), object()
+    line = SessionLine("s", capacity=9)
+    for message_id, tab in [("a1", a), ("a2", a), ("a3", a), ("b1", b), ("c1", c), ("c2", c)]:
+        assert line.offer(tab, message(message_id, tab), sockets_open=3)
+    served = []
+    while (queued := line.next()) is not None:
+        served.append(queued.frame.id)
+    assert served == ["a1", "b1", "c1", "a2", "c2", "a3"]
+
+
+def test_the_line_processes_one_message_at_a_time_then_goes_away() -> None:
+    async def scenario() -> tuple[list[str], int, bool]:
+        lines = SessionLines(capacity=5)
+        tab = object()
+        log: list[str] = []
+        running = 0
+        most = 0
+
+        async def handler(queued: QueuedMessage) -> None:
+            nonlocal running, most
+            running += 1
+            most = max(most, running)
+            log.append(f"start {queued.frame.id}")
+            await asyncio.sleep(0)
+            if queued.frame.id == "m1":
+                # Taken in while m1 is being processed: it waits its turn.
+                lines.offer("s", tab, message("m3", tab, handler), 1)
+            log.append(f"end {queued.frame.id}")
+            running -= 1
+
+        for message_id in ["m1", "m2"]:
+            assert lines.offer("s", tab, message(message_id, tab, handler), 1)
+        assert lines.waiting("s", "m2") is not None
+        while lines.has_work("s"):
+            await asyncio.sleep(0.01)
+        return log, most, lines.has_work("s")
+
+    log, most, still_there = asyncio.run(scenario())
+    assert log == ["start m1", "end m1", "start m2", "end m2", "start m3", "end m3"]
+    assert most == 1
+    assert still_there is False
+
+
+def test_a_failing_handler_does_not_stop_the_line() -> None:
+    async def scenario() -> list[str]:
+        lines = SessionLines(capacity=5)
+        tab = object()
+        done: list[str] = []
+
+        async def handler(queued: QueuedMessage) -> None:
+            if queued.frame.id == "bad":
+                raise RuntimeError("boom")
+            done.append(str(queued.frame.id))
+
+        for message_id in ["bad", "good"]:
+            lines.offer("s", tab, message(message_id, tab, handler), 1)
+        while lines.has_work("s"):
+            await asyncio.sleep(0.01)
+        return done
+
+    assert asyncio.run(scenario()) == ["good"]
+
+
+def test_settings_come_from_the_environment_and_bad_values_fail_clearly() -> None:
+    assert WebchatSettings.from_env({}).queue_size == DEFAULT_QUEUE_SIZE
+    settings = WebchatSettings.from_env(
+        {"RIC_WEBCHAT_QUEUE_SIZE": "3", "RIC_WEBCHAT_SEND_TIMEOUT_SECONDS": "2.5"}
+    )
+    assert (settings.queue_size, settings.send_timeout_seconds) == (3, 2.5)
+    assert WebchatSettings.from_env({}, {"queue_size": 4}).queue_size == 4
+    with pytest.raises(ValueError, match="RIC_WEBCHAT_QUEUE_SIZE"):
+        WebchatSettings.from_env({"RIC_WEBCHAT_QUEUE_SIZE": "lots"})
+    with pytest.raises(ValueError, match="at least 1"):
+        WebchatSettings.from_env({"RIC_WEBCHAT_QUEUE_SIZE": "0"})
+    with pytest.raises(ValueError, match="RIC_WEBCHAT_SEND_TIMEOUT_SECONDS"):
+        WebchatSettings.from_env({"RIC_WEBCHAT_SEND_TIMEOUT_SECONDS": "-1"})

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+
 from handoff_console.app import create_app
 from handoff_console.settings import ConsoleSettings
 
 
 def main() -> None:
     """Serve the console on the configured host and port."""
-    settings = ConsoleSettings.from_env()
+    try:
+        settings = ConsoleSettings.from_env()
+    except ValueError as error:
+        sys.exit(f"handoff_console: bad setting: {error}")
     app = create_app(settings)
     app.run(host=settings.host, port=settings.port, access_log=False)
 

@@ -1,4 +1,4 @@
-"""Staff accounts: password hashing, login with rate limiting, and API tokens.
+"""Staff accounts: password hashing, login with throttling, and API tokens.
 
 The caller owns the SQLAlchemy session (``with factory.begin() as session:``);
 nothing here commits. Passwords are never logged, stored or returned in clear,
@@ -8,7 +8,7 @@ once so that the run command can print them.
 The tree::
 
     AccountError (ValueError)        a request about an account cannot be honoured
-    └── LoginRateLimited             too many failed logins; ``retry_after_seconds``
+    └── LoginRateLimited             this (user, address) must wait; ``retry_after_seconds``
 """
 
 from __future__ import annotations
@@ -17,19 +17,18 @@ import hashlib
 import logging
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_store import clock
 from crm_store.models import ApiToken, AuditEntry, LoginAttempt, StaffRole, StaffUser
+from handoff_console import login_throttle
 
 __all__ = [
-    "LOCKOUT_WINDOW",
-    "MAX_ADDRESS_FAILURES",
-    "MAX_USER_FAILURES",
     "MIN_PASSWORD_LENGTH",
     "ROLES",
     "AccountError",
@@ -49,9 +48,6 @@ logger = logging.getLogger(__name__)
 ROLES: tuple[str, ...] = tuple(role.value for role in StaffRole)
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # argon2 copes, but an unbounded body is a cheap DoS
-MAX_USER_FAILURES = 5
-MAX_ADDRESS_FAILURES = 20
-LOCKOUT_WINDOW = timedelta(minutes=15)
 TOKEN_PREFIX = "ric_"  # noqa: S105 - a public prefix that marks our tokens, not a secret
 
 USERNAME_RE = re.compile(r"[a-z0-9._-]{3,40}")
@@ -75,10 +71,10 @@ class AccountError(ValueError):
 
 
 class LoginRateLimited(AccountError):
-    """Too many failed logins for this user name or address.
+    """This (user name, address) pair must wait before its next login attempt.
 
     Attributes:
-        retry_after_seconds: How long until the oldest counted failure leaves the window.
+        retry_after_seconds: How long until the pair may try again.
     """
 
     def __init__(self, retry_after_seconds: int) -> None:
@@ -201,61 +197,39 @@ def create_staff(
     return user
 
 
-def _retry_after(session: Session, column: object, value: str, since: datetime) -> int:
-    oldest = session.execute(
-        select(func.min(LoginAttempt.attempted_at)).where(
-            column == value,  # type: ignore[operator]
-            LoginAttempt.succeeded.is_(False),
-            LoginAttempt.attempted_at >= since,
-        )
-    ).scalar_one()
-    if oldest is None:
-        return 1
-    return int((oldest + LOCKOUT_WINDOW - _now()).total_seconds()) + 1
-
-
-def _failures(session: Session, column: object, value: str, since: datetime) -> int:
-    return int(
-        session.execute(
-            select(func.count(LoginAttempt.id)).where(
-                column == value,  # type: ignore[operator]
-                LoginAttempt.succeeded.is_(False),
-                LoginAttempt.attempted_at >= since,
-            )
-        ).scalar_one()
-    )
-
-
 def authenticate(
     session: Session, username: str, password: str, remote_addr: str
 ) -> StaffUser | None:
-    """Check a user name and password, recording the attempt for rate limiting.
+    """Check a user name and password, recording the attempt for throttling.
 
-    The rate limit is checked before the password, so a locked-out guesser learns
-    nothing; a refused (rate-limited) attempt is not recorded, so waiting always works.
+    The throttle of the (user name, address) pair is checked before the password
+    (see `handoff_console.login_throttle`): a pair that must still wait learns
+    nothing, and its refused attempt is not recorded, so waiting always works.
+    Failures from one address never delay the same account from another address.
 
     Args:
         session: The caller's session; the caller commits (the attempt row is added).
         username: As typed; compared in lower case.
         password: As typed.
-        remote_addr: The client's address, for the per-address limit.
+        remote_addr: The client's address (see `handoff_console.client_address`).
 
     Returns:
         The active ``StaffUser`` on success, otherwise None.
 
     Raises:
-        LoginRateLimited: The user name has ``MAX_USER_FAILURES`` or the address
-            ``MAX_ADDRESS_FAILURES`` failures within ``LOCKOUT_WINDOW``.
+        LoginRateLimited: The pair's last failure was less than its delay ago.
     """
-    name = username.strip().lower()[:80]
-    address = (remote_addr or "unknown")[:64]
-    since = _now() - LOCKOUT_WINDOW
-    if _failures(session, LoginAttempt.username, name, since) >= MAX_USER_FAILURES:
-        logger.warning("login rate-limited for user name %r", name)
-        raise LoginRateLimited(_retry_after(session, LoginAttempt.username, name, since))
-    if _failures(session, LoginAttempt.remote_addr, address, since) >= MAX_ADDRESS_FAILURES:
-        logger.warning("login rate-limited for address %s", address)
-        raise LoginRateLimited(_retry_after(session, LoginAttempt.remote_addr, address, since))
+    name = login_throttle.normalise_username(username)
+    address = login_throttle.normalise_address(remote_addr)
+    throttle = login_throttle.state(session, name, address)
+    if throttle is not None:
+        wait = throttle.retry_after_seconds(clock.now())
+        if wait > 0:
+            logger.warning(
+                "login throttled for user name %r from %s (%d failures, %d s left)",
+                name, address, throttle.failures, wait,
+            )
+            raise LoginRateLimited(wait)
 
     user = session.execute(
         select(StaffUser).where(StaffUser.username == name)
@@ -267,7 +241,9 @@ def authenticate(
         ok = False
     else:
         ok = verify_password(user.password_hash, password)
-    session.add(LoginAttempt(username=name, remote_addr=address, succeeded=ok, attempted_at=_now()))
+    session.add(
+        LoginAttempt(username=name, remote_addr=address, succeeded=ok, attempted_at=clock.now())
+    )
     if not ok or user is None:
         logger.info("failed login for user name %r from %s", name, address)
         return None

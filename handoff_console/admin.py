@@ -4,7 +4,9 @@
 creates the first admin. The password comes from ``RIC_ADMIN_PASSWORD`` or is asked
 for twice without echo; it is never a command-line argument (those end up in shell
 history and ``ps``). The store is ``RIC_DATABASE_URL``. Other commands:
-``create-user --role librarian|admin|manager`` and ``create-token --username x --name y``.
+``create-user --role librarian|admin|manager``, ``create-token --username x --name y``,
+``list-login-throttles`` and ``clear-login-throttle --username x [--address a]`` (lift
+a login throttle; audited as ``login_throttle.clear``).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import sys
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from crm_store import clock
 from crm_store.db import make_engine, make_session_factory
 from crm_store.models import StaffUser
+from handoff_console import login_throttle
 from handoff_console.accounts import ROLES, AccountError, create_staff, issue_api_token
 
 PASSWORD_ENV = "RIC_ADMIN_PASSWORD"  # noqa: S105 - the variable's name, not a password
@@ -91,6 +95,45 @@ def command_create_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_list_login_throttles(_args: argparse.Namespace) -> int:
+    """Print every (user name, address) pair with failed logins that count."""
+    engine = make_engine()
+    try:
+        with make_session_factory(engine).begin() as session:
+            found = login_throttle.throttles(session)
+    finally:
+        engine.dispose()
+    if not found:
+        print("No login throttles.")
+        return 0
+    now = clock.now()
+    print(f"{'user name':<24} {'address':<40} {'failures':>8} {'wait (s)':>8}")
+    for throttle in found:
+        print(
+            f"{throttle.username:<24} {throttle.address:<40} {throttle.failures:>8} "
+            f"{throttle.retry_after_seconds(now):>8}"
+        )
+    return 0
+
+
+def command_clear_login_throttle(args: argparse.Namespace) -> int:
+    """Lift a user name's login throttle, from one address or all; audited."""
+    engine = make_engine()
+    try:
+        with make_session_factory(engine).begin() as session:
+            removed, audit_id = login_throttle.clear(
+                session, args.username, args.address, actor_id=None, via="cli"
+            )
+    finally:
+        engine.dispose()
+    where = f"address {args.address}" if args.address is not None else "every address"
+    print(
+        f"Cleared the login throttle of {login_throttle.normalise_username(args.username)!r} "
+        f"from {where}: {removed} failed attempts removed (audit entry {audit_id})."
+    )
+    return 0
+
+
 def _account_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--username", required=True, help="3-40 of a-z 0-9 . _ -")
     parser.add_argument("--display-name", help="the name colleagues and readers see")
@@ -118,6 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--username", required=True)
     token.add_argument("--name", required=True, help="what the token is for")
     token.set_defaults(func=command_create_token)
+    listing = commands.add_parser(
+        "list-login-throttles", help="list user names and addresses with failed logins"
+    )
+    listing.set_defaults(func=command_list_login_throttles)
+    clearing = commands.add_parser(
+        "clear-login-throttle", help="lift a login throttle (audited)"
+    )
+    clearing.add_argument("--username", required=True)
+    clearing.add_argument("--address", help="only this client address (default: every address)")
+    clearing.set_defaults(func=command_clear_login_throttle)
     return parser
 
 

@@ -15,6 +15,8 @@ from handoff_console.blueprints.demo import bp as demo_bp
 from handoff_console.blueprints.home import bp as home_bp
 from handoff_console.blueprints.pages import bp as pages_bp
 from handoff_console.blueprints.readers_pages import bp as readers_pages_bp
+from handoff_console.blueprints.static_files import bp as static_bp
+from handoff_console.services.ids import ID_PATTERN, ID_ROUTE_TYPE, console_record_id
 from handoff_console.settings import ConsoleSettings
 
 HERE = Path(__file__).resolve().parent
@@ -30,7 +32,9 @@ def create_app(settings: ConsoleSettings | None = None, name: str = "handoff_con
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(["html"]),
     )
-    app.static("/static", str(HERE / "static"), name="static")
+    # Before any blueprint: routes are parsed when added, and ids use <name:id>.
+    app.router.register_pattern(ID_ROUTE_TYPE, console_record_id, ID_PATTERN)
+    app.blueprint(static_bp)
     app.blueprint(home_bp)
     app.blueprint(demo_bp)
     app.blueprint(auth_bp)

@@ -8,6 +8,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from handoff_console.services.ids import MAX_ID
+
 bp = Blueprint("api_openapi")
 
 
@@ -55,8 +57,12 @@ def _op(
     return operation
 
 
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+"""Every record id: a positive 63-bit integer; any other integer is answered 404."""
+
+
 def _path_id(name: str = "id") -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {"name": name, "in": "path", "required": True, "schema": ID}
 
 
 def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
@@ -308,6 +314,17 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+THROTTLE = {
+    "type": "object",
+    "properties": {
+        "username": {"type": "string"},
+        "address": {"type": "string"},
+        "failures": {"type": "integer"},
+        "last_failure_at": DATETIME,
+        "retry_at": DATETIME,
+        "retry_after": {"type": "integer", "description": "seconds; 0 when it may try now"},
+    },
+}
 CONFLICT = _error("already_claimed (with claimed_by), not_in_handoff or at_capacity")
 TEXT_BODY = _body({"text": {"type": "string", "maxLength": 4000}}, ["text"])
 
@@ -407,7 +424,7 @@ def _reader_paths() -> dict[str, Any]:
                 },
                 body=_body(
                     {
-                        "other_id": {"type": "integer"},
+                        "other_id": ID,
                         "reason": {"type": "string"},
                         "force": {"type": "boolean", "default": False},
                     },
@@ -436,7 +453,7 @@ def _reader_paths() -> dict[str, Any]:
                     "404": _error("No such reader or merge"),
                 },
                 body=_body(
-                    {"audit_id": {"type": "integer"}, "reason": {"type": "string"}},
+                    {"audit_id": ID, "reason": {"type": "string"}},
                     ["audit_id", "reason"],
                 ),
                 parameters=reader,
@@ -463,7 +480,7 @@ def _reader_paths() -> dict[str, Any]:
                 },
                 body=_body(
                     {
-                        "identity_ids": {"type": "array", "items": {"type": "integer"}},
+                        "identity_ids": {"type": "array", "items": ID},
                         "reason": {"type": "string"},
                     },
                     ["identity_ids", "reason"],
@@ -702,7 +719,10 @@ def build_document() -> dict[str, Any]:
                         }
                     ),
                     "401": _error("Wrong user name or password"),
-                    "429": _error("Too many attempts"),
+                    "429": _error(
+                        "rate_limited: this user name must wait before trying again from this "
+                        "address (retry_after seconds, also in Retry-After)"
+                    ),
                 },
                 body=_body(
                     {"username": {"type": "string"}, "password": {"type": "string"}},
@@ -744,6 +764,51 @@ def build_document() -> dict[str, Any]:
                 "Revoke an API token",
                 {"200": _json({"type": "object"}), "404": _error("No such token")},
                 parameters=[_path_id()],
+                tag="auth",
+            )
+        },
+        "/api/login-throttles": {
+            "get": _op(
+                "Login throttles (admins): each (user name, address) pair with failed logins "
+                "that count, its failures and how long it must still wait",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {"items": {"type": "array", "items": THROTTLE}},
+                        }
+                    ),
+                    "403": _error("Admins only"),
+                },
+                tag="auth",
+            )
+        },
+        "/api/login-throttles/clear": {
+            "post": _op(
+                "Lift a user name's login throttle (admins), from one address or from every "
+                "address; audited as login_throttle.clear",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "username": {"type": "string"},
+                                "address": NULLABLE_STR,
+                                "failures_removed": {"type": "integer"},
+                                "audit_id": {"type": "integer"},
+                            },
+                        }
+                    ),
+                    "400": _error("bad_request"),
+                    "403": _error("Admins only"),
+                },
+                body=_body(
+                    {
+                        "username": {"type": "string", "minLength": 1, "maxLength": 80},
+                        "address": {**NULLABLE_STR, "maxLength": 64},
+                    },
+                    ["username"],
+                ),
                 tag="auth",
             )
         },
@@ -817,7 +882,7 @@ def build_document() -> dict[str, Any]:
                 {"200": _json(_ref("HandoffReply")), "409": CONFLICT},
                 body=_body(
                     {
-                        "to_user_id": {"type": "integer", "nullable": True},
+                        "to_user_id": {**ID, "nullable": True},
                         "department": NULLABLE_STR,
                         "note": {"type": "string"},
                     }
@@ -928,7 +993,7 @@ def build_document() -> dict[str, Any]:
                         }
                     )
                 },
-                parameters=[_path_id(), _query("conversation_id", {"type": "integer"})],
+                parameters=[_path_id(), _query("conversation_id", ID)],
             )
         },
         "/api/events": {

@@ -82,6 +82,7 @@ def register_api(app: Sanic) -> None:
     from handoff_console.blueprints.api_canned import bp as canned_bp
     from handoff_console.blueprints.api_conversations import bp as conversations_bp
     from handoff_console.blueprints.api_events import bp as events_bp
+    from handoff_console.blueprints.api_login_throttles import bp as login_throttles_bp
     from handoff_console.blueprints.api_notifications import bp as notifications_bp
     from handoff_console.blueprints.api_queue import bp as queue_bp
     from handoff_console.blueprints.api_readers import bp as readers_bp
@@ -93,6 +94,7 @@ def register_api(app: Sanic) -> None:
     app.blueprint(analytics_bp)
     app.blueprint(readers_bp)
     app.blueprint(notifications_bp)
+    app.blueprint(login_throttles_bp)
     app.error_handler.add(ApiError, api_error)
 
     default_handler = app.error_handler.default

@@ -10,7 +10,7 @@ from actions.library_profile import load_profile
 from handoff_console.auth import require_staff
 from handoff_console.blueprints._api import in_store, json_body, staff
 from handoff_console.services import canned as service
-from handoff_console.services.errors import BadRequest
+from handoff_console.services.ids import query_id
 
 bp = Blueprint("api_canned")
 
@@ -34,14 +34,11 @@ async def create(request: Request) -> HTTPResponse:
     return response.json(item, status=201)
 
 
-@bp.get("/api/canned-responses/<canned_id:int>/render")
+@bp.get("/api/canned-responses/<canned_id:id>/render")
 @require_staff()
 async def render(request: Request, canned_id: int) -> HTTPResponse:
     """The text with ``{reader_name}``, ``{librarian_name}`` and ``{library_name}`` filled."""
-    raw = request.args.get("conversation_id")
-    if raw is not None and not raw.isdigit():
-        raise BadRequest("bad_request", "conversation_id must be a number.")
-    conversation_id = int(raw) if raw is not None else None
+    conversation_id = query_id(request.args.get("conversation_id"), "conversation_id")
     me = staff(request).id
     library = load_profile().library.name
     result = await in_store(

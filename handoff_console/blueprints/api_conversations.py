@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("api_conversations")
 
 
-@bp.get("/api/conversations/<conversation_id:int>")
+@bp.get("/api/conversations/<conversation_id:id>")
 @require_staff()
 async def view(request: Request, conversation_id: int) -> HTTPResponse:
     """The conversation, its handoff, every message, notes and the reader's profile."""
@@ -43,7 +43,7 @@ async def view(request: Request, conversation_id: int) -> HTTPResponse:
     return response.json(body)
 
 
-@bp.post("/api/conversations/<conversation_id:int>/claim")
+@bp.post("/api/conversations/<conversation_id:id>/claim")
 @require_staff()
 async def claim(request: Request, conversation_id: int) -> HTTPResponse:
     """Take the conversation: 409 ``already_claimed``, ``not_in_handoff`` or ``at_capacity``."""
@@ -52,7 +52,7 @@ async def claim(request: Request, conversation_id: int) -> HTTPResponse:
     return response.json({"handoff": handoff})
 
 
-@bp.post("/api/conversations/<conversation_id:int>/messages")
+@bp.post("/api/conversations/<conversation_id:id>/messages")
 @require_staff()
 async def send_message(request: Request, conversation_id: int) -> HTTPResponse:
     """Relay a librarian's message to the reader through Rasa (201, or 502 and retried)."""
@@ -72,7 +72,7 @@ async def send_message(request: Request, conversation_id: int) -> HTTPResponse:
     return response.json({"id": delivery.outbound_id, "status": relay.SENT}, status=201)
 
 
-@bp.post("/api/conversations/<conversation_id:int>/notes")
+@bp.post("/api/conversations/<conversation_id:id>/notes")
 @require_staff()
 async def add_note(request: Request, conversation_id: int) -> HTTPResponse:
     """Add an internal note."""
@@ -82,7 +82,7 @@ async def add_note(request: Request, conversation_id: int) -> HTTPResponse:
     return response.json(note, status=201)
 
 
-@bp.post("/api/conversations/<conversation_id:int>/transfer")
+@bp.post("/api/conversations/<conversation_id:id>/transfer")
 @require_staff()
 async def transfer(request: Request, conversation_id: int) -> HTTPResponse:
     """Hand over to a colleague (``to_user_id``) or back to a department's queue."""
@@ -103,7 +103,7 @@ async def transfer(request: Request, conversation_id: int) -> HTTPResponse:
     return response.json({"handoff": handoff})
 
 
-@bp.post("/api/conversations/<conversation_id:int>/resolve")
+@bp.post("/api/conversations/<conversation_id:id>/resolve")
 @require_staff()
 async def resolve(request: Request, conversation_id: int) -> HTTPResponse:
     """Close the handoff and give the conversation back to the bot."""
@@ -131,7 +131,7 @@ async def resolve(request: Request, conversation_id: int) -> HTTPResponse:
     return response.json({"handoff": handoff})
 
 
-@bp.post("/api/conversations/<conversation_id:int>/reopen")
+@bp.post("/api/conversations/<conversation_id:id>/reopen")
 @require_staff()
 async def reopen(request: Request, conversation_id: int) -> HTTPResponse:
     """Take a resolved conversation back from the bot; the caller holds it."""

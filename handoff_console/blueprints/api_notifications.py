@@ -25,7 +25,7 @@ async def list_notifications(request: Request) -> HTTPResponse:
     return response.json(body)
 
 
-@bp.post("/api/notifications/<notification_id:int>/read")
+@bp.post("/api/notifications/<notification_id:id>/read")
 @require_staff()
 async def mark_read(request: Request, notification_id: int) -> HTTPResponse:
     """Mark a notification read."""
@@ -34,7 +34,7 @@ async def mark_read(request: Request, notification_id: int) -> HTTPResponse:
     return response.json(body)
 
 
-@bp.post("/api/conversations/<conversation_id:int>/follow-up")
+@bp.post("/api/conversations/<conversation_id:id>/follow-up")
 @require_staff()
 async def add_follow_up(request: Request, conversation_id: int) -> HTTPResponse:
     """Follow up with the reader on ``due`` (``{"due": "YYYY-MM-DD", "note": "..."}``)."""
@@ -47,7 +47,7 @@ async def add_follow_up(request: Request, conversation_id: int) -> HTTPResponse:
     return response.json(row, status=201)
 
 
-@bp.get("/api/conversations/<conversation_id:int>/follow-ups")
+@bp.get("/api/conversations/<conversation_id:id>/follow-ups")
 @require_staff()
 async def list_follow_ups(request: Request, conversation_id: int) -> HTTPResponse:
     """A conversation's follow-ups with the readers' answers."""
@@ -55,7 +55,7 @@ async def list_follow_ups(request: Request, conversation_id: int) -> HTTPRespons
     return response.json({"items": items})
 
 
-@bp.post("/api/follow-ups/<follow_up_id:int>/cancel")
+@bp.post("/api/follow-ups/<follow_up_id:id>/cancel")
 @require_staff()
 async def cancel_follow_up(request: Request, follow_up_id: int) -> HTTPResponse:
     """Cancel a follow-up not yet sent."""
@@ -64,7 +64,7 @@ async def cancel_follow_up(request: Request, follow_up_id: int) -> HTTPResponse:
     return response.json(row)
 
 
-@bp.get("/api/readers/<reader_id:int>/preferences")
+@bp.get("/api/readers/<reader_id:id>/preferences")
 @require_staff()
 async def get_preferences(request: Request, reader_id: int) -> HTTPResponse:
     """A reader's reminder preferences and consent times."""
@@ -72,7 +72,7 @@ async def get_preferences(request: Request, reader_id: int) -> HTTPResponse:
     return response.json(body)
 
 
-@bp.put("/api/readers/<reader_id:int>/preferences")
+@bp.put("/api/readers/<reader_id:id>/preferences")
 @require_staff()
 async def put_preferences(request: Request, reader_id: int) -> HTTPResponse:
     """Set a reader's reminder preferences on their behalf (the reader asked staff)."""

@@ -33,14 +33,14 @@ async def search(request: Request) -> HTTPResponse:
     return response.json({"items": items})
 
 
-@bp.get("/api/readers/<reader_id:int>")
+@bp.get("/api/readers/<reader_id:id>")
 @require_staff()
 async def view(request: Request, reader_id: int) -> HTTPResponse:
     """The reader's identities, masked card, conversations, tickets and feedback."""
     return response.json(await in_store(request, lambda s: service.profile(s, reader_id)))
 
 
-@bp.post("/api/readers/<reader_id:int>/merge")
+@bp.post("/api/readers/<reader_id:id>/merge")
 @require_staff(*EDITORS)
 async def merge(request: Request, reader_id: int) -> HTTPResponse:
     """Fold reader ``other_id`` into this one (409 ``card_conflict`` unless ``force``)."""
@@ -50,7 +50,7 @@ async def merge(request: Request, reader_id: int) -> HTTPResponse:
     return response.json(result)
 
 
-@bp.post("/api/readers/<reader_id:int>/split")
+@bp.post("/api/readers/<reader_id:id>/split")
 @require_staff(*EDITORS)
 async def split(request: Request, reader_id: int) -> HTTPResponse:
     """Move ``identity_ids`` and their conversations to a new reader (201)."""
@@ -60,7 +60,7 @@ async def split(request: Request, reader_id: int) -> HTTPResponse:
     return response.json(result, status=201)
 
 
-@bp.post("/api/readers/<reader_id:int>/undo-merge")
+@bp.post("/api/readers/<reader_id:id>/undo-merge")
 @require_staff(*EDITORS)
 async def undo_merge(request: Request, reader_id: int) -> HTTPResponse:
     """Undo a merge into this reader (``audit_id`` of its ``reader.merge`` entry)."""
@@ -70,7 +70,7 @@ async def undo_merge(request: Request, reader_id: int) -> HTTPResponse:
     return response.json(result)
 
 
-@bp.get("/api/readers/<reader_id:int>/audit")
+@bp.get("/api/readers/<reader_id:id>/audit")
 @require_staff()
 async def audit(request: Request, reader_id: int) -> HTTPResponse:
     """Merges, splits, verification links and undeliverable messages, newest first."""
@@ -82,7 +82,7 @@ async def audit(request: Request, reader_id: int) -> HTTPResponse:
     return response.json({"items": await in_store(request, _read)})
 
 
-@bp.post("/api/readers/<reader_id:int>/messages")
+@bp.post("/api/readers/<reader_id:id>/messages")
 @require_staff(*EDITORS)
 async def send_message(request: Request, reader_id: int) -> HTTPResponse:
     """Message the reader on their most recent reachable channel.

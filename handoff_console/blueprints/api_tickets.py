@@ -23,7 +23,7 @@ async def list_tickets(request: Request) -> HTTPResponse:
     return response.json({"items": items})
 
 
-@bp.post("/api/tickets/<ticket_id:int>/reply")
+@bp.post("/api/tickets/<ticket_id:id>/reply")
 @require_staff()
 async def reply(request: Request, ticket_id: int) -> HTTPResponse:
     """Answer a ticket; the ticket becomes ``pending``."""
@@ -39,7 +39,7 @@ async def reply(request: Request, ticket_id: int) -> HTTPResponse:
     return response.json(result, status=201)
 
 
-@bp.patch("/api/tickets/<ticket_id:int>")
+@bp.patch("/api/tickets/<ticket_id:id>")
 @require_staff()
 async def update(request: Request, ticket_id: int) -> HTTPResponse:
     """Change a ticket's status."""

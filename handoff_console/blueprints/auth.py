@@ -37,6 +37,7 @@ from handoff_console.auth import (
     start_session,
 )
 from handoff_console.blueprints._render import render
+from handoff_console.client_address import request_client_address
 
 bp = Blueprint("auth")
 
@@ -68,10 +69,6 @@ def safe_next(candidate: str | None) -> str:
     if parts.scheme or parts.netloc:
         return DEFAULT_NEXT
     return candidate
-
-
-def _remote_addr(request: Request) -> str:
-    return str(request.remote_addr or request.ip or "unknown")
 
 
 def _login(
@@ -110,6 +107,12 @@ def _login_page(
     return page
 
 
+def _wait_text(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{math.ceil(seconds / 60)} minutes"
+
+
 @bp.get("/login")
 async def login_form(request: Request) -> HTTPResponse:
     """The sign-in form; works without JavaScript."""
@@ -134,13 +137,13 @@ async def login_submit(request: Request) -> HTTPResponse:
             request, next_url=next_url, username=username, error=WRONG_CREDENTIALS, status=401
         )
     outcome = await asyncio.to_thread(
-        _login, request.app.ctx.sessions, username, password, _remote_addr(request)
+        _login, request.app.ctx.sessions, username, password, request_client_address(request)
     )
     if outcome.retry_after is not None:
-        minutes = max(1, math.ceil(outcome.retry_after / 60))
         page = _login_page(
             request, next_url=next_url, username=username,
-            error=f"Too many attempts; try again in {minutes} minutes.", status=429,
+            error=f"Too many attempts; try again in {_wait_text(outcome.retry_after)}.",
+            status=429,
         )
         page.headers["Retry-After"] = str(outcome.retry_after)
         return page
@@ -190,7 +193,7 @@ async def api_login(request: Request) -> HTTPResponse:
         return auth_error("cross_site", 403)
     outcome = await asyncio.to_thread(
         _login, request.app.ctx.sessions, body["username"], body["password"],
-        _remote_addr(request),
+        request_client_address(request),
     )
     if outcome.retry_after is not None:
         return response.json(
@@ -259,7 +262,7 @@ async def create_token(request: Request) -> HTTPResponse:
     return response.json({"id": token_id, "token": token}, status=201, headers=NO_STORE)
 
 
-@bp.delete("/api/tokens/<token_id:int>")
+@bp.delete("/api/tokens/<token_id:id>")
 @require_staff("admin")
 async def delete_token(request: Request, token_id: int) -> HTTPResponse:
     """Revoke an API token."""

@@ -29,7 +29,7 @@ async def queue(request: Request) -> HTTPResponse:
     return _page(request, "queue.html")
 
 
-@bp.get("/conversations/<conversation_id:int>")
+@bp.get("/conversations/<conversation_id:id>")
 @require_staff()
 async def conversation(request: Request, conversation_id: int) -> HTTPResponse:
     """One conversation: transcript, reply box, notes, reader profile and actions."""

@@ -40,14 +40,14 @@ async def readers(request: Request) -> HTTPResponse:
     return _page(request, "readers.html")
 
 
-@bp.get("/readers/<reader_id:int>")
+@bp.get("/readers/<reader_id:id>")
 @require_staff()
 async def reader(request: Request, reader_id: int) -> HTTPResponse:
     """One reader: identities, masked card, history, merge, split, message and audit."""
     return _page(request, "reader.html", reader_id=reader_id)
 
 
-@bp.get("/conversations/<conversation_id:int>/reader")
+@bp.get("/conversations/<conversation_id:id>/reader")
 @require_staff()
 async def conversation_reader(request: Request, conversation_id: int) -> HTTPResponse:
     """Redirect to the reader page of the conversation's reader (404 page if none)."""

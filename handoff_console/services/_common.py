@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectors.text_safety import clean_text
 from crm_store.models import (
     AuditEntry,
     Conversation,
@@ -76,12 +77,20 @@ def audit(
 
 
 def check_text(text: object, field: str = "text") -> str:
-    """A non-empty message of at most 4,000 characters, or a 400."""
-    if not isinstance(text, str) or not text.strip():
+    """Staff text cleaned with `clean_text`: non-empty, at most 4,000 characters, or a 400.
+
+    Control characters (C0 but newline and tab, DEL, C1) are removed and invalid
+    Unicode repaired before anything is stored or relayed, so a librarian's message
+    reaches the reader as the same safe text a reader's own message would be.
+    """
+    if not isinstance(text, str):
         raise BadRequest("empty_text", f"The {field} must not be empty.")
-    if len(text) > MAX_TEXT_CHARS:
+    cleaned = clean_text(text)
+    if not cleaned.strip():
+        raise BadRequest("empty_text", f"The {field} must not be empty.")
+    if len(cleaned) > MAX_TEXT_CHARS:
         raise BadRequest(
             "text_too_long",
-            f"The {field} is {len(text)} characters; the limit is {MAX_TEXT_CHARS}.",
+            f"The {field} is {len(cleaned)} characters; the limit is {MAX_TEXT_CHARS}.",
         )
-    return text
+    return cleaned

@@ -42,6 +42,7 @@ from handoff_console.services._common import (
     staff_name,
 )
 from handoff_console.services.errors import BadRequest, Conflict, NotFound
+from handoff_console.services.ids import body_id
 
 logger = logging.getLogger(__name__)
 
@@ -315,8 +316,8 @@ def transfer(
 ) -> dict[str, Any]:
     """Hand the conversation to a colleague, or back to the (department's) queue."""
     handoff = require_holder(session, conversation_id, staff_id, role)
-    if to_user_id is not None and (not isinstance(to_user_id, int) or isinstance(to_user_id, bool)):
-        raise BadRequest("bad_request", "to_user_id must be a staff id or null.")
+    if to_user_id is not None:
+        to_user_id = body_id(to_user_id, "to_user_id")
     if department is not None and not isinstance(department, str):
         raise BadRequest("bad_request", "department must be text or null.")
     if note is not None and not isinstance(note, str):

@@ -29,6 +29,7 @@ from crm_store.outreach import latest_reachable_conversation
 from handoff_console.services._common import check_text, iso
 from handoff_console.services.conversations import staff_names
 from handoff_console.services.errors import BadRequest, Conflict, NotFound
+from handoff_console.services.ids import body_id
 from handoff_console.services.relay import Delivery, queue_message
 
 EDITOR_ROLES = ("librarian", "admin")
@@ -52,10 +53,6 @@ def _store_errors(work: Callable[[], T]) -> T:
         raise BadRequest("invalid_request", str(error)) from error
 
 
-def _int(value: object, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRequest("bad_request", f"{field} must be an integer.")
-    return value
 
 
 def _reason(value: object) -> str:
@@ -79,7 +76,7 @@ def profile(session: Session, reader_id: int) -> dict[str, Any]:
 
 def merge(session: Session, reader_id: int, staff_id: int, body: dict[str, Any]) -> dict[str, Any]:
     """Merge ``body["other_id"]`` into ``reader_id``; returns the kept reader and audit id."""
-    other_id = _int(body.get("other_id"), "other_id")
+    other_id = body_id(body.get("other_id"), "other_id")
     reason = _reason(body.get("reason"))
     force = body.get("force", False)
     if not isinstance(force, bool):
@@ -97,7 +94,7 @@ def split(session: Session, reader_id: int, staff_id: int, body: dict[str, Any])
     raw = body.get("identity_ids")
     if not isinstance(raw, list):
         raise BadRequest("bad_request", "identity_ids must be a list of identity ids.")
-    chosen = [_int(value, "every identity id") for value in raw]
+    chosen = [body_id(value, "identity id") for value in raw]
     reason = _reason(body.get("reason"))
     new, entry = _store_errors(
         lambda: identities.split_reader(session, reader_id, chosen, staff_id, reason)
@@ -116,7 +113,7 @@ def undo_merge(
 
     Returns the kept reader, the restored reader and the ``reader.unmerge`` audit id.
     """
-    audit_id = _int(body.get("audit_id"), "audit_id")
+    audit_id = body_id(body.get("audit_id"), "audit_id")
     reason = _reason(body.get("reason"))
     entry = session.get(AuditEntry, audit_id)
     if entry is None or entry.action != identities.MERGE or entry.subject != f"reader:{reader_id}":

@@ -135,11 +135,12 @@ def start_console(
     timeout: float = 60.0,
     rasa_url: str | None = None,
     rasa_token: str = "",
+    extra_env: dict[str, str] | None = None,
 ) -> ConsoleServer:
     """Start ``python -m handoff_console`` on a free port and wait until /healthz answers.
 
     Without ``rasa_url`` the console points at a port nobody listens on: it must not
-    need Rasa to authenticate.
+    need Rasa to authenticate. ``extra_env`` adds settings (``RIC_TRUSTED_PROXIES``…).
     """
     port = free_port()
     env = {
@@ -149,6 +150,7 @@ def start_console(
         "RIC_BIND_HOST": "127.0.0.1",
         "RIC_RASA_URL": rasa_url or f"http://127.0.0.1:{free_port()}",
         "RASA_AUTH_TOKEN": rasa_token,
+        **(extra_env or {}),
     }
     log = log_path.open("wb")
     process = subprocess.Popen(

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from argon2 import PasswordHasher, Type
 from sqlalchemy import select
 
-from crm_store.models import ApiToken, LoginAttempt, StaffRole, StaffUser
+from crm_store import clock
+from crm_store.models import ApiToken, AuditEntry, LoginAttempt, StaffRole, StaffUser
+from handoff_console import login_throttle
 from handoff_console.accounts import (
     AccountError,
     LoginRateLimited,
@@ -98,42 +101,116 @@ def test_authenticate_records_attempts(staff_store: ConsoleStore) -> None:
     assert [tuple(r) for r in rows] == [("sam", True), ("sam", False), ("nobody", False)]
 
 
-def test_five_failures_lock_the_user_name(staff_store: ConsoleStore) -> None:
-    for n in range(5):
-        with staff_store.sessions.begin() as session:
-            assert authenticate(session, "maria", f"wrong-{n}", f"10.0.1.{n}") is None
+@pytest.fixture
+def travel() -> Iterator[clock.TravelClock]:
+    """The login throttle's clock, standing still until a test moves it."""
+    travel_clock = clock.TravelClock(datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
+    previous = clock.install(travel_clock)
+    yield travel_clock
+    clock.install(previous)
+
+
+def fail(
+    store: ConsoleStore, travel: clock.TravelClock, username: str, address: str, times: int
+) -> None:
+    """Send ``times`` wrong passwords for ``username`` from ``address``, each after its wait."""
+    for n in range(times):
+        with store.sessions.begin() as session:
+            throttle = login_throttle.state(session, username, address)
+        if throttle is not None:
+            travel.advance(timedelta(seconds=throttle.retry_after_seconds(travel.now())))
+        with store.sessions.begin() as session:
+            assert authenticate(session, username, f"wrong-{n}", address) is None
+
+
+def test_the_delay_doubles_with_each_failure_of_a_pair() -> None:
+    delays = [login_throttle.delay_after(n).total_seconds() for n in range(0, 16)]
+
+    assert delays == [0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900]
+    assert login_throttle.delay_after(10**6) == login_throttle.MAX_DELAY
+
+
+@pytest.mark.defects
+def test_failures_from_one_address_never_stop_the_right_password_from_another(
+    staff_store: ConsoleStore, travel: clock.TravelClock
+) -> None:
+    # Issue 12 item 4: five wrong passwords locked the account for everyone.
+    fail(staff_store, travel, "alex", "198.51.100.66", 12)
 
     with staff_store.sessions.begin() as session, pytest.raises(LoginRateLimited) as raised:
-        authenticate(session, "maria", STAFF["maria"][2], "10.0.2.1")
-
-    assert 1 <= raised.value.retry_after_seconds <= 15 * 60 + 1
-    with staff_store.sessions.begin() as session:  # another user is unaffected
-        assert authenticate(session, "sam", STAFF["sam"][2], "10.0.2.1") is not None
-
-
-def test_old_failures_leave_the_window(staff_store: ConsoleStore) -> None:
-    long_ago = datetime.now(timezone.utc) - timedelta(minutes=16)
+        authenticate(session, "alex", STAFF["alex"][2], "198.51.100.66")
     with staff_store.sessions.begin() as session:
-        for _ in range(5):
-            session.add(
-                LoginAttempt(
-                    username="maria", remote_addr="10.0.0.9", succeeded=False, attempted_at=long_ago
-                )
-            )
+        elsewhere = authenticate(session, "alex", STAFF["alex"][2], "203.0.113.5")
+
+    assert raised.value.retry_after_seconds == 512
+    assert elsewhere is not None and elsewhere.username == "alex"
+
+
+@pytest.mark.defects
+def test_the_right_password_works_after_the_delay(
+    staff_store: ConsoleStore, travel: clock.TravelClock
+) -> None:
+    fail(staff_store, travel, "maria", "10.0.1.1", 6)  # the 6th failure asks for 2**3 = 8 s
+
+    travel.advance(timedelta(seconds=7))
+    with staff_store.sessions.begin() as session, pytest.raises(LoginRateLimited) as raised:
+        authenticate(session, "maria", STAFF["maria"][2], "10.0.1.1")
+    travel.advance(timedelta(seconds=1))
+    with staff_store.sessions.begin() as session:
+        user = authenticate(session, "maria", STAFF["maria"][2], "10.0.1.1")
+    with staff_store.sessions.begin() as session:
+        after_success = login_throttle.state(session, "maria", "10.0.1.1")
+
+    assert raised.value.retry_after_seconds == 1
+    assert user is not None and user.username == "maria"
+    assert after_success is None  # a success starts the pair's count again
+
+
+def test_refused_attempts_are_not_recorded_and_old_failures_expire(
+    staff_store: ConsoleStore, travel: clock.TravelClock
+) -> None:
+    fail(staff_store, travel, "sam", "10.0.0.9", 4)
+    for _ in range(3):
+        with staff_store.sessions.begin() as session, pytest.raises(LoginRateLimited):
+            authenticate(session, "sam", "still-wrong", "10.0.0.9")
+    with staff_store.sessions.begin() as session:
+        counted = login_throttle.state(session, "sam", "10.0.0.9")
+    travel.advance(login_throttle.WINDOW + timedelta(seconds=1))
+    with staff_store.sessions.begin() as session:
+        expired = login_throttle.state(session, "sam", "10.0.0.9")
+
+    assert counted is not None and counted.failures == 4
+    assert expired is None
+
+
+def test_clearing_a_throttle_is_audited(
+    staff_store: ConsoleStore, travel: clock.TravelClock
+) -> None:
+    fail(staff_store, travel, "sam", "10.0.0.1", 5)
+    fail(staff_store, travel, "sam", "10.0.0.2", 5)
+    fail(staff_store, travel, "maria", "10.0.0.1", 5)
 
     with staff_store.sessions.begin() as session:
-        assert authenticate(session, "maria", STAFF["maria"][2], "10.0.0.9") is not None
-
-
-def test_twenty_failures_lock_the_address(staff_store: ConsoleStore) -> None:
-    for n in range(20):
-        with staff_store.sessions.begin() as session:
-            assert authenticate(session, f"guess{n}", "wrong-password", "192.0.2.7") is None
-
-    with staff_store.sessions.begin() as session, pytest.raises(LoginRateLimited):
-        authenticate(session, "sam", STAFF["sam"][2], "192.0.2.7")
+        listed = {(t.username, t.address, t.failures) for t in login_throttle.throttles(session)}
+        removed, audit_id = login_throttle.clear(
+            session, "Sam", "10.0.0.1", actor_id=None, via="cli"
+        )
     with staff_store.sessions.begin() as session:
-        assert authenticate(session, "sam", STAFF["sam"][2], "192.0.2.8") is not None
+        left = {(t.username, t.address) for t in login_throttle.throttles(session)}
+        entry = session.get(AuditEntry, audit_id)
+        assert entry is not None
+        audited = (entry.action, entry.subject, entry.detail)
+        user = authenticate(session, "sam", STAFF["sam"][2], "10.0.0.1")
+
+    assert listed == {("sam", "10.0.0.1", 5), ("sam", "10.0.0.2", 5), ("maria", "10.0.0.1", 5)}
+    assert removed == 5
+    assert left == {("sam", "10.0.0.2"), ("maria", "10.0.0.1")}
+    assert audited == (
+        "login_throttle.clear",
+        "login:sam",
+        {"address": "10.0.0.1", "failures_removed": 5, "via": "cli"},
+    )
+    assert user is not None
 
 
 def test_api_token_is_returned_once_and_stored_hashed(staff_store: ConsoleStore) -> None:

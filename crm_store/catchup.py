@@ -199,7 +199,7 @@ def _checkpoint_setter(cursor: int) -> Callable[[Session], None]:
 
 
 def ingestion_lag(
-    tracker_engine: Engine, session_factory: sessionmaker[Session], now: datetime
+    tracker_engine: Engine | None, session_factory: sessionmaker[Session], now: datetime
 ) -> IngestionLag:
     """Compare the tracker store's newest event with the reader store's copy position.
 
@@ -207,7 +207,8 @@ def ingestion_lag(
     tracker row id, and the count and oldest time of the rows after the checkpoint.
 
     Args:
-        tracker_engine: an engine on Rasa's tracker store database.
+        tracker_engine: an engine on Rasa's tracker store database; None when it does
+            not exist yet.
         session_factory: opens sessions on the reader store.
         now: the current time (timezone-aware), for ``seconds_behind``.
 
@@ -221,7 +222,7 @@ def ingestion_lag(
         last_quarantined_at = session.execute(
             select(func.max(QuarantinedEvent.quarantined_at))
         ).scalar_one()
-    if not inspect(tracker_engine).has_table("events"):
+    if tracker_engine is None or not inspect(tracker_engine).has_table("events"):
         return IngestionLag(None, position, 0, 0.0, quarantined, last_quarantined_at)
     with tracker_engine.connect() as connection:
         newest = connection.execute(select(func.max(tracker_events.c.id))).scalar_one()

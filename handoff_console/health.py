@@ -1,24 +1,36 @@
-"""Health checks of every service, as the console's home page shows them."""
+"""Health checks of every service, as the console's home page shows them.
+
+Besides the four processes, *Ingestion* compares the tracker store's newest event
+with the reader store's copy position (:func:`crm_store.catchup.ingestion_lag`): it is
+``degraded`` when the copy is more than ``RIC_INGEST_LAG_DEGRADED_EVENTS`` events or
+``RIC_INGEST_LAG_DEGRADED_SECONDS`` seconds behind, and it reports how many events are
+in quarantine.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_store.catchup import IngestionLag, ingestion_lag
 from crm_store.models import Conversation, Message, ServiceHeartbeat
 from handoff_console.settings import ConsoleSettings
+
+INGESTION = "Ingestion"
 
 
 @dataclass(frozen=True)
 class ServiceHealth:
-    """One service's state: ``up`` or ``down``, with a human-readable detail."""
+    """One service's state: ``up``, ``degraded`` or ``down``, with a human-readable detail."""
 
     name: str
     status: str
@@ -67,10 +79,143 @@ def _store_and_worker(
     return store, ServiceHealth("Worker", status, f"last heartbeat {age:.0f}s ago")
 
 
-async def check_all(
-    settings: ConsoleSettings, sessions: sessionmaker[Session]
-) -> list[ServiceHealth]:
-    """Check the Rasa server, the action server, the reader store and the worker."""
+@dataclass(frozen=True)
+class IngestionHealth:
+    """How far the reader store's copy of the tracker store is behind, and the quarantine.
+
+    The figures are None when they could not be read (``status`` is then ``down``).
+    """
+
+    status: str
+    detail: str
+    events_behind: int | None
+    seconds_behind: float | None
+    quarantined: int | None
+    last_quarantined_at: datetime | None
+    tracker_position: int | None
+    store_position: int | None
+    degraded_after_events: int
+    degraded_after_seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        values = asdict(self)
+        if self.last_quarantined_at is not None:
+            values["last_quarantined_at"] = self.last_quarantined_at.isoformat()
+        if self.seconds_behind is not None:
+            values["seconds_behind"] = round(self.seconds_behind, 1)
+        return values
+
+    def service(self) -> ServiceHealth:
+        """The row of the status table."""
+        return ServiceHealth(INGESTION, self.status, self.detail)
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """Every service's health, and the ingestion figures behind the *Ingestion* row."""
+
+    services: list[ServiceHealth]
+    ingestion: IngestionHealth
+
+    @property
+    def status(self) -> str:
+        """``up`` when every service is up, else ``degraded``."""
+        return "up" if all(s.status == "up" for s in self.services) else "degraded"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The body of ``GET /api/health``."""
+        return {
+            "status": self.status,
+            "services": [s.as_dict() for s in self.services],
+            "ingestion": self.ingestion.as_dict(),
+        }
+
+
+_tracker_engines: dict[str, Engine] = {}
+
+
+def _tracker_engine(url: str) -> Engine | None:
+    """An engine on the tracker store, kept per URL; None while its SQLite file is missing.
+
+    The console must not create Rasa's database by looking at it.
+    """
+    engine = _tracker_engines.get(url)
+    if engine is not None:
+        return engine
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        if not parsed.database or not Path(parsed.database).exists():
+            return None
+        engine = create_engine(url, future=True)
+    else:
+        engine = create_engine(url, future=True, connect_args={"connect_timeout": 3})
+    _tracker_engines[url] = engine
+    return engine
+
+
+def check_ingestion(
+    settings: ConsoleSettings, sessions: sessionmaker[Session], now: datetime | None = None
+) -> IngestionHealth:
+    """Read the ingestion lag and the quarantine, and judge them against the thresholds.
+
+    Args:
+        settings: the tracker store's URL and the ``degraded`` thresholds.
+        sessions: opens sessions on the reader store.
+        now: the current time; defaults to the wall clock.
+
+    Returns:
+        ``up``, ``degraded`` (past a threshold) or ``down`` (a store could not be read).
+    """
+    events_limit = settings.ingest_lag_degraded_events
+    seconds_limit = settings.ingest_lag_degraded_seconds
+    try:
+        engine = _tracker_engine(settings.tracker_database_url)
+        lag = ingestion_lag(engine, sessions, now or datetime.now(timezone.utc))
+    except SQLAlchemyError as error:
+        return IngestionHealth(
+            "down",
+            f"cannot read the lag: {type(error).__name__}",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            events_limit,
+            seconds_limit,
+        )
+    behind = lag.events_behind > events_limit or lag.seconds_behind > seconds_limit
+    return IngestionHealth(
+        "degraded" if behind else "up",
+        _detail(lag, events_limit, seconds_limit, behind),
+        lag.events_behind,
+        lag.seconds_behind,
+        lag.quarantined,
+        lag.last_quarantined_at,
+        lag.tracker_position,
+        lag.store_position,
+        events_limit,
+        seconds_limit,
+    )
+
+
+def _detail(lag: IngestionLag, events_limit: int, seconds_limit: float, behind: bool) -> str:
+    if lag.tracker_position is None:
+        copy = "no tracker store events yet"
+    else:
+        noun = "event" if lag.events_behind == 1 else "events"
+        copy = f"{lag.events_behind} {noun} ({lag.seconds_behind:.0f} s) behind"
+        if behind:
+            copy += f", over the limit of {events_limit} events or {seconds_limit:g} s"
+    quarantine = f"{lag.quarantined} quarantined"
+    if lag.last_quarantined_at is not None:
+        quarantine += f", the latest at {lag.last_quarantined_at:%Y-%m-%d %H:%M} UTC"
+    return f"{copy}; {quarantine}"
+
+
+async def check_all(settings: ConsoleSettings, sessions: sessionmaker[Session]) -> HealthReport:
+    """Check the Rasa server, the action server, the reader store, the worker and ingestion."""
     rasa, actions = await asyncio.gather(
         _http("Rasa server", f"{settings.rasa_url}/status", {"token": settings.rasa_token}),
         _http("Action server", settings.actions_health_url),
@@ -79,4 +224,5 @@ async def check_all(
     store, worker = await loop.run_in_executor(
         None, _store_and_worker, sessions, settings.worker_stale_seconds
     )
-    return [rasa, actions, store, worker]
+    ingestion = await loop.run_in_executor(None, check_ingestion, settings, sessions)
+    return HealthReport([rasa, actions, store, worker, ingestion.service()], ingestion)

@@ -694,8 +694,55 @@ def build_document() -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/api/health": {
             "get": _op(
-                "Health of every service",
-                {"200": _json({"type": "object"})},
+                "Health of every service, and the ingestion lag and quarantine",
+                {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "status": {"type": "string", "enum": ["up", "degraded"]},
+                                "services": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {
+                                            "name": {"type": "string"},
+                                            "status": {
+                                                "type": "string",
+                                                "enum": ["up", "degraded", "down"],
+                                            },
+                                            "detail": {"type": "string"},
+                                        },
+                                    },
+                                },
+                                "ingestion": {
+                                    "type": "object",
+                                    "description": "the reader store's copy of the tracker "
+                                    "store; figures are null when they cannot be read",
+                                    "properties": {
+                                        "status": {
+                                            "type": "string",
+                                            "enum": ["up", "degraded", "down"],
+                                        },
+                                        "detail": {"type": "string"},
+                                        "events_behind": {"type": "integer", "nullable": True},
+                                        "seconds_behind": {"type": "number", "nullable": True},
+                                        "quarantined": {"type": "integer", "nullable": True},
+                                        "last_quarantined_at": {
+                                            "type": "string",
+                                            "format": "date-time",
+                                            "nullable": True,
+                                        },
+                                        "tracker_position": {"type": "integer", "nullable": True},
+                                        "store_position": {"type": "integer", "nullable": True},
+                                        "degraded_after_events": {"type": "integer"},
+                                        "degraded_after_seconds": {"type": "number"},
+                                    },
+                                },
+                            },
+                        }
+                    )
+                },
                 public=True,
                 tag="system",
             )

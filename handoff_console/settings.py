@@ -20,6 +20,9 @@ class ConsoleSettings:
     host: str = "127.0.0.1"
     port: int = 5006
     worker_stale_seconds: int = 45
+    tracker_database_url: str = "sqlite:///var/tracker.db"
+    ingest_lag_degraded_events: int = 500
+    ingest_lag_degraded_seconds: float = 60.0
     trusted_proxies: tuple[Network, ...] = ()
 
     @classmethod
@@ -36,6 +39,15 @@ class ConsoleSettings:
             or f"http://127.0.0.1:{actions_port}/health",
             "host": os.environ.get("RIC_BIND_HOST", "127.0.0.1"),
             "port": int(os.environ.get("RIC_CONSOLE_PORT", "5006")),
+            "tracker_database_url": os.environ.get(
+                "RIC_TRACKER_DATABASE_URL", "sqlite:///var/tracker.db"
+            ),
+            "ingest_lag_degraded_events": int(
+                os.environ.get("RIC_INGEST_LAG_DEGRADED_EVENTS", "500")
+            ),
+            "ingest_lag_degraded_seconds": float(
+                os.environ.get("RIC_INGEST_LAG_DEGRADED_SECONDS", "60")
+            ),
             # Only these peers' X-Forwarded-For is believed (login throttling by address).
             "trusted_proxies": parse_trusted_proxies(os.environ.get("RIC_TRUSTED_PROXIES", "")),
         }

@@ -15,7 +15,7 @@
         name.textContent = s.name;
         const status = document.createElement("td");
         const badge = document.createElement("span");
-        badge.className = "badge badge-" + (s.status === "up" ? "up" : "down");
+        badge.className = "badge badge-" + (["up", "degraded"].includes(s.status) ? s.status : "down");
         badge.textContent = s.status;
         status.appendChild(badge);
         const detail = document.createElement("td");

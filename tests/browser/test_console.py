@@ -18,8 +18,8 @@ def test_status_page_shows_every_service_up_and_refreshes(
 ) -> None:
     page.goto(f"{system.console_url}/")
     rows = page.locator("#health-rows tr")
-    expect(rows).to_have_count(4)
-    for name in ("Rasa server", "Action server", "Reader store", "Worker"):
+    expect(rows).to_have_count(5)
+    for name in ("Rasa server", "Action server", "Reader store", "Worker", "Ingestion"):
         expect(page.locator(f'#health-rows tr[data-service="{name}"] .badge')).to_have_text(
             "up", timeout=30_000
         )
@@ -33,9 +33,10 @@ def test_health_api_reports_the_store_contents(system: RunningSystem) -> None:
     with urllib.request.urlopen(f"{system.console_url}/api/health", timeout=10) as reply:
         body = json.loads(reply.read())
     names = [s["name"] for s in body["services"]]
-    assert names == ["Rasa server", "Action server", "Reader store", "Worker"]
+    assert names == ["Rasa server", "Action server", "Reader store", "Worker", "Ingestion"]
     store = body["services"][2]
     assert store["status"] == "up" and "conversations" in store["detail"]
+    assert body["ingestion"]["status"] in {"up", "degraded"}
 
 
 def test_demo_page_embeds_the_widget_with_one_script_tag(page: Page, system: RunningSystem) -> None:

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm_store.ingestion import RasaEvent, event_key, from_broker_message, ingest
+from crm_store.db import make_engine, make_session_factory
+from crm_store.ingestion import (
+    RasaEvent,
+    event_key,
+    from_broker_message,
+    ingest,
+    ingest_or_quarantine,
+    quarantine,
+    quarantine_count,
+)
 from crm_store.models import (
     ChannelIdentity,
     Conversation,
     ConversationStatus,
     Message,
+    QuarantinedEvent,
     RawEvent,
     SenderKind,
 )
@@ -128,3 +143,106 @@ def test_event_key_ignores_sender_id_field_and_key_order() -> None:
     assert from_broker_message(broker_message).key == event_key(SENDER, body)
     assert event_key(SENDER, body) != event_key("someone-else", body)
     assert event_key(SENDER, body) != event_key(SENDER, user_event("hello", 1.000001))
+
+
+# -- issue 12: an event that cannot be ingested is quarantined, never wedges ingestion ----
+
+POISONS = {
+    # A lone surrogate (the issue's widget message): the event key cannot even be hashed.
+    "lone surrogate": user_event("hello \ud800 open?", 301.0),
+    # A librarian id that is not a number: ingestion's own code raises ValueError.
+    "bad librarian id": bot_event("hi", 301.0, {"librarian_id": "sam"}),
+    # A time no datetime can hold.
+    "impossible timestamp": user_event("when?", 1e20),
+}
+
+
+def poisoned_stream(poison: dict) -> list[RasaEvent]:
+    """Tracker-ordered events with positions 1..7; the poison is position 4."""
+    bodies = [
+        user_event("first", 300.0),
+        bot_event("answer one", 300.5),
+        user_event("second", 300.7),
+        poison,
+        user_event("later one", 302.0),
+        bot_event("later answer", 302.5),
+        user_event("later two", 303.0),
+    ]
+    return [RasaEvent(SENDER, body, position=i) for i, body in enumerate(bodies, start=1)]
+
+
+@pytest.mark.defects
+@pytest.mark.parametrize("poison", list(POISONS), ids=list(POISONS))
+def test_an_event_that_cannot_be_ingested_is_quarantined_and_the_rest_are_stored(
+    sessions: sessionmaker[Session], poison: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    events = poisoned_stream(POISONS[poison])
+    with caplog.at_level(logging.WARNING, logger="crm_store.ingestion"):
+        outcome = ingest_or_quarantine(sessions, events, source="catchup")
+    assert (outcome.ingested, outcome.quarantined) == (6, 1)
+    with sessions() as session:
+        texts = session.execute(select(Message.text).order_by(Message.sent_at)).scalars().all()
+        row = session.execute(select(QuarantinedEvent)).scalar_one()
+    assert texts == ["first", "answer one", "second", "later one", "later answer", "later two"]
+    expected_type = POISONS[poison]["event"]
+    assert (row.tracker_event_id, row.source, row.sender_id, row.type_name) == (
+        4, "catchup", SENDER, expected_type,
+    )  # fmt: skip
+    assert row.error.split(":")[0] in {"UnicodeEncodeError", "ValueError", "OverflowError"}
+    assert row.quarantined_at.tzinfo is not None
+    logged = [r for r in caplog.records if "quarantined tracker event 4" in r.getMessage()]
+    assert len(logged) == 1 and logged[0].levelno == logging.WARNING
+
+
+@pytest.mark.defects
+def test_a_quarantined_event_is_skipped_and_logged_once_on_every_later_pass(
+    sessions: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    events = poisoned_stream(POISONS["lone surrogate"])
+    with caplog.at_level(logging.WARNING, logger="crm_store.ingestion"):
+        ingest_or_quarantine(sessions, events, source="live")
+        # Catch-up re-reads the same rows (its overlap), every few seconds.
+        for _ in range(3):
+            again = ingest_or_quarantine(sessions, events, source="catchup")
+            assert (again.ingested, again.quarantined) == (0, 0)
+    with sessions() as session:
+        rows = session.execute(select(QuarantinedEvent)).scalars().all()
+        assert quarantine_count(session) == 1
+    assert [(r.tracker_event_id, r.source) for r in rows] == [(4, "live")]
+    assert sum("quarantined tracker event" in r.getMessage() for r in caplog.records) == 1
+
+
+@pytest.mark.defects
+def test_the_quarantine_keeps_no_text_and_masks_pin_like_digits(
+    sessions: sessionmaker[Session],
+) -> None:
+    # A PIN next to the bad character must not be copied into the quarantine row.
+    poison = user_event("my pin is 4821 \ud800", 301.0)
+    with sessions.begin() as session:
+        recorded = quarantine(
+            session,
+            source="catchup",
+            position=9,
+            sender_id="reader-\ud800",
+            type_name="user",
+            timestamp=poison["timestamp"],
+            error=ValueError("could not store 'my pin is 4821 \ud800'"),
+        )
+    assert recorded is True
+    with sessions() as session:
+        row = session.execute(select(QuarantinedEvent)).scalar_one()
+    assert row.sender_id == "reader-\\ud800"
+    assert "4821" not in row.error and row.error.startswith("ValueError: could not store")
+    assert (row.tracker_event_id, row.event_timestamp) == (9, 301.0)
+
+
+def test_a_database_that_is_unavailable_is_not_mistaken_for_a_bad_event(
+    tmp_path: Path,
+) -> None:
+    # A reader store whose tables are missing is unavailable, not full of bad events:
+    # nothing is quarantined and the caller is told.
+    engine = make_engine(f"sqlite:///{tmp_path / 'nothing-migrated.db'}")
+    sessions = make_session_factory(engine)
+    with pytest.raises(OperationalError):
+        ingest_or_quarantine(sessions, poisoned_stream(POISONS["lone surrogate"]), "catchup")
+    engine.dispose()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-import websockets
+from websockets.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed
 
 
 class WidgetClient:
@@ -20,7 +23,7 @@ class WidgetClient:
         self.history: list[dict[str, Any]] = []
 
     async def connect(self, session_id: str | None = None, since: float = 0.0) -> WidgetClient:
-        self.ws = await websockets.connect(self.url, max_size=2**20)
+        self.ws = await ws_connect(self.url, max_size=2**20)
         await self.send({"type": "hello", "session_id": session_id, "since": since})
         welcome = await self.recv()
         assert welcome["type"] == "welcome", welcome
@@ -70,7 +73,66 @@ class WidgetClient:
     async def close(self) -> None:
         await self.ws.close()
 
+    def record(self) -> Recorder:
+        """Start reading this socket in the background (``recv`` must not be used after)."""
+        return Recorder(self)
+
 
 def bot_texts(frames: list[dict[str, Any]]) -> list[str]:
     """The text of each bot message among ``frames``."""
     return [f["text"] for f in frames if f["type"] == "bot"]
+
+
+class Recorder:
+    """Reads every frame of a client's socket in the background and keeps them.
+
+    Reading all the time is what a browser does; it also keeps the client's own
+    keepalive working while a test sends a burst.
+    """
+
+    def __init__(self, client: WidgetClient) -> None:
+        self.client = client
+        self.frames: list[dict[str, Any]] = []
+        self._arrived = asyncio.Event()
+        self.task = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        try:
+            async for data in self.client.ws:
+                self.frames.append(json.loads(data))
+                self._arrived.set()
+        except ConnectionClosed:
+            pass
+        finally:
+            self._arrived.set()
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code once the socket has closed; None while it is open."""
+        code = self.client.ws.close_code
+        return None if code is None else int(code)
+
+    async def wait_for(
+        self, done: Callable[[list[dict[str, Any]]], bool], timeout: float = 30.0
+    ) -> bool:
+        """Wait until ``done(frames)`` holds, the socket closes, or ``timeout`` passes."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not done(self.frames):
+            if self.task.done() or loop.time() >= deadline:
+                return done(self.frames)
+            self._arrived.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), max(0.0, deadline - loop.time()))
+        return True
+
+    def outcome(self, message_id: str) -> str | None:
+        """What the server said about a message: ``processed``, ``duplicate``, or an error code."""
+        for frame in self.frames:
+            if frame.get("id") != message_id:
+                continue
+            if frame["type"] == "ack":
+                return "duplicate" if frame.get("duplicate") else "processed"
+            if frame["type"] == "error":
+                return str(frame.get("code"))
+        return None

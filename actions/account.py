@@ -17,9 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions._common import LIBRARIAN_BUTTON, system_down
-from actions.catalog import hold_buttons, search_query
+from actions.holds import HOLD_SLOTS, place
 from actions.library_system import (
-    HoldRefused,
     LibrarySystem,
     LibrarySystemError,
     LibrarySystemUnavailable,
@@ -167,33 +166,14 @@ async def check_fines(
 async def place_hold(
     dispatcher: CollectingDispatcher, system: LibrarySystem, patron_id: str, request: dict[str, Any]
 ) -> list[EventType]:
-    """Place a hold on the chosen record, or offer matching records to choose from."""
-    record_ids = _entities(request, "record_id")
-    if not record_ids:
-        query = search_query(request.get("text", ""), _entities(request, "book_query"))
-        results = await system.search(query, limit=3) if query else []
-        if not results:
-            dispatcher.utter_message(
-                text="Which book would you like to reserve? Tell me its title or author."
-            )
-            return []
-        dispatcher.utter_message(text="Which one should I reserve?", buttons=hold_buttons(results))
-        return []
-    branches = _entities(request, "branch") or [str(request.get("home_branch") or "central")]
-    formats = _entities(request, "book_format") or ["book"]
-    try:
-        placed = await system.place_hold(
-            patron_id, record_ids[0], format=formats[0], pickup_branch=branches[0]
+    """Place the hold chosen in the hold flow (``actions.holds``), asking the branch first."""
+    if not request.get("hold_record"):
+        dispatcher.utter_message(
+            text="Which book would you like to reserve? Tell me its title or author."
         )
-    except HoldRefused as refusal:
-        dispatcher.utter_message(text=f"I couldn't place that hold: {refusal}")
         return []
-    hold = placed.hold
-    dispatcher.utter_message(
-        text=f"Done: {hold.title} is reserved for you, to collect at {hold.pickup_branch.title()}. "
-        f"You are number {hold.queue_position} in the queue; we'll tell you when it's ready."
-    )
-    return []
+    hold = {slot: request.get(slot) for slot in HOLD_SLOTS}
+    return await place(dispatcher, system, patron_id, hold)
 
 
 HANDLERS: dict[str, Handler] = {
@@ -204,6 +184,48 @@ HANDLERS: dict[str, Handler] = {
     "place_hold": place_hold,
     "subscribe_reminders": subscribe_reminders,
 }
+
+
+async def run_request(
+    dispatcher: CollectingDispatcher, tracker: Tracker, request: dict[str, Any]
+) -> list[EventType]:
+    """Run one account request for the signed-in reader, translating system failures.
+
+    Args:
+        dispatcher: Where the replies go.
+        tracker: The conversation (slots: ``patron_id``, ``home_branch``, the hold slots).
+        request: ``intent``, ``text`` and ``entities`` of what the reader asked.
+
+    Returns:
+        The handler's events (plus sign-out slots when the sign-in has expired).
+    """
+    patron_id = tracker.get_slot("patron_id")
+    handler = HANDLERS.get(str(request.get("intent")))
+    if handler is None or not patron_id:
+        dispatcher.utter_message(
+            text="You're signed in. What would you like to do: loans, renewals, holds or fines?"
+        )
+        return []
+    request = {
+        **request,
+        **{slot: tracker.get_slot(slot) for slot in HOLD_SLOTS},
+        "home_branch": tracker.get_slot("home_branch"),
+        "sender_id": tracker.sender_id,
+    }
+    try:
+        return await handler(dispatcher, get_library_system(), str(patron_id), request)
+    except LibrarySystemUnavailable:
+        system_down(dispatcher)
+        return []
+    except NotAuthenticated:
+        dispatcher.utter_message(
+            text="Your sign-in has expired. Please ask again and I'll check your card."
+        )
+        return [SlotSet("pin_check", None), SlotSet("patron_id", None)]
+    except LibrarySystemError:
+        logger.exception("library system error in %s", request.get("intent"))
+        system_down(dispatcher)
+        return []
 
 
 class ActionResumeAccountRequest(Action):
@@ -223,33 +245,5 @@ class ActionResumeAccountRequest(Action):
         if state != "verified" or not patron_id:
             # The form ended without a sign-in (locked card, system down): already explained.
             return [SlotSet("pending_request", None), SlotSet("pin_check", None)]
-        handler = HANDLERS.get(str(request.get("intent")))
-        if handler is None:
-            dispatcher.utter_message(
-                text="You're signed in. What would you like to do: loans, renewals, holds or fines?"
-            )
-            return [SlotSet("pending_request", None)]
-        request = {
-            **request,
-            "home_branch": tracker.get_slot("home_branch"),
-            "sender_id": tracker.sender_id,
-        }
-        try:
-            events = await handler(dispatcher, get_library_system(), str(patron_id), request)
-        except LibrarySystemUnavailable:
-            system_down(dispatcher)
-            return [SlotSet("pending_request", None)]
-        except NotAuthenticated:
-            dispatcher.utter_message(
-                text="Your sign-in has expired. Please ask again and I'll check your card."
-            )
-            return [
-                SlotSet("pending_request", None),
-                SlotSet("pin_check", None),
-                SlotSet("patron_id", None),
-            ]
-        except LibrarySystemError:
-            logger.exception("library system error in %s", request.get("intent"))
-            system_down(dispatcher)
-            return [SlotSet("pending_request", None)]
+        events = await run_request(dispatcher, tracker, request)
         return [SlotSet("pending_request", None), *events]

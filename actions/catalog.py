@@ -39,10 +39,11 @@ def result_line(result: SearchResult) -> str:
 
 
 def hold_buttons(results: list[SearchResult]) -> list[dict[str, str]]:
-    """A "reserve" button per result; the payload names the record and its format."""
+    """A "reserve" button per result; the payload names the record and its title."""
     buttons = []
     for result in results:
-        entities = json.dumps({"record_id": result.record_id, "book_format": result.format})
+        # The title travels with the record, so the hold flow can offer its other formats.
+        entities = json.dumps({"record_id": result.record_id, "book_query": result.title})
         buttons.append(
             {"title": f"Reserve: {result.title[:50]}", "payload": f"/place_hold{entities}"}
         )

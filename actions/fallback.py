@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions._common import LIBRARIAN_BUTTON
+from actions.abuse import calm_reply, is_abusive
 
 INTENT_LABELS = {
     "library_hours": "Opening hours",
@@ -85,7 +86,9 @@ class ActionClarify(Action):
         """Ask which guess was meant, or offer a librarian."""
         text = tracker.latest_message.get("text") or ""
         leave = {"title": "Leave a message", "payload": "/leave_message"}
-        if sounds_frustrated(text):
+        if is_abusive(text):
+            calm_reply(dispatcher)
+        elif sounds_frustrated(text):
             dispatcher.utter_message(
                 text="I'm sorry this is frustrating. A librarian can take over right now.",
                 buttons=[LIBRARIAN_BUTTON, leave],

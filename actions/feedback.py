@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions._common import LIBRARIAN_BUTTON, channel_of, entity_values, store_sessions
+from actions.abuse import calm_reply, is_abusive
 from crm_store.repositories import record_feedback
 from crm_store.worker_repositories import link_survey_answer
 
@@ -41,6 +42,23 @@ class ValidateFeedbackForm(FormValidationAction):
     def name(self) -> str:
         """The action's name in the domain."""
         return "validate_feedback_form"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        """Nothing to ask when the message that started the form is abuse.
+
+        A rude message mistaken for feedback must never get a rating prompt: the form
+        ends at once and ``action_save_feedback`` answers calmly instead.
+        """
+        text = str(tracker.latest_message.get("text") or "")
+        if tracker.get_slot("requested_slot") is None and is_abusive(text):
+            return []
+        return domain_slots
 
     async def extract_feedback_rating(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -92,6 +110,8 @@ class ActionSaveFeedback(Action):
         comment = tracker.get_slot("feedback_comment")
         clear = [SlotSet("feedback_rating", None), SlotSet("feedback_comment", None)]
         if rating is None:
+            if is_abusive(str(tracker.latest_message.get("text") or "")):
+                calm_reply(dispatcher)
             return clear
         try:
             with store_sessions().begin() as session:

@@ -1,4 +1,12 @@
-"""Handing a conversation to a librarian, or leaving them a message when none is on duty."""
+"""Handing a conversation to a librarian, or leaving them a message when none is on duty.
+
+Outside staffed chat hours ``action_handoff`` says when librarians are back and starts
+``leave_message_form`` at once, so whatever the reader types next (the problem, in
+their own words) becomes the message, whatever its intent; an email address typed
+after it is the contact, and the confirmation says when to expect an answer. When the
+request itself explains why ("a librarian please, my card was charged twice"), the
+explanation is the message (outside hours) or is put on the queued handoff (inside).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,6 +34,32 @@ LEAVE_MESSAGE_BUTTONS = [
     {"title": "No thanks", "payload": "/deny"},
 ]
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+# The words of a request for a person; what is left of the message is the reason.
+_ASK_FOR_PERSON = re.compile(
+    r"\b(?:(?:can|could|may) i|i(?:'d| would) like to|i want to|i need to|let me|please)?\s*"
+    r"(?:talk|speak|chat|get through)\s+(?:to|with)\s+(?:a|an|the|some|someone|somebody)?\s*"
+    r"(?:real\s+|actual\s+|human\s+)?(?:person|human|librarian|member of staff|staff|"
+    r"someone|somebody|agent)?\b"
+    r"|\b(?:i (?:want|need)|can i (?:get|have)|get me|put me through to)\s+(?:a|an|the)?\s*"
+    r"(?:real\s+|actual\s+)?(?:person|human|librarian|agent|member of staff)\b"
+    r"|\b(?:a\s+)?(?:librarian|human|real person|agent)(?:\s+please|\s+pls)?\b",
+    re.IGNORECASE,
+)
+_REASON_JOIN = re.compile(
+    r"^[\s,.;:!?-]*(?:please|pls|now)?[\s,.;:!?-]*(?:(?:it'?s|this is)\s+)?"
+    r"(?:about|because|as|since|regarding|re|for|cos|cause|so that|,|-|:)?\s*",
+    re.IGNORECASE,
+)
+_DECLINE = re.compile(
+    r"^(?:no|nope|nah|no thanks?|no thank you|not now|never ?mind|nevermind|cancel|"
+    r"forget it|don'?t bother|/deny)[\s.!]*$",
+    re.IGNORECASE,
+)
+_TICKET_WORDS = re.compile(
+    r"^(?:yes|yeah|yep|ok|okay|sure|please|yes please|leave a message|"
+    r"/affirm|/leave_message)[\s.!]*$",
+    re.IGNORECASE,
+)
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -69,16 +103,54 @@ def next_staffed(profile: LibraryProfile, now: datetime) -> str:
     return "soon"
 
 
+def expected_answer(profile: LibraryProfile, now: datetime) -> str:
+    """When a reader who leaves a message now can expect an answer, as a sentence."""
+    if staffed_now(profile, now):
+        return "A librarian will answer today, usually within a few hours."
+    back = next_staffed(profile, now)
+    if back == "soon":
+        return "A librarian will answer as soon as the chat is staffed again."
+    when, _, time_text = back.partition(" at ")
+    day = when if when in ("today", "tomorrow") else f"on {when}"
+    return f"Librarians are back {back}, so expect an answer {day}, after {time_text}."
+
+
+def stated_reason(text: str) -> str | None:
+    """What a request for a librarian says the problem is, or None if it says nothing more.
+
+    "can I talk to a librarian about a fine I was charged by mistake" gives "a fine I
+    was charged by mistake"; "talk to a librarian" gives None.
+    """
+    match = _ASK_FOR_PERSON.search(text)
+    if match is None:
+        return None
+    rest = (text[: match.start()] + " " + text[match.end() :]).strip()
+    rest = _REASON_JOIN.sub("", rest, count=1).strip(" ,.;:!?-")
+    if len(rest.split()) < 3:
+        return None
+    return rest
+
+
 def handoff_reason(tracker: Tracker) -> str:
-    """Why the bot is handing over, in a few words for the librarian's queue."""
+    """Why the bot is handing over, in a few words for the librarian's queue.
+
+    A request that explains itself carries the reader's words, so the librarian sees
+    them in the queue: "reader asked for a librarian: my card was charged twice".
+    """
     intent = (tracker.latest_message.get("intent") or {}).get("name")
     reasons = {
         "request_human": "reader asked for a librarian",
         "nlu_fallback": "the bot did not understand",
         "non_english": "message not in English",
         "give_feedback": "low satisfaction rating",
+        "abuse": "reader is upset",
     }
-    return reasons.get(str(intent), f"escalated after {intent}")
+    reason = reasons.get(str(intent), f"escalated after {intent}")
+    if intent == "request_human":
+        said = stated_reason(str(tracker.latest_message.get("text") or ""))
+        if said:
+            reason = f"{reason}: {said}"
+    return reason[:200]
 
 
 class ActionHandoff(Action):
@@ -97,11 +169,15 @@ class ActionHandoff(Action):
         if not staffed_now(profile, now):
             dispatcher.utter_message(
                 text="Our librarians aren't in the chat right now; they're back "
-                f"{next_staffed(profile, now)}. Would you like to leave a message? "
-                "We'll reply here or by email.",
-                buttons=LEAVE_MESSAGE_BUTTONS,
+                f"{next_staffed(profile, now)}."
             )
-            return []
+            # The next thing the reader types is the message, whatever it is about.
+            said = stated_reason(str(tracker.latest_message.get("text") or ""))
+            return [
+                SlotSet("ticket_message", said),
+                SlotSet("ticket_contact", None),
+                FollowupAction("leave_message_form"),
+            ]
         try:
             with store_sessions().begin() as session:
                 _, position = open_handoff(
@@ -132,6 +208,45 @@ class ValidateLeaveMessageForm(FormValidationAction):
     def name(self) -> str:
         """The action's name in the domain."""
         return "validate_leave_message_form"
+
+    async def extract_ticket_message(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Whatever the reader types when asked is the message, whatever its intent.
+
+        "No thanks" (or the button) leaves it unfilled, so the form stops; "yes" or
+        "leave a message" asks again for the message itself.
+        """
+        if tracker.get_slot("requested_slot") != "ticket_message":
+            return {}
+        text = str(tracker.latest_message.get("text") or "").strip()
+        if not text or _DECLINE.match(text):
+            return {}
+        if _TICKET_WORDS.match(text):
+            dispatcher.utter_message(text="Go ahead: type your message and I'll pass it on.")
+            return {"ticket_message": None}
+        return {"ticket_message": text}
+
+    async def extract_ticket_contact(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """An email address in any message of the form, or the answer to "how should we reply?"."""
+        message = tracker.latest_message
+        emails = [
+            str(e.get("value"))
+            for e in message.get("entities") or []
+            if e.get("entity") == "email" and e.get("value")
+        ]
+        text = str(message.get("text") or "").strip()
+        found = emails[0] if emails else (m.group(0) if (m := _EMAIL.search(text)) else None)
+        requested = tracker.get_slot("requested_slot")
+        if found and requested in ("ticket_message", "ticket_contact"):
+            return {"ticket_contact": found}
+        if requested == "ticket_contact" and text:
+            if _DECLINE.match(text):
+                return {}
+            return {"ticket_contact": text}
+        return {}
 
     def validate_ticket_message(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -201,8 +316,31 @@ class ActionCreateTicket(Action):
             )
             return clear
         where = "here in this chat" if ":" in contact else f"at {contact}"
+        profile = load_profile()
+        when = expected_answer(profile, hours.clock(profile.tz))
         dispatcher.utter_message(
             text=f"Thanks, your message is with the library team (ticket #{number}). "
-            f"We'll reply {where}."
+            f"We'll reply {where}. {when}"
         )
         return clear
+
+
+class ActionStopLeavingMessage(Action):
+    """The reader decided not to leave a message after all."""
+
+    def name(self) -> str:
+        """The action's name in the domain."""
+        return "action_stop_leaving_message"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Say so, and forget what was collected."""
+        dispatcher.utter_message(
+            text="No problem, I haven't sent anything. Is there anything else I can help with?"
+        )
+        return [
+            SlotSet("ticket_message", None),
+            SlotSet("ticket_contact", None),
+            SlotSet("requested_slot", None),
+        ]

@@ -9,10 +9,12 @@ is the module-level :data:`clock`, which tests replace.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,13 +32,46 @@ __all__ = [
     "detect_branches",
     "hours_answer",
     "resolve_branch",
+    "test_clock_time",
     "weekly_summary",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: Returns the current time in the given timezone; tests monkeypatch it.
-clock: Callable[[ZoneInfo], datetime] = datetime.now
+TEST_CLOCK_FILE = "test_clock"
+"""A file in ``$RIC_VAR_DIR`` holding an ISO-8601 time: the action server's test clock."""
+
+
+def test_clock_time() -> datetime | None:
+    """The time set in ``$RIC_VAR_DIR/test_clock``, or None when there is no test clock.
+
+    End-to-end tests write the file to try the assistant at a chosen time (for example
+    outside staffed chat hours) without restarting the action server; an unreadable
+    or naive time is ignored (and logged).
+    """
+    path = Path(os.environ.get("RIC_VAR_DIR") or "var") / TEST_CLOCK_FILE
+    try:
+        raw = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    try:
+        when = datetime.fromisoformat(raw)
+    except ValueError:
+        logger.warning("ignoring the test clock %s: not an ISO-8601 time", path)
+        return None
+    if when.tzinfo is None:
+        logger.warning("ignoring the test clock %s: the time has no timezone", path)
+        return None
+    return when
+
+
+def _now(tz: ZoneInfo) -> datetime:
+    return (test_clock_time() or datetime.now(timezone.utc)).astimezone(tz)
+
+
+#: Returns the current time in the given timezone (the test clock when set); tests
+#: of the actions replace it.
+clock: Callable[[ZoneInfo], datetime] = _now
 
 #: Within this many minutes of closing, say "closing in N minutes".
 CLOSING_SOON_MINUTES = 60

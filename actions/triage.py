@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions._common import LIBRARIAN_BUTTON
-from actions.library_profile import load_profile
+from actions import hours
+from actions._common import LIBRARIAN_BUTTON, is_verified
+from actions.identity import ValidateIdentifyForm, find_card_number, find_pin
+from actions.library_profile import ProfileError, load_profile
 from nlu_components.language_guard import reply_for_language
+
+logger = logging.getLogger(__name__)
 
 
 class ActionNonEnglish(Action):
@@ -32,8 +39,60 @@ class ActionNonEnglish(Action):
         return []
 
 
+_TOPICS: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
+    (intent, label, re.compile(pattern, re.IGNORECASE))
+    for intent, label, pattern in (
+        ("reset_pin", "Reset my PIN", r"\b(?:reset|forgot\w*|change|new)\b.{0,20}\bpin\b"),
+        (
+            "renew_loans",
+            "Renew my books",
+            r"\brenew\w*|\bextend\b|\bkeep (?:them|it|my \w+) longer",
+        ),
+        ("check_fines", "My fines", r"\bfines?\b|\bowe\b|\bcharges?\b|\bbalance\b"),
+        ("hold_status", "My holds", r"\bmy (?:holds?|reservations?)\b|\bholds? (?:ready|status)"),
+        ("check_loans", "My loans", r"\bmy loans\b|\bchecked out\b|\bon loan\b|\bdue\b"),
+        ("library_hours", "Opening hours", r"\bopen\w*|\bclos(?:e|es|ing)\b|\bhours\b"),
+        ("faq/parking", "Parking", r"\bpark\w*"),
+        ("faq/wifi", "Wifi", r"\bwi-?fi\b|\binternet\b"),
+        ("faq/printing", "Printing", r"\bprint\w*"),
+        ("faq/food_drink", "Food and drink", r"\b(?:food|eat|drinks?|coffee|snacks?)\b"),
+        ("book_room", "Book a room", r"\b(?:study|meeting) room\b|\bbook a room\b"),
+        ("library_location", "Addresses", r"\bwhere is\b|\baddress\b|\bdirections\b"),
+        ("search_catalog", "Find a book", r"\bdo you have\b|\blooking for\b|\bin stock\b"),
+    )
+)
+_ACCOUNT = ("renew_loans", "check_fines", "hold_status", "check_loans")
+_CREDENTIAL_WORDS = re.compile(
+    r"\b(?:my|the|library|card|number|no|is|it'?s|its|pin|code|and|here|here's|ok|so|"
+    r"signed|in|for|you|use|please)\b|[\d\s,.:;!-]+",
+    re.IGNORECASE,
+)
+
+
+def is_credentials(part: str) -> bool:
+    """Whether a request is only a card number and/or PIN ("card 2123..., pin 4821")."""
+    if not find_card_number(part) and not find_pin(part, False):
+        return False
+    return not _CREDENTIAL_WORDS.sub(" ", part).strip()
+
+
+def topic_of(part: str) -> tuple[str | None, str]:
+    """The intent a request is about and a short label for a button, by its words."""
+    for intent, label, pattern in _TOPICS:
+        if pattern.search(part):
+            return intent, label
+    words = part.split()
+    return None, " ".join(words[:4]) + ("…" if len(words) > 4 else "")
+
+
 class ActionHandleMultipleRequests(Action):
-    """List the requests found in one message and let the reader pick the first."""
+    """Act on a message with several requests, and offer the rest with short labels.
+
+    A card number (and PIN) in the message is taken and checked; opening-hours
+    questions are answered at once; the first account request (renew, loans, fines,
+    holds) is started, or run when the reader is signed in; every other request gets a
+    button with a short label ("Parking", "Wifi"), never the reader's paragraph.
+    """
 
     def name(self) -> str:
         """The action's name in the domain."""
@@ -42,17 +101,86 @@ class ActionHandleMultipleRequests(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        """One button per request; each sends that request as the reader's next message."""
+        """Sign in, answer, start and offer, in that order."""
+        text = str(tracker.latest_message.get("text") or "")
         parts = [str(p) for p in tracker.latest_message.get("requests") or [] if str(p).strip()]
         if len(parts) < 2:
             dispatcher.utter_message(
                 text="Could you tell me one thing at a time, starting with the most urgent?"
             )
             return []
-        listing = "\n".join(f"{i}. {part}" for i, part in enumerate(parts, start=1))
-        dispatcher.utter_message(
-            text=f"You've asked about {len(parts)} things:\n{listing}\n"
-            "Let's take them one at a time. Which first?",
-            buttons=[{"title": part[:60], "payload": part} for part in parts],
-        )
-        return []
+        events: list[EventType] = await self._sign_in(dispatcher, tracker, text)
+        account: tuple[str, str] | None = None
+        later: list[tuple[str, str]] = []
+        answered = 0
+        for part in parts:
+            intent, label = topic_of(part)
+            if is_credentials(part):
+                continue  # the card and PIN themselves, already taken
+            if intent == "library_hours":
+                answered += await self._hours(dispatcher, part)
+            elif intent in _ACCOUNT and account is None:
+                account = (str(intent), part)
+            else:
+                later.append((label, part))
+        if account is not None:
+            events += await self._start(dispatcher, tracker, events, *account)
+        if later:
+            labels = ", ".join(label for label, _ in later)
+            lead = "And you also asked about" if answered or account else "You asked about"
+            dispatcher.utter_message(
+                text=f"{lead}: {labels}. "
+                + (
+                    "I'll come back to that afterwards: press it when you're ready."
+                    if len(later) == 1 and account
+                    else "Which next?"
+                ),
+                buttons=[{"title": label[:40], "payload": part} for label, part in later],
+            )
+        return events
+
+    @staticmethod
+    async def _sign_in(
+        dispatcher: CollectingDispatcher, tracker: Tracker, text: str
+    ) -> list[EventType]:
+        card = find_card_number(text)
+        if not card:
+            return []
+        events: list[EventType] = [SlotSet("card_number", card)]
+        pin = find_pin(text, False)
+        if not pin:
+            return events
+        tracker.slots["card_number"] = card
+        validator = ValidateIdentifyForm()
+        result = await validator.validate_pin_check(pin, dispatcher, tracker, {})
+        tracker.slots.update(result)
+        return events + [SlotSet(key, value) for key, value in result.items()]
+
+    @staticmethod
+    async def _hours(dispatcher: CollectingDispatcher, part: str) -> int:
+        try:
+            profile = load_profile()
+        except ProfileError:
+            logger.exception("cannot load the library profile")
+            dispatcher.utter_message(text=hours.HOURS_UNAVAILABLE)
+            return 0
+        dispatcher.utter_message(text=hours.hours_answer(profile, part, hours.clock(profile.tz)))
+        return 1
+
+    @staticmethod
+    async def _start(
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        events: list[EventType],
+        intent: str,
+        part: str,
+    ) -> list[EventType]:
+        request = {"intent": intent, "text": part, "entities": []}
+        patron_id = tracker.get_slot("patron_id")
+        if patron_id and is_verified(tracker):
+            from actions.account import run_request
+
+            return await run_request(dispatcher, tracker, request)
+        if tracker.get_slot("pin_check") in ("locked", "unavailable"):
+            return []  # already explained
+        return [SlotSet("pending_request", request), FollowupAction("identify_form")]

@@ -17,9 +17,9 @@ card_number   "card is 2123 4000 1234 56"                        the 14 digits
 date          "by Friday" (role ``deadline``), "next week"       ISO date
 ============  =================================================  ====================
 
-A PIN is never an entity: it would be saved with the parse data. Entities that an
-earlier extractor already found (same type, overlapping span) are not added twice, so
-the component can run next to Rasa's ``RegexEntityExtractor``. Dates are resolved
+A PIN is never an entity: it would be saved with the parse data. The component runs
+after a learned or regex extractor (see :meth:`LibraryEntityExtractor.process` for how
+overlapping entities are merged) and before ``EntitySynonymMapper``. Dates are resolved
 against ``crm_store.clock`` in the library's timezone, so tests can travel in time.
 
 Config: ``profile_path`` (default ``$RIC_LIBRARY_PROFILE`` or ``bot/library_profile.yml``):
@@ -64,6 +64,9 @@ from nlu_components.entity_patterns import (
 )
 
 logger = logging.getLogger(__name__)
+
+KEEP_EXISTING = frozenset({"branch"})
+"""Entity types where an earlier extractor's entity is kept over an overlapping one here."""
 
 DEFAULT_PROFILE = Path(__file__).resolve().parent.parent / "bot" / "library_profile.yml"
 
@@ -157,19 +160,37 @@ class LibraryEntityExtractor(GraphComponent, EntityExtractorMixin):
         return entities
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Add the entities to each message, skipping ones another extractor found."""
+        """Add the entities to each message.
+
+        Where an earlier extractor (a CRF, or Rasa's regex extractor) found an entity
+        of the same type over the same words, a ``branch`` is left as it was (synonyms
+        map it) and the other types are replaced by this component's, whose spans and
+        values are rule-based: a learned ``book_query`` often stops at a title's comma.
+        """
         for message in messages:
             text = message.get(TEXT) or ""
             if not text or text.startswith("/"):
                 continue
             existing = list(message.get(ENTITIES) or [])
-            new = [
+            mine = self.extract(text)
+            kept_mine = [
                 entity
-                for entity in self.extract(text)
-                if not any(_same(entity, other) for other in existing)
+                for entity in mine
+                if entity[ENTITY_ATTRIBUTE_TYPE] not in KEEP_EXISTING
+                or not any(_same(entity, other) for other in existing)
             ]
-            if new:
-                message.set(ENTITIES, existing + new, add_to_output=True)
+            kept_existing = [
+                other
+                for other in existing
+                if other.get(ENTITY_ATTRIBUTE_TYPE) in KEEP_EXISTING
+                or not any(_same(entity, other) for entity in kept_mine)
+            ]
+            if kept_mine:
+                merged = sorted(
+                    kept_existing + kept_mine,
+                    key=lambda e: int(e.get(ENTITY_ATTRIBUTE_START) or 0),
+                )
+                message.set(ENTITIES, merged, add_to_output=True)
         return messages
 
 

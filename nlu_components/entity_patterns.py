@@ -122,16 +122,28 @@ def find_formats(text: str, answer: bool = False) -> list[Found]:
         if value is None:
             continue
         role = EXCLUDED if match.group("neg") else None
-        found.append(Found(match.start("fmt"), match.end(), match.group(0)[len(match.group("neg") or ""):], value, role))
+        found.append(
+            Found(
+                match.start("fmt"),
+                match.end(),
+                match.group(0)[len(match.group("neg") or "") :],
+                value,
+                role,
+            )
+        )
     return found
 
 
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])"
+)
 
 
 def find_emails(text: str) -> list[Found]:
     """Email addresses in ``text`` (values lower-cased)."""
-    return [Found(m.start(), m.end(), m.group(0), m.group(0).lower()) for m in _EMAIL.finditer(text)]
+    return [
+        Found(m.start(), m.end(), m.group(0), m.group(0).lower()) for m in _EMAIL.finditer(text)
+    ]
 
 
 CARD_DIGITS = 14
@@ -167,16 +179,19 @@ _NUM = r"(\d{1,2}|" + _alternation(list(_NUMBERS)) + r")"
 _DATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("relative_week", re.compile(r"\b(next|this|the following)\s+week\b", re.IGNORECASE)),
     ("in_units", re.compile(rf"\bin\s+{_NUM}\s+(days?|weeks?)\b", re.IGNORECASE)),
-    ("day_month", re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+({_MO})\b\.?",
-                             re.IGNORECASE)),
+    (
+        "day_month",
+        re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+({_MO})\b\.?", re.IGNORECASE),
+    ),
     ("month_day", re.compile(rf"\b({_MO})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.IGNORECASE)),
     ("day_after", re.compile(r"\bday after tomorrow\b", re.IGNORECASE)),
     ("tomorrow", re.compile(r"\b(?:tomorrow|tmrw|tomorow|tommorow)\b", re.IGNORECASE)),
     ("today", re.compile(r"\b(?:today|tonight)\b", re.IGNORECASE)),
     ("weekday", re.compile(rf"\b(?:(next|this|coming)\s+)?({_WD})\b", re.IGNORECASE)),
 )
-_DEADLINE = re.compile(r"(?:\bby|\bbefore|\buntil|\btill|\bno later than)\s+(?:the\s+)?$",
-                       re.IGNORECASE)
+_DEADLINE = re.compile(
+    r"(?:\bby|\bbefore|\buntil|\btill|\bno later than)\s+(?:the\s+)?$", re.IGNORECASE
+)
 
 
 def _monday(day: date) -> date:
@@ -194,7 +209,9 @@ def _resolve(kind: str, match: re.Match[str], today: date) -> date | None:
         return today + timedelta(days=count * unit)
     if kind in ("day_month", "month_day"):
         day_text, month_text = (
-            (match.group(1), match.group(2)) if kind == "day_month" else (match.group(2), match.group(1))
+            (match.group(1), match.group(2))
+            if kind == "day_month"
+            else (match.group(2), match.group(1))
         )
         month = _MONTHS[month_text.lower()]
         for year in (today.year, today.year + 1):
@@ -240,10 +257,14 @@ def find_dates(text: str, today: date) -> list[Found]:
             start, end = match.span()
             if any(start < c_end and c_start < end for c_start, c_end in claimed):
                 continue
-            if kind == "weekday" and match.group(2).lower() in ("sat", "sun", "mar", "wed"):
-                # Too short to trust alone ("sun", "sat on the shelf").
-                if not match.group(1) and not _DEADLINE.search(text[:start]):
-                    continue
+            # Short day names are too common to trust alone ("sat on the shelf").
+            if (
+                kind == "weekday"
+                and match.group(2).lower() in ("sat", "sun", "mar", "wed")
+                and not match.group(1)
+                and not _DEADLINE.search(text[:start])
+            ):
+                continue
             value = _resolve(kind, match, today)
             if value is None:
                 continue
@@ -267,7 +288,8 @@ _SEARCH_LEAD = re.compile(
 _TITLE_END = re.compile(
     r"(?:\s+(?:available|in stock|on the shelf|at (?:the )?\w+(?: branch| library)?|"
     r"for (?:me|pick-?up|collection|my \w+)|please|pls|in (?:large print|paperback|"
-    r"hardback|audio|ebook|dvd)\b.*|to (?:collect|pick)\b.*|sent to\b.*|anywhere)\b.*|\s*[?!.]+\s*)$",
+    r"hardback|audio|ebook|dvd)\b.*|to (?:collect|pick)\b.*|sent to\b.*|anywhere)\b.*"
+    r"|\s*[?!.]+\s*)$",
     re.IGNORECASE,
 )
 _BY_AUTHOR = re.compile(
@@ -294,13 +316,17 @@ def find_title_and_author(text: str) -> tuple[Found | None, Found | None]:
     """
     quoted = _QUOTED.search(text)
     if quoted:
-        title: Found | None = Found(quoted.start(1), quoted.end(1), quoted.group(1), quoted.group(1).strip())
-        rest = text[quoted.end():]
+        title: Found | None = Found(
+            quoted.start(1), quoted.end(1), quoted.group(1), quoted.group(1).strip()
+        )
+        rest = text[quoted.end() :]
         by = _BY_AUTHOR.match(" " + rest.strip(" ,?!.")) if rest.strip() else None
         author = None
         if by:
             offset = text.index(by.group("author"), quoted.end())
-            author = Found(offset, offset + len(by.group("author")), by.group("author"), by.group("author"))
+            author = Found(
+                offset, offset + len(by.group("author")), by.group("author"), by.group("author")
+            )
         return title, author
     lead = None
     for match in _SEARCH_LEAD.finditer(text):
@@ -324,8 +350,18 @@ def find_title_and_author(text: str) -> tuple[Found | None, Found | None]:
         author = Found(a_start, a_start + len(name), name, name)
         trimmed = trimmed[: by.start()].rstrip(" ,")
     trimmed = trimmed.strip(" ,\"'")
-    if len(trimmed) < 2 or trimmed.lower() in {"it", "one", "this", "that", "them", "something",
-                                               "anything", "books", "a book", "book"}:
+    if len(trimmed) < 2 or trimmed.lower() in {
+        "it",
+        "one",
+        "this",
+        "that",
+        "them",
+        "something",
+        "anything",
+        "books",
+        "a book",
+        "book",
+    }:
         return None, author
     t_start = text.index(trimmed, start) if trimmed in text[start:] else start
     return Found(t_start, t_start + len(trimmed), trimmed, trimmed), author

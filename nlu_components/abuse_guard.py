@@ -1,0 +1,131 @@
+"""Abuse and profanity: a calm reply and a librarian, never a feedback prompt.
+
+"you useless f***ing bot" looks like feedback to a classifier, and a rating prompt is
+the worst possible answer to it. :func:`is_abusive` recognises insults and swearing
+(with the usual disguises: "f*ck", "sh1t", "fuuuck"); :class:`AbuseGuard`, a Rasa
+graph component that runs after the intent classifier and the ``FallbackClassifier``,
+turns such a message into the intent ``abuse`` when the classifier's own guess is not
+a real request (feedback, chit-chat, out of scope, a fallback), so "this f***ing site
+won't let me renew" is still a renewal. The actions use :func:`is_abusive` too, so the
+feedback form never starts on abuse whatever the pipeline.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+__all__ = ["ABUSE_INTENT", "AbuseGuard", "is_abusive"]
+
+ABUSE_INTENT = "abuse"
+# Intents a rude message is often mistaken for; a real request keeps its intent.
+OVERRIDABLE = frozenset(
+    {
+        "give_feedback",
+        "out_of_scope",
+        "nlu_fallback",
+        "deny",
+        "affirm",
+        "greet",
+        "goodbye",
+        "thank",
+        "bot_challenge",
+        "request_human",
+        "faq",
+    }
+)
+
+_SWEARING = re.compile(
+    r"(?<![a-z])(?:"
+    r"f+[u*@#0o]+c*k+\w*|f[*#@]+k\w*|fck\w*|fk+ing|fuk\w*|feck\w*|wtf|stfu|ffs|"
+    r"sh[i1!*]+t+\w*|bullsh\w*|crap+\w*|bastard\w*|b[i1*]tch\w*|dickheads?|"
+    r"piss(?:ed|ing)? off|wank\w*|twat\w*|arse(?:holes?)?|ass ?holes?|a[s$*]{2}hole|"
+    r"bollocks|c[u*]nt\w*|prick|douche\w*|jerk|moron\w*|idiot\w*|imbecile|"
+    r"retard\w*|dumbass|scumbag\w*"
+    r")(?![a-z])",
+    re.IGNORECASE,
+)
+_INSULT = re.compile(
+    r"\b(?:you(?:'re| are| r)?|this|what an?|such an?|ur|stupid|useless|pathetic|"
+    r"worthless|dumb|crap|rubbish|garbage)\s+(?:\w+\s+){0,3}?"
+    r"(?:useless|stupid|dumb|pathetic|worthless|idiot\w*|moron\w*|rubbish|garbage|trash|"
+    r"joke|waste of space|piece of \w+|incompetent|clueless|brain ?dead)\b"
+    r"|\b(?:shut up|screw you|go to hell|get lost|drop dead|i hate (?:you|this)|"
+    r"go away|you suck|this sucks|sod off)\b",
+    re.IGNORECASE,
+)
+
+
+def is_abusive(text: str) -> bool:
+    """Whether a message swears or insults (the bot, the library or anyone)."""
+    return bool(_SWEARING.search(text) or _INSULT.search(text))
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class AbuseGuard(GraphComponent, IntentClassifier):
+    """Sets the intent ``abuse`` on rude messages that carry no real request.
+
+    Config: ``min_request_confidence`` (0.6): a request intent outside
+    :data:`OVERRIDABLE` keeps its intent only when predicted at least this confidently.
+    """
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        """Runs after some intent classifier."""
+        return [IntentClassifier]
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """The component's default config."""
+        return {"min_request_confidence": 0.6}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        """Creates the guard from its config."""
+        self.component_config = {**self.get_default_config(), **config}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> AbuseGuard:
+        """Creates a new component (see parent class for full docstring)."""
+        return cls(config)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Override the intent of abusive messages that ask for nothing else."""
+        floor = float(self.component_config["min_request_confidence"])
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if not text or text.startswith("/") or not is_abusive(text):
+                continue
+            intent = message.get(INTENT) or {}
+            name = intent.get(INTENT_NAME_KEY)
+            confidence = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+            if name not in OVERRIDABLE and confidence >= floor:
+                continue
+            guess = {INTENT_NAME_KEY: ABUSE_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+            ranking = [
+                e
+                for e in message.get(INTENT_RANKING_KEY) or []
+                if e.get(INTENT_NAME_KEY) != ABUSE_INTENT
+            ]
+            message.set(INTENT, guess, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [dict(guess), *ranking], add_to_output=True)
+        return messages

@@ -40,7 +40,6 @@ from crm_store.ingestion import (
     ingest_or_quarantine,
     quarantine_and_log,
     quarantine_count,
-    quarantined_positions,
 )
 from crm_store.models import IngestCheckpoint, QuarantinedEvent
 
@@ -158,16 +157,15 @@ def catch_up(
 def _decode(session_factory: sessionmaker[Session], rows: list[Any]) -> tuple[list[RasaEvent], int]:
     """Parse tracker rows into events; quarantine the rows that are not an event at all.
 
+    A row quarantined on an earlier pass is recorded again as a no-op (same position),
+    so it is logged once.
+
     Returns:
         The events, and how many rows this call quarantined.
     """
-    with session_factory() as session:
-        done = quarantined_positions(session, [row.id for row in rows])
     events: list[RasaEvent] = []
     quarantined = 0
     for row in rows:
-        if row.id in done:
-            continue
         try:
             body = json.loads(row.data)
             if not isinstance(body, dict) or not isinstance(row.sender_id, str):

@@ -109,10 +109,11 @@ class IngestingTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Save the tracker, then queue the events it just committed."""
         await self.stream_events(tracker)
-        saved: list[tuple[Any, str]] = []
+        queued: list[RasaEvent] = []
         with self.session_scope() as session:
             new_events = list(self._additional_events(session, tracker))
             asking_for = _requested_slot_before(tracker, len(new_events))
+            rows = []
             for event, slot in zip(new_events, asking_for, strict=True):
                 data = redact_event(event.as_dict(), slot == PIN_SLOT)
                 intent = data.get("parse_data", {}).get("intent", {}).get("name")
@@ -125,16 +126,16 @@ class IngestingTrackerStore(SQLTrackerStore):
                     data=json.dumps(data),
                 )
                 session.add(row)
-                saved.append((row, row.data))
-            if self.ingester is not None:
-                # Row ids are the events' positions: a quarantined event is recorded
-                # by position, so catch-up knows it and skips it too.
+                rows.append(row)
+            if self.ingester is not None and rows:
+                # The row ids are the events' positions: an event the writer quarantines
+                # is recorded by position, so catch-up knows it and skips it too. Each
+                # body is read back from the saved JSON so its key matches catch-up's.
                 session.flush()
-            positions = [row.id for row, _ in saved] if self.ingester is not None else []
+                queued = [
+                    RasaEvent(tracker.sender_id, json.loads(row.data), position=row.id)
+                    for row in rows
+                ]
             session.commit()
-        if self.ingester is not None and saved:
-            # Read back from the saved JSON so the key matches what catch-up reads back.
-            self.ingester.submit(
-                RasaEvent(tracker.sender_id, json.loads(data), position=position)
-                for (_, data), position in zip(saved, positions, strict=True)
-            )
+        if self.ingester is not None and queued:
+            self.ingester.submit(queued)

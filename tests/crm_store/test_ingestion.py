@@ -229,6 +229,18 @@ def test_the_quarantine_keeps_no_text_and_masks_pin_like_digits(
             error=ValueError("could not store 'my pin is 4821 \ud800'"),
         )
     assert recorded is True
+    with sessions.begin() as session:
+        # The same position again (the other path, or a later pass): recorded once only.
+        again = quarantine(
+            session,
+            source="live",
+            position=9,
+            sender_id="reader",
+            type_name="user",
+            timestamp=None,
+            error=ValueError("again"),
+        )
+    assert again is False
     with sessions() as session:
         row = session.execute(select(QuarantinedEvent)).scalar_one()
     assert row.sender_id == "reader-\\ud800"

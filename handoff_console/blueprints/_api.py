@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -23,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+INVALID_UNICODE = "The body contains invalid Unicode (a lone surrogate)."
+
 
 def staff(request: Request) -> StaffIdentity:
     """The signed-in staff member (set by ``require_staff``)."""
@@ -30,8 +34,29 @@ def staff(request: Request) -> StaffIdentity:
     return identity
 
 
+def has_lone_surrogate(value: object) -> bool:
+    """True when a decoded JSON value holds a lone surrogate in any key or string.
+
+    JSON may escape one (``"\\ud800"``), but no UTF-8 store or socket can carry it,
+    so the API refuses such a body with a 400 rather than failing later with a 500.
+    Walks without recursion, since a body may nest thousands of levels deep.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
 def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object body, or a 400."""
+    """The request's JSON object body, or a 400 (not JSON, not an object, lone surrogates)."""
     try:
         body = request.json
     except InvalidUsage as error:
@@ -40,6 +65,8 @@ def json_body(request: Request) -> dict[str, Any]:
         return {}
     if not isinstance(body, dict):
         raise BadRequest("bad_json", "The body must be a JSON object.")
+    if has_lone_surrogate(body):
+        raise BadRequest("bad_text", INVALID_UNICODE)
     return body
 
 

@@ -36,6 +36,7 @@ from handoff_console.auth import (
     set_session_cookie,
     start_session,
 )
+from handoff_console.blueprints._api import INVALID_UNICODE, has_lone_surrogate
 from handoff_console.blueprints._render import render
 from handoff_console.client_address import request_client_address
 
@@ -178,8 +179,10 @@ async def api_login(request: Request) -> HTTPResponse:
     """JSON sign-in: ``{"username", "password"}`` → the user, the CSRF token and the cookie."""
     try:
         body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return response.json({"error": "bad_request", "detail": "body is not JSON"}, status=400)
+    if has_lone_surrogate(body):
+        return response.json({"error": "bad_request", "detail": INVALID_UNICODE}, status=400)
     if (
         not isinstance(body, dict)
         or not isinstance(body.get("username"), str)
@@ -243,8 +246,10 @@ async def create_token(request: Request) -> HTTPResponse:
     """Issue an API token for the calling admin: ``{"name"}`` → 201 ``{"id", "token"}``."""
     try:
         body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return response.json({"error": "bad_request", "detail": "body is not JSON"}, status=400)
+    if has_lone_surrogate(body):
+        return response.json({"error": "bad_request", "detail": INVALID_UNICODE}, status=400)
     name = body.get("name") if isinstance(body, dict) else None
     if not isinstance(name, str):
         return response.json(

@@ -578,3 +578,25 @@ def test_one_card_on_two_channels_shows_both_identities(store_url: str, tmp_path
     assert sorted(c["sender_id"] for c in profile["conversations"]) == sorted([web, tg])
     assert [r["id"] for r in found] == [first]
     assert found[0]["channels"] == ["telegram", "webchat"]
+
+
+@pytest.mark.defects
+def test_control_characters_are_stripped_before_the_reader_sees_them(
+    api_clients, console_store, stand_in
+):
+    # Issue 12 item 5: a C1 control character ("\u0088") reached the reader as sent.
+    with console_store.sessions.begin() as session:
+        reader, _ = _verified(session, "webchat", _card(), "Ada Okafor")
+    sam = api_clients["sam"]
+
+    reply = sam.post(
+        f"/api/readers/{reader}/messages", {"text": "Your hold\u0088 is\x00 ready.\r\nSee you\x1b!"}
+    )
+    only_controls = sam.post(f"/api/readers/{reader}/messages", {"text": "\u0088\x07"})
+
+    assert reply.status == 201
+    assert [r["body"][0]["text"] for r in stand_in.take()] == ["Your hold is ready.\nSee you!"]
+    with console_store.sessions.begin() as session:
+        row = session.get(OutboundMessage, reply.json()["id"])
+        assert row is not None and row.text == "Your hold is ready.\nSee you!"
+    assert (only_controls.status, only_controls.json()["error"]) == (400, "empty_text")

@@ -323,3 +323,19 @@ def test_a_handoff_started_by_email_is_answered_from_the_console(
         owner = session.get(Conversation, conversation_id)
         assert owner is not None
         assert owner.reader_id == reader_id
+
+
+@pytest.mark.defects
+def test_control_characters_in_a_mail_never_reach_rasa(
+    email_system: RunningSystem, mail_servers: MailServers
+) -> None:
+    sender = new_reader()
+    question = mail(sender, "Are you open\x00 on Sunday?\x88\x1b", subject="Sunday\x88 hours\x01")
+    mail_servers.dovecot.append(question)
+    [answer] = mail_servers.smtp.wait_for(
+        sender, where=lambda m: m["In-Reply-To"] == question["Message-ID"]
+    )
+    assert user_texts(email_system, sender_id_for(question["Message-ID"])) == [
+        "Are you open on Sunday?"
+    ]
+    assert answer["Subject"] == "Re: Sunday hours"

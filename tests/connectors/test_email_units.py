@@ -409,3 +409,20 @@ def test_sender_ids_are_stable_and_case_insensitive() -> None:
     assert email_store.sender_id_for("<A@B>") == email_store.sender_id_for("<a@b>")
     assert email_store.sender_id_for("<a@b>").startswith("email:")
     assert len(email_store.sender_id_for("<a@b>")) == len("email:") + 32
+
+
+@pytest.mark.defects
+def test_control_characters_and_undecodable_bytes_are_cleaned_from_mail() -> None:
+    data = (
+        b"From: Ada \x01Lovelace <ada@readers.test>\r\nSubject: Sunday\x00 hours\xc2\x88?\r\n"
+        b"Message-ID: <a\x7fb@readers.test>\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n\r\n"
+        # \xed\xa0\x80 is a surrogate encoded as if it were a character: not UTF-8.
+        b"Open on Sunday\x00?\xc2\x88 \xed\xa0\x80 thanks\x1b\r\n"
+    )
+    mail = parse_mail(data)
+    assert (mail.sender_name, mail.subject) == ("Ada Lovelace", "Sunday hours?")
+    assert mail.body == "Open on Sunday? \ufffd\ufffd\ufffd thanks"
+    assert mail.message_id == "<ab@readers.test>"
+    for text in (mail.sender_name, mail.subject, mail.body, mail.message_id):
+        text.encode("utf-8")  # nothing a database or socket could refuse

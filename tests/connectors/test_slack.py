@@ -414,3 +414,16 @@ def test_a_handoff_started_in_a_slack_thread_is_answered_there_from_the_console(
     assert answer.params["text"] == (
         "Hello, I'm Robin. &lt;b&gt;Which&lt;/b&gt; chapter &amp; which style guide?"
     )
+
+
+@pytest.mark.defects
+def test_a_lone_surrogate_nul_and_c1_never_reach_rasa(
+    system: RunningSystem, slack_api: SlackApiStandIn
+) -> None:
+    user = new_user()
+    body = json.dumps(dm(user, "hello \ud800 open?\x00\x88 now\x1b")).encode()
+    assert b"\\ud800" in body  # signed exactly as sent, escape and all
+    assert post(system, body)[0] == 200
+    [event] = tracker_events(system, user, "user", 1)
+    assert event["text"] == "hello \ufffd open? now"
+    replies(slack_api, user)  # and the reader was answered

@@ -436,3 +436,17 @@ def test_a_reader_who_blocked_the_bot_is_marked_unreachable_until_they_write_aga
 
     assert post(system, text_update(chat, "sorry, I'm back"))[0] == 200
     wait_until(chat, True)
+
+
+@pytest.mark.defects
+def test_a_lone_surrogate_nul_and_c1_never_reach_rasa(
+    system: RunningSystem, telegram_api: TelegramApiStandIn
+) -> None:
+    chat = new_chat()
+    update = text_update(chat, "hello \ud800 open?\x00\x88 now\x1b")
+    body = json.dumps(update).encode()  # the surrogate travels as the JSON escape "\ud800"
+    assert b"\\ud800" in body
+    assert post(system, body) == (200, {"status": "ok"})
+    [event] = user_events(system, chat)
+    assert event["text"] == "hello \ufffd open? now"
+    assert len(telegram_api.made("sendMessage", chat)) >= 1  # and the reader was answered

@@ -166,3 +166,40 @@ def test_ric_create_admin_passes_through(store: str) -> None:
     assert "Created admin 'alex'" in done.stdout
     created = user(store, "alex")
     assert created is not None and created.role == StaffRole.ADMIN
+
+
+def test_login_throttles_are_listed_and_cleared_with_an_audit_entry(store: str) -> None:
+    from crm_store.models import AuditEntry, LoginAttempt
+
+    engine = make_engine(store)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        for address in ("198.51.100.9", "198.51.100.9", "198.51.100.9", "203.0.113.1"):
+            session.add(LoginAttempt(username="sam", remote_addr=address, succeeded=False))
+
+    listed = run(["list-login-throttles"], store)
+    cleared = run(
+        ["clear-login-throttle", "--username", "Sam", "--address", "198.51.100.9"], store
+    )
+    listed_after = run(["list-login-throttles"], store)
+
+    assert listed.returncode == 0, listed.stderr
+    rows = [line.split() for line in listed.stdout.splitlines()[1:]]
+    assert sorted((r[0], r[1], r[2]) for r in rows) == [
+        ("sam", "198.51.100.9", "3"),
+        ("sam", "203.0.113.1", "1"),
+    ]
+    assert cleared.returncode == 0, cleared.stderr
+    assert "Cleared the login throttle of 'sam' from address 198.51.100.9: 3 failed" in (
+        cleared.stdout
+    )
+    assert [line.split()[1] for line in listed_after.stdout.splitlines()[1:]] == ["203.0.113.1"]
+    with sessions.begin() as session:
+        entry = session.execute(select(AuditEntry)).scalars().all()[-1]
+        assert (entry.staff_user_id, entry.action, entry.subject, entry.detail) == (
+            None,
+            "login_throttle.clear",
+            "login:sam",
+            {"address": "198.51.100.9", "failures_removed": 3, "via": "cli"},
+        )
+    engine.dispose()

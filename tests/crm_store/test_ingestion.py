@@ -258,3 +258,24 @@ def test_a_database_that_is_unavailable_is_not_mistaken_for_a_bad_event(
     with pytest.raises(OperationalError):
         ingest_or_quarantine(sessions, poisoned_stream(POISONS["lone surrogate"]), "catchup")
     engine.dispose()
+
+
+@pytest.mark.defects
+def test_a_nul_that_only_postgresql_refuses_is_quarantined_there_and_stored_on_sqlite(
+    sessions: sessionmaker[Session],
+) -> None:
+    events = poisoned_stream(user_event("nul \x00 here", 301.0))
+    outcome = ingest_or_quarantine(sessions, events, source="catchup")
+    dialect = sessions.kw["bind"].dialect.name
+    with sessions() as session:
+        texts = session.execute(select(Message.text).order_by(Message.sent_at)).scalars().all()
+        errors = session.execute(select(QuarantinedEvent.error)).scalars().all()
+    later = ["later one", "later answer", "later two"]
+    if dialect == "postgresql":
+        assert (outcome.ingested, outcome.quarantined) == (6, 1)
+        assert texts[3:] == later and "nul \x00 here" not in texts
+        assert [e.split(":")[0] for e in errors] == ["ValueError"]
+    else:
+        assert (outcome.ingested, outcome.quarantined) == (7, 0)
+        assert texts[3:] == ["nul \x00 here", *later]
+        assert errors == []

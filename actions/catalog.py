@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -12,6 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions._common import entity_values, system_down
 from actions.library_system import LibrarySystemError, SearchResult, get_library_system
+from nlu_components.entity_patterns import find_title_and_author
 
 _FILLER = re.compile(
     r"\b(do|does|you|u|have|has|got|any|a|an|the|copy|copies|of|is|are|there|in|stock|library|"
@@ -28,6 +30,22 @@ def search_query(text: str, entities: list[str]) -> str:
         return " ".join(entities)
     words = _FILLER.sub(" ", re.sub(r"[^\w\s'-]", " ", text))
     return " ".join(words.split())
+
+
+def requested_titles(message: dict[str, Any]) -> list[str]:
+    """The title(s) a message asks for: the ``book_query`` entity, or the title read by rule.
+
+    A learned extractor often stops a title at its first comma ("Cry" for "Cry, the
+    Beloved Country"); the rule-based title (``nlu_components.entity_patterns``) keeps
+    the commas, so it wins when it contains the entity.
+    """
+    entities = entity_values(message, "book_query")
+    title, _ = find_title_and_author(str(message.get("text") or ""))
+    if title is not None and (
+        not entities or any(e.lower() in title.value.lower() for e in entities)
+    ):
+        return [title.value]
+    return entities
 
 
 def result_line(result: SearchResult) -> str:
@@ -62,7 +80,7 @@ class ActionSearchCatalog(Action):
     ) -> list[EventType]:
         """Reply with up to five ranked results, or ask for a title or author."""
         message = tracker.latest_message
-        query = search_query(message.get("text") or "", entity_values(message, "book_query"))
+        query = search_query(message.get("text") or "", requested_titles(message))
         if not query:
             dispatcher.utter_message(
                 text="What are you looking for? Tell me a title, an author or a subject."

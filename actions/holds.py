@@ -25,7 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions._common import entity_values, is_verified, system_down
-from actions.catalog import hold_buttons, search_query
+from actions.catalog import hold_buttons, requested_titles, search_query
 from actions.identity import ActionStartAccountRequest
 from actions.library_profile import ProfileError, load_profile
 from actions.library_system import (
@@ -35,7 +35,12 @@ from actions.library_system import (
     SearchResult,
     get_library_system,
 )
-from nlu_components.entity_patterns import EXCLUDED, FORMAT_IDS, find_branches, find_formats
+from nlu_components.entity_patterns import (
+    EXCLUDED,
+    FORMAT_IDS,
+    find_branches,
+    find_formats,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +124,7 @@ class ActionStartHold(Action):
         message = tracker.latest_message
         text = str(message.get("text") or "")
         record_ids = entity_values(message, "record_id")
-        query = search_query(text, entity_values(message, "book_query"))
+        query = search_query(text, requested_titles(message))
         clear = [SlotSet(slot, None) for slot in HOLD_SLOTS]
         if not query and not record_ids:
             dispatcher.utter_message(

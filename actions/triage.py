@@ -56,12 +56,19 @@ _TOPICS: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
         ("faq/wifi", "Wifi", r"\bwi-?fi\b|\binternet\b"),
         ("faq/printing", "Printing", r"\bprint\w*"),
         ("faq/food_drink", "Food and drink", r"\b(?:food|eat|drinks?|coffee|snacks?)\b"),
+        ("faq/events", "Events", r"\b(?:events?|clubs?|storytimes?|author talks?|workshops?)\b"),
         ("book_room", "Book a room", r"\b(?:study|meeting) room\b|\bbook a room\b"),
         ("library_location", "Addresses", r"\bwhere is\b|\baddress\b|\bdirections\b"),
         ("search_catalog", "Find a book", r"\bdo you have\b|\blooking for\b|\bin stock\b"),
     )
 )
-_ACCOUNT = ("renew_loans", "check_fines", "hold_status", "check_loans")
+_ACCOUNT_PHRASES = {
+    "renew_loans": "renew your books",
+    "check_fines": "check your fines",
+    "hold_status": "check your holds",
+    "check_loans": "list your loans",
+}
+_ACCOUNT = tuple(_ACCOUNT_PHRASES)
 _CREDENTIAL_WORDS = re.compile(
     r"\b(?:my|the|library|card|number|no|is|it'?s|its|pin|code|and|here|here's|ok|so|"
     r"signed|in|for|you|use|please)\b|[\d\s,.:;!-]+",
@@ -123,20 +130,18 @@ class ActionHandleMultipleRequests(Action):
                 account = (str(intent), part)
             else:
                 later.append((label, part))
-        if account is not None:
-            events += await self._start(dispatcher, tracker, events, *account)
         if later:
             labels = ", ".join(label for label, _ in later)
-            lead = "And you also asked about" if answered or account else "You asked about"
+            lead = "You also asked about" if answered or account else "You asked about"
+            tail = "Press it when you're ready." if len(later) == 1 else "Which next?"
+            if account is not None and len(later) > 1:
+                tail = "Press one when you're ready."
             dispatcher.utter_message(
-                text=f"{lead}: {labels}. "
-                + (
-                    "I'll come back to that afterwards: press it when you're ready."
-                    if len(later) == 1 and account
-                    else "Which next?"
-                ),
+                text=f"{lead}: {labels}. {tail}",
                 buttons=[{"title": label[:40], "payload": part} for label, part in later],
             )
+        if account is not None:
+            events += await self._start(dispatcher, tracker, *account)
         return events
 
     @staticmethod
@@ -171,7 +176,6 @@ class ActionHandleMultipleRequests(Action):
     async def _start(
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
-        events: list[EventType],
         intent: str,
         part: str,
     ) -> list[EventType]:
@@ -183,4 +187,5 @@ class ActionHandleMultipleRequests(Action):
             return await run_request(dispatcher, tracker, request)
         if tracker.get_slot("pin_check") in ("locked", "unavailable"):
             return []  # already explained
+        dispatcher.utter_message(text=f"Now, to {_ACCOUNT_PHRASES[intent]} I need to sign you in.")
         return [SlotSet("pending_request", request), FollowupAction("identify_form")]

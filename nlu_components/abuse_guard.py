@@ -60,12 +60,12 @@ _SWEARING = re.compile(
     re.IGNORECASE,
 )
 _INSULT = re.compile(
-    r"\b(?:you(?:'re| are| r)?|this|what an?|such an?|ur|stupid|useless|pathetic|"
-    r"worthless|dumb|crap|rubbish|garbage)\s+(?:\w+\s+){0,3}?"
+    r"\b(?:you(?:'re| are| r)?|ur|what an?|such an?|(?:this|the|your) (?:stupid |useless )?"
+    r"(?:bot|chatbot|robot|machine|app|assistant|thing)(?: is)?)\s+(?:\w+\s+){0,3}?"
     r"(?:useless|stupid|dumb|pathetic|worthless|idiot\w*|moron\w*|rubbish|garbage|trash|"
-    r"joke|waste of space|piece of \w+|incompetent|clueless|brain ?dead)\b"
-    r"|\b(?:shut up|screw you|go to hell|get lost|drop dead|i hate (?:you|this)|"
-    r"go away|you suck|this sucks|sod off)\b",
+    r"a joke|waste of space|piece of \w+|incompetent|clueless|brain ?dead|thick)\b"
+    r"|\b(?:shut up|screw you|go to hell|get lost|drop dead|i hate (?:you|this bot)|"
+    r"you suck|sod off)\b",
     re.IGNORECASE,
 )
 

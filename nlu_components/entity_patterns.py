@@ -282,7 +282,9 @@ _SEARCH_LEAD = re.compile(
     r"(?:i(?:'m| am) )?looking for|search(?: the catalogue)? for|find(?: me)?|"
     r"(?:i (?:want|would like|'d like) to )?(?:reserve|hold|request|borrow)|put a hold on|"
     r"place (?:a )?hold (?:on|for)|(?:is|are)|i(?:'d| would) like|i want|i need)\s+"
-    r"(?:(?:a|an|the|any|some)\s+)?(?:copy|copies)?\s*(?:of\s+)?",
+    r"(?:(?:a|an|the|any|some)\s+)?(?:copy|copies)?\s*(?:of\s+)?"
+    r"(?:(?:the|a|an)\s+)?(?:(?:paperback|hardback|large[ -]print|e-?book|audio ?book|dvd|"
+    r"kindle)\s+(?:version\s+|edition\s+|copy\s+)?of\s+)?",
     re.IGNORECASE,
 )
 _TITLE_END = re.compile(

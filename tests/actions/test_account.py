@@ -223,57 +223,47 @@ def test_no_fines(library):
     assert messages == [("Good news: you owe nothing.", [])]
 
 
-def test_place_hold_on_the_chosen_record_at_the_home_branch(library):
-    _, messages = _resume(
+def test_place_hold_on_the_chosen_record_at_the_chosen_branch(library):
+    events, messages = _resume(
         library,
         PRIYA,
         "place_hold",
-        '/place_hold{"record_id": "b0751", "book_format": "book"}',
-        [{"entity": "record_id", "value": "b0751"}, {"entity": "book_format", "value": "book"}],
+        '/place_hold{"record_id": "b0751"}',
+        slots={"hold_record": "b0751", "hold_format": "book", "pickup_branch": "northside"},
     )
 
     assert messages == [
         (
-            "Done: Harry Potter and the Philosopher's Stone is reserved for you, to collect at "
-            "Northside. You are number 4 in the queue; we'll tell you when it's ready.",
+            "Done: “Harry Potter and the Philosopher's Stone” (book) is reserved for you, to "
+            "collect at Northside. You are number 4 in the queue; we'll tell you when it's ready.",
             [],
         )
     ]
+    assert ("hold_record", None) in _slot_events(events)
     holds = aio_run(library.holds("p1005"))
     assert [(h.record_id, h.pickup_branch, h.queue_position) for h in holds] == [
         ("b0751", "northside", 4)
     ]
 
 
-def test_place_hold_with_only_a_query_offers_choices(library):
-    _, messages = _resume(
+def test_place_hold_without_a_branch_asks_for_it_first(library):
+    events, messages = _resume(
         library,
         PRIYA,
         "place_hold",
-        "reserve something by terry pratchett",
-        [{"entity": "book_query", "value": "terry pratchett"}],
+        "reserve it",
+        slots={"hold_record": "b0751", "hold_format": "book"},
     )
 
-    assert messages == [
-        (
-            "Which one should I reserve?",
-            [
-                {
-                    "title": "Reserve: The Colour of Magic",
-                    "payload": '/place_hold{"record_id": "b0636", "book_format": "book"}',
-                },
-                {
-                    "title": "Reserve: Mort",
-                    "payload": '/place_hold{"record_id": "b0637", "book_format": "book"}',
-                },
-                {
-                    "title": "Reserve: Guards! Guards!",
-                    "payload": '/place_hold{"record_id": "b0638", "book_format": "book"}',
-                },
-            ],
-        )
-    ]
+    assert messages == []
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "pickup_form"}
     assert aio_run(library.holds("p1005")) == []
+
+
+def test_place_hold_without_a_record_asks_which_book(library):
+    _, messages = _resume(library, PRIYA, "place_hold", "reserve something")
+
+    assert messages == [("Which book would you like to reserve? Tell me its title or author.", [])]
 
 
 def test_place_hold_refused(library):
@@ -282,7 +272,7 @@ def test_place_hold_refused(library):
         PRIYA,
         "place_hold",
         "reserve it",
-        [{"entity": "record_id", "value": "b9999"}],
+        slots={"hold_record": "b9999", "hold_format": "book", "pickup_branch": "central"},
     )
 
     assert [text.startswith("I couldn't place that hold: ") for text, _ in messages] == [True]

@@ -69,9 +69,9 @@ def test_results_with_at_most_three_reserve_buttons(library):
     payloads = [b["payload"] for b in buttons]
     assert [p.startswith("/place_hold{") for p in payloads] == [True, True, True]
     assert [json.loads(p.removeprefix("/place_hold")) for p in payloads] == [
-        {"record_id": "b0636", "book_format": "book"},
-        {"record_id": "b0637", "book_format": "book"},
-        {"record_id": "b0638", "book_format": "book"},
+        {"record_id": "b0636", "book_query": "The Colour of Magic"},
+        {"record_id": "b0637", "book_query": "Mort"},
+        {"record_id": "b0638", "book_query": "Guards! Guards!"},
     ]
 
 

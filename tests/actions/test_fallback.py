@@ -142,3 +142,16 @@ def test_frustration_offers_a_librarian_at_once():
             [LIBRARIAN_BUTTON, LEAVE],
         )
     ]
+
+
+def test_abuse_gets_a_calm_reply_not_a_guess():
+    messages = _clarify("you stupid bot, shut up", RANKING)
+
+    assert messages == [
+        (
+            "I'm sorry this has been frustrating. I'm here to help with anything "
+            "library-related, and a librarian can take over if you'd prefer. What can I do "
+            "for you?",
+            [LIBRARIAN_BUTTON],
+        )
+    ]

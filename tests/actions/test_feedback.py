@@ -151,3 +151,48 @@ def test_low_rating_gets_an_apology_and_a_librarian(store):
 def test_no_rating_stores_nothing(store):
     assert _save(None, None) == []
     assert _stored(store) == []
+
+
+# --------------------------------------------------------------------------- abuse
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("this chatbot is useless", []),
+        ("you stupid f***ing bot", []),
+        ("i want to give feedback", ["feedback_rating", "feedback_comment"]),
+        ("the toilets on the second floor are dirty", ["feedback_rating", "feedback_comment"]),
+    ],
+)
+def test_abuse_mistaken_for_feedback_asks_for_no_rating(text, expected):
+    tracker = make_tracker(text, intent="give_feedback")
+
+    slots = aio_run(
+        ValidateFeedbackForm().required_slots(
+            ["feedback_rating", "feedback_comment"], CollectingDispatcher(), tracker, {}
+        )
+    )
+
+    assert slots == expected
+
+
+def test_abuse_mistaken_for_feedback_gets_a_calm_reply_and_stores_nothing(store):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("you useless piece of crap", intent="give_feedback")
+
+    events = aio_run(ActionSaveFeedback().run(dispatcher, tracker, {}))
+
+    assert [(m["text"], m["buttons"]) for m in dispatcher.messages] == [
+        (
+            "I'm sorry this has been frustrating. I'm here to help with anything "
+            "library-related, and a librarian can take over if you'd prefer. What can I do "
+            "for you?",
+            [LIBRARIAN_BUTTON],
+        )
+    ]
+    assert [(e["name"], e["value"]) for e in events] == [
+        ("feedback_rating", None),
+        ("feedback_comment", None),
+    ]
+    assert _stored(store) == []

@@ -11,12 +11,13 @@ from sqlalchemy import select
 
 from actions import hours
 from actions.handoff import (
-    LEAVE_MESSAGE_BUTTONS,
     ActionCreateTicket,
     ActionHandoff,
     ValidateLeaveMessageForm,
+    expected_answer,
     next_staffed,
     staffed_now,
+    stated_reason,
 )
 from actions.library_profile import clear_profile_cache, load_profile
 from crm_store.models import Conversation, Handoff, HandoffStatus, Reader, Ticket, TicketStatus
@@ -147,21 +148,91 @@ def test_asking_twice_keeps_one_waiting_handoff(store, clock):
     assert count == 2
 
 
-def test_handoff_outside_hours_offers_to_leave_a_message(store, clock):
+def test_handoff_outside_hours_starts_the_message_form(store, clock):
     clock(at(2026, 11, 29, 12))  # Sunday
 
     events, messages = _handoff()
 
-    assert events == []
+    assert [(e["event"], e.get("name")) for e in events] == [
+        ("slot", "ticket_message"),
+        ("slot", "ticket_contact"),
+        ("followup", "leave_message_form"),
+    ]
+    assert [e.get("value") for e in events[:2]] == [None, None]
     assert messages == [
-        (
-            "Our librarians aren't in the chat right now; they're back tomorrow at 9:00. "
-            "Would you like to leave a message? We'll reply here or by email.",
-            LEAVE_MESSAGE_BUTTONS,
-        )
+        ("Our librarians aren't in the chat right now; they're back tomorrow at 9:00.", [])
     ]
     with store.begin() as session:
         assert session.execute(select(Handoff.id)).scalars().all() == []
+
+
+def test_handoff_outside_hours_keeps_the_reason_given_as_the_message(store, clock):
+    clock(at(2026, 11, 29, 12))
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        "can I talk to a librarian about a fine I was charged by mistake", intent="request_human"
+    )
+
+    events = aio_run(ActionHandoff().run(dispatcher, tracker, {}))
+
+    assert events[0] == {
+        "event": "slot",
+        "timestamp": None,
+        "name": "ticket_message",
+        "value": "a fine I was charged by mistake",
+    }
+
+
+def test_handoff_in_hours_puts_the_readers_reason_on_the_queue(store, clock):
+    clock(at(2026, 11, 30, 10))
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        "i want a real person, my card is blocked and i need it today", intent="request_human"
+    )
+
+    aio_run(ActionHandoff().run(dispatcher, tracker, {}))
+
+    with store.begin() as session:
+        reasons = session.execute(select(Handoff.reason)).scalars().all()
+    assert reasons == ["reader asked for a librarian: my card is blocked and i need it today"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("talk to a librarian", None),
+        ("librarian please", None),
+        ("speak to someone", None),
+        (
+            "can I talk to a librarian about a fine I was charged by mistake",
+            "a fine I was charged by mistake",
+        ),
+        (
+            "a librarian please, because my hold vanished from the app",
+            "my hold vanished from the app",
+        ),
+    ],
+)
+def test_stated_reason(text, expected):
+    assert stated_reason(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        (at(2026, 11, 30, 10), "A librarian will answer today, usually within a few hours."),
+        (
+            at(2026, 11, 29, 12),
+            "Librarians are back tomorrow at 9:00, so expect an answer tomorrow, after 9:00.",
+        ),
+        (
+            at(2026, 12, 5, 17),
+            "Librarians are back Monday at 9:00, so expect an answer on Monday, after 9:00.",
+        ),
+    ],
+)
+def test_expected_answer(profile, when, expected):
+    assert expected_answer(profile, when) == expected
 
 
 # --------------------------------------------------------------------------- leave a message
@@ -229,7 +300,8 @@ def _create_ticket(message, contact, sender_id="reader-1", channel="webchat"):
     return events, [m["text"] for m in dispatcher.messages]
 
 
-def test_create_ticket_with_an_email(store):
+def test_create_ticket_with_an_email(store, clock):
+    clock(at(2026, 11, 30, 10))
     events, texts = _create_ticket(
         "Could you order Piranesi?\nThe paperback, please.", "ada@example.org"
     )
@@ -247,7 +319,8 @@ def test_create_ticket_with_an_email(store):
     )
     assert sender == "reader-1"
     assert texts == [
-        "Thanks, your message is with the library team (ticket #1). We'll reply at ada@example.org."
+        "Thanks, your message is with the library team (ticket #1). We'll reply at "
+        "ada@example.org. A librarian will answer today, usually within a few hours."
     ]
     assert [(e["name"], e["value"]) for e in events] == [
         ("ticket_message", None),
@@ -255,7 +328,8 @@ def test_create_ticket_with_an_email(store):
     ]
 
 
-def test_create_ticket_answered_in_the_chat_is_linked_to_the_signed_in_reader(store):
+def test_create_ticket_answered_in_the_chat_is_linked_to_the_signed_in_reader(store, clock):
+    clock(at(2026, 11, 30, 10))
     with store.begin() as session:
         link_verified_reader(
             session,
@@ -276,5 +350,59 @@ def test_create_ticket_answered_in_the_chat_is_linked_to_the_signed_in_reader(st
         linked = (reader.card_number, ticket.contact)
     assert linked == ("21234000123456", "telegram:777001")
     assert texts == [
-        "Thanks, your message is with the library team (ticket #1). We'll reply here in this chat."
+        "Thanks, your message is with the library team (ticket #1). We'll reply here in this "
+        "chat. A librarian will answer today, usually within a few hours."
     ]
+
+
+def _leave_message_turn(text, requested, intent=None, entities=None):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        text, intent=intent, entities=entities, slots={"requested_slot": requested}
+    )
+    form = ValidateLeaveMessageForm()
+    message = aio_run(form.extract_ticket_message(dispatcher, tracker, {}))
+    contact = aio_run(form.extract_ticket_contact(dispatcher, tracker, {}))
+    return message, contact, [m["text"] for m in dispatcher.messages]
+
+
+def test_the_problem_typed_when_asked_is_the_message_whatever_its_intent():
+    text = "my card was charged twice for the same DVD, can someone fix it"
+
+    assert _leave_message_turn(text, "ticket_message", intent="check_fines") == (
+        {"ticket_message": text},
+        {},
+        [],
+    )
+
+
+def test_an_email_typed_next_is_the_contact():
+    entities = [{"entity": "email", "value": "ada.okafor@example.org"}]
+
+    message, contact, _ = _leave_message_turn(
+        "ada.okafor@example.org", "ticket_contact", intent="inform", entities=entities
+    )
+
+    assert (message, contact) == ({}, {"ticket_contact": "ada.okafor@example.org"})
+
+
+def test_an_email_inside_the_message_is_taken_as_the_contact_too():
+    message, contact, _ = _leave_message_turn(
+        "please order Piranesi for me, reply to ada@example.org", "ticket_message"
+    )
+
+    assert contact == {"ticket_contact": "ada@example.org"}
+    assert message == {"ticket_message": "please order Piranesi for me, reply to ada@example.org"}
+
+
+@pytest.mark.parametrize("text", ["no thanks", "/deny", "Never mind."])
+def test_declining_leaves_the_message_unfilled_so_the_form_stops(text):
+    assert _leave_message_turn(text, "ticket_message", intent="deny") == ({}, {}, [])
+
+
+def test_yes_asks_for_the_message_itself():
+    assert _leave_message_turn("yes please", "ticket_message", intent="affirm") == (
+        {"ticket_message": None},
+        {},
+        ["Go ahead: type your message and I'll pass it on."],
+    )

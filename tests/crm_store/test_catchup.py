@@ -230,3 +230,34 @@ def test_live_logging_quarantines_by_position_and_catch_up_skips_it(
     assert sum("quarantined tracker event" in r.getMessage() for r in caplog.records) == 1
     lag = ingestion_lag(store.engine, sessions, datetime.now(timezone.utc))
     assert (lag.events_behind, lag.quarantined) == (0, 1)
+
+
+@pytest.mark.defects
+def test_the_tail_loop_logs_a_repeating_failure_once_and_keeps_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Before issue 12 a database error was logged with its traceback on every pass (ten
+    # times a second) and any other error ended the thread.
+    monkeypatch.setenv("RIC_TRACKER_DATABASE_URL", f"sqlite:///{tmp_path / 'tail.db'}")
+    monkeypatch.setenv("RIC_DATABASE_URL", f"sqlite:///{tmp_path / 'never-migrated.db'}")
+    monkeypatch.setenv("RIC_STORE_LOGGING", "off")
+    store_sessions.cache_clear()
+    tracker_engine.cache_clear()
+    store = IngestingTrackerStore(domain=Domain.empty())
+    save_turns(store, "reader-x", 1)
+    stop = threading.Event()
+    tailer = threading.Thread(target=tail_tracker_store, args=(stop, 0.01), daemon=True)
+    with caplog.at_level(logging.INFO, logger="crm_store.jobs.ingest"):
+        tailer.start()
+        try:
+            time.sleep(0.5)  # dozens of failing passes
+            assert tailer.is_alive()
+        finally:
+            stop.set()
+            tailer.join(10)
+            store_sessions().kw["bind"].dispose()
+            tracker_engine().dispose()
+            store_sessions.cache_clear()
+            tracker_engine.cache_clear()
+    failures = [r for r in caplog.records if "tailing the tracker store failed" in r.getMessage()]
+    assert len(failures) == 1 and failures[0].exc_info is not None

@@ -174,29 +174,29 @@ def check_ingestion(
         lag = ingestion_lag(engine, sessions, now or datetime.now(timezone.utc))
     except SQLAlchemyError as error:
         return IngestionHealth(
-            "down",
-            f"cannot read the lag: {type(error).__name__}",
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-            events_limit,
-            seconds_limit,
+            status="down",
+            detail=f"cannot read the lag: {type(error).__name__}",
+            events_behind=None,
+            seconds_behind=None,
+            quarantined=None,
+            last_quarantined_at=None,
+            tracker_position=None,
+            store_position=None,
+            degraded_after_events=events_limit,
+            degraded_after_seconds=seconds_limit,
         )
     behind = lag.events_behind > events_limit or lag.seconds_behind > seconds_limit
     return IngestionHealth(
-        "degraded" if behind else "up",
-        _detail(lag, events_limit, seconds_limit, behind),
-        lag.events_behind,
-        lag.seconds_behind,
-        lag.quarantined,
-        lag.last_quarantined_at,
-        lag.tracker_position,
-        lag.store_position,
-        events_limit,
-        seconds_limit,
+        status="degraded" if behind else "up",
+        detail=_detail(lag, events_limit, seconds_limit, behind),
+        events_behind=lag.events_behind,
+        seconds_behind=lag.seconds_behind,
+        quarantined=lag.quarantined,
+        last_quarantined_at=lag.last_quarantined_at,
+        tracker_position=lag.tracker_position,
+        store_position=lag.store_position,
+        degraded_after_events=events_limit,
+        degraded_after_seconds=seconds_limit,
     )
 
 

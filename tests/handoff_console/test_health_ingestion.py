@@ -13,6 +13,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.catchup import catch_up
+from crm_store.db import make_engine, make_session_factory
 from crm_store.tracker_store import IngestingTrackerStore
 from handoff_console.health import INGESTION, check_ingestion
 from handoff_console.settings import ConsoleSettings
@@ -107,6 +108,17 @@ def test_health_before_rasa_created_its_tracker_store(
     assert (health.status, health.events_behind, health.tracker_position) == ("up", 0, None)
     assert health.detail == "no tracker store events yet; 0 quarantined"
     assert not missing.parent.exists()  # looking did not create Rasa's database
+
+
+def test_health_says_down_when_the_reader_store_cannot_be_read(
+    tracker_store: IngestingTrackerStore, tracker_url: str, tmp_path: Path
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'never-migrated.db'}")
+    health = check_ingestion(settings(tracker_url), make_session_factory(engine), at(0))
+    engine.dispose()
+    assert (health.status, health.detail) == ("down", "cannot read the lag: OperationalError")
+    assert (health.events_behind, health.quarantined) == (None, None)
+    assert health.as_dict()["degraded_after_events"] == 500
 
 
 @pytest.mark.defects

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+from playwright.sync_api import Browser, Dialog, Page, WebSocketRoute, expect
 
 from tests.system import RunningSystem
 
@@ -52,7 +52,12 @@ def test_chat_reload_and_history(page: Page, system: RunningSystem) -> None:
 
 def test_markup_typed_by_a_reader_is_shown_as_text(page: Page, system: RunningSystem) -> None:
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     open_chat(page, system)
     payload = "<img src=x onerror=alert(1)>"
     send(page, payload)
@@ -163,3 +168,42 @@ def test_offline_messages_are_queued_and_sent_after_reconnect(
     expect(page.locator(f"{W} .ric-reader .ric-text")).to_have_text(
         ["hello", "what are your opening hours"]
     )
+
+
+@pytest.mark.defects
+def test_a_message_refused_as_busy_goes_back_into_the_input(
+    page: Page, system: RunningSystem
+) -> None:
+    open_chat(page, system)
+    texts = [f"hello number {n}" for n in range(30)]
+    # Thirty Enter presses in one go, faster than any reader: more than the line holds.
+    page.evaluate(
+        """(texts) => {
+            const root = document.querySelector("#ric-webchat").shadowRoot;
+            const input = root.querySelector("textarea");
+            const form = root.querySelector("form");
+            for (const text of texts) { input.value = text; form.requestSubmit(); }
+        }""",
+        texts,
+    )
+    expect(page.locator(f"{W} .ric-error").first).to_contain_text(
+        "still answering", timeout=20_000
+    )
+    expect(page.locator(f"{W} .ric-reader[data-state=sending]")).to_have_count(0, timeout=120_000)
+    delivered = page.locator(
+        f"{W} .ric-reader[data-state=delivered] .ric-text"
+    ).all_text_contents()
+    restored = page.locator(f"{W} textarea").input_value().split("\n")
+    assert page.locator(f"{W} .ric-reader").count() == len(delivered)  # no "Not sent" bubbles
+    assert restored == [t for t in texts if t in restored]  # in the order they were typed
+    assert sorted(delivered + restored) == sorted(texts)  # each one sent or kept, none lost
+    assert 0 < len(restored) < len(texts)
+
+    # The reader sends the kept text again once the bot has caught up: it goes through.
+    page.locator(f"{W} textarea").fill(restored[0])
+    page.keyboard.press("Enter")
+    expect(page.locator(f"{W} .ric-reader .ric-text").last).to_have_text(restored[0])
+    expect(page.locator(f"{W} .ric-reader").last).to_have_attribute(
+        "data-state", "delivered", timeout=30_000
+    )
+    assert page.locator(f"{W} textarea").input_value() == ""

@@ -330,7 +330,8 @@ def test_control_characters_in_a_mail_never_reach_rasa(
     email_system: RunningSystem, mail_servers: MailServers
 ) -> None:
     sender = new_reader()
-    question = mail(sender, "Are you open\x00 on Sunday?\x88\x1b", subject="Sunday\x88 hours\x01")
+    # No NUL here: the IMAP server itself replaces it (test_email_units covers NUL).
+    question = mail(sender, "Are you open\x07 on Sunday?\x88\x1b", subject="Sunday\x88 hours\x01")
     mail_servers.dovecot.append(question)
     [answer] = mail_servers.smtp.wait_for(
         sender, where=lambda m: m["In-Reply-To"] == question["Message-ID"]

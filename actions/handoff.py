@@ -71,9 +71,11 @@ def _chat_closed(profile: LibraryProfile, day: date) -> bool:
 def staffed_now(profile: LibraryProfile, now: datetime) -> bool:
     """Whether librarians staff the chat at ``now`` (library local time).
 
-    ``RIC_CHAT_ALWAYS_STAFFED=1`` says yes at any hour (for tests and demos).
+    ``RIC_CHAT_ALWAYS_STAFFED=1`` says yes at any hour (for tests and demos), except
+    while the action server's test clock is set (``hours.test_clock_time``): then the
+    profile's chat hours decide, at the clock's time.
     """
-    if os.environ.get("RIC_CHAT_ALWAYS_STAFFED") == "1":
+    if os.environ.get("RIC_CHAT_ALWAYS_STAFFED") == "1" and hours.test_clock_time() is None:
         return True
     local = now.astimezone(profile.tz)
     slot = profile.chat_hours[local.weekday()]

@@ -406,3 +406,25 @@ def test_yes_asks_for_the_message_itself():
         {},
         ["Go ahead: type your message and I'll pass it on."],
     )
+
+
+def test_the_test_clock_file_sets_the_time_and_overrides_always_staffed(
+    profile, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("RIC_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("RIC_CHAT_ALWAYS_STAFFED", "1")
+    assert hours.test_clock_time() is None
+    assert staffed_now(profile, at(2026, 11, 29, 12)) is True  # Sunday, but always staffed
+
+    (tmp_path / "test_clock").write_text("2026-11-29T12:00:00+00:00")
+
+    assert hours.clock(LONDON) == at(2026, 11, 29, 12)
+    assert staffed_now(profile, at(2026, 11, 29, 12)) is False
+    assert staffed_now(profile, at(2026, 11, 30, 10)) is True
+
+
+def test_a_test_clock_without_a_timezone_is_ignored(tmp_path, monkeypatch):
+    monkeypatch.setenv("RIC_VAR_DIR", str(tmp_path))
+    (tmp_path / "test_clock").write_text("2026-11-29T12:00:00")
+
+    assert hours.test_clock_time() is None

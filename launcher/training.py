@@ -1,8 +1,9 @@
 """Train the Rasa model once per data version and cache it.
 
 The cache key is a SHA-256 over the Rasa version, ``config.yml``, and every file under
-``bot/domain`` and ``bot/data``. A model whose key matches is reused; anything else
-is retrained. The cache lives outside the checkout so clean clones on the same
+``bot/domain``, ``bot/data`` and ``nlu_components`` (the custom components' code shapes
+the model too; compiled ``__pycache__`` files are left out). A model whose key matches is
+reused; anything else is retrained. The cache lives outside the checkout so clean clones on the same
 machine (CI) reuse it.
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
-TRAINING_INPUTS = ("config.yml", "bot/domain", "bot/data")
+TRAINING_INPUTS = ("config.yml", "bot/domain", "bot/data", "nlu_components")
 
 
 def model_cache_dir() -> Path:
@@ -36,7 +37,11 @@ def _training_files(root: Path) -> list[Path]:
     for entry in TRAINING_INPUTS:
         path = root / entry
         if path.is_dir():
-            files.extend(p for p in sorted(path.rglob("*")) if p.is_file())
+            files.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+            )
         elif path.is_file():
             files.append(path)
     return files

@@ -102,6 +102,25 @@ def load_sentence_model(model_path: str | None = None) -> SentenceTransformer:
     return model
 
 
+def limit_threads(threads: int) -> None:
+    """Cap torch's intra-op threads and the BLAS pools at ``threads`` (0: leave as is).
+
+    Args:
+        threads: The most threads one encoder call may use.
+    """
+    if threads <= 0:
+        return
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # an optional helper; torch's own cap is the one that matters
+        return
+    threadpool_limits(threads)
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     """Adds all-MiniLM-L6-v2 sentence embeddings as dense sentence-level features.
@@ -134,6 +153,12 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             "normalize": True,
             "sequence_features": "none",
             "model_path": None,
+            # Only the reader's text by default: responses and action texts are not
+            # needed by the classifier, and encoding them slows training down.
+            "attributes": ["text"],
+            # Torch threads for the encoder. One keeps a parse from fighting the Rasa
+            # event loop and the other processes for the two cores (docs/benchmarks.md).
+            "threads": 1,
         }
 
     @staticmethod
@@ -152,6 +177,12 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         self._batch_size = int(config["batch_size"])
         self._normalize = bool(config["normalize"])
         self._sequence_mode = str(config["sequence_features"])
+        self._attributes = [
+            a for a in config.get("attributes") or DENSE_FEATURIZABLE_ATTRIBUTES
+            if a in DENSE_FEATURIZABLE_ATTRIBUTES
+        ]
+        self._threads = int(config.get("threads") or 0)
+        limit_threads(self._threads)
         self._model = load_sentence_model(config.get("model_path"))
 
     @classmethod
@@ -213,7 +244,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         jobs: list[tuple[Message, str, int]] = []
         texts: list[str] = []
         for message in messages:
-            for attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
+            for attribute in self._attributes:
                 tokens = message.get(TOKENS_NAMES[attribute])
                 text = message.get(attribute)
                 # Same guard as Rasa's dense featurizers: only tokenised attributes,
@@ -239,5 +270,10 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         Returns:
             The same training data, featurized.
         """
-        self.process(training_data.training_examples)
+        # Training runs in its own process, so it may use every core.
+        limit_threads(os.cpu_count() or 1)
+        try:
+            self.process(training_data.training_examples)
+        finally:
+            limit_threads(self._threads)
         return training_data

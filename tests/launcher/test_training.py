@@ -1,4 +1,4 @@
-"""The model cache key follows the training data, domain and config, and nothing else."""
+"""The model cache key follows the training data, domain, config and component code only."""
 
 from __future__ import annotations
 
@@ -16,7 +16,20 @@ def copy_project(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "config.yml", target / "config.yml")
     shutil.copytree(ROOT / "bot" / "domain", target / "bot" / "domain")
     shutil.copytree(ROOT / "bot" / "data", target / "bot" / "data")
+    shutil.copytree(ROOT / "nlu_components", target / "nlu_components")
     return target
+
+
+def test_component_code_changes_the_hash_but_compiled_files_do_not(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    before = training_hash(project)
+    cache = project / "nlu_components" / "__pycache__"
+    cache.mkdir(exist_ok=True)
+    (cache / "extra.cpython-311.pyc").write_bytes(b"compiled")
+    assert training_hash(project) == before
+    with (project / "nlu_components" / "reader_classifier.py").open("a") as source:
+        source.write("\n# a change to the classifier's code\n")
+    assert training_hash(project) != before
 
 
 def test_hash_is_stable_and_matches_the_checkout(tmp_path: Path) -> None:

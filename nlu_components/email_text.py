@@ -32,8 +32,11 @@ _REPLY_HEADERS = (
     re.compile(r"^il\b.{0,300}\bha\s+scritto\s*:?$", re.IGNORECASE),  # Italian
     re.compile(r"^em\b.{0,300}\bescreveu\s*:?$", re.IGNORECASE),  # Portuguese
     re.compile(r"^op\b.{0,300}\bschreef\b.{0,200}:?$", re.IGNORECASE),  # Dutch
-    re.compile(r"^-{2,}\s*(original message|forwarded message|ursprüngliche nachricht|"
-               r"message d'origine|mensaje original)\s*-{2,}$", re.IGNORECASE),
+    re.compile(
+        r"^-{2,}\s*(original message|forwarded message|ursprüngliche nachricht|"
+        r"message d'origine|mensaje original)\s*-{2,}$",
+        re.IGNORECASE,
+    ),
     re.compile(r"^begin forwarded message\s*:?$", re.IGNORECASE),  # Apple Mail
     re.compile(r"^_{8,}$"),  # Outlook's separator above the header block
 )
@@ -52,8 +55,9 @@ _FOOTERS = (
     re.compile(r"^get outlook for\b.{0,40}$", re.IGNORECASE),
     re.compile(r"^(envoyé de mon|von meinem|enviado desde mi)\b.{0,60}$", re.IGNORECASE),
     re.compile(r"^(confidentiality notice|disclaimer|confidential)\b", re.IGNORECASE),
-    re.compile(r"^this (e-?mail|message)( and any (attachments?|files)| is confidential)",
-               re.IGNORECASE),
+    re.compile(
+        r"^this (e-?mail|message)( and any (attachments?|files)| is confidential)", re.IGNORECASE
+    ),
     re.compile(r"^the information (contained )?in this (e-?mail|message)", re.IGNORECASE),
 )
 _CLOSER = (
@@ -192,8 +196,23 @@ _PARAGRAPH_TAGS = frozenset(
     {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "blockquote", "pre"}
 )
 _LINE_TAGS = frozenset(
-    {"div", "li", "tr", "hr", "section", "article", "header", "footer", "dl", "dt", "dd",
-     "address", "figure", "figcaption", "center"}
+    {
+        "div",
+        "li",
+        "tr",
+        "hr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "dl",
+        "dt",
+        "dd",
+        "address",
+        "figure",
+        "figcaption",
+        "center",
+    }
 )
 _CELL_TAGS = frozenset({"td", "th"})
 

@@ -92,7 +92,9 @@ def strip_markup(text: str) -> str:
     text = _IMAGE.sub(lambda m: m.group(1).strip(), text)
     text = _MD_LINK.sub(_quote, text)
     text = _REF_LINK.sub(_quote, text)
-    text = _HTML_LINK.sub(lambda m: _quote(m) if _HTML_TAG.sub("", m.group(1)).strip() else "", text)
+    text = _HTML_LINK.sub(
+        lambda m: _quote(m) if _HTML_TAG.sub("", m.group(1)).strip() else "", text
+    )
     text = _HTML_EMPHASIS.sub(lambda m: _quote(m, 2), text)
     text = _HTML_TAG.sub(" ", text)
     text = html.unescape(text) if "&" in text else text

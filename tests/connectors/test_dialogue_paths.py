@@ -277,6 +277,29 @@ def test_hold_typed_with_a_comma_title_choosing_a_format_and_signing_in_step_by_
     )
 
 
+def test_a_signed_in_reader_reserving_a_one_format_title_is_asked_only_the_branch(
+    system: RunningSystem,
+) -> None:
+    card, pin = JONAH
+    _, turns = converse(
+        system,
+        "how much do I owe",
+        f"card {card} pin {pin}",
+        "can I reserve Cry, the Beloved Country by Alan Paton",
+        "the main library",
+    )
+
+    assert bot_texts(turns[1])[0] == "Thanks, Jonah, you're signed in."
+    [question] = bot_texts(turns[2])
+    assert question.startswith("Which branch would you like to collect it from?")
+    assert re.fullmatch(
+        r"Done: “Cry, the Beloved Country” \(book\) is reserved for you, to collect at "
+        r"Central\. (You're first|You are number \d+) in the queue; we'll tell you when "
+        r"it's ready\.",
+        bot_texts(turns[3])[0],
+    )
+
+
 # --------------------------------------------------------------------------- abuse
 
 

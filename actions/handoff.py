@@ -175,11 +175,8 @@ class ActionHandoff(Action):
             )
             # The next thing the reader types is the message, whatever it is about.
             said = stated_reason(str(tracker.latest_message.get("text") or ""))
-            return [
-                SlotSet("ticket_message", said),
-                SlotSet("ticket_contact", None),
-                FollowupAction("leave_message_form"),
-            ]
+            prefilled = [SlotSet("ticket_message", said)] if said else []
+            return [*prefilled, FollowupAction("leave_message_form")]
         try:
             with store_sessions().begin() as session:
                 _, position = open_handoff(
@@ -253,8 +250,10 @@ class ValidateLeaveMessageForm(FormValidationAction):
     def validate_ticket_message(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Any non-empty text is the message."""
-        text = str(value or "").strip()
+        """Any non-empty text is the message (an unset value is simply asked for)."""
+        if value is None:
+            return {"ticket_message": None}
+        text = str(value).strip()
         if len(text) < 2:
             dispatcher.utter_message(text="Please type your message for the librarians.")
             return {"ticket_message": None}
@@ -264,7 +263,9 @@ class ValidateLeaveMessageForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """An email address, or "here" to be answered on this channel."""
-        text = str(value or "").strip()
+        if value is None:
+            return {"ticket_contact": None}
+        text = str(value).strip()
         email = _EMAIL.search(text)
         if email:
             return {"ticket_contact": email.group(0)}

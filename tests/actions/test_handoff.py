@@ -153,12 +153,7 @@ def test_handoff_outside_hours_starts_the_message_form(store, clock):
 
     events, messages = _handoff()
 
-    assert [(e["event"], e.get("name")) for e in events] == [
-        ("slot", "ticket_message"),
-        ("slot", "ticket_contact"),
-        ("followup", "leave_message_form"),
-    ]
-    assert [e.get("value") for e in events[:2]] == [None, None]
+    assert events == [{"event": "followup", "timestamp": None, "name": "leave_message_form"}]
     assert messages == [
         ("Our librarians aren't in the chat right now; they're back tomorrow at 9:00.", [])
     ]
@@ -428,3 +423,16 @@ def test_a_test_clock_without_a_timezone_is_ignored(tmp_path, monkeypatch):
     (tmp_path / "test_clock").write_text("2026-11-29T12:00:00")
 
     assert hours.test_clock_time() is None
+
+
+def test_unset_message_and_contact_are_asked_for_without_a_complaint():
+    dispatcher = CollectingDispatcher()
+    form = ValidateLeaveMessageForm()
+
+    assert form.validate_ticket_message(None, dispatcher, make_tracker(""), {}) == {
+        "ticket_message": None
+    }
+    assert form.validate_ticket_contact(None, dispatcher, make_tracker(""), {}) == {
+        "ticket_contact": None
+    }
+    assert dispatcher.messages == []

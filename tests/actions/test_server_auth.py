@@ -21,7 +21,7 @@ from actions.server import ActionServerConfigError, ActionServerSettings
 from launcher.services import actions_service
 from launcher.settings import Settings, load_settings
 from launcher.supervisor import ServiceSpec, Supervisor
-from tests.system import free_port
+from tests.system import RunningSystem, free_port
 
 pytestmark = pytest.mark.defects
 
@@ -200,3 +200,11 @@ def test_the_bind_address_and_token_are_settings(
     assert ActionServerSettings.from_env() == ActionServerSettings(
         token="from-the-environment", host="0.0.0.0", port=settings.actions_port
     )
+
+
+@pytest.mark.rasa
+def test_the_console_still_sees_the_action_server_up(system: RunningSystem) -> None:
+    """The console checks ``/health`` without the token; it must still say "up"."""
+    with urllib.request.urlopen(f"{system.console_url}/api/health", timeout=30) as reply:
+        services = {s["name"]: s["status"] for s in json.loads(reply.read())["services"]}
+    assert services["Action server"] == "up"

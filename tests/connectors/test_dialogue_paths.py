@@ -381,14 +381,16 @@ def test_several_requests_in_one_long_message_are_acted_on(system: RunningSystem
     "crm_store.redaction masks only the text, so a PIN in one part is saved",
 )
 def test_a_pin_in_a_message_with_several_requests_is_never_saved(system: RunningSystem) -> None:
-    card, pin = PRIYA
+    card, pin = MEI
     session_id, _ = converse(
         system,
-        f"my card is {card} and the pin is {pin}. When do you close today? "
-        "And also is there parking at riverside?",
+        f"Hi, my card is {card} and the pin is {pin}. What time do you close today? "
+        "And also can you renew my books? Also, is there parking at riverside? Thanks!",
     )
 
-    assert re.search(rf"(?<!\d){pin}(?!\d)", json.dumps(tracker(system, session_id))) is None
+    [event] = user_events(system, session_id)
+    assert event["parse_data"]["intent"]["name"] == "multiple_requests"
+    assert re.search(rf"(?<!\d){pin}(?!\d)", json.dumps(event)) is None
 
 
 # --------------------------------------------------------------------------- markdown link

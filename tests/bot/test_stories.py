@@ -49,6 +49,7 @@ def test_every_test_story_passes(system: RunningSystem, tmp_path: Path) -> None:
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "RIC_ACTION_ENDPOINT": f"http://127.0.0.1:{system.actions_port}/webhook",
+        "RIC_ACTIONS_TOKEN": (system.var_dir / "secrets" / "actions_token").read_text().strip(),
         "RIC_TRACKER_DATABASE_URL": f"sqlite:///{tmp_path / 'test-tracker.db'}",
         "RIC_DATABASE_URL": system.database_url,
     }

@@ -58,7 +58,7 @@ from nlu_components.sentence_embeddings import SentenceEmbeddingFeaturizer
 from nlu_components.softmax_regression import SoftmaxRegression, fit_softmax_regression
 from nlu_components.text_features import NgramFeatures
 
-__all__ = ["LinearModel", "ReaderIntentClassifier", "fit_linear_model", "out_of_fold_scores"]
+__all__ = ["LinearModel", "ReaderIntentClassifier", "fit_linear_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -108,9 +108,13 @@ def fit_linear_model(
     truth: np.ndarray,
     labels: list[str],
     config: dict[str, Any],
-    temperature: float = 1.0,
 ) -> LinearModel:
-    """Fit n-grams and the softmax regression on one training set.
+    """Fit the n-grams, the softmax regression and its temperature on the training set.
+
+    The temperature is learned on out-of-fold scores: ``calibration_folds`` models, each
+    trained without one fold, score that fold. The final model then starts from the
+    mean of the fold models, which roughly halves its L-BFGS iterations. The n-gram
+    vocabulary is fitted once on all texts, so the fold models share its columns.
 
     Args:
         embeddings: ``(n, 384)`` sentence embeddings.
@@ -118,10 +122,9 @@ def fit_linear_model(
         truth: ``(n,)`` index into ``labels`` of each text's label.
         labels: Every label name.
         config: The component config (``C``, n-gram ranges, ``embedding_weight``...).
-        temperature: The temperature to store with the model.
 
     Returns:
-        The fitted model.
+        The fitted, calibrated model.
     """
     ngrams = NgramFeatures(
         int(config["word_ngram_max"]),
@@ -130,41 +133,32 @@ def fit_linear_model(
         int(config["min_df"]),
     ).fit(texts)
     weight = float(config["embedding_weight"])
-    regression = fit_softmax_regression(
-        embeddings * weight,
-        ngrams.transform(texts),
-        truth,
-        len(labels),
-        c=float(config["C"]),
-        max_iter=int(config["max_iter"]),
-    )
-    return LinearModel(ngrams, regression, labels, temperature, weight)
+    dense, sparse = embeddings * weight, ngrams.transform(texts)
 
+    def fit(rows: np.ndarray, start: SoftmaxRegression | None = None) -> SoftmaxRegression:
+        return fit_softmax_regression(
+            dense[rows], sparse[rows], truth[rows], len(labels),
+            c=float(config["C"]), max_iter=int(config["max_iter"]), start=start,
+        )  # fmt: skip
 
-def out_of_fold_scores(
-    embeddings: np.ndarray,
-    texts: list[str],
-    truth: np.ndarray,
-    labels: list[str],
-    config: dict[str, Any],
-) -> np.ndarray | None:
-    """Scores for every training message from a fold model that never saw it.
-
-    Returns:
-        ``(n, k)`` scores, or ``None`` when a class is too small to split.
-    """
-    smallest = int(np.bincount(truth).min())
-    folds = min(int(config["calibration_folds"]), smallest)
-    if folds < 2:
-        return None
-    scores = np.zeros((len(texts), len(labels)))
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    for train, test in splitter.split(texts, truth):
-        fold = fit_linear_model(
-            embeddings[train], [texts[i] for i in train], truth[train], labels, config
+    folds = min(int(config["calibration_folds"]), int(np.bincount(truth).min()))
+    temperature, start = 1.0, None
+    if folds >= 2:
+        scores = np.zeros((len(texts), len(labels)))
+        fold_models = []
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+        for train, test in splitter.split(texts, truth):
+            fold_models.append(fit(train))
+            scores[test] = fold_models[-1].scores(dense[test], sparse[test])
+        temperature = fit_temperature(scores, truth)
+        start = SoftmaxRegression(
+            np.mean([m.dense_coef for m in fold_models], axis=0),
+            np.mean([m.sparse_coef for m in fold_models], axis=0),
+            np.mean([m.intercept for m in fold_models], axis=0),
+            0,
         )
-        scores[test] = fold.scores(embeddings[test], [texts[i] for i in test])
-    return scores
+    regression = fit(np.arange(len(texts)), start)
+    return LinearModel(ngrams, regression, labels, temperature, weight)
 
 
 def _label_of(example: Message) -> str:
@@ -218,7 +212,7 @@ class ReaderIntentClassifier(GraphComponent, IntentClassifier):
             "char_ngram_min": 2,
             "char_ngram_max": 5,
             "min_df": 2,
-            "calibration_folds": 5,
+            "calibration_folds": 3,
             "max_iter": 1000,
             "ranking_length": 10,
         }
@@ -286,9 +280,7 @@ class ReaderIntentClassifier(GraphComponent, IntentClassifier):
         if len(names) < 2:
             raise InvalidConfigException("ReaderIntentClassifier needs at least two intents.")
         truth = np.array([names.index(label) for label in labels])
-        held_out = out_of_fold_scores(embeddings, texts, truth, names, config)
-        temperature = 1.0 if held_out is None else fit_temperature(held_out, truth)
-        self.model = fit_linear_model(embeddings, texts, truth, names, config, temperature)
+        self.model = fit_linear_model(embeddings, texts, truth, names, config)
         self.retrieval_intents = sorted(training_data.retrieval_intents)
         self.responses = {
             key: list(value)
@@ -297,7 +289,7 @@ class ReaderIntentClassifier(GraphComponent, IntentClassifier):
         }
         logger.info(
             "ReaderIntentClassifier: %d examples, %d labels, temperature %.2f",
-            len(texts), len(self.model.labels), temperature,
+            len(texts), len(self.model.labels), self.model.temperature,
         )  # fmt: skip
         self.persist()
         return self._resource

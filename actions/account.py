@@ -244,6 +244,12 @@ class ActionResumeAccountRequest(Action):
         state = tracker.get_slot("pin_check")
         if state != "verified" or not patron_id:
             # The form ended without a sign-in (locked card, system down): already explained.
-            return [SlotSet("pending_request", None), SlotSet("pin_check", None)]
+            return [
+                SlotSet("pending_request", None),
+                SlotSet("pin_check", None),
+                SlotSet("pickup_needed", None),
+            ]
+        # pickup_needed starts pickup_form (rules/holds.yml): only the hold just asked
+        # for may set it, never one abandoned earlier.
         events = await run_request(dispatcher, tracker, request)
-        return [SlotSet("pending_request", None), *events]
+        return [SlotSet("pending_request", None), SlotSet("pickup_needed", None), *events]

@@ -8,8 +8,9 @@
 2. ``hold_format_form`` asks "book or audiobook?" when it is not. The answer is read
    whatever its intent, so "not the ebook" is a choice (the other format), not a ``deny``;
 3. ``identify_form`` signs the reader in (card and PIN, also in one message);
-4. ``action_resume_account_request`` places the hold, or first starts ``pickup_form``
-   ("which branch?", the reader's home branch first) for a printed format;
+4. ``action_resume_account_request`` places the hold, or sets ``pickup_needed`` so a
+   rule starts ``pickup_form`` ("which branch?", the reader's home branch first) for a
+   printed format;
 5. the confirmation gives the queue position.
 """
 
@@ -52,7 +53,14 @@ FORMAT_NAMES = {
     "dvd": "DVD",
 }
 DIGITAL_FORMATS = frozenset({"ebook", "audiobook"})
-HOLD_SLOTS = ("hold_record", "hold_title", "hold_formats", "hold_format", "pickup_branch")
+HOLD_SLOTS = (
+    "hold_record",
+    "hold_title",
+    "hold_formats",
+    "hold_format",
+    "pickup_branch",
+    "pickup_needed",
+)
 
 
 def format_list(formats: list[str]) -> str:
@@ -324,14 +332,16 @@ async def place(
         hold: ``hold_record``, ``hold_format``, ``pickup_branch`` (and ``hold_title``).
 
     Returns:
-        The events: the hold slots cleared, or ``FollowupAction("pickup_form")``.
+        The events: the hold slots cleared, or ``pickup_needed`` set (which starts
+        ``pickup_form``).
     """
     fmt = str(hold.get("hold_format") or "book")
     branch = hold.get("pickup_branch")
     if fmt in DIGITAL_FORMATS:
         branch = "online"
     elif not branch:
-        return [FollowupAction("pickup_form")]
+        # A rule (bot/data/rules/holds.yml) starts pickup_form on this slot.
+        return [SlotSet("pickup_needed", True)]
     clear = [SlotSet(slot, None) for slot in HOLD_SLOTS]
     try:
         placed = await system.place_hold(

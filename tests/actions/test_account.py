@@ -50,7 +50,7 @@ def _slot_events(events):
 def test_loans_most_urgent_first_with_the_overdue_one_marked(library):
     events, messages = _resume(library, ADA, "check_loans", "what have I got out")
 
-    assert _slot_events(events) == [("pending_request", None)]
+    assert _slot_events(events) == [("pending_request", None), ("pickup_needed", None)]
     assert messages == [
         (
             "You have 4 items on loan, 1 overdue:\n"
@@ -256,7 +256,12 @@ def test_place_hold_without_a_branch_asks_for_it_first(library):
     )
 
     assert messages == []
-    assert events[-1] == {"event": "followup", "timestamp": None, "name": "pickup_form"}
+    assert events[-1] == {
+        "event": "slot",
+        "timestamp": None,
+        "name": "pickup_needed",
+        "value": True,
+    }
     assert aio_run(library.holds("p1005")) == []
 
 
@@ -291,7 +296,7 @@ def test_system_down_apologises_and_clears_the_request(library, monkeypatch):
 
     events = aio_run(ActionResumeAccountRequest().run(dispatcher, tracker, {}))
 
-    assert _slot_events(events) == [("pending_request", None)]
+    assert _slot_events(events) == [("pending_request", None), ("pickup_needed", None)]
     assert [(m["text"], m["buttons"]) for m in dispatcher.messages] == [
         (SYSTEM_DOWN, [LIBRARIAN_BUTTON])
     ]
@@ -303,7 +308,11 @@ def test_not_verified_runs_nothing(library, pin_check):
         library, None, "check_loans", slots={"pin_check": pin_check, "patron_id": None}
     )
 
-    assert _slot_events(events) == [("pending_request", None), ("pin_check", None)]
+    assert _slot_events(events) == [
+        ("pending_request", None),
+        ("pin_check", None),
+        ("pickup_needed", None),
+    ]
     assert messages == []
 
 
@@ -314,6 +323,7 @@ def test_unknown_patron_is_asked_to_sign_in_again(library):
 
     assert _slot_events(events) == [
         ("pending_request", None),
+        ("pickup_needed", None),
         ("pin_check", None),
         ("patron_id", None),
     ]
@@ -325,7 +335,7 @@ def test_unknown_patron_is_asked_to_sign_in_again(library):
 def test_no_pending_request_asks_what_to_do(library):
     events, messages = _resume(library, ADA, "greet")
 
-    assert _slot_events(events) == [("pending_request", None)]
+    assert _slot_events(events) == [("pending_request", None), ("pickup_needed", None)]
     assert messages == [
         ("You're signed in. What would you like to do: loans, renewals, holds or fines?", [])
     ]

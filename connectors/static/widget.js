@@ -359,9 +359,10 @@
     node.appendChild(box);
   }
 
-  function renderError(message) {
+  function renderError(message, code) {
     var node = bubble("error", "Chat", Date.now(), message || "Something went wrong.");
     node.setAttribute("role", "alert");
+    if (typeof code === "string") node.setAttribute("data-code", code);
     append(node);
   }
 
@@ -574,9 +575,15 @@
         showTyping(f.on === true);
         break;
       case "error":
-        if (f.code === "busy" && typeof f.id === "string") giveBack(f.id);
-        else if (typeof f.id === "string") markFailed(f.id);
-        renderError(typeof f.message === "string" ? f.message : "");
+        if (f.code === "busy" && typeof f.id === "string") {
+          giveBack(f.id);
+          // A burst refused message by message needs one notice, not one per message.
+          var last = ui.log.lastElementChild;
+          if (last && last.getAttribute("data-code") === "busy") break;
+        } else if (typeof f.id === "string") {
+          markFailed(f.id);
+        }
+        renderError(typeof f.message === "string" ? f.message : "", f.code);
         break;
       case "pong":
         clearTimeout(state.timers.pong);

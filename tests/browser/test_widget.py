@@ -198,6 +198,8 @@ def test_a_message_refused_as_busy_goes_back_into_the_input(
     assert restored == [t for t in texts if t in restored]  # in the order they were typed
     assert sorted(delivered + restored) == sorted(texts)  # each one sent or kept, none lost
     assert 0 < len(restored) < len(texts)
+    notices = page.locator(f"{W} .ric-error[data-code=busy]").count()
+    assert 1 <= notices < len(restored)  # one notice for a refused burst, not one per message
 
     # The reader sends the kept text again once the bot has caught up: it goes through.
     page.locator(f"{W} textarea").fill(restored[0])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -107,10 +108,13 @@ def main() -> None:
             **os.environ,
             "RIC_STORE_LOGGING": "off",
             "RIC_ACTION_ENDPOINT": f"http://127.0.0.1:{port}/webhook",
+            # The action server refuses calls without it (docs/security.md).
+            "RIC_ACTIONS_TOKEN": secrets.token_urlsafe(32),
+            "RIC_ACTIONS_PORT": str(port),
             "PYTHONPATH": str(ROOT),
         }
         actions = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+            [sys.executable, "-m", "actions.server"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         try:

@@ -122,27 +122,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=200, help="cap per client")
     parser.add_argument("--seconds", type=float, default=30.0, help="duration per scenario")
+    parser.add_argument(
+        "--models", nargs="+", type=Path, default=None,
+        help="model files to compare one after another (default: the cached model of "
+        "the current data); e.g. a DIET model trained from benchmarks/configs/diet.yml",
+    )  # fmt: skip
+    parser.add_argument(
+        "--logging", nargs="+", choices=("on", "off"), default=["on", "off"],
+        help="reader-store logging modes to measure",
+    )  # fmt: skip
     args = parser.parse_args()
     for port in ("RIC_RASA_PORT", "RIC_ACTIONS_PORT"):
         os.environ.setdefault(port, "5105" if "RASA" in port else "5155")
-    model = ensure_model()  # one model for both runs, even if the data changes meanwhile
-    print(f"model: {model.name}")
-    results = {
-        "logging on": measure(model, True, args.messages, args.seconds),
-        "logging off": measure(model, False, args.messages, args.seconds),
-    }
-    print(f"{'scenario':<28}{'messages':>9}{'p50 ms':>9}{'p99 ms':>9}{'msg/s':>8}")
-    for mode, scenarios in results.items():
-        for name, s in scenarios.items():
-            print(
-                f"{mode + ', ' + name:<28}{s['messages']:>9.0f}{s['p50_ms']:>9.1f}"
-                f"{s['p99_ms']:>9.1f}{s['msg_per_s']:>8.1f}"
-            )
-    for name in ("1 client", "16 clients"):
-        on, off = results["logging on"][name], results["logging off"][name]
-        cost = 1 - on["msg_per_s"] / off["msg_per_s"]
-        print(f"store logging throughput cost, {name}: {cost:+.1%}")
-    sys.stdout.flush()
+    # One model per run, even if the data changes meanwhile.
+    models = args.models or [ensure_model()]
+    for model in models:
+        print(f"model: {model.name}")
+        results = {
+            f"logging {mode}": measure(model, mode == "on", args.messages, args.seconds)
+            for mode in args.logging
+        }
+        print(f"{'scenario':<28}{'messages':>9}{'p50 ms':>9}{'p99 ms':>9}{'msg/s':>8}")
+        for mode, scenarios in results.items():
+            for name, s in scenarios.items():
+                print(
+                    f"{mode + ', ' + name:<28}{s['messages']:>9.0f}{s['p50_ms']:>9.1f}"
+                    f"{s['p99_ms']:>9.1f}{s['msg_per_s']:>8.1f}"
+                )
+        if len(results) == 2:
+            for name in ("1 client", "16 clients"):
+                on, off = results["logging on"][name], results["logging off"][name]
+                cost = 1 - on["msg_per_s"] / off["msg_per_s"]
+                print(f"store logging throughput cost, {name}: {cost:+.1%}")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
-"""The widget's per-conversation line: bounded, in order, fair between tabs."""
+"""The widget's per-conversation line (bounded, in order, fair between tabs) and its hub."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 
 import pytest
 
 from connectors.webchat import (
     DEFAULT_QUEUE_SIZE,
+    ConnectionHub,
     QueuedMessage,
     SessionLine,
     SessionLines,
@@ -129,3 +131,42 @@ def test_settings_come_from_the_environment_and_bad_values_fail_clearly() -> Non
         WebchatSettings.from_env({"RIC_WEBCHAT_QUEUE_SIZE": "0"})
     with pytest.raises(ValueError, match="RIC_WEBCHAT_SEND_TIMEOUT_SECONDS"):
         WebchatSettings.from_env({"RIC_WEBCHAT_SEND_TIMEOUT_SECONDS": "-1"})
+
+
+class _Tab:
+    """A tab whose connection takes every frame at once."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, object]] = []
+
+    async def send(self, data: str) -> None:
+        self.received.append(json.loads(data))
+
+
+class _StalledTab:
+    """A tab whose connection has stopped taking frames (a suspended laptop, a dead proxy)."""
+
+    def __init__(self) -> None:
+        self.closed_with: int | None = None
+
+    async def send(self, data: str) -> None:
+        await asyncio.Event().wait()
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        self.closed_with = code
+
+
+def test_a_stalled_tab_is_closed_instead_of_holding_up_the_others() -> None:
+    async def scenario() -> tuple[int, int, _Tab, _StalledTab]:
+        hub = ConnectionHub(send_timeout_seconds=0.05)
+        healthy, stalled = _Tab(), _StalledTab()
+        hub.add("s", healthy)
+        hub.add("s", stalled)
+        delivered = await hub.send("s", {"type": "typing", "on": True})
+        await asyncio.sleep(0.05)  # the close runs on its own
+        return delivered, hub.connected("s"), healthy, stalled
+
+    delivered, still_connected, healthy, stalled = asyncio.run(scenario())
+    assert (delivered, still_connected) == (1, 1)
+    assert healthy.received == [{"type": "typing", "on": True}]
+    assert stalled.closed_with == 1013  # it reconnects and replays what it missed

@@ -36,6 +36,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -72,6 +73,7 @@ class Scores:
     """Figures for one pipeline."""
 
     name: str
+    folds: int = FOLDS
     cv_intent_f1: float = 0.0
     cv_faq_accuracy: float = 0.0
     cv_ece: float = 0.0
@@ -210,44 +212,49 @@ async def parse_all(
     return predictions, seconds
 
 
-def cold_train_seconds(config: Path) -> float:
-    """Wall time of a cold ``rasa train`` (NLU and policies) in a fresh process."""
-    with tempfile.TemporaryDirectory() as work:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_CACHE_DIRECTORY": f"{work}/cache"}
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "rasa", "train", "--config", str(config),
-             "--domain", str(ROOT / "bot" / "domain"), "--data", str(ROOT / "bot" / "data"),
-             "--out", work, "--fixed-model-name", "cold"],
-            cwd=ROOT, env=env, check=True, capture_output=True,
-        )  # fmt: skip
-        return time.perf_counter() - started
+def cold_train(config: Path, work: Path) -> tuple[str, float]:
+    """Run a cold ``rasa train`` (NLU and policies) in a fresh process.
+
+    Returns:
+        The model's path and the wall time in seconds.
+    """
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RASA_CACHE_DIRECTORY": str(work / "cache")}
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "rasa", "train", "--config", str(config),
+         "--domain", str(ROOT / "bot" / "domain"), "--data", str(ROOT / "bot" / "data"),
+         "--out", str(work), "--fixed-model-name", "cold"],
+        cwd=ROOT, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    return str(work / "cold.tar.gz"), time.perf_counter() - started
 
 
-def evaluate(name: str, config: Path, work: Path) -> Scores:
-    """All figures for one pipeline."""
+def evaluate(name: str, config: Path, work: Path, folds: int) -> Scores:
+    """All figures for one pipeline (no cross-validation when ``folds`` < 2)."""
     from sklearn.model_selection import StratifiedKFold
 
     examples = load_examples(NLU_DATA)
     held_out = load_examples(HELD_OUT)
-    scores = Scores(name)
-    out_of_fold: list[Prediction] = []
-    splitter = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=42)
-    labels = [label for _, label in examples]
-    for fold, (train, test) in enumerate(splitter.split(examples, labels)):
-        fold_dir = work / f"{name}-fold{fold}"
-        fold_dir.mkdir(parents=True)
-        model = train_nlu(config, [examples[i] for i in train], fold_dir)
-        predicted, _ = asyncio.run(parse_all(model, [examples[i] for i in test]))
-        out_of_fold.extend(predicted)
-        print(f"  {name}: fold {fold + 1}/{FOLDS} done", flush=True)
-    scores.cv_intent_f1 = intent_f1(out_of_fold)
-    scores.cv_faq_accuracy = faq_accuracy(out_of_fold)
-    scores.cv_ece, scores.reliability = ece(out_of_fold)
-    scores.curve = fallback_curve(out_of_fold)
+    scores = Scores(name, folds=folds)
+    if folds >= 2:
+        out_of_fold: list[Prediction] = []
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=42)
+        labels = [label for _, label in examples]
+        for fold, (train, test) in enumerate(splitter.split(examples, labels)):
+            fold_dir = work / f"{name}-fold{fold}"
+            fold_dir.mkdir(parents=True)
+            model = train_nlu(config, [examples[i] for i in train], fold_dir)
+            predicted, _ = asyncio.run(parse_all(model, [examples[i] for i in test]))
+            out_of_fold.extend(predicted)
+            print(f"  {name}: fold {fold + 1}/{folds} done", flush=True)
+        scores.cv_intent_f1 = intent_f1(out_of_fold)
+        scores.cv_faq_accuracy = faq_accuracy(out_of_fold)
+        scores.cv_ece, scores.reliability = ece(out_of_fold)
+        scores.curve = fallback_curve(out_of_fold)
     full_dir = work / f"{name}-full"
     full_dir.mkdir()
-    model = train_nlu(config, examples, full_dir)
+    # The cold-trained full model (NLU and policies) is the one scored on the held-out set.
+    model, scores.train_seconds = cold_train(config, full_dir)
     predicted, _ = asyncio.run(parse_all(model, held_out))
     _, seconds = asyncio.run(parse_all(model, held_out * 2))
     scores.heldout_intent_f1 = intent_f1(predicted)
@@ -256,7 +263,6 @@ def evaluate(name: str, config: Path, work: Path) -> Scores:
     millis = sorted(s * 1000 for s in seconds)
     scores.parse_p50_ms = statistics.median(millis)
     scores.parse_p99_ms = millis[min(len(millis) - 1, int(len(millis) * 0.99))]
-    scores.train_seconds = cold_train_seconds(config)
     for p in predicted:
         wrong_topic = p.label.startswith("faq/") and p.topic != p.label
         if p.intent != _top(p.label) or wrong_topic:
@@ -291,7 +297,12 @@ def format_table(results: list[Scores]) -> str:
         "|---" * (len(results) + 1) + "|",
     ]
     for title, attribute, fmt in rows:
-        cells = " | ".join(fmt.format(getattr(r, attribute)) for r in results)
+        cells = " | ".join(
+            "not run"
+            if attribute.startswith("cv_") and r.folds < 2
+            else fmt.format(getattr(r, attribute))
+            for r in results
+        )
         lines.append(f"| {title} | {cells} |")
     return "\n".join(lines)
 
@@ -301,6 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pipelines", nargs="+", default=list(PIPELINES), choices=list(PIPELINES))
     parser.add_argument("--refresh", action="store_true", help="recompute cached DIET figures")
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="copy each cold-trained model here (<name>.tar.gz)"
+    )
+    parser.add_argument(
+        "--folds", type=int, default=FOLDS, help="cross-validation folds (0: no cross-validation)"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.basicConfig(level=logging.WARNING)
@@ -313,17 +330,22 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for name in args.pipelines:
         config = PIPELINES[name]
-        cache = RESULTS / f"{name}-{data_hash(config)}.json"
+        cache = RESULTS / f"{name}-{data_hash(config)}-{args.folds}folds.json"
         if name != "shipped" and cache.exists() and not args.refresh:
             print(f"{name}: cached figures from {cache.relative_to(ROOT)}")
             results.append(Scores(**json.loads(cache.read_text())))
             continue
         print(f"{name}: evaluating {config.relative_to(ROOT)}", flush=True)
         with tempfile.TemporaryDirectory() as work:
-            result = evaluate(name, config, Path(work))
+            result = evaluate(name, config, Path(work), args.folds)
+            if args.keep is not None:
+                args.keep.mkdir(parents=True, exist_ok=True)
+                shutil.copy(
+                    Path(work) / f"{name}-full" / "cold.tar.gz", args.keep / f"{name}.tar.gz"
+                )
         cache.write_text(json.dumps(asdict(result), indent=1))
         results.append(result)
-    for result in results:
+    for result in (r for r in results if r.reliability):
         print(
             f"\n{result.name}: reliability on out-of-fold predictions "
             "(confidence bin: n, mean confidence, accuracy)"

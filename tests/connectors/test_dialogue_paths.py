@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 from actions.abuse import CALM_TEXT
 from crm_store.models import Conversation, Handoff, HandoffStatus, Message, Ticket
 from tests.aio import run as aio_run
+from tests.connectors.test_telegram import new_chat, post, text_update
+from tests.standins.telegram_api import TelegramApiStandIn
 from tests.system import RunningSystem
 from tests.webchat_client import WidgetClient, bot_texts
 
@@ -348,6 +350,30 @@ def test_pasted_email_text_only_the_new_text_reaches_nlu(system: RunningSystem) 
     assert event["parse_data"]["text_cleanup"] == ["quoted_email"]
     # The same NLU serves every channel: Rasa's own parse endpoint sees the same text.
     assert parse(system, PASTED_REPLY)["text"] == "Can I renew my books please?"
+
+
+TELEGRAM_PASTE = """what time do you close on saturday?
+
+On Mon, 30 Nov 2026 at 10:02, Riverbend Library <hello@riverbend-library.example> wrote:
+> Can I renew my books and is the wifi free?
+
+Thanks,
+Ada"""
+
+
+def test_pasted_email_text_on_telegram_too(
+    system: RunningSystem, telegram_api: TelegramApiStandIn
+) -> None:
+    chat = new_chat()
+
+    assert post(system, text_update(chat, TELEGRAM_PASTE)) == (200, {"status": "ok"})
+
+    [event] = user_events(system, chat)
+    assert (event["input_channel"], event["text"]) == ("telegram", TELEGRAM_PASTE)
+    assert event["parse_data"]["text"] == "what time do you close on saturday?"
+    assert event["parse_data"]["intent"]["name"] == "library_hours"
+    [sent] = telegram_api.made("sendMessage", chat)
+    assert "Saturday" in sent.params["text"]
 
 
 # --------------------------------------------------------------------------- several requests

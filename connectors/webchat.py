@@ -19,11 +19,11 @@ WebSocket answers the keepalive ping only when the handler reads (a handler that
 awaited each turn inline left pongs unread behind queued frames, and the server
 closed every socket with 1011 after 20 + 20 s), and Rasa never sees two messages of
 one conversation at once (its ticket lock polls once a second, which is what slowed
-8 concurrent tabs to about one message a second). Each socket has its own lane in the
-line and lanes are served in turn, so one busy tab cannot starve another. A message
-that does not fit (the line holds ``queue_size`` messages, each socket at most its
-share) is refused with a ``busy`` error frame that carries the message's id: it is
-never dropped silently.
+8 concurrent tabs to about one message a second). Messages are served in the order
+they arrived, and each socket may hold at most its share of the line (``queue_size``
+divided by the open sockets, at least one), so one busy tab cannot crowd out another.
+A message that does not fit is refused with a ``busy`` error frame that carries the
+message's id: it is never dropped silently.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import json
 import logging
 import math
 import os
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,50 +230,61 @@ class QueuedMessage:
         reply_to: the socket that gets the message's ``ack`` (or error); a re-send of a
             waiting message from a reconnected tab moves it there.
         handler: what processing the message means (bound to the socket that took it in).
+        sender: the socket the message came in on; its place counts against that socket's
+            share of the line (``reply_to`` by default).
     """
 
     frame: ClientFrame
     reply_to: Any
     handler: Callable[[QueuedMessage], Awaitable[None]] = field(repr=False)
+    sender: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.sender is None:
+            self.sender = self.reply_to
 
 
 class SessionLine:
-    """One conversation's waiting messages, in one lane per socket, served by one task."""
+    """One conversation's waiting messages, in arrival order, served by one task.
+
+    Each socket may hold at most its share of the places, so a tab sending as fast as
+    it can leaves room for the conversation's other tabs.
+    """
 
     def __init__(self, session_id: str, capacity: int) -> None:
         self.session_id = session_id
         self.capacity = capacity
-        self.lanes: OrderedDict[Any, deque[QueuedMessage]] = OrderedDict()
+        self.queue: deque[QueuedMessage] = deque()
+        self.held: Counter[Any] = Counter()
+        """How many queued messages each socket sent."""
         self.waiting: dict[str, QueuedMessage] = {}
         """Messages taken in and not yet finished (queued or being processed), by id."""
         self.task: asyncio.Task[None] | None = None
 
     def queued(self) -> int:
         """How many messages wait (the one being processed does not count)."""
-        return sum(len(lane) for lane in self.lanes.values())
+        return len(self.queue)
 
     def offer(self, socket: Any, message: QueuedMessage, sockets_open: int) -> bool:
         """Take a message in, or return False when the line or the socket's share is full."""
         share = max(1, math.ceil(self.capacity / max(1, sockets_open)))
-        lane = self.lanes.get(socket)
-        if self.queued() >= self.capacity or (lane is not None and len(lane) >= share):
+        if len(self.queue) >= self.capacity or self.held[socket] >= share:
             return False
-        self.lanes.setdefault(socket, deque()).append(message)
+        self.queue.append(message)
+        self.held[socket] += 1
         assert message.frame.id is not None
         self.waiting[message.frame.id] = message
         return True
 
     def next(self) -> QueuedMessage | None:
-        """The next message, taking the lanes in turn; None when the line is empty."""
-        while self.lanes:
-            socket, lane = self.lanes.popitem(last=False)
-            if not lane:
-                continue
-            message = lane.popleft()
-            if lane:
-                self.lanes[socket] = lane  # back of the round
-            return message
-        return None
+        """The oldest waiting message; None when the line is empty."""
+        if not self.queue:
+            return None
+        message = self.queue.popleft()
+        self.held[message.sender] -= 1
+        if self.held[message.sender] <= 0:
+            del self.held[message.sender]
+        return message
 
 
 class SessionLines:

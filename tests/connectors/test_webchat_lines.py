@@ -54,15 +54,30 @@ def test_more_tabs_than_places_still_gives_every_tab_one() -> None:
     assert accepted == [True, True, True, False, False, False, False, False]
 
 
-def test_tabs_are_served_in_turn_and_each_tab_in_order() -> None:
+def test_messages_are_served_in_the_order_they_arrived_whichever_tab_sent_them() -> None:
     a, b, c = object(), object(), object()
     line = SessionLine("s", capacity=9)
-    for message_id, tab in [("a1", a), ("a2", a), ("a3", a), ("b1", b), ("c1", c), ("c2", c)]:
+    arrivals = [("a1", a), ("b1", b), ("a2", a), ("c1", c), ("a3", a), ("c2", c)]
+    for message_id, tab in arrivals:
         assert line.offer(tab, message(message_id, tab), sockets_open=3)
     served = []
     while (queued := line.next()) is not None:
         served.append(queued.frame.id)
-    assert served == ["a1", "b1", "c1", "a2", "c2", "a3"]
+    assert served == [message_id for message_id, _ in arrivals]
+
+
+def test_a_tab_gets_its_places_back_as_its_messages_are_served() -> None:
+    busy, other = object(), object()
+    line = SessionLine("s", capacity=2)
+    assert [line.offer(busy, message(f"b{i}", busy), sockets_open=2) for i in range(2)] == [
+        True,
+        False,
+    ]
+    served = line.next()
+    assert served is not None and served.frame.id == "b0"
+    assert line.offer(busy, message("b2", busy), sockets_open=2) is True
+    assert line.offer(other, message("o0", other), sockets_open=2) is True
+    assert line.offer(other, message("o1", other), sockets_open=2) is False  # line full
 
 
 def test_the_line_processes_one_message_at_a_time_then_goes_away() -> None:

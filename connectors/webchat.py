@@ -265,13 +265,13 @@ class SessionLine:
         """How many messages wait (the one being processed does not count)."""
         return len(self.queue)
 
-    def offer(self, socket: Any, message: QueuedMessage, sockets_open: int) -> bool:
-        """Take a message in, or return False when the line or the socket's share is full."""
+    def offer(self, message: QueuedMessage, sockets_open: int) -> bool:
+        """Take a message in, or return False when the line or its sender's share is full."""
         share = max(1, math.ceil(self.capacity / max(1, sockets_open)))
-        if len(self.queue) >= self.capacity or self.held[socket] >= share:
+        if len(self.queue) >= self.capacity or self.held[message.sender] >= share:
             return False
         self.queue.append(message)
-        self.held[socket] += 1
+        self.held[message.sender] += 1
         assert message.frame.id is not None
         self.waiting[message.frame.id] = message
         return True
@@ -303,14 +303,12 @@ class SessionLines:
         """Whether the conversation has messages waiting or being processed."""
         return session_id in self._lines
 
-    def offer(
-        self, session_id: str, socket: Any, message: QueuedMessage, sockets_open: int
-    ) -> bool:
+    def offer(self, session_id: str, message: QueuedMessage, sockets_open: int) -> bool:
         """Queue a message for its conversation; False means refused (the line is full)."""
         line = self._lines.get(session_id)
         if line is None:
             line = self._lines[session_id] = SessionLine(session_id, self.capacity)
-        if not line.offer(socket, message, sockets_open):
+        if not line.offer(message, sockets_open):
             return False
         if line.task is None:
             line.task = asyncio.get_running_loop().create_task(self._serve(line))
@@ -535,9 +533,7 @@ class _Session:
             await self.send({"type": "ack", "id": frame.id, "duplicate": True})
             return
         message = QueuedMessage(frame, self.ws, self._process)
-        if not self.lines.offer(
-            self.session_id, self.ws, message, self.hub.connected(self.session_id)
-        ):
+        if not self.lines.offer(self.session_id, message, self.hub.connected(self.session_id)):
             logger.info("conversation %s is busy; refused a message", self.session_id)
             self.hub.forget(self.session_id, frame.id)
             await self.send({"type": "error", "code": "busy", "id": frame.id, "message": BUSY_TEXT})

@@ -32,7 +32,7 @@ def message(message_id: str, socket: object, handler: Handler = _nothing) -> Que
 def test_a_line_holds_its_capacity_and_refuses_the_next() -> None:
     tab = object()
     line = SessionLine("s", capacity=3)
-    accepted = [line.offer(tab, message(f"m{i}", tab), sockets_open=1) for i in range(4)]
+    accepted = [line.offer(message(f"m{i}", tab), sockets_open=1) for i in range(4)]
     assert accepted == [True, True, True, False]
     assert sorted(line.waiting) == ["m0", "m1", "m2"]
 
@@ -40,17 +40,17 @@ def test_a_line_holds_its_capacity_and_refuses_the_next() -> None:
 def test_each_tab_gets_its_share_so_one_tab_cannot_fill_the_line() -> None:
     busy, quiet = object(), object()
     line = SessionLine("s", capacity=4)
-    flood = [line.offer(busy, message(f"b{i}", busy), sockets_open=2) for i in range(5)]
+    flood = [line.offer(message(f"b{i}", busy), sockets_open=2) for i in range(5)]
     assert flood == [True, True, False, False, False]
-    assert line.offer(quiet, message("q0", quiet), sockets_open=2) is True
-    assert line.offer(quiet, message("q1", quiet), sockets_open=2) is True
-    assert line.offer(quiet, message("q2", quiet), sockets_open=2) is False  # line full
+    assert line.offer(message("q0", quiet), sockets_open=2) is True
+    assert line.offer(message("q1", quiet), sockets_open=2) is True
+    assert line.offer(message("q2", quiet), sockets_open=2) is False  # line full
 
 
 def test_more_tabs_than_places_still_gives_every_tab_one() -> None:
     tabs = [object() for _ in range(8)]
     line = SessionLine("s", capacity=3)
-    accepted = [line.offer(t, message(f"t{i}", t), sockets_open=8) for i, t in enumerate(tabs)]
+    accepted = [line.offer(message(f"t{i}", t), sockets_open=8) for i, t in enumerate(tabs)]
     assert accepted == [True, True, True, False, False, False, False, False]
 
 
@@ -59,7 +59,7 @@ def test_messages_are_served_in_the_order_they_arrived_whichever_tab_sent_them()
     line = SessionLine("s", capacity=9)
     arrivals = [("a1", a), ("b1", b), ("a2", a), ("c1", c), ("a3", a), ("c2", c)]
     for message_id, tab in arrivals:
-        assert line.offer(tab, message(message_id, tab), sockets_open=3)
+        assert line.offer(message(message_id, tab), sockets_open=3)
     served = []
     while (queued := line.next()) is not None:
         served.append(queued.frame.id)
@@ -69,15 +69,15 @@ def test_messages_are_served_in_the_order_they_arrived_whichever_tab_sent_them()
 def test_a_tab_gets_its_places_back_as_its_messages_are_served() -> None:
     busy, other = object(), object()
     line = SessionLine("s", capacity=2)
-    assert [line.offer(busy, message(f"b{i}", busy), sockets_open=2) for i in range(2)] == [
+    assert [line.offer(message(f"b{i}", busy), sockets_open=2) for i in range(2)] == [
         True,
         False,
     ]
     served = line.next()
     assert served is not None and served.frame.id == "b0"
-    assert line.offer(busy, message("b2", busy), sockets_open=2) is True
-    assert line.offer(other, message("o0", other), sockets_open=2) is True
-    assert line.offer(other, message("o1", other), sockets_open=2) is False  # line full
+    assert line.offer(message("b2", busy), sockets_open=2) is True
+    assert line.offer(message("o0", other), sockets_open=2) is True
+    assert line.offer(message("o1", other), sockets_open=2) is False  # line full
 
 
 def test_the_line_processes_one_message_at_a_time_then_goes_away() -> None:
@@ -96,12 +96,12 @@ def test_the_line_processes_one_message_at_a_time_then_goes_away() -> None:
             await asyncio.sleep(0)
             if queued.frame.id == "m1":
                 # Taken in while m1 is being processed: it waits its turn.
-                lines.offer("s", tab, message("m3", tab, handler), 1)
+                lines.offer("s", message("m3", tab, handler), 1)
             log.append(f"end {queued.frame.id}")
             running -= 1
 
         for message_id in ["m1", "m2"]:
-            assert lines.offer("s", tab, message(message_id, tab, handler), 1)
+            assert lines.offer("s", message(message_id, tab, handler), 1)
         assert lines.waiting("s", "m2") is not None
         while lines.has_work("s"):
             await asyncio.sleep(0.01)
@@ -125,7 +125,7 @@ def test_a_failing_handler_does_not_stop_the_line() -> None:
             done.append(str(queued.frame.id))
 
         for message_id in ["bad", "good"]:
-            lines.offer("s", tab, message(message_id, tab, handler), 1)
+            lines.offer("s", message(message_id, tab, handler), 1)
         while lines.has_work("s"):
             await asyncio.sleep(0.01)
         return done
@@ -185,3 +185,14 @@ def test_a_stalled_tab_is_closed_instead_of_holding_up_the_others() -> None:
     assert (delivered, still_connected) == (1, 1)
     assert healthy.received == [{"type": "typing", "on": True}]
     assert stalled.closed_with == 1013  # it reconnects and replays what it missed
+
+
+def test_a_resend_from_another_tab_moves_the_ack_but_not_the_place() -> None:
+    first_tab, reconnected = object(), object()
+    line = SessionLine("s", capacity=2)
+    waiting = message("m1", first_tab)
+    assert line.offer(waiting, sockets_open=2) is True
+    waiting.reply_to = reconnected  # what the socket does for a re-sent waiting id
+    assert line.offer(message("r1", reconnected), sockets_open=2) is True
+    assert line.next() is waiting
+    assert line.offer(message("m2", first_tab), sockets_open=2) is True  # its place is back

@@ -55,3 +55,16 @@ def entity_values(message: dict[str, Any], name: str) -> list[str]:
         for e in message.get("entities") or []
         if e.get("entity") == name and e.get("value")
     ]
+
+
+def typed_text(tracker: Tracker) -> str:
+    """The reader's latest message exactly as sent, for free text that is stored.
+
+    ``latest_message["text"]`` is what NLU saw, after ``MessageCleanup`` removed pasted
+    email quoting and markup; a comment or a message for the librarians is kept as the
+    reader wrote it (it is escaped wherever it is shown).
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return str(event.get("text") or "")
+    return str(tracker.latest_message.get("text") or "")

@@ -12,7 +12,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions._common import LIBRARIAN_BUTTON, channel_of, entity_values, store_sessions
+from actions._common import (
+    LIBRARIAN_BUTTON,
+    channel_of,
+    entity_values,
+    store_sessions,
+    typed_text,
+)
 from actions.abuse import calm_reply, is_abusive
 from crm_store.repositories import record_feedback
 from crm_store.worker_repositories import link_survey_answer
@@ -88,7 +94,7 @@ class ValidateFeedbackForm(FormValidationAction):
         """Whatever the reader types next; "skip" or "no" means no comment."""
         if tracker.get_slot("requested_slot") != "feedback_comment":
             return {}
-        text = (tracker.latest_message.get("text") or "").strip()
+        text = typed_text(tracker).strip()
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent == "deny" or text.lower().strip(" .!") in _SKIP or text == "/deny":
             return {"feedback_comment": NO_COMMENT}

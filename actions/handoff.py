@@ -23,7 +23,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import hours
-from actions._common import channel_of, store_sessions
+from actions._common import channel_of, store_sessions, typed_text
 from actions.library_profile import LibraryProfile, load_profile
 from crm_store.repositories import create_ticket, open_handoff
 
@@ -218,7 +218,7 @@ class ValidateLeaveMessageForm(FormValidationAction):
         """
         if tracker.get_slot("requested_slot") != "ticket_message":
             return {}
-        text = str(tracker.latest_message.get("text") or "").strip()
+        text = typed_text(tracker).strip()
         if not text or _DECLINE.match(text):
             return {}
         if _TICKET_WORDS.match(text):

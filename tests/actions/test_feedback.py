@@ -196,3 +196,16 @@ def test_abuse_mistaken_for_feedback_gets_a_calm_reply_and_stores_nothing(store)
         ("feedback_comment", None),
     ]
     assert _stored(store) == []
+
+
+def test_the_comment_is_stored_as_typed_not_as_cleaned_for_nlu():
+    tracker = make_tracker(
+        "found it <b>fast</b>", intent="inform", slots={"requested_slot": "feedback_comment"}
+    )
+    tracker.latest_message["text"] = "found it “fast”"
+
+    result = aio_run(
+        ValidateFeedbackForm().extract_feedback_comment(CollectingDispatcher(), tracker, {})
+    )
+
+    assert result == {"feedback_comment": "found it <b>fast</b>"}

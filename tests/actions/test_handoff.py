@@ -436,3 +436,15 @@ def test_unset_message_and_contact_are_asked_for_without_a_complaint():
         "ticket_contact": None
     }
     assert dispatcher.messages == []
+
+
+def test_the_message_is_stored_as_typed_not_as_cleaned_for_nlu():
+    typed = "please check my fine\n\nOn Mon, the library wrote:\n> You owe <b>£3.40</b>"
+    tracker = make_tracker(typed, slots={"requested_slot": "ticket_message"})
+    tracker.latest_message["text"] = "please check my fine"  # what MessageCleanup left for NLU
+
+    result = aio_run(
+        ValidateLeaveMessageForm().extract_ticket_message(CollectingDispatcher(), tracker, {})
+    )
+
+    assert result == {"ticket_message": typed}

@@ -270,7 +270,8 @@ class SlackInput(PlatformInput[SlackSettings]):
             return refusal
         try:
             _parse_body(request.body or b"", request.headers.get("content-type"))
-        except (ValueError, KeyError, UnicodeDecodeError) as error:
+        except (ValueError, KeyError, UnicodeDecodeError, RecursionError) as error:
+            # RecursionError: JSON nested thousands deep, which json.loads cannot parse.
             verifier = SignatureVerifier(self.settings.signing_secret)
             if not verifier.is_valid_request(request.body or b"", dict(request.headers)):
                 logger.info("refused an unsigned malformed Slack request")

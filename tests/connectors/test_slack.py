@@ -427,3 +427,11 @@ def test_a_lone_surrogate_nul_and_c1_never_reach_rasa(
     [event] = tracker_events(system, user, "user", 1)
     assert event["text"] == "hello \ufffd open? now"
     replies(slack_api, user)  # and the reader was answered
+
+
+@pytest.mark.defects
+def test_deeply_nested_json_is_malformed_not_a_server_error(system: RunningSystem) -> None:
+    for body in (b"[" * 100_000, b'{"a": ' * 50_000):  # was a RecursionError and a 500
+        status, reply = post(system, body)
+        assert (status, json.loads(reply)["error"]) == (400, "malformed")
+        assert post(system, body, secret="wrong")[0] == 401

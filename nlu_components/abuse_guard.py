@@ -32,7 +32,8 @@ from rasa.shared.nlu.training_data.message import Message
 __all__ = ["ABUSE_INTENT", "AbuseGuard", "is_abusive"]
 
 ABUSE_INTENT = "abuse"
-# Intents a rude message is often mistaken for; a real request keeps its intent.
+# Intents a rude message is often mistaken for. A real request, including asking for a
+# person ("get me a f***ing human"), keeps its intent when it is predicted confidently.
 OVERRIDABLE = frozenset(
     {
         "give_feedback",
@@ -44,8 +45,6 @@ OVERRIDABLE = frozenset(
         "goodbye",
         "thank",
         "bot_challenge",
-        "request_human",
-        "faq",
     }
 )
 

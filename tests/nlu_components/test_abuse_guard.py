@@ -60,3 +60,9 @@ def test_polite_messages_are_untouched():
     assert parsed("i want to give feedback", "give_feedback", 0.9).get("intent")["name"] == (
         "give_feedback"
     )
+
+
+def test_asking_rudely_for_a_person_still_gets_a_person():
+    assert parsed("get me a f***ing human", "request_human", 0.8).get("intent")["name"] == (
+        "request_human"
+    )

@@ -26,7 +26,7 @@ from actions.library_system import (
     UnknownCard,
     get_library_system,
 )
-from crm_store.redaction import CARD_DIGITS, PIN_WORD, card_spans
+from crm_store.redaction import CARD_DIGITS, PIN_WORD, card_spans, mask_pins
 from crm_store.repositories import link_verified_reader
 
 logger = logging.getLogger(__name__)
@@ -181,7 +181,8 @@ class ActionStartAccountRequest(Action):
         text = str(message.get("text") or "")
         request = {
             "intent": (message.get("intent") or {}).get("name"),
-            "text": text,
+            # A slot is saved with the tracker: a PIN typed with the request must not be.
+            "text": mask_pins(text, pin_requested=False),
             "entities": [
                 {"entity": e.get("entity"), "value": e.get("value")}
                 for e in message.get("entities") or []

@@ -14,6 +14,7 @@ from actions import hours
 from actions._common import LIBRARIAN_BUTTON, is_verified
 from actions.identity import ValidateIdentifyForm, find_card_number, find_pin
 from actions.library_profile import ProfileError, load_profile
+from crm_store.redaction import mask_pins
 from nlu_components.language_guard import reply_for_language
 
 logger = logging.getLogger(__name__)
@@ -179,7 +180,7 @@ class ActionHandleMultipleRequests(Action):
         intent: str,
         part: str,
     ) -> list[EventType]:
-        request = {"intent": intent, "text": part, "entities": []}
+        request = {"intent": intent, "text": mask_pins(part, pin_requested=False), "entities": []}
         patron_id = tracker.get_slot("patron_id")
         if patron_id and is_verified(tracker):
             from actions.account import run_request

@@ -268,6 +268,14 @@ def test_start_request_stores_the_pending_request_and_keeps_a_fresh_sign_in():
     assert texts == []
 
 
+def test_a_pin_typed_with_the_request_is_not_kept_in_the_pending_request():
+    events, _ = _start("what do I have out, card 21234000123456 pin 4821")
+
+    assert _slots(events)["pending_request"]["text"] == (
+        "what do I have out, card 21234000123456 pin ••••"
+    )
+
+
 def test_start_request_resets_a_stale_sign_in_and_asks_for_the_pin_again():
     stale = time.time() - VERIFICATION_TTL_SECONDS - 1
     events, texts = _start(

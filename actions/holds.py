@@ -78,6 +78,8 @@ def editions(results: list[SearchResult], record_id: str | None, query: str) -> 
     if not results:
         return []
     chosen = next((r for r in results if r.record_id == record_id), None) if record_id else None
+    if record_id and chosen is None:
+        return []  # never swap the record the reader chose for another one
     if chosen is None:
         wanted = _norm(query)
         exact = [
@@ -132,7 +134,9 @@ class ActionStartHold(Action):
         message = tracker.latest_message
         text = str(message.get("text") or "")
         record_ids = entity_values(message, "record_id")
-        query = search_query(text, requested_titles(message))
+        titles = requested_titles(message)
+        # A button payload's words are not a title; only its book_query entity is.
+        query = " ".join(titles) if text.startswith("/") else search_query(text, titles)
         clear = [SlotSet(slot, None) for slot in HOLD_SLOTS]
         if not query and not record_ids:
             dispatcher.utter_message(
@@ -145,7 +149,7 @@ class ActionStartHold(Action):
                 FollowupAction("action_listen"),
             ]
         try:
-            results = await get_library_system().search(query or record_ids[0], limit=8)
+            results = await get_library_system().search(query, limit=8) if query else []
         except LibrarySystemError:
             system_down(dispatcher)
             return [
@@ -155,6 +159,17 @@ class ActionStartHold(Action):
                 FollowupAction("action_listen"),
             ]
         work = editions(results, record_ids[0] if record_ids else None, query)
+        if not work and record_ids:
+            # A button without a title (an older message): hold that record as it is.
+            fmt = next(iter(entity_values(message, "book_format")), "book")
+            return [
+                *events,
+                SlotSet("hold_record", record_ids[0]),
+                SlotSet("hold_title", None),
+                SlotSet("hold_formats", [fmt]),
+                SlotSet("hold_format", fmt),
+                SlotSet("pickup_branch", next(iter(entity_values(message, "branch")), None)),
+            ]
         if not work:
             if results:
                 dispatcher.utter_message(

@@ -277,3 +277,14 @@ def test_an_ebook_hold_needs_no_branch(library):
         "Done: “Tomorrow, and Tomorrow, and Tomorrow” (audiobook) is reserved "
         "for you, it will be lent to you online."
     )
+
+
+def test_an_older_reserve_button_without_a_title_holds_its_record(library):
+    events, messages = _start(
+        '/place_hold{"record_id": "b0001", "book_format": "book"}',
+        [{"entity": "record_id", "value": "b0001"}, {"entity": "book_format", "value": "book"}],
+    )
+
+    assert messages == []
+    slots = _slots(events)
+    assert (slots["hold_record"], slots["hold_format"]) == ("b0001", "book")

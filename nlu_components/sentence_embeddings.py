@@ -102,6 +102,49 @@ def load_sentence_model(model_path: str | None = None) -> SentenceTransformer:
     return model
 
 
+def is_mean_pooled_transformer(model: SentenceTransformer) -> bool:
+    """Whether ``model`` is Transformer -> mean Pooling (-> Normalize), like all-MiniLM-L6-v2."""
+    modules = [type(module).__name__ for module in model]
+    if modules[:2] != ["Transformer", "Pooling"] or set(modules[2:]) - {"Normalize"}:
+        return False
+    pooling = model[1]
+    # sentence-transformers 5 names the mode; older releases set one flag per mode.
+    mode = getattr(pooling, "pooling_mode", None)
+    if mode is None and getattr(pooling, "pooling_mode_mean_tokens", False):
+        mode = "mean"
+    return mode == "mean"
+
+
+def mean_pooled_encode(model: SentenceTransformer, texts: list[str], normalize: bool) -> np.ndarray:
+    """Encode ``texts`` with the model's transformer and mean pooling, in one forward pass.
+
+    The same computation as ``SentenceTransformer.encode`` for a Transformer -> mean
+    Pooling model (a test holds them equal), without its per-call bookkeeping, which
+    costs about as much as the forward pass itself for one short message.
+
+    Args:
+        model: A model for which :func:`is_mean_pooled_transformer` holds.
+        texts: The sentences to embed, one batch.
+        normalize: L2-normalise the rows.
+
+    Returns:
+        A ``(len(texts), 384)`` float32 matrix.
+    """
+    import torch
+
+    features = model.tokenizer(
+        texts, padding=True, truncation=True, max_length=model.max_seq_length, return_tensors="pt"
+    )
+    with torch.inference_mode():
+        transformer: Any = model[0].auto_model
+        hidden = transformer(**features).last_hidden_state
+        mask = features["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+        if normalize:
+            pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+    return np.asarray(pooled.numpy(), dtype=np.float32)
+
+
 def limit_threads(threads: int) -> None:
     """Cap torch's intra-op threads and the BLAS pools at ``threads`` (0: leave as is).
 
@@ -178,7 +221,8 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         self._normalize = bool(config["normalize"])
         self._sequence_mode = str(config["sequence_features"])
         self._attributes = [
-            a for a in config.get("attributes") or DENSE_FEATURIZABLE_ATTRIBUTES
+            a
+            for a in config.get("attributes") or DENSE_FEATURIZABLE_ATTRIBUTES
             if a in DENSE_FEATURIZABLE_ATTRIBUTES
         ]
         self._threads = int(config.get("threads") or 0)
@@ -223,6 +267,15 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         """
         if not texts:
             return np.zeros((0, EMBEDDING_DIMENSION), dtype=np.float32)
+        if is_mean_pooled_transformer(self._model):
+            return np.vstack(
+                [
+                    mean_pooled_encode(
+                        self._model, texts[start : start + self._batch_size], self._normalize
+                    )
+                    for start in range(0, len(texts), self._batch_size)
+                ]
+            )
         vectors = self._model.encode(
             texts,
             batch_size=self._batch_size,

@@ -198,3 +198,19 @@ def test_train_and_parse_tiny_nlu_model(tmp_path, monkeypatch):
     parsed = aio_run(agent.parse_message("could I extend the loan on my novel"))
 
     assert parsed["intent"]["name"] == "renew"
+
+
+def test_direct_mean_pooling_equals_sentence_transformers_encode():
+    from nlu_components.sentence_embeddings import (
+        is_mean_pooled_transformer,
+        load_sentence_model,
+        mean_pooled_encode,
+    )
+
+    model = load_sentence_model()
+    texts = ["is the wifi free", "have you Cry, the Beloved Country by A. Paton?", "我想续借", "x"]
+    assert is_mean_pooled_transformer(model)
+    ours = mean_pooled_encode(model, texts, normalize=True)
+    theirs = model.encode(texts, normalize_embeddings=True, show_progress_bar=False)
+    assert ours.shape == (4, 384)
+    assert float(abs(ours - theirs).max()) < 1e-5

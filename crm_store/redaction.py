@@ -49,6 +49,21 @@ def card_spans(text: str) -> list[tuple[int, int, str]]:
     return spans
 
 
+def pin_runs(text: str, pin_requested: bool) -> set[str]:
+    """The PIN-like digit runs in ``text`` (none unless a PIN is plausibly present).
+
+    Card numbers are never PIN runs, however they are grouped.
+    """
+    if not pin_requested and not PIN_WORD.search(text):
+        return set()
+    cards = card_spans(text)
+    return {
+        match.group(0)
+        for match in _SHORT_DIGITS.finditer(text)
+        if not any(start <= match.start() < end for start, end, _ in cards)
+    }
+
+
 def mask_pins(text: str, pin_requested: bool) -> str:
     """Return ``text`` with PIN-like digit runs masked, if a PIN is plausibly present.
 
@@ -65,16 +80,37 @@ def mask_pins(text: str, pin_requested: bool) -> str:
     return _SHORT_DIGITS.sub(mask, text)
 
 
+def _mask_runs(value: Any, runs: re.Pattern[str]) -> Any:
+    """``value`` with every string in it (through dicts and lists) stripped of ``runs``."""
+    if isinstance(value, str):
+        return runs.sub(MASK, value)
+    if isinstance(value, Mapping):
+        return {key: _mask_runs(item, runs) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask_runs(item, runs) for item in value]
+    return value
+
+
 def redact_event(body: dict[str, Any], pin_requested: bool) -> dict[str, Any]:
-    """Return a copy of a serialised user event with any PIN masked (other events unchanged)."""
+    """Return a copy of a serialised user event with any PIN masked (other events unchanged).
+
+    The PIN found in the message text is masked there and wherever it appears in the
+    parse data: the cleaned text, the parts of a message with several requests, entity
+    values. The parse data keeps its own (cleaned) text, masked, not the original.
+    """
     if body.get("event") != "user" or not isinstance(body.get("text"), str):
         return body
-    masked = mask_pins(body["text"], pin_requested)
-    if masked == body["text"]:
+    found = pin_runs(body["text"], pin_requested)
+    if not found:
         return body
+    runs = re.compile(
+        "(?<!\\d)(?:"
+        + "|".join(re.escape(r) for r in sorted(found, key=len, reverse=True))
+        + ")(?!\\d)"
+    )
     redacted = dict(body)
-    redacted["text"] = masked
+    redacted["text"] = mask_pins(body["text"], pin_requested)
     parse = body.get("parse_data")
     if isinstance(parse, Mapping):
-        redacted["parse_data"] = {**parse, "text": masked}
+        redacted["parse_data"] = _mask_runs(parse, runs)
     return redacted

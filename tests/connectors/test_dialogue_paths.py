@@ -401,11 +401,7 @@ def test_several_requests_in_one_long_message_are_acted_on(system: RunningSystem
     assert re.search(rf"(?<!\d){pin}(?!\d)", event["text"]) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MultiRequestDetector puts the message's parts in parse_data['requests'], and "
-    "crm_store.redaction masks only the text, so a PIN in one part is saved",
-)
+@pytest.mark.defects
 def test_a_pin_in_a_message_with_several_requests_is_never_saved(system: RunningSystem) -> None:
     card, pin = MEI
     session_id, _ = converse(

@@ -87,3 +87,28 @@ def test_other_events_are_untouched(event):
 
     assert redact_event(event, pin_requested=True) is event
     assert event == original
+
+
+@pytest.mark.defects
+def test_the_pin_is_masked_everywhere_in_the_parse_data_and_the_cleaned_text_is_kept():
+    text = "my card is 21234000123456 and the pin is 4821. what time do you close? renew my books"
+    event = _user_event(text)
+    event["parse_data"] = {
+        "text": "my card is 21234000123456 and the pin is 4821. when do you close? renew books",
+        "intent": {"name": "multiple_requests", "confidence": 1.0},
+        "requests": ["my card is 21234000123456 and the pin is 4821", "what time do you close"],
+        "entities": [{"entity": "book_query", "value": "4821", "start": 41, "end": 45}],
+    }
+
+    redacted = redact_event(event, pin_requested=False)
+
+    assert "4821" not in str(redacted)
+    assert redacted["parse_data"]["requests"] == [
+        f"my card is 21234000123456 and the pin is {MASK}",
+        "what time do you close",
+    ]
+    assert redacted["parse_data"]["entities"][0] == {
+        "entity": "book_query", "value": MASK, "start": 41, "end": 45,
+    }  # fmt: skip
+    assert redacted["parse_data"]["text"].endswith("renew books")  # the cleaned text, masked
+    assert "21234000123456" in redacted["parse_data"]["text"]

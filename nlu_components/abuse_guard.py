@@ -15,10 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import (
     INTENT,
@@ -28,6 +25,8 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
+
+from nlu_components._stateless import StatelessComponent
 
 __all__ = ["ABUSE_INTENT", "AbuseGuard", "is_abusive"]
 
@@ -75,7 +74,7 @@ def is_abusive(text: str) -> bool:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class AbuseGuard(GraphComponent, IntentClassifier):
+class AbuseGuard(StatelessComponent, IntentClassifier):
     """Sets the intent ``abuse`` on rude messages that carry no real request.
 
     Config: ``min_request_confidence`` (0.6): a request intent outside
@@ -91,21 +90,6 @@ class AbuseGuard(GraphComponent, IntentClassifier):
     def get_default_config() -> dict[str, Any]:
         """The component's default config."""
         return {"min_request_confidence": 0.6}
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        """Creates the guard from its config."""
-        self.component_config = {**self.get_default_config(), **config}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> AbuseGuard:
-        """Creates a new component (see parent class for full docstring)."""
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Override the intent of abusive messages that ask for nothing else."""

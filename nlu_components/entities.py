@@ -35,10 +35,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -53,6 +50,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from crm_store import clock
+from nlu_components._stateless import StatelessComponent
 from nlu_components.entity_patterns import (
     Found,
     find_branches,
@@ -100,7 +98,7 @@ def _load_profile(path: str | None) -> dict[str, Any]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class LibraryEntityExtractor(GraphComponent, EntityExtractorMixin):
+class LibraryEntityExtractor(StatelessComponent, EntityExtractorMixin):
     """Adds the library's entities (see the module docstring) to every message."""
 
     @staticmethod
@@ -110,22 +108,11 @@ class LibraryEntityExtractor(GraphComponent, EntityExtractorMixin):
 
     def __init__(self, config: dict[str, Any]) -> None:
         """Reads the branch aliases and timezone from the library profile."""
-        self.component_config = {**self.get_default_config(), **config}
+        super().__init__(config)
         profile = _load_profile(self.component_config.get("profile_path"))
         self.aliases = branch_aliases(profile)
         zone = str((profile.get("library") or {}).get("timezone") or "UTC")
         self.timezone = ZoneInfo(zone)
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LibraryEntityExtractor:
-        """Creates a new component (see parent class for full docstring)."""
-        return cls(config)
 
     def extract(self, text: str) -> list[dict[str, Any]]:
         """The entities in ``text``, as Rasa entity dictionaries."""

@@ -34,10 +34,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import (
     INTENT,
@@ -47,6 +44,8 @@ from rasa.shared.nlu.constants import (
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
+
+from nlu_components._stateless import StatelessComponent
 
 __all__ = [
     "LANGUAGE_KEY",
@@ -392,7 +391,7 @@ def reply_for_language(code: str, contact: str = "") -> str:
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class LanguageGuard(GraphComponent, IntentClassifier):
+class LanguageGuard(StatelessComponent, IntentClassifier):
     """Overrides the intent with ``non_english`` when a message is not in English.
 
     Put it last in the pipeline (after ``FallbackClassifier``). Config:
@@ -411,20 +410,6 @@ class LanguageGuard(GraphComponent, IntentClassifier):
         """The component's default config."""
         return {"threshold": DEFAULT_THRESHOLD, "intent_name": NON_ENGLISH_INTENT}
 
-    def __init__(self, config: dict[str, Any]) -> None:
-        """Creates the guard from its config."""
-        self.component_config = {**self.get_default_config(), **config}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LanguageGuard:
-        """Creates a new component (see parent class for full docstring)."""
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Store each message's language and override the intent for foreign text.

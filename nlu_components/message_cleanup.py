@@ -28,16 +28,13 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlu_components._stateless import StatelessComponent
 from nlu_components.email_text import clean_email_body
 
 __all__ = ["CLEANUP_KEY", "MessageCleanup", "clean_message"]
@@ -144,19 +141,8 @@ def clean_message(text: str) -> tuple[str, list[str]]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class MessageCleanup(GraphComponent):
+class MessageCleanup(StatelessComponent):
     """Strips pasted email quoting, signatures and markup from every message (see module)."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> MessageCleanup:
-        """Creates a new component (see parent class for full docstring)."""
-        return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Training examples are left as they are (see the module docstring)."""

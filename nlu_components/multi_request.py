@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import (
     INTENT,
@@ -24,6 +21,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from nlu_components._stateless import StatelessComponent
 from nlu_components.request_splitter import split_requests
 
 REQUESTS_KEY = "requests"
@@ -38,7 +36,7 @@ def substantial_requests(text: str, min_words: int = 3) -> list[str]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class MultiRequestDetector(GraphComponent, IntentClassifier):
+class MultiRequestDetector(StatelessComponent, IntentClassifier):
     """Overrides the intent with ``multiple_requests`` for messages holding several requests.
 
     Config: ``min_chars`` (40), the shortest message considered.
@@ -53,21 +51,6 @@ class MultiRequestDetector(GraphComponent, IntentClassifier):
     def get_default_config() -> dict[str, Any]:
         """The component's default config."""
         return {"min_chars": 40}
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        """Creates the detector from its config."""
-        self.component_config = {**self.get_default_config(), **config}
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> MultiRequestDetector:
-        """Creates a new component (see parent class for full docstring)."""
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Mark messages with two or more substantial requests."""

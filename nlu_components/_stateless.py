@@ -1,0 +1,36 @@
+"""The base of our graph components that have nothing to train or persist."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+
+__all__ = ["StatelessComponent"]
+
+_Component = TypeVar("_Component", bound="StatelessComponent")
+
+
+class StatelessComponent(GraphComponent):
+    """A graph component built from its config alone: no training, nothing persisted.
+
+    ``component_config`` holds ``get_default_config()`` overridden by the pipeline's
+    options. Subclasses that need more set-up extend ``__init__`` and call ``super()``.
+    """
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        """Merge ``config`` over the component's defaults."""
+        self.component_config = {**self.get_default_config(), **(config or {})}
+
+    @classmethod
+    def create(
+        cls: type[_Component],
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> _Component:
+        """Create the component from its config (see ``GraphComponent.create``)."""
+        return cls(config)

@@ -17,6 +17,7 @@ from connectors.webchat import (
     WebchatSettings,
 )
 from connectors.webchat_protocol import ClientFrame
+from tests.aio import run
 
 Handler = Callable[[QueuedMessage], Awaitable[None]]
 
@@ -107,7 +108,7 @@ def test_the_line_processes_one_message_at_a_time_then_goes_away() -> None:
             await asyncio.sleep(0.01)
         return log, most, lines.has_work("s")
 
-    log, most, still_there = asyncio.run(scenario())
+    log, most, still_there = run(scenario())
     assert log == ["start m1", "end m1", "start m2", "end m2", "start m3", "end m3"]
     assert most == 1
     assert still_there is False
@@ -130,7 +131,7 @@ def test_a_failing_handler_does_not_stop_the_line() -> None:
             await asyncio.sleep(0.01)
         return done
 
-    assert asyncio.run(scenario()) == ["good"]
+    assert run(scenario()) == ["good"]
 
 
 def test_settings_come_from_the_environment_and_bad_values_fail_clearly() -> None:
@@ -181,7 +182,7 @@ def test_a_stalled_tab_is_closed_instead_of_holding_up_the_others() -> None:
         await asyncio.sleep(0.05)  # the close runs on its own
         return delivered, hub.connected("s"), healthy, stalled
 
-    delivered, still_connected, healthy, stalled = asyncio.run(scenario())
+    delivered, still_connected, healthy, stalled = run(scenario())
     assert (delivered, still_connected) == (1, 1)
     assert healthy.received == [{"type": "typing", "on": True}]
     assert stalled.closed_with == 1013  # it reconnects and replays what it missed

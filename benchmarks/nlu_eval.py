@@ -74,6 +74,7 @@ class Scores:
 
     name: str
     folds: int = FOLDS
+    cv_only: bool = False
     cv_intent_f1: float = 0.0
     cv_faq_accuracy: float = 0.0
     cv_ece: float = 0.0
@@ -229,13 +230,16 @@ def cold_train(config: Path, work: Path) -> tuple[str, float]:
     return str(work / "cold.tar.gz"), time.perf_counter() - started
 
 
-def evaluate(name: str, config: Path, work: Path, folds: int) -> Scores:
-    """All figures for one pipeline (no cross-validation when ``folds`` < 2)."""
+def evaluate(name: str, config: Path, work: Path, folds: int, cv_only: bool = False) -> Scores:
+    """All figures for one pipeline (no cross-validation when ``folds`` < 2).
+
+    With ``cv_only``, only the cross-validation runs (no cold train, held-out or latency).
+    """
     from sklearn.model_selection import StratifiedKFold
 
     examples = load_examples(NLU_DATA)
     held_out = load_examples(HELD_OUT)
-    scores = Scores(name, folds=folds)
+    scores = Scores(name, folds=folds, cv_only=cv_only)
     if folds >= 2:
         out_of_fold: list[Prediction] = []
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=42)
@@ -251,6 +255,8 @@ def evaluate(name: str, config: Path, work: Path, folds: int) -> Scores:
         scores.cv_faq_accuracy = faq_accuracy(out_of_fold)
         scores.cv_ece, scores.reliability = ece(out_of_fold)
         scores.curve = fallback_curve(out_of_fold)
+    if cv_only:
+        return scores
     full_dir = work / f"{name}-full"
     full_dir.mkdir()
     # The cold-trained full model (NLU and policies) is the one scored on the held-out set.
@@ -299,7 +305,7 @@ def format_table(results: list[Scores]) -> str:
     for title, attribute, fmt in rows:
         cells = " | ".join(
             "not run"
-            if attribute.startswith("cv_") and r.folds < 2
+            if (r.folds < 2 if attribute.startswith("cv_") else r.cv_only)
             else fmt.format(getattr(r, attribute))
             for r in results
         )
@@ -312,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pipelines", nargs="+", default=list(PIPELINES), choices=list(PIPELINES))
     parser.add_argument("--refresh", action="store_true", help="recompute cached DIET figures")
+    parser.add_argument(
+        "--cv-only", action="store_true", help="only the cross-validation (no cold train)"
+    )
     parser.add_argument(
         "--keep", type=Path, default=None, help="copy each cold-trained model here (<name>.tar.gz)"
     )
@@ -330,15 +339,16 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for name in args.pipelines:
         config = PIPELINES[name]
-        cache = RESULTS / f"{name}-{data_hash(config)}-{args.folds}folds.json"
+        suffix = "-cv" if args.cv_only else ""
+        cache = RESULTS / f"{name}-{data_hash(config)}-{args.folds}folds{suffix}.json"
         if name != "shipped" and cache.exists() and not args.refresh:
             print(f"{name}: cached figures from {cache.relative_to(ROOT)}")
             results.append(Scores(**json.loads(cache.read_text())))
             continue
         print(f"{name}: evaluating {config.relative_to(ROOT)}", flush=True)
         with tempfile.TemporaryDirectory() as work:
-            result = evaluate(name, config, Path(work), args.folds)
-            if args.keep is not None:
+            result = evaluate(name, config, Path(work), args.folds, args.cv_only)
+            if args.keep is not None and not args.cv_only:
                 args.keep.mkdir(parents=True, exist_ok=True)
                 shutil.copy(
                     Path(work) / f"{name}-full" / "cold.tar.gz", args.keep / f"{name}.tar.gz"

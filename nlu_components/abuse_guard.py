@@ -20,13 +20,13 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
-    INTENT_RANKING_KEY,
     PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
 
 from nlu_components._stateless import StatelessComponent
+from nlu_components.intent_override import override_intent
 
 __all__ = ["ABUSE_INTENT", "AbuseGuard", "is_abusive"]
 
@@ -103,12 +103,5 @@ class AbuseGuard(StatelessComponent, IntentClassifier):
             confidence = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
             if name not in OVERRIDABLE and confidence >= floor:
                 continue
-            guess = {INTENT_NAME_KEY: ABUSE_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
-            ranking = [
-                e
-                for e in message.get(INTENT_RANKING_KEY) or []
-                if e.get(INTENT_NAME_KEY) != ABUSE_INTENT
-            ]
-            message.set(INTENT, guess, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [dict(guess), *ranking], add_to_output=True)
+            override_intent(message, ABUSE_INTENT)
         return messages

@@ -37,15 +37,12 @@ from typing import Any
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import (
-    INTENT,
-    INTENT_NAME_KEY,
-    INTENT_RANKING_KEY,
-    PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
 
 from nlu_components._stateless import StatelessComponent
+from nlu_components.intent_override import override_intent
 
 __all__ = [
     "LANGUAGE_KEY",
@@ -429,12 +426,5 @@ class LanguageGuard(StatelessComponent, IntentClassifier):
             message.set(LANGUAGE_KEY, guess.as_dict(), add_to_output=True)
             if not is_confidently_foreign(guess, threshold):
                 continue
-            intent = {INTENT_NAME_KEY: intent_name, PREDICTED_CONFIDENCE_KEY: 1.0}
-            ranking = [
-                entry
-                for entry in message.get(INTENT_RANKING_KEY) or []
-                if entry.get(INTENT_NAME_KEY) != intent_name
-            ]
-            message.set(INTENT, intent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [dict(intent), *ranking], add_to_output=True)
+            override_intent(message, intent_name)
         return messages

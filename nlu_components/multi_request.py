@@ -15,13 +15,12 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
-    INTENT_RANKING_KEY,
-    PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
 
 from nlu_components._stateless import StatelessComponent
+from nlu_components.intent_override import override_intent
 from nlu_components.request_splitter import split_requests
 
 REQUESTS_KEY = "requests"
@@ -62,13 +61,6 @@ class MultiRequestDetector(StatelessComponent, IntentClassifier):
             parts = substantial_requests(text)
             if len(parts) < 2:
                 continue
-            guess = {INTENT_NAME_KEY: MULTIPLE_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
-            ranking = [
-                e
-                for e in message.get(INTENT_RANKING_KEY) or []
-                if e.get(INTENT_NAME_KEY) != MULTIPLE_INTENT
-            ]
-            message.set(INTENT, guess, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [dict(guess), *ranking], add_to_output=True)
+            override_intent(message, MULTIPLE_INTENT)
             message.set(REQUESTS_KEY, parts, add_to_output=True)
         return messages

@@ -261,8 +261,9 @@ def evaluate(name: str, config: Path, work: Path, folds: int, cv_only: bool = Fa
     full_dir.mkdir()
     # The cold-trained full model (NLU and policies) is the one scored on the held-out set.
     model, scores.train_seconds = cold_train(config, full_dir)
-    predicted, _ = asyncio.run(parse_all(model, held_out))
-    _, seconds = asyncio.run(parse_all(model, held_out * 2))
+    # One model load: the first pass is scored, both passes are timed.
+    predicted, seconds = asyncio.run(parse_all(model, held_out * 2))
+    predicted = predicted[: len(held_out)]
     scores.heldout_intent_f1 = intent_f1(predicted)
     scores.heldout_faq_accuracy = faq_accuracy(predicted)
     scores.heldout_ece, _ = ece(predicted)

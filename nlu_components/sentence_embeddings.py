@@ -228,6 +228,8 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         self._threads = int(config.get("threads") or 0)
         limit_threads(self._threads)
         self._model = load_sentence_model(config.get("model_path"))
+        # Decided once: encode() runs on every parse.
+        self._direct = is_mean_pooled_transformer(self._model)
 
     @classmethod
     def create(
@@ -267,7 +269,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         """
         if not texts:
             return np.zeros((0, EMBEDDING_DIMENSION), dtype=np.float32)
-        if is_mean_pooled_transformer(self._model):
+        if self._direct:
             return np.vstack(
                 [
                     mean_pooled_encode(

@@ -18,7 +18,8 @@ from rasa_sdk.types import DomainDict
 
 from actions._common import LIBRARIAN_BUTTON, system_down
 from actions.holds import HOLD_SLOTS, place
-from actions.library_system import (
+from actions.reminders import subscribe_reminders
+from library.ils import (
     LibrarySystem,
     LibrarySystemError,
     LibrarySystemUnavailable,
@@ -26,7 +27,6 @@ from actions.library_system import (
     NotAuthenticated,
     get_library_system,
 )
-from actions.reminders import subscribe_reminders
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions._common import entity_values, system_down
-from actions.library_system import LibrarySystemError, SearchResult, get_library_system
+from library.ils import LibrarySystemError, SearchResult, get_library_system
 from nlu_components.entity_patterns import find_title_and_author
 
 _FILLER = re.compile(

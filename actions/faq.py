@@ -32,7 +32,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import hours
-from actions.library_profile import LibraryProfile, ProfileError, load_profile
+from library.profile import LibraryProfile, ProfileError, load_profile
 
 __all__ = [
     "PLACEHOLDER",

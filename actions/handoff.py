@@ -24,8 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import hours
 from actions._common import channel_of, store_sessions, typed_text
-from actions.library_profile import LibraryProfile, load_profile
 from crm_store.repositories import create_ticket, open_handoff
+from library.profile import LibraryProfile, load_profile
 
 logger = logging.getLogger(__name__)
 

@@ -28,14 +28,14 @@ from rasa_sdk.types import DomainDict
 from actions._common import entity_values, is_verified, system_down
 from actions.catalog import hold_buttons, requested_titles, search_query
 from actions.identity import ActionStartAccountRequest
-from actions.library_profile import ProfileError, load_profile
-from actions.library_system import (
+from library.ils import (
     HoldRefused,
     LibrarySystem,
     LibrarySystemError,
     SearchResult,
     get_library_system,
 )
+from library.profile import ProfileError, load_profile
 from nlu_components.entity_patterns import (
     EXCLUDED,
     FORMAT_IDS,

@@ -22,7 +22,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions._dates import parse_days
-from actions.library_profile import WEEKDAYS, LibraryProfile, ProfileError, load_profile
+from library.profile import WEEKDAYS, LibraryProfile, ProfileError, load_profile
 
 __all__ = [
     "ActionLibraryHours",

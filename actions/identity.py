@@ -19,15 +19,15 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions._common import LIBRARIAN_BUTTON, channel_of, is_verified, store_sessions, system_down
-from actions.library_system import (
+from crm_store.redaction import CARD_DIGITS, PIN_WORD, card_spans, mask_pins
+from crm_store.repositories import link_verified_reader
+from library.ils import (
     AuthenticationFailed,
     CardLocked,
     LibrarySystemUnavailable,
     UnknownCard,
     get_library_system,
 )
-from crm_store.redaction import CARD_DIGITS, PIN_WORD, card_spans, mask_pins
-from crm_store.repositories import link_verified_reader
 
 logger = logging.getLogger(__name__)
 

@@ -4,10 +4,10 @@
   :func:`subscribe_reminders` then records consent for the signed-in reader.
 - ``stop_reminders`` ("stop", or the button under every reminder) withdraws consent
   for the reader behind this conversation; it needs no sign-in.
-- ``EXTERNAL_due_reminder`` / ``EXTERNAL_hold_ready`` (from ``crm_store/jobs/reader_care``)
+- ``EXTERNAL_due_reminder`` / ``EXTERNAL_hold_ready`` (from ``worker/jobs/reader_care``)
   carry their text in the ``outreach_text`` entity; :class:`ActionDeliverReminder`
   shows it with a "Stop reminders" button.
-- ``EXTERNAL_follow_up`` (from ``crm_store/jobs/follow_ups``) asks whether things were
+- ``EXTERNAL_follow_up`` (from ``worker/jobs/follow_ups``) asks whether things were
   sorted; the yes/no answer is stored for the librarian.
 """
 
@@ -23,12 +23,12 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions._common import LIBRARIAN_BUTTON, entity_values, store_sessions
-from actions.library_system import LibrarySystem
 from crm_store.worker_repositories import (
     reader_id_for_sender,
     record_follow_up_answer,
     set_preferences,
 )
+from library.ils import LibrarySystem
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from rasa_sdk.types import DomainDict
 from actions import hours
 from actions._common import LIBRARIAN_BUTTON, is_verified
 from actions.identity import ValidateIdentifyForm, find_card_number, find_pin
-from actions.library_profile import ProfileError, load_profile
 from crm_store.redaction import mask_pins
+from library.profile import ProfileError, load_profile
 from nlu_components.language_guard import reply_for_language
 
 logger = logging.getLogger(__name__)

@@ -41,12 +41,12 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from crm_store.analytics.embeddings import sentence_model
-from crm_store.analytics.run import analyse_days, run_analysis, run_retention
-from crm_store.analytics.settings import AnalyticsSettings
-from crm_store.analytics.staffed_time import staffed_hours_from_profile
 from crm_store.db import make_engine, make_session_factory
 from crm_store.migrate import upgrade
+from library.staffed_time import staffed_hours_from_profile
+from worker.analytics.embeddings import sentence_model
+from worker.analytics.run import analyse_days, run_analysis, run_retention
+from worker.analytics.settings import AnalyticsSettings
 
 NOW = datetime(2026, 11, 30, 3, tzinfo=timezone.utc)
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -4,7 +4,7 @@ Loads the cached demo model into an in-process ``Agent`` with the project's trac
 store (SQLite in a temporary folder) and a real action server started for the run,
 pauses 20 conversations, and sends 100 messages in batches of 20 concurrent ones.
 Prints CPU and wall milliseconds per message, once with Rasa's own processing and once
-with ``launcher.paused_fast_path`` (no NLU and no slot extraction while paused)::
+with ``rasa_plugins.paused_fast_path`` (no NLU and no slot extraction while paused)::
 
     .venv/bin/python -m benchmarks.paused_processing
 
@@ -35,9 +35,9 @@ async def measure(fast_path: bool, messages: int, concurrency: int) -> tuple[flo
     from rasa.shared.core.events import ConversationPaused
     from rasa.utils.endpoints import EndpointConfig
 
-    from crm_store.tracker_store import IngestingTrackerStore
-    from launcher import paused_fast_path
     from launcher.training import ensure_model
+    from rasa_plugins import paused_fast_path
+    from rasa_plugins.tracker_store import IngestingTrackerStore
 
     store = IngestingTrackerStore()  # installs the fast path; undone when not wanted
     if not fast_path:

@@ -26,9 +26,9 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from crm_store.channel_models import EmailMessage
 from crm_store.ingestion import ensure_conversation
 from crm_store.models import ChannelIdentity, Conversation, Reader
+from crm_store.models.channels import EmailMessage
 
 __all__ = [
     "CHANNEL",

@@ -58,7 +58,7 @@ from connectors.webchat_protocol import (
     new_session_id,
     parse_client_frame,
 )
-from launcher.sanic_compat import patch_sanic_websockets
+from rasa_plugins.sanic_compat import patch_sanic_websockets
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Store functions shared by the worker's jobs, the bot's actions and the console.
 
 The caller owns the session (``with sessions.begin() as session:``). Nothing here
-talks to Rasa or sends mail; the jobs in ``crm_store/jobs/`` do that.
+talks to Rasa or sends mail; the jobs in ``worker/jobs/`` do that.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from crm_store import clock
 from crm_store.models import ChannelIdentity, Conversation, Feedback
-from crm_store.worker_models import (
+from crm_store.models.worker import (
     FollowUp,
     FollowUpStatus,
     Notification,

@@ -9,8 +9,8 @@ change what the kernel shows as the process's command line. The environment of a
 process is readable only by its owner (and root).
 
 Everything else is Rasa's: the same arguments, the same logging, the same server.
-The Rasa patches this project installs (:mod:`launcher.paused_fast_path`,
-:mod:`launcher.sanic_compat`) are installed by the modules Rasa loads, exactly as
+The Rasa patches this project installs (:mod:`rasa_plugins.paused_fast_path`,
+:mod:`rasa_plugins.sanic_compat`) are installed by the modules Rasa loads, exactly as
 under ``python -m rasa``.
 """
 

@@ -78,7 +78,7 @@ def worker_service(settings: Settings) -> ServiceSpec:
     """The scheduler process: ingestion catch-up and, later, follow-ups and analysis."""
     return ServiceSpec(
         name="worker",
-        argv=[sys.executable, "-m", "crm_store.worker"],
+        argv=[sys.executable, "-m", "worker"],
         env=process_environment(settings),
         cwd=settings.root,
         log_path=settings.log_dir / "worker.log",

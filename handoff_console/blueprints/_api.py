@@ -16,9 +16,9 @@ from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session
 
 from handoff_console.auth import StaffIdentity
-from handoff_console.rasa_client import RasaClient
 from handoff_console.services.errors import ApiError, BadRequest
 from handoff_console.services.events import EventHub
+from messaging.rasa_client import RasaClient
 
 logger = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions.library_profile import load_profile
 from handoff_console.auth import require_staff
 from handoff_console.blueprints._api import in_store, json_body, staff
 from handoff_console.services import canned as service
 from handoff_console.services.ids import query_id
+from library.profile import load_profile
 
 bp = Blueprint("api_canned")
 

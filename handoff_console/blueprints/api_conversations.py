@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from handoff_console.auth import require_staff
 from handoff_console.blueprints._api import in_store, json_body, rasa, staff
-from handoff_console.rasa_client import RasaError
 from handoff_console.services import conversations as service
 from handoff_console.services import relay
 from handoff_console.services._common import get_conversation
 from handoff_console.services.errors import UpstreamUnavailable
+from messaging.rasa_client import RasaError
 
 logger = logging.getLogger(__name__)
 

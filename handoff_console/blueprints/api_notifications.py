@@ -7,10 +7,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from crm_store import clock
-from crm_store.jobs.follow_ups import library_today
 from handoff_console.auth import require_staff
 from handoff_console.blueprints._api import in_store, json_body, staff
 from handoff_console.services import worker_views as service
+from worker.jobs.follow_ups import library_today
 
 bp = Blueprint("api_notifications")
 

@@ -17,14 +17,14 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from crm_store.analytics_models import (
+from crm_store.models import Reader
+from crm_store.models.analytics import (
     ALL_CHANNELS,
     AnalysisRun,
     ChurnedReader,
     DailyMetric,
     QuestionCluster,
 )
-from crm_store.models import Reader
 from handoff_console.services._common import audit, iso
 from handoff_console.services.errors import BadRequest, NotFound
 

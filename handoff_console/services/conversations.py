@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from actions.library_system._format import mask_card
 from crm_store.models import (
     ChannelIdentity,
     Conversation,
@@ -30,7 +29,6 @@ from crm_store.models import (
     StaffUser,
     Ticket,
 )
-from handoff_console.rasa_client import RasaClient, RasaError
 from handoff_console.services._common import (
     audit,
     check_text,
@@ -43,6 +41,8 @@ from handoff_console.services._common import (
 )
 from handoff_console.services.errors import BadRequest, Conflict, NotFound
 from handoff_console.services.ids import body_id
+from library.ils._format import mask_card
+from messaging.rasa_client import RasaClient, RasaError
 
 logger = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ async def loans_summary(rasa: RasaClient, sender_id: str) -> str | None:
     and PIN sign-in; the reader store keeps neither. The tracker's ``patron_id`` slot
     holds it while the reader is signed in, so loans show only then; otherwise None.
     """
-    from actions.library_system import LibrarySystemError, get_library_system
+    from library.ils import LibrarySystemError, get_library_system
 
     try:
         tracker = await rasa.get_tracker(sender_id)

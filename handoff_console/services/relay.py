@@ -24,9 +24,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.models import Conversation, Handoff, HandoffStatus, OutboundMessage
-from handoff_console.rasa_client import RasaClient, RasaError, librarian_message
 from handoff_console.services._common import check_text, get_conversation, now, staff_name
 from handoff_console.services.conversations import require_holder, staff_names
+from messaging.rasa_client import RasaClient, RasaError, librarian_message
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from crm_store import clock
 from crm_store.models import Reader
-from crm_store.worker_models import FollowUp, FollowUpStatus, Notification
+from crm_store.models.worker import FollowUp, FollowUpStatus, Notification
 from crm_store.worker_repositories import (
     preference_view,
     preferences_of,

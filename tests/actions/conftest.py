@@ -12,8 +12,8 @@ from rasa_sdk import Tracker
 from sqlalchemy.orm import Session, sessionmaker
 
 from actions._common import store_sessions
-from actions.library_system import DemoLibrarySystem, clear_library_system_cache
 from crm_store.migrate import upgrade
+from library.ils import DemoLibrarySystem, clear_library_system_cache
 
 TODAY = dt.date(2026, 11, 30)  # a Monday, as in tests/actions/library_system
 
@@ -34,7 +34,7 @@ class FixedDateLibrary(DemoLibrarySystem):
 @pytest.fixture
 def library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DemoLibrarySystem]:
     """The process's library system: the demo on a fresh SQLite file, fixed at `TODAY`."""
-    from actions.library_system import get_library_system
+    from library.ils import get_library_system
 
     monkeypatch.delenv("RIC_LIBRARY_SYSTEM_DOWN", raising=False)
     monkeypatch.setenv("RIC_DEMO_ILS_DB", str(tmp_path / "ils.db"))

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import hours
 from actions.faq import PLACEHOLDER, ActionAnswerFaq, faq_response_key, format_answer
-from actions.library_profile import clear_profile_cache, load_profile
+from library.profile import clear_profile_cache, load_profile
 from tests.aio import run as aio_run
 
 FAQ_DOMAIN = Path(__file__).resolve().parents[2] / "bot" / "domain" / "faq.yml"

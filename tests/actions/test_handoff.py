@@ -19,9 +19,9 @@ from actions.handoff import (
     staffed_now,
     stated_reason,
 )
-from actions.library_profile import clear_profile_cache, load_profile
 from crm_store.models import Conversation, Handoff, HandoffStatus, Reader, Ticket, TicketStatus
 from crm_store.repositories import link_verified_reader
+from library.profile import clear_profile_cache, load_profile
 from tests.aio import run as aio_run
 
 from .conftest import make_tracker

@@ -19,7 +19,7 @@ from actions.hours import (
     resolve_branch,
     weekly_summary,
 )
-from actions.library_profile import clear_profile_cache, load_profile
+from library.profile import clear_profile_cache, load_profile
 from tests.aio import run as aio_run
 
 LONDON = ZoneInfo("Europe/London")

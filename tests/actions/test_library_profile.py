@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.library_profile import (
+from library.profile import (
     OpeningTimes,
     ProfileError,
     clear_profile_cache,

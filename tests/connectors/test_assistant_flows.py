@@ -115,7 +115,7 @@ def test_catalogue_search_offers_reserve_buttons(system: RunningSystem) -> None:
 
 
 def test_faq_is_answered_with_facts_from_the_profile(system: RunningSystem) -> None:
-    from actions.library_profile import load_profile
+    from library.profile import load_profile
 
     network = str(load_profile().raw["faq"]["wifi"]["network"])
     _, turns = converse(system, "whats the wifi password")

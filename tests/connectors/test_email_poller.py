@@ -27,10 +27,10 @@ from connectors.email_bridge import EmailDeliveryError, EmailOutput, MailPoller,
 from connectors.email_check import check
 from connectors.email_settings import EmailSettings
 from connectors.email_transport import EmailTransportError
-from crm_store.channel_models import EmailMessage as EmailRow
 from crm_store.db import make_engine, make_session_factory
 from crm_store.migrate import upgrade
 from crm_store.models import ChannelIdentity, Conversation, Reader
+from crm_store.models.channels import EmailMessage as EmailRow
 from crm_store.receipts import first_receipt
 from tests.aio import run
 from tests.conftest import require_service

@@ -16,15 +16,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from actions.library_system import clear_library_system_cache
-from crm_store.jobs.follow_ups import send_due_follow_ups
-from crm_store.jobs.reader_care import send_reminders
-from crm_store.worker_models import ReaderPreference
+from crm_store.models.worker import ReaderPreference
+from library.ils import clear_library_system_cache
 from tests.aio import run
 from tests.handoff_console.conftest import ApiClient
 from tests.live_console import conversation_id as conversation_of_sender
 from tests.live_console import handoff_in_widget, live_librarian, wait_for
 from tests.webchat_client import WidgetClient, bot_texts
+from worker.jobs.follow_ups import send_due_follow_ups
+from worker.jobs.reader_care import send_reminders
 
 pytestmark = pytest.mark.rasa
 

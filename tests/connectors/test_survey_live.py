@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import select
 
 from crm_store import clock
-from crm_store.jobs.surveys import run_surveys
 from crm_store.models import Feedback
-from crm_store.worker_models import Survey
+from crm_store.models.worker import Survey
 from tests.aio import run
 from tests.live_console import conversation_id as conversation_of_sender
 from tests.live_console import handoff_in_widget, live_librarian, wait_for
 from tests.webchat_client import bot_texts
+from worker.jobs.surveys import run_surveys
 
 pytestmark = pytest.mark.rasa
 

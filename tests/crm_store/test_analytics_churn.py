@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm_store.analytics.churn import ChurnEntry, churned_readers, loyalty
 from crm_store.models import Conversation, Reader
+from worker.analytics.churn import ChurnEntry, churned_readers, loyalty
 
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 # active 90 / quiet 30 days before NOW: churned readers were last active in

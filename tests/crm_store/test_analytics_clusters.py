@@ -11,10 +11,10 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm_store.analytics.clusters import cluster_questions, mask, unanswered_questions
-from crm_store.analytics.embeddings import encode
 from crm_store.models import Handoff, HandoffStatus, SenderKind
 from tests.crm_store.test_analytics_metrics import action_event, conversation, message
+from worker.analytics.clusters import cluster_questions, mask, unanswered_questions
+from worker.analytics.embeddings import encode
 
 TOPICS = {
     "parking": [

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
-from crm_store.analytics_models import AnalysisRun, ChurnedReader, DailyMetric, QuestionCluster
-from crm_store.jobs._resources import store_sessions
-from crm_store.jobs.analysis import nightly_analysis
 from crm_store.models import Conversation
+from crm_store.models.analytics import AnalysisRun, ChurnedReader, DailyMetric, QuestionCluster
 from tests.crm_store.test_analytics_metrics import DAY, at, build_store
+from worker.jobs._resources import store_sessions
+from worker.jobs.analysis import nightly_analysis
 
 
 @pytest.fixture

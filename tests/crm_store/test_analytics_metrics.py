@@ -14,20 +14,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.library_profile import (
-    OpeningTimes,
-    clear_profile_cache,
-    default_profile_path,
-    load_profile,
-)
-from crm_store.analytics.metrics import compute_day, store_day
-from crm_store.analytics.settings import AnalyticsSettings
-from crm_store.analytics.staffed_time import (
-    StaffedHours,
-    staffed_hours_from_profile,
-    staffed_seconds,
-)
-from crm_store.analytics_models import DailyMetric
 from crm_store.ingestion import RasaEvent, ingest
 from crm_store.models import (
     Conversation,
@@ -41,7 +27,21 @@ from crm_store.models import (
     Reader,
     SenderKind,
 )
-from crm_store.worker_models import Survey
+from crm_store.models.analytics import DailyMetric
+from crm_store.models.worker import Survey
+from library.profile import (
+    OpeningTimes,
+    clear_profile_cache,
+    default_profile_path,
+    load_profile,
+)
+from library.staffed_time import (
+    StaffedHours,
+    staffed_hours_from_profile,
+    staffed_seconds,
+)
+from worker.analytics.metrics import compute_day, store_day
+from worker.analytics.settings import AnalyticsSettings
 
 DAY = date(2026, 3, 10)
 NINE_TO_FIVE = OpeningTimes(time(9), time(17))

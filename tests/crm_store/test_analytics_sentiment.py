@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from crm_store.analytics.sentiment import score
+from worker.analytics.sentiment import score
 
 
 @pytest.mark.parametrize(

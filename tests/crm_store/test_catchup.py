@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.catchup import catch_up, ingestion_lag, newest_event_id, tracker_events
 from crm_store.db import make_engine
-from crm_store.jobs._resources import store_sessions, tracker_engine
-from crm_store.jobs.ingest import tail_tracker_store
 from crm_store.models import IngestCheckpoint, Message, QuarantinedEvent
-from crm_store.tracker_store import IngestingTrackerStore
+from rasa_plugins.tracker_store import IngestingTrackerStore
 from tests.aio import run as aio_run
+from worker.jobs._resources import store_sessions, tracker_engine
+from worker.jobs.ingest import tail_tracker_store
 
 
 @pytest.fixture
@@ -247,7 +247,7 @@ def test_the_tail_loop_logs_a_repeating_failure_once_and_keeps_running(
     save_turns(store, "reader-x", 1)
     stop = threading.Event()
     tailer = threading.Thread(target=tail_tracker_store, args=(stop, 0.01), daemon=True)
-    with caplog.at_level(logging.INFO, logger="crm_store.jobs.ingest"):
+    with caplog.at_level(logging.INFO, logger="worker.jobs.ingest"):
         tailer.start()
         try:
             time.sleep(0.5)  # dozens of failing passes

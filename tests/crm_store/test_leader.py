@@ -14,19 +14,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from crm_store.jobs.leader import (
+from tests.system import ROOT
+from worker.jobs.leader import (
     AdvisoryLockLeader,
     FileLockLeader,
     Leadership,
     leadership_for,
     lock_file_for,
 )
-from tests.system import ROOT
 
 HOLDER = """
 import sys, time
 from pathlib import Path
-from crm_store.jobs.leader import AdvisoryLockLeader, FileLockLeader
+from worker.jobs.leader import AdvisoryLockLeader, FileLockLeader
 kind, target, key = sys.argv[1], sys.argv[2], int(sys.argv[3])
 leader = FileLockLeader(Path(target)) if kind == "file" else AdvisoryLockLeader(target, key=key)
 assert leader.acquire()

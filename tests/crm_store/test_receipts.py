@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
-from crm_store.channel_models import InboundReceipt
-from crm_store.jobs.receipts import prune_old_receipts
+from crm_store.models.channels import InboundReceipt
 from crm_store.receipts import first_receipt, forget_receipt
+from worker.jobs.receipts import prune_old_receipts
 
 
 def _count(sessions: sessionmaker[Session]) -> int:

@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
-from crm_store.analytics.metrics import compute_day, store_day
-from crm_store.analytics.retention import MARKER
-from crm_store.analytics_models import DailyMetric, RetentionRun
-from crm_store.jobs._resources import store_sessions
-from crm_store.jobs.retention import anonymise_old_transcripts
 from crm_store.models import Feedback, Message, Note, RawEvent, Reader, StaffRole, StaffUser
+from crm_store.models.analytics import DailyMetric, RetentionRun
 from tests.crm_store.test_analytics_metrics import HOURS, action_event, conversation, message
+from worker.analytics.metrics import compute_day, store_day
+from worker.analytics.retention import MARKER
+from worker.jobs._resources import store_sessions
+from worker.jobs.retention import anonymise_old_transcripts
 
 NOW = datetime(2027, 6, 1, 3, tzinfo=timezone.utc)
 OLD = NOW - timedelta(days=400)  # past the default 365 days
@@ -98,7 +98,7 @@ def test_old_transcripts_are_anonymised_and_aggregates_kept(
             store_day(s, day, compute_day(s, day, HOURS), NOW)
     before = _metrics(sessions)
 
-    with caplog.at_level(logging.INFO, logger="crm_store.analytics.retention"):
+    with caplog.at_level(logging.INFO, logger="worker.analytics.retention"):
         summary = anonymise_old_transcripts()
 
     assert summary["counts"] == {

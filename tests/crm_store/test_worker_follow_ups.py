@@ -13,13 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
-from crm_store.jobs.follow_ups import FOLLOW_UP_INTENT, remind_stale_tickets, send_due_follow_ups
 from crm_store.models import OutboundMessage, Ticket, TicketStatus
-from crm_store.worker_models import FollowUp, Notification
+from crm_store.models.worker import FollowUp, Notification
 from crm_store.worker_repositories import record_follow_up_answer, schedule_follow_up
 from tests.crm_store._worker_data import conversation, reader, resolved_handoff, staff, travel
 from tests.standins.rasa_api import RasaStandIn, rasa_standin
 from tests.system import free_port
+from worker.jobs.follow_ups import FOLLOW_UP_INTENT, remind_stale_tickets, send_due_follow_ups
 
 __all__ = ["rasa_standin", "travel"]
 

@@ -18,12 +18,12 @@ from tests.system import ROOT, free_port
 
 
 class Worker:
-    """``python -m crm_store.worker`` with its output collected line by line."""
+    """``python -m worker`` with its output collected line by line."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "crm_store.worker"],
+            [sys.executable, "-m", "worker"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from crm_store.jobs._outreach import quiet_until
+from worker.jobs._outreach import quiet_until
 
 UTC = timezone.utc
 

@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from actions.library_system import DemoLibrarySystem
 from crm_store import clock
-from crm_store.jobs._outreach import library_zone
-from crm_store.jobs.reader_care import DUE_INTENT, HOLD_INTENT, send_reminders
-from crm_store.worker_models import SentReminder
+from crm_store.models.worker import SentReminder
 from crm_store.worker_repositories import set_preferences
+from library.ils import DemoLibrarySystem
 from tests.crm_store._worker_data import conversation, reader, travel
 from tests.standins.rasa_api import RasaStandIn, rasa_standin
+from worker.jobs._outreach import library_zone
+from worker.jobs.reader_care import DUE_INTENT, HOLD_INTENT, send_reminders
 
 __all__ = ["rasa_standin", "travel"]
 

@@ -11,8 +11,8 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import create_engine, text
 
-from crm_store import worker
 from crm_store.migrate import upgrade
+from worker import process as worker
 
 EXPECTED_INTERVAL_JOBS = {
     "ingest_catch_up",
@@ -66,15 +66,15 @@ def test_nightly_jobs_are_registered_by_reference_and_a_missing_module_is_only_a
         worker,
         "NIGHTLY_JOBS",
         (
-            ("present", "crm_store.jobs.heartbeat:beat", 2, 3600),
-            ("missing", "crm_store.jobs.not_built_yet:nightly", 3, 3600),
+            ("present", "worker.jobs.heartbeat:beat", 2, 3600),
+            ("missing", "worker.jobs.not_built_yet:nightly", 3, 3600),
         ),
     )
     scheduler = BackgroundScheduler(jobstores={"default": MemoryJobStore()}, timezone="UTC")
-    with caplog.at_level(logging.WARNING, logger="crm_store.worker"):
+    with caplog.at_level(logging.WARNING, logger="worker.process"):
         added = worker.add_nightly_jobs(scheduler)
     assert added == ["present"]
-    assert "crm_store.jobs.not_built_yet:nightly" in caplog.text
+    assert "worker.jobs.not_built_yet:nightly" in caplog.text
     scheduler.start(paused=True)
     try:
         (job,) = scheduler.get_jobs()
@@ -82,6 +82,6 @@ def test_nightly_jobs_are_registered_by_reference_and_a_missing_module_is_only_a
         scheduler.shutdown(wait=False)
     assert (job.id, job.func_ref, str(job.trigger)) == (
         "present",
-        "crm_store.jobs.heartbeat:beat",
+        "worker.jobs.heartbeat:beat",
         "cron[hour='2', minute='0']",
     )

@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
 from crm_store.db import make_engine, make_session_factory
-from crm_store.jobs.surveys import SURVEY_INTENT, run_surveys
 from crm_store.migrate import upgrade
 from crm_store.models import ChannelIdentity, Feedback, SenderKind
+from crm_store.models.worker import Survey, SurveyStatus
 from crm_store.repositories import record_feedback
-from crm_store.worker_models import Survey, SurveyStatus
 from crm_store.worker_repositories import link_survey_answer
 from tests.crm_store._worker_data import (
     conversation,
@@ -26,6 +25,7 @@ from tests.crm_store._worker_data import (
     travel,
 )
 from tests.standins.rasa_api import RasaStandIn, rasa_standin
+from worker.jobs.surveys import SURVEY_INTENT, run_surveys
 
 __all__ = ["rasa_standin", "travel"]
 

@@ -14,8 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crm_store.analytics.run import run_analysis
-from crm_store.analytics.settings import AnalyticsSettings
 from crm_store.models import AuditEntry, Reader
 from tests.crm_store.test_analytics_metrics import (
     EXPECTED,
@@ -26,6 +24,8 @@ from tests.crm_store.test_analytics_metrics import (
     message,
 )
 from tests.handoff_console.conftest import ApiClient, ConsoleStore
+from worker.analytics.run import run_analysis
+from worker.analytics.settings import AnalyticsSettings
 
 PARKING = [
     "Is there a car park near the library?",

@@ -151,7 +151,7 @@ def test_reader_and_librarian_talk_through_the_console(system, api_live):
 
 
 def test_rasa_down_then_the_worker_job_delivers(system, api_live, tmp_path, monkeypatch):
-    from crm_store.jobs.handoff_jobs import retry_outbound
+    from worker.jobs.handoff_jobs import retry_outbound
 
     offline = api_start_console(
         system.database_url,
@@ -216,8 +216,8 @@ def _backdate(sessions, conversation_id: int, seconds: float) -> None:
 
 
 def test_long_wait_becomes_a_ticket_and_silence_is_abandoned(system, api_live, monkeypatch):
-    from crm_store.jobs.handoff_jobs import abandon_silent, ticket_long_waits
     from crm_store.models import Conversation, Handoff, Ticket
+    from worker.jobs.handoff_jobs import abandon_silent, ticket_long_waits
 
     monkeypatch.setenv("RIC_RASA_URL", system.rasa_url)
     monkeypatch.setenv("RASA_AUTH_TOKEN", system.token)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from crm_store.models import Handoff, HandoffStatus, Reader
-from crm_store.worker_models import FollowUp, FollowUpStatus
+from crm_store.models.worker import FollowUp, FollowUpStatus
 from crm_store.worker_repositories import notify, record_follow_up_answer
 
 XSS = '<img src=x onerror="alert(1)">'

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.catchup import catch_up
 from crm_store.db import make_engine, make_session_factory
-from crm_store.tracker_store import IngestingTrackerStore
 from handoff_console.health import INGESTION, check_ingestion
 from handoff_console.settings import ConsoleSettings
+from rasa_plugins.tracker_store import IngestingTrackerStore
 from tests.aio import run as aio_run
 from tests.handoff_console.conftest import ConsoleStore
 from tests.handoff_console.console_server import start_console

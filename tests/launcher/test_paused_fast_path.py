@@ -12,7 +12,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.events import ConversationPaused, ConversationResumed, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from launcher.paused_fast_path import PAUSED_PARSE_MARKER, paused_parse_data, should_skip_nlu
+from rasa_plugins.paused_fast_path import PAUSED_PARSE_MARKER, paused_parse_data, should_skip_nlu
 from tests.aio import run
 from tests.system import RunningSystem
 
@@ -96,7 +96,7 @@ def test_the_running_rasa_skips_nlu_only_while_paused(system: RunningSystem) -> 
 def test_slot_extraction_is_skipped_only_for_messages_logged_without_nlu(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from launcher import paused_fast_path
+    from rasa_plugins import paused_fast_path
 
     calls: list[str] = []
 

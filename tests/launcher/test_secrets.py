@@ -136,7 +136,7 @@ def test_no_process_of_the_running_system_shows_a_token(system: RunningSystem) -
     actions_token = (system.var_dir / "secrets" / "actions_token").read_text().strip()
     pids = [system.process.pid, *descendants(system.process.pid)]
     lines = {pid: command_line(pid) for pid in pids}
-    modules = ["actions.server", "crm_store.worker", "handoff_console", "launcher.rasa_server"]
+    modules = ["actions.server", "worker", "handoff_console", "launcher.rasa_server"]
     started = [m for m in modules if any(f"-m {m} " in f"{line} " for line in lines.values())]
     assert started == modules
     leaks = [pid for pid, line in lines.items() if rasa_token in line or actions_token in line]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.library_system import DemoLibrarySystem, clear_library_system_cache
+from library.ils import DemoLibrarySystem, clear_library_system_cache
 
 TODAY = dt.date(2026, 11, 30)  # a Monday
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from actions.library_system import (
+from library.ils import (
     AuthenticationFailed,
     CardLocked,
     DemoLibrarySystem,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from actions.library_system import DemoLibrarySystem, LibrarySystemUnavailable
+from library.ils import DemoLibrarySystem, LibrarySystemUnavailable
 from tests.aio import run as aio_run
 
 CALLS: dict[str, Callable[[DemoLibrarySystem], Coroutine[Any, Any, object]]] = {

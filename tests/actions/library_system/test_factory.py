@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.library_system import (
+from library.ils import (
     DemoLibrarySystem,
     FineSummary,
     Hold,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from actions.library_system import DemoLibrarySystem, FineItem, FineSummary
+from library.ils import DemoLibrarySystem, FineItem, FineSummary
 from tests.aio import run as aio_run
 
 

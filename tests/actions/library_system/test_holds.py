@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from actions.library_system import DemoLibrarySystem, Hold, HoldRefused
+from library.ils import DemoLibrarySystem, Hold, HoldRefused
 from tests.aio import run as aio_run
 
 PRIYA = "p1005"  # a reader with no loans, holds or charges

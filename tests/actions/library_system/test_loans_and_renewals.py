@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from actions.library_system import DemoLibrarySystem, Loan, NotAuthenticated, RenewalOutcome
+from library.ils import DemoLibrarySystem, Loan, NotAuthenticated, RenewalOutcome
 from tests.aio import run as aio_run
 
 from .conftest import TODAY

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.library_system import BranchAvailability, DemoLibrarySystem
+from library.ils import BranchAvailability, DemoLibrarySystem
 from tests.aio import run as aio_run
 
 

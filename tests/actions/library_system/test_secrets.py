@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from actions.library_system import (
+from library.ils import (
     AuthenticationFailed,
     CardLocked,
     DemoLibrarySystem,
@@ -20,7 +20,7 @@ from tests.aio import run as aio_run
 ADA = "21234000123456"
 WRONG_PIN = "7305"
 RIGHT_PIN = "4821"
-PATRONS = Path(__file__).parents[3] / "actions" / "library_system" / "data" / "patrons.json"
+PATRONS = Path(__file__).parents[3] / "library" / "ils" / "data" / "patrons.json"
 
 
 def test_pins_stay_out_of_logs_and_errors(

@@ -1,8 +1,0 @@
-"""Scheduled jobs run by the worker. Every job is idempotent and safe to run twice."""
-
-from __future__ import annotations
-
-from crm_store.jobs.heartbeat import beat
-from crm_store.jobs.ingest import run_catch_up
-
-__all__ = ["beat", "run_catch_up"]

@@ -1,0 +1,165 @@
+"""Helpers shared by the jobs that message readers: settings, quiet hours, Rasa calls.
+
+Private to ``worker.jobs``. Every time here comes from :func:`crm_store.clock.now`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Awaitable, Callable
+from datetime import datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_store.models import ChannelIdentity, Conversation
+from crm_store.outreach import PROACTIVE_CHANNELS, latest_reachable_conversation
+from messaging.rasa_client import RasaClient
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_QUIET_HOURS = "21:00-08:00"
+CLAIM_TIMEOUT = timedelta(minutes=15)
+"""A row claimed longer ago than this by a worker that never finished is tried again."""
+
+
+def env_int(name: str, default: int) -> int:
+    """An integer setting from the environment, with a warning when it is not a number."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        logger.warning("%s=%r is not a number; using %d", name, raw, default)
+        return default
+
+
+def env_flag(name: str, default: bool) -> bool:
+    """A yes/no setting from the environment (1/true/yes/on)."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw in {"1", "true", "yes", "on"}
+
+
+@lru_cache(maxsize=4)
+def _profile_zone(name: str | None) -> tzinfo:
+    if name:
+        return ZoneInfo(name)
+    from library.profile import ProfileError, load_profile
+
+    try:
+        return load_profile().tz
+    except (ProfileError, OSError, ValueError):
+        logger.exception("could not read the library's time zone; using UTC")
+        return timezone.utc
+
+
+def library_zone() -> tzinfo:
+    """The library's time zone: ``RIC_LIBRARY_TIMEZONE`` or the library profile's."""
+    return _profile_zone(os.environ.get("RIC_LIBRARY_TIMEZONE") or None)
+
+
+def _parse_quiet(spec: str) -> tuple[time, time] | None:
+    if spec.strip().lower() in {"", "off", "none"}:
+        return None
+    start, _, end = spec.partition("-")
+    try:
+        return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+    except ValueError:
+        logger.warning("RIC_QUIET_HOURS=%r is not HH:MM-HH:MM; using %s", spec, DEFAULT_QUIET_HOURS)
+        return _parse_quiet(DEFAULT_QUIET_HOURS)
+
+
+def quiet_until(moment: datetime, spec: str | None = None) -> datetime | None:
+    """When the quiet hours around ``moment`` end (UTC), or None outside quiet hours.
+
+    ``spec`` (default ``RIC_QUIET_HOURS``, "21:00-08:00") is read in the library's time
+    zone; a window may wrap past midnight. "off" disables quiet hours.
+    """
+    window = _parse_quiet(
+        spec if spec is not None else os.environ.get("RIC_QUIET_HOURS", DEFAULT_QUIET_HOURS)
+    )
+    if window is None:
+        return None
+    start, end = window
+    zone = library_zone()
+    local = moment.astimezone(zone)
+    clock_time = local.time().replace(tzinfo=None)
+    wraps = start > end
+    inside = (clock_time >= start or clock_time < end) if wraps else start <= clock_time < end
+    if not inside:
+        return None
+    end_day = local.date()
+    if wraps and clock_time >= start:
+        end_day = end_day + timedelta(days=1)
+    local_end = datetime.combine(end_day, end, tzinfo=zone)
+    return local_end.astimezone(timezone.utc)
+
+
+def rasa_from_env() -> RasaClient:
+    """A Rasa client configured like the console's (``RIC_RASA_URL``, ``RASA_AUTH_TOKEN``)."""
+    return RasaClient(
+        os.environ.get("RIC_RASA_URL", "http://127.0.0.1:5005"),
+        os.environ.get("RASA_AUTH_TOKEN", ""),
+    )
+
+
+def with_rasa(work: Callable[[RasaClient], Awaitable[T]], rasa: RasaClient | None = None) -> T:
+    """Run ``work`` with a Rasa client on a fresh event loop (jobs run on plain threads)."""
+
+    async def run() -> T:
+        client = rasa or rasa_from_env()
+        try:
+            return await work(client)
+        finally:
+            await client.close()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(run())
+    # Called from inside a running loop (a test driving a browser): use a thread of its own.
+    outcome: list[T] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            outcome.append(asyncio.run(run()))
+        except BaseException as error:  # re-raised in the caller's thread
+            errors.append(error)
+
+    thread = threading.Thread(target=target, name="worker-rasa")
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return outcome[0]
+
+
+def reachable_target(session: Session, conversation: Conversation) -> Conversation | None:
+    """Where to reach the reader of ``conversation``: itself if it can still deliver,
+    else the reader's latest reachable conversation, else None (undeliverable).
+    """
+    if conversation.channel in PROACTIVE_CHANNELS:
+        blocked = session.execute(
+            select(ChannelIdentity.id).where(
+                ChannelIdentity.channel == conversation.channel,
+                ChannelIdentity.external_id == conversation.sender_id,
+                ChannelIdentity.reachable.is_(False),
+            )
+        ).first()
+        if blocked is None:
+            return conversation
+    if conversation.reader_id is None:
+        return None
+    return latest_reachable_conversation(session, conversation.reader_id)

@@ -56,9 +56,9 @@ from connectors.email_render import (
 from connectors.email_settings import EmailSettings
 from connectors.email_text import subject_as_text
 from connectors.email_transport import EmailTransportError, Mailbox, send_mail
-from connectors.text_safety import neutralize_intent_shortcut
 from crm_store import clock
 from crm_store.receipts import first_receipt, forget_receipt
+from messaging.text_safety import neutralize_intent_shortcut
 
 __all__ = ["EmailDeliveryError", "EmailInput", "EmailOutput", "MailPoller"]
 

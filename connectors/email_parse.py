@@ -22,7 +22,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 
 from connectors.email_text import clean_email_body, html_to_text
-from connectors.text_safety import clean_text
+from messaging.text_safety import clean_text
 
 __all__ = [
     "InboundMail",

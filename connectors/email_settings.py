@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from connectors.text_safety import MAX_MESSAGE_CHARS
+from messaging.text_safety import MAX_MESSAGE_CHARS
 
 __all__ = ["EmailSettings", "RateLimit", "parse_rate_limit"]
 

@@ -13,8 +13,8 @@ from sanic import response
 from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.text_safety import MAX_MESSAGE_CHARS
 from crm_store.db import database_url, make_engine, make_session_factory
+from messaging.text_safety import MAX_MESSAGE_CHARS
 
 logger = logging.getLogger(__name__)
 

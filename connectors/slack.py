@@ -62,8 +62,8 @@ from connectors.slack_render import (
     message_blocks,
     plain_text,
 )
-from connectors.text_safety import clean_text, neutralize_intent_shortcut, offered_payloads
 from crm_store.receipts import first_receipt
+from messaging.text_safety import clean_text, neutralize_intent_shortcut, offered_payloads
 
 logger = logging.getLogger(__name__)
 

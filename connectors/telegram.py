@@ -49,10 +49,10 @@ from connectors.telegram_render import (
     resolve_callback,
     split_text,
 )
-from connectors.text_safety import clean_text, neutralize_intent_shortcut, offered_payloads
 from crm_store.identities import mark_reachable, mark_unreachable
 from crm_store.models import ChannelIdentity
 from crm_store.receipts import first_receipt, forget_receipt
+from messaging.text_safety import clean_text, neutralize_intent_shortcut, offered_payloads
 
 logger = logging.getLogger(__name__)
 

@@ -44,11 +44,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.text_safety import (
-    MAX_MESSAGE_CHARS,
-    neutralize_intent_shortcut,
-    offered_payloads,
-)
 from connectors.webchat_protocol import (
     ClientFrame,
     FrameError,
@@ -57,6 +52,11 @@ from connectors.webchat_protocol import (
     history_frames,
     new_session_id,
     parse_client_frame,
+)
+from messaging.text_safety import (
+    MAX_MESSAGE_CHARS,
+    neutralize_intent_shortcut,
+    offered_payloads,
 )
 from rasa_plugins.sanic_compat import patch_sanic_websockets
 

@@ -29,7 +29,7 @@ again). The socket stays open after every error.
 
 A client ``id`` is 1 to 64 printable ASCII characters (the widget uses UUIDs). Every
 text a reader typed (message text, button title) passes through
-:func:`connectors.text_safety.clean_text` before anything else looks at it.
+:func:`messaging.text_safety.clean_text` before anything else looks at it.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.text_safety import MAX_MESSAGE_CHARS, clean_text, strip_guard
+from messaging.text_safety import MAX_MESSAGE_CHARS, clean_text, strip_guard
 
 MAX_FRAME_CHARS = 64_000
 MAX_JSON_DEPTH = 8

@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connectors.text_safety import clean_text
 from crm_store.models import (
     AuditEntry,
     Conversation,
@@ -16,6 +15,7 @@ from crm_store.models import (
     StaffUser,
 )
 from handoff_console.services.errors import BadRequest, NotFound
+from messaging.text_safety import clean_text
 
 OPEN_STATUSES = (HandoffStatus.WAITING, HandoffStatus.CLAIMED)
 MAX_TEXT_CHARS = 4000

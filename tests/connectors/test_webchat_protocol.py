@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from connectors.text_safety import neutralize_intent_shortcut, offered_payloads, strip_guard
 from connectors.webchat_protocol import (
     MAX_JSON_DEPTH,
     FrameError,
@@ -17,6 +16,7 @@ from connectors.webchat_protocol import (
     parse_client_frame,
     valid_session_id,
 )
+from messaging.text_safety import neutralize_intent_shortcut, offered_payloads, strip_guard
 
 
 def frame(**fields: object) -> str:

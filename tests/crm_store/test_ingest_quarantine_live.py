@@ -1,6 +1,6 @@
 """Issue 12 through the running system: one bad event never stops the reader store's copy.
 
-The channel repairs a lone surrogate before Rasa sees it (``connectors.text_safety``),
+The channel repairs a lone surrogate before Rasa sees it (``messaging.text_safety``),
 so to reach the store-side quarantine this test also writes a poisoned event straight
 into the running Rasa's tracker store, as a Rasa without that repair saved it, and
 checks that the worker quarantines it and goes on copying the widget conversation.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.text_safety import REPLACEMENT, clean_text
+from messaging.text_safety import REPLACEMENT, clean_text
 
 
 @pytest.mark.defects

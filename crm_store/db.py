@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+from crm_store.errors import IngestionError
 
 DEFAULT_DATABASE_URL = "sqlite:///var/crm.db"
 DEFAULT_TRACKER_URL = "sqlite:///var/tracker.db"
@@ -70,3 +73,17 @@ def make_engine(url: str | None = None) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return a 2.0-style session factory bound to ``engine``."""
     return sessionmaker(bind=engine, future=True, expire_on_commit=False)
+
+
+def dialect_insert(session: Session, table: Any) -> Any:
+    """An ``INSERT`` for ``table`` in the session's dialect, so ``on_conflict_do_nothing`` works.
+
+    Raises:
+        IngestionError: the database is neither PostgreSQL nor SQLite.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise IngestionError(f"unsupported database dialect: {dialect}")

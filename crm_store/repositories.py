@@ -5,16 +5,18 @@ The caller owns the session and the transaction (``with sessions.begin() as sess
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm_store.clock import now as _now
+from crm_store.conversations import (
+    conversation_of,
+    ensure_conversation,
+    set_conversation_status,
+)
 from crm_store.identities import absorb_previous
-from crm_store.ingestion import ensure_conversation
 from crm_store.models import (
     ChannelIdentity,
-    Conversation,
     ConversationStatus,
     Feedback,
     Handoff,
@@ -24,9 +26,13 @@ from crm_store.models import (
     TicketStatus,
 )
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
+__all__ = [
+    "conversation_of",
+    "create_ticket",
+    "link_verified_reader",
+    "open_handoff",
+    "record_feedback",
+]
 
 
 def link_verified_reader(
@@ -97,8 +103,7 @@ def open_handoff(
     if handoff is None:
         handoff = Handoff(conversation_id=conversation.id, reason=reason, requested_at=now)
         session.add(handoff)
-    conversation.status = ConversationStatus.HANDOFF
-    conversation.status_changed_at = now
+    set_conversation_status(conversation, ConversationStatus.HANDOFF, now)
     session.flush()
     ahead = session.execute(
         select(func.count(Handoff.id)).where(
@@ -156,9 +161,3 @@ def record_feedback(
     session.flush()
     return feedback
 
-
-def conversation_of(session: Session, sender_id: str) -> Conversation | None:
-    """The stored conversation for a Rasa conversation id, if any."""
-    return session.execute(
-        select(Conversation).where(Conversation.sender_id == sender_id)
-    ).scalar_one_or_none()

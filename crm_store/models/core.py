@@ -28,6 +28,8 @@ from sqlalchemy.orm import registry, relationship
 from sqlalchemy.orm.decl_api import DeclarativeMeta
 from sqlalchemy.types import TypeDecorator
 
+from crm_store import clock
+
 mapper_registry = registry()
 
 
@@ -41,8 +43,11 @@ class Base(metaclass=DeclarativeMeta):
 
 
 def utcnow() -> datetime:
-    """Return the current time as a timezone-aware UTC datetime."""
-    return datetime.now(timezone.utc)
+    """Return the installed clock's time (:func:`crm_store.clock.now`), aware UTC.
+
+    Column defaults call this, so a test's travel clock reaches every default too.
+    """
+    return clock.now()
 
 
 class UtcDateTime(TypeDecorator):

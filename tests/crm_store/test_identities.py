@@ -21,8 +21,6 @@ from crm_store.identities import (
     mask_card,
     merge_readers,
     reader_columns,
-    reader_profile,
-    search_readers,
     split_reader,
     undo_merge,
 )
@@ -46,6 +44,7 @@ from crm_store.repositories import (
     open_handoff,
     record_feedback,
 )
+from handoff_console.services.identities import reader_profile, search_readers
 
 ADA_CARD = "21234000123456"
 BEN_CARD = "21234000999999"

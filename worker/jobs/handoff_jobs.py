@@ -22,16 +22,16 @@ call leaves the handoff as it was for the next run.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypeVar
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_store.audit import audit
+from crm_store.clock import now
+from crm_store.conversations import set_conversation_status
 from crm_store.models import (
     Conversation,
     ConversationStatus,
@@ -42,15 +42,13 @@ from crm_store.models import (
     Ticket,
     TicketStatus,
 )
-from handoff_console.services._common import audit, now
-from handoff_console.services.relay import retry_pending
-from handoff_console.services.staff import auto_assign
+from crm_store.staffing import auto_assign
 from messaging.rasa_client import RasaClient, RasaError, system_message
+from messaging.relay import retry_pending
+from worker.jobs._outreach import with_rasa
 from worker.jobs._resources import store_sessions
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 TICKETED_TEXT = (
     "Sorry, all our librarians are still busy. I've passed your question on as "
@@ -58,14 +56,6 @@ TICKETED_TEXT = (
     "Meanwhile I'm happy to help with anything else."
 )
 RESUME = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
-
-
-def rasa_from_env() -> RasaClient:
-    """A Rasa client configured like the console's (``RIC_RASA_URL``, ``RASA_AUTH_TOKEN``)."""
-    return RasaClient(
-        os.environ.get("RIC_RASA_URL", "http://127.0.0.1:5005"),
-        os.environ.get("RASA_AUTH_TOKEN", ""),
-    )
 
 
 def _seconds(name: str, default: int) -> int:
@@ -76,14 +66,6 @@ def _seconds(name: str, default: int) -> int:
         return default
 
 
-async def _with_rasa(work: Callable[[RasaClient], Awaitable[T]]) -> T:
-    rasa = rasa_from_env()
-    try:
-        return await work(rasa)
-    finally:
-        await rasa.close()
-
-
 def retry_outbound(sessions: sessionmaker[Session] | None = None) -> dict[str, int]:
     """Try to deliver every pending librarian message again."""
     factory = sessions or store_sessions()
@@ -91,7 +73,7 @@ def retry_outbound(sessions: sessionmaker[Session] | None = None) -> dict[str, i
     async def run(rasa: RasaClient) -> dict[str, int]:
         return await retry_pending(factory, rasa)
 
-    counts = asyncio.run(_with_rasa(run))
+    counts = with_rasa(run)
     if counts.get("sent") or counts.get("failed"):
         logger.info("outbound retry: %s", counts)
     return counts
@@ -132,7 +114,7 @@ def ticket_long_waits(sessions: sessionmaker[Session] | None = None) -> int:
                     done += 1
         return done
 
-    return asyncio.run(_with_rasa(run))
+    return with_rasa(run)
 
 
 def _ticket(session: Session, handoff_id: int) -> bool:
@@ -166,8 +148,7 @@ def _ticket(session: Session, handoff_id: int) -> bool:
     handoff.status = HandoffStatus.TICKETED
     handoff.resolved_at = current
     handoff.resolution_note = f"No librarian in time; ticket #{ticket.id}."
-    conversation.status = ConversationStatus.ACTIVE
-    conversation.status_changed_at = current
+    set_conversation_status(conversation, ConversationStatus.ACTIVE, current)
     audit(session, None, "handoff.ticketed", f"conversation:{conversation.id}", ticket_id=ticket.id)
     return True
 
@@ -212,13 +193,12 @@ def abandon_silent(sessions: sessionmaker[Session] | None = None) -> int:
                 current = now()
                 handoff.status = HandoffStatus.ABANDONED
                 handoff.resolved_at = current
-                conversation.status = ConversationStatus.ABANDONED
-                conversation.status_changed_at = current
+                set_conversation_status(conversation, ConversationStatus.ABANDONED, current)
                 audit(session, None, "handoff.abandoned", f"conversation:{conversation.id}")
                 done += 1
         return done
 
-    return asyncio.run(_with_rasa(run))
+    return with_rasa(run)
 
 
 def auto_assign_waiting(sessions: sessionmaker[Session] | None = None) -> int:

@@ -1,12 +1,18 @@
-"""Reader-store work of the email channel: threads, rate limits and the reader behind an address.
+"""The reader store's channel facts, written for the connectors, which only translate.
 
-Every function takes a ``session`` and leaves the transaction to the caller.
+Every function takes a ``session`` and leaves the transaction to the caller, except
+the receipt functions (re-exported from :mod:`crm_store.receipts`), which open their own.
 
-* **Threads.** Each mail's ``Message-ID`` (inbound and outbound) is a row of
+* **Receipts.** :func:`first_receipt` / :func:`forget_receipt`: every platform delivery id
+  a connector accepted (``inbound_receipts``), so a retried delivery is processed once.
+* **Reachability.** :func:`record_reachability`: whether a platform still delivers to a
+  channel identity (a Telegram chat that blocked the bot is unreachable until it writes
+  again); proactive messages skip unreachable identities.
+* **Email threads.** Each mail's ``Message-ID`` (inbound and outbound) is a row of
   ``email_messages`` naming the Rasa sender id of its thread. A new mail joins the
   thread of the first known id in its ``In-Reply-To`` / ``References``; otherwise it
   starts a thread whose sender id is ``email:`` plus a hash of the thread's root id.
-* **Readers.** An email address identifies a reader on the email channel. The reader
+* **Email readers.** An email address identifies a reader on the email channel. The reader
   with that ``Reader.email`` (compared lowercased) is found or created, the thread's
   ``ChannelIdentity(channel="email")`` points at them, and the conversation's
   ``reader_id`` is set. This runs before Rasa sees the mail; the ingester, which
@@ -26,26 +32,59 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from crm_store.ingestion import ensure_conversation
+from crm_store.conversations import ensure_conversation
+from crm_store.identities.reach import mark_reachable, mark_unreachable
 from crm_store.models import ChannelIdentity, Conversation, Reader
 from crm_store.models.channels import EmailMessage
+from crm_store.receipts import first_receipt, forget_receipt
 
 __all__ = [
-    "CHANNEL",
+    "EMAIL_CHANNEL",
+    "INBOUND",
+    "OUTBOUND",
     "Thread",
     "count_recent_inbound",
     "find_thread",
+    "first_receipt",
+    "forget_receipt",
     "link_reader",
     "offered_buttons",
     "record_message",
+    "record_reachability",
     "sender_id_for",
+    "sender_of",
     "thread_of",
 ]
 
-CHANNEL = "email"
+EMAIL_CHANNEL = "email"
 INBOUND = "in"
 OUTBOUND = "out"
 _MAX_REFERENCES = 20
+
+
+def record_reachability(
+    session: Session, channel: str, external_id: str, *, reachable: bool
+) -> bool:
+    """Record whether the platform delivers to the identity ``external_id`` on ``channel``.
+
+    Connectors call this with ``reachable=False`` when a platform refuses delivery (the
+    reader blocked the bot), and with ``reachable=True`` whenever the identity writes.
+    A reader who writes is almost always reachable already, so marking one reachable
+    costs one read and writes only when the identity was marked unreachable.
+
+    Returns:
+        Whether the stored flag changed (False also when there is no such identity).
+    """
+    if reachable:
+        blocked = session.execute(
+            select(ChannelIdentity.id).where(
+                ChannelIdentity.channel == channel,
+                ChannelIdentity.external_id == external_id,
+                ChannelIdentity.reachable.is_(False),
+            )
+        ).first()
+        return blocked is not None and mark_reachable(session, channel, external_id)
+    return mark_unreachable(session, channel, external_id)
 
 
 def sender_id_for(root_message_id: str) -> str:
@@ -194,7 +233,7 @@ def thread_of(session: Session, sender_id: str) -> Thread | None:
 
 
 def _reader_for(session: Session, address: str, display_name: str) -> Reader:
-    reader = session.execute(
+    reader: Reader | None = session.execute(
         select(Reader)
         .where(func.lower(Reader.email) == address.lower())
         .order_by(Reader.id)
@@ -225,13 +264,13 @@ def link_reader(
     Returns:
         The id of the reader the conversation belongs to.
     """
-    conversation: Conversation = ensure_conversation(session, sender_id, CHANNEL, when)
+    conversation: Conversation = ensure_conversation(session, sender_id, EMAIL_CHANNEL, when)
     reader = _reader_for(session, address, display_name)
     session.execute(
         _insert(session, ChannelIdentity)
         .values(
             reader_id=reader.id,
-            channel=CHANNEL,
+            channel=EMAIL_CHANNEL,
             external_id=sender_id,
             reachable=True,
             created_at=when,
@@ -240,7 +279,7 @@ def link_reader(
     )
     identity = session.execute(
         select(ChannelIdentity).where(
-            ChannelIdentity.channel == CHANNEL, ChannelIdentity.external_id == sender_id
+            ChannelIdentity.channel == EMAIL_CHANNEL, ChannelIdentity.external_id == sender_id
         )
     ).scalar_one()
     if identity.reader_id != reader.id and _is_anonymous(session, identity.reader_id):

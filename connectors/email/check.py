@@ -1,4 +1,4 @@
-"""Check the email channel's connection: ``python -m connectors.email_check [--send-to ADDRESS]``.
+"""Check the email channel's connection: ``python -m connectors.email.check [--send-to ADDRESS]``.
 
 Reads the same ``RIC_EMAIL_*`` variables as the channel, logs in to the IMAP
 mailbox (and counts its unseen mails, without changing any flag), connects and
@@ -13,9 +13,9 @@ import smtplib
 import sys
 from collections.abc import Sequence
 
-from connectors.email_render import RenderedMail, build_mail, new_message_id
-from connectors.email_settings import EmailSettings
-from connectors.email_transport import EmailTransportError, Mailbox, open_smtp, send_mail
+from connectors.email.render import RenderedMail, build_mail, new_message_id
+from connectors.email.settings import EmailSettings
+from connectors.email.transport import EmailTransportError, Mailbox, open_smtp, send_mail
 
 __all__ = ["check", "main"]
 
@@ -87,7 +87,7 @@ def check(settings: EmailSettings, send_to: str | None = None) -> list[tuple[boo
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m connectors.email_check", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m connectors.email.check", description=__doc__)
     parser.add_argument("--send-to", metavar="ADDRESS", help="also send one test mail there")
     args = parser.parse_args(argv)
     try:

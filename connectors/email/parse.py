@@ -21,7 +21,7 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses
 
-from connectors.email_text import clean_email_body, html_to_text
+from connectors.email.text import clean_email_body, html_to_text
 from messaging.text_safety import clean_text
 
 __all__ = [

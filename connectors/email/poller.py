@@ -1,12 +1,6 @@
-"""Email channel: the library's mailbox, read over IMAP and answered over SMTP, inside Rasa.
+"""The email channel's mailbox poller: each unseen mail becomes one Rasa turn.
 
-Registered in ``credentials.yml`` as ``connectors.email_bridge.EmailInput``; settings
-come from ``RIC_EMAIL_*`` variables (:mod:`connectors.email_settings`). Without an
-IMAP and an SMTP server configured the channel loads, logs one line, and does nothing.
-
-Mounted by Rasa at ``/webhooks/email/``: ``GET /`` reports whether the mailbox is
-configured and reachable. A background task, started when the Rasa server starts,
-polls the folder every ``RIC_EMAIL_POLL_SECONDS`` and, for each unseen mail:
+A background task polls the folder every ``RIC_EMAIL_POLL_SECONDS`` and, for each unseen mail:
 
 1. reads it without marking it ``\\Seen`` (``BODY.PEEK``); a mail too large to read
    is answered from its header alone;
@@ -21,46 +15,42 @@ polls the folder every ``RIC_EMAIL_POLL_SECONDS`` and, for each unseen mail:
 6. marks the mail seen only after Rasa accepted the turn, then sends the turn's
    replies as **one** email, ``Re: <subject>``, with ``In-Reply-To`` / ``References``.
 
-Proactive messages (a librarian's reply, a survey) arrive one Rasa event at a time
-through :meth:`EmailInput.get_output_channel` and are sent one mail per message in
-the conversation's thread; a failure raises, so Rasa answers 500 and the sender retries.
+The thread map, receipts and reader links are the store's (:mod:`crm_store.channels`);
+this module only decides what to ask of it. When the mailbox is unreachable the poll
+is retried with exponential backoff (twice the poll interval, then four times...,
+at most 1,024 times it or five minutes) through ``tenacity``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any, TypeVar
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, Sanic, response
-from sanic.request import Request
-from sanic.response import HTTPResponse
+from rasa.core.channels.channel import UserMessage
 from sqlalchemy.orm import Session, sessionmaker
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
-from connectors import email_store
-from connectors.email_parse import InboundMail, MalformedMail, parse_mail
-from connectors.email_render import (
+from connectors.email.parse import InboundMail, MalformedMail, parse_mail
+from connectors.email.render import (
     RenderedMail,
     attachment_note,
-    build_mail,
     chosen_payload,
-    new_message_id,
     render_messages,
     reply_subject,
 )
-from connectors.email_settings import EmailSettings
-from connectors.email_text import subject_as_text
-from connectors.email_transport import EmailTransportError, Mailbox, send_mail
-from crm_store import clock
-from crm_store.receipts import first_receipt, forget_receipt
+from connectors.email.sender import CHANNEL, EmailDeliveryError, MailSender, TurnOutput
+from connectors.email.settings import EmailSettings
+from connectors.email.text import subject_as_text
+from connectors.email.transport import EmailTransportError, Mailbox
+from crm_store import channels, clock
 from messaging.text_safety import neutralize_intent_shortcut
 
-__all__ = ["EmailDeliveryError", "EmailInput", "EmailOutput", "MailPoller"]
+__all__ = ["HasUserMessage", "MailPoller", "PollerStatus"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,154 +58,10 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 5
 SMTP_ATTEMPTS = 3
 MAX_BACKOFF_SECONDS = 300.0
+MAX_BACKOFF_DOUBLINGS = 10
 
 HasUserMessage = Callable[[str, str], Awaitable[bool]]
 """``(sender_id, message_id)`` → whether the tracker already holds that user message."""
-
-
-class EmailDeliveryError(Exception):
-    """An outbound mail could not be sent (no thread for the conversation, or SMTP failed)."""
-
-
-def _now() -> datetime:
-    return clock.now()
-
-
-class MailSender:
-    """Sends mails in a conversation's thread and records them in ``email_messages``."""
-
-    def __init__(self, settings: EmailSettings, sessions: sessionmaker[Session]) -> None:
-        self.settings = settings
-        self.sessions = sessions
-
-    async def send(
-        self,
-        *,
-        sender_id: str,
-        to: str,
-        subject: str,
-        in_reply_to: str | None,
-        references: Sequence[str],
-        rendered: RenderedMail,
-        auto_submitted: str | None,
-        attempts: int = 1,
-    ) -> str:
-        """Record and send one mail of a thread; return its ``Message-ID``.
-
-        The mail is recorded before it is sent, so a reader's answer that arrives at
-        once already finds its thread and the numbered options it offered.
-
-        Raises:
-            EmailDeliveryError: SMTP failed ``attempts`` times.
-        """
-        if not self.settings.outbound_configured:
-            raise EmailDeliveryError("the email channel has no SMTP server or From address")
-        message_id = new_message_id(self.settings.from_address)
-        mail = build_mail(
-            from_address=self.settings.from_address,
-            to=to,
-            subject=subject,
-            body=rendered.text,
-            message_id=message_id,
-            in_reply_to=in_reply_to,
-            references=references,
-            auto_submitted=auto_submitted,
-        )
-        await asyncio.to_thread(self._record, message_id, sender_id, to, subject, rendered)
-        for attempt in range(1, attempts + 1):
-            try:
-                await asyncio.to_thread(send_mail, self.settings, mail)
-                return message_id
-            except EmailTransportError as error:
-                if attempt == attempts:
-                    raise EmailDeliveryError(f"could not send {message_id}: {error}") from error
-                logger.warning("email: sending %s failed (%s); retrying", message_id, error)
-                await asyncio.sleep(2.0**attempt)
-        raise AssertionError("unreachable")
-
-    def _record(
-        self, message_id: str, sender_id: str, to: str, subject: str, rendered: RenderedMail
-    ) -> None:
-        with self.sessions.begin() as session:
-            email_store.record_message(
-                session,
-                message_id=message_id,
-                sender_id=sender_id,
-                direction=email_store.OUTBOUND,
-                address=to,
-                subject=subject,
-                buttons=rendered.buttons,
-                when=_now(),
-            )
-
-    async def send_to_thread(self, sender_id: str, message: Mapping[str, Any]) -> str:
-        """Send one proactive message to the thread of ``sender_id``.
-
-        Raises:
-            EmailDeliveryError: the conversation has no email thread, or SMTP failed.
-        """
-        thread = await asyncio.to_thread(self._thread, sender_id)
-        if thread is None:
-            raise EmailDeliveryError(f"conversation {sender_id} has no email thread")
-        rendered = render_messages([message])
-        if not rendered.text:
-            return ""
-        # A librarian writes as a person; the assistant's own messages are marked
-        # auto-generated so that out-of-office robots do not answer them.
-        human = message.get("librarian_id") is not None
-        return await self.send(
-            sender_id=sender_id,
-            to=thread.address,
-            subject=reply_subject(thread.subject),
-            in_reply_to=thread.in_reply_to,
-            references=thread.references,
-            rendered=rendered,
-            auto_submitted=None if human else "auto-generated",
-        )
-
-    def _thread(self, sender_id: str) -> email_store.Thread | None:
-        with self.sessions.begin() as session:
-            return email_store.thread_of(session, sender_id)
-
-
-class EmailOutput(OutputChannel):
-    """Proactive sends (``output_channel=email``): one mail per message, in the thread."""
-
-    @classmethod
-    def name(cls) -> str:
-        """The channel's name, as used in ``output_channel=email``."""
-        return "email"
-
-    def __init__(self, sender: MailSender) -> None:
-        self.sender = sender
-
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        """Send one message (text, buttons, elements...) as one mail."""
-        await self.sender.send_to_thread(recipient_id, message)
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        """Send plain text as one mail."""
-        await self.send_response(recipient_id, {"text": text, **kwargs})
-
-
-class TurnOutput(OutputChannel):
-    """Collects the assistant's messages of one turn so they go out as one mail."""
-
-    @classmethod
-    def name(cls) -> str:
-        """The channel's name."""
-        return "email"
-
-    def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []
-
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        """Keep one message for the turn's mail."""
-        self.messages.append(dict(message))
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        """Keep plain text for the turn's mail."""
-        self.messages.append({"text": text, **kwargs})
 
 
 @dataclass(frozen=True)
@@ -281,30 +127,40 @@ class MailPoller:
     async def run(self) -> None:
         """Poll until cancelled; IMAP failures are logged and retried with backoff."""
         self.status.running = True
-        failures = 0
+        poll = self.settings.poll_seconds
         try:
             while True:
-                delay = self.settings.poll_seconds
-                try:
-                    await self.poll_once()
-                    failures = 0
-                except EmailTransportError as error:
-                    failures += 1
-                    delay = min(
-                        self.settings.poll_seconds * 2 ** min(failures, 10), MAX_BACKOFF_SECONDS
-                    )
-                    self.status.connected = False
-                    self.status.last_error = str(error)
-                    logger.warning(
-                        "email: mailbox unavailable (%s); retrying in %.1f s", error, delay
-                    )
-                except Exception as error:
-                    self.status.last_error = f"{type(error).__name__}: {error}"
-                    logger.exception("email: the mailbox poll failed; retrying")
-                await asyncio.sleep(delay)
+                # A new backoff after every poll that reached the mailbox.
+                retrying = AsyncRetrying(
+                    retry=retry_if_exception_type(EmailTransportError),
+                    wait=wait_exponential(
+                        multiplier=2 * poll,
+                        max=min(poll * 2**MAX_BACKOFF_DOUBLINGS, MAX_BACKOFF_SECONDS),
+                    ),
+                    before_sleep=self._unavailable,
+                )
+                await retrying(self._poll_reporting_errors)
+                await asyncio.sleep(poll)
         finally:
             self.status.running = False
             await asyncio.to_thread(self.mailbox.close)
+
+    async def _poll_reporting_errors(self) -> None:
+        """One poll; anything but an unreachable mailbox is logged, and polling goes on."""
+        try:
+            await self.poll_once()
+        except EmailTransportError:
+            raise
+        except Exception as error:
+            self.status.last_error = f"{type(error).__name__}: {error}"
+            logger.exception("email: the mailbox poll failed; retrying")
+
+    def _unavailable(self, retry_state: RetryCallState) -> None:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        delay = retry_state.next_action.sleep if retry_state.next_action else 0.0
+        self.status.connected = False
+        self.status.last_error = str(error)
+        logger.warning("email: mailbox unavailable (%s); retrying in %.1f s", error, delay)
 
     async def poll_once(self) -> int:
         """Process every unseen mail once; return how many were handled.
@@ -314,7 +170,7 @@ class MailPoller:
         """
         uids = await self._imap(self.mailbox.unseen)
         self.status.connected = True
-        self.status.last_poll_at = _now()
+        self.status.last_poll_at = clock.now()
         self.status.last_error = None
         handled = 0
         for uid in uids:
@@ -388,39 +244,39 @@ class MailPoller:
         await self._answer(uid, mail, admission, too_big)
 
     def _admit(self, mail: InboundMail) -> _Admission:
-        claimed = first_receipt(self.sessions, email_store.CHANNEL, mail.message_id)
+        claimed = channels.first_receipt(self.sessions, CHANNEL, mail.message_id)
         with self.sessions.begin() as session:
-            known = email_store.sender_of(session, mail.message_id)
+            known = channels.sender_of(session, mail.message_id)
             if not claimed and known is None:
                 # Answered before without the assistant (too long, empty, rate-limited).
                 return _Admission("duplicate")
-            since = _now() - timedelta(seconds=self.settings.rate_limit.window_seconds)
+            since = clock.now() - timedelta(seconds=self.settings.rate_limit.window_seconds)
             if claimed and (
-                email_store.count_recent_inbound(session, mail.sender, since)
+                channels.count_recent_inbound(session, mail.sender, since)
                 >= self.settings.rate_limit.count
             ):
                 return _Admission("rate_limited")
             sender_id = (
                 known
-                or email_store.find_thread(session, mail.thread_ids)
-                or email_store.sender_id_for(mail.thread_root)
+                or channels.find_thread(session, mail.thread_ids)
+                or channels.sender_id_for(mail.thread_root)
             )
-            buttons = email_store.offered_buttons(session, sender_id, mail.in_reply_to)
+            buttons = channels.offered_buttons(session, sender_id, mail.in_reply_to)
         return _Admission("accept", sender_id, buttons, recovered=not claimed)
 
     def _record_inbound(self, mail: InboundMail, sender_id: str) -> None:
-        when = _now()
+        when = clock.now()
         with self.sessions.begin() as session:
-            email_store.record_message(
+            channels.record_message(
                 session,
                 message_id=mail.message_id,
                 sender_id=sender_id,
-                direction=email_store.INBOUND,
+                direction=channels.INBOUND,
                 address=mail.sender,
                 subject=mail.subject,
                 when=when,
             )
-            email_store.link_reader(session, sender_id, mail.sender, mail.sender_name, when)
+            channels.link_reader(session, sender_id, mail.sender, mail.sender_name, when)
 
     async def _reply(
         self,
@@ -492,14 +348,14 @@ class MailPoller:
                     payload if payload is not None else neutralize_intent_shortcut(text),
                     collector,
                     admission.sender_id,
-                    input_channel=EmailInput.name(),
+                    input_channel=CHANNEL,
                     message_id=mail.message_id,
                     metadata=metadata,
                 )
             )
         except Exception:
             await asyncio.to_thread(
-                forget_receipt, self.sessions, email_store.CHANNEL, mail.message_id
+                channels.forget_receipt, self.sessions, CHANNEL, mail.message_id
             )
             raise
         # Rasa has saved the turn: from here on the mail is never processed again.
@@ -507,120 +363,3 @@ class MailPoller:
         await self._reply(mail, admission.sender_id, render_messages(collector.messages, notes))
 
 
-def _database_sessions() -> sessionmaker[Session]:
-    from crm_store.db import make_engine, make_session_factory
-
-    return make_session_factory(make_engine())
-
-
-class EmailInput(InputChannel):
-    """The email channel: a mailbox poller plus proactive sending."""
-
-    @classmethod
-    def name(cls) -> str:
-        """URL prefix ``/webhooks/email/`` and ``output_channel=email``."""
-        return "email"
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> EmailInput:
-        """Build the channel from its ``credentials.yml`` entry and ``RIC_EMAIL_*``."""
-        credentials = credentials or {}
-        settings = EmailSettings.from_env()
-        if credentials.get("max_message_chars"):
-            settings = replace(settings, max_message_chars=int(credentials["max_message_chars"]))
-        return cls(settings)
-
-    def __init__(
-        self,
-        settings: EmailSettings | None = None,
-        sessions: sessionmaker[Session] | None = None,
-    ) -> None:
-        self.settings = settings or EmailSettings.from_env()
-        self._sessions = sessions
-        self.poller: MailPoller | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    @property
-    def sessions(self) -> sessionmaker[Session]:
-        """Reader-store sessions, opened on first use."""
-        if self._sessions is None:
-            self._sessions = _database_sessions()
-        return self._sessions
-
-    def get_output_channel(self) -> OutputChannel:
-        """Channel used for proactive messages (console replies, worker surveys)."""
-        return EmailOutput(MailSender(self.settings, self.sessions))
-
-    def status(self) -> dict[str, Any]:
-        """What the health route reports (never a password)."""
-        settings = self.settings
-        return {
-            "status": "ok",
-            "channel": "email",
-            "configured": settings.configured,
-            "mailbox": f"{settings.imap_user}@{settings.imap_host}/{settings.imap_mailbox}"
-            if settings.inbound_configured
-            else None,
-            "smtp": f"{settings.smtp_host}:{settings.smtp_port}"
-            if settings.outbound_configured
-            else None,
-            **(self.poller.status.as_dict() if self.poller else {"running": False}),
-        }
-
-    def start(self, app: Sanic) -> None:
-        """Start the mailbox poller (called when the Rasa server has started)."""
-        if not self.settings.configured:
-            logger.info(
-                "email channel: not configured (set RIC_EMAIL_IMAP_HOST, RIC_EMAIL_IMAP_USER, "
-                "RIC_EMAIL_SMTP_HOST and RIC_EMAIL_FROM); not polling"
-            )
-            return
-        on_new_message = self._on_new_message
-
-        async def has_user_message(sender_id: str, message_id: str) -> bool:
-            tracker = await app.ctx.agent.tracker_store.retrieve_full_tracker(sender_id)
-            if tracker is None:
-                return False
-            return any(
-                event.as_dict().get("event") == "user"
-                and event.as_dict().get("message_id") == message_id
-                for event in tracker.events
-            )
-
-        assert on_new_message is not None
-        self.poller = MailPoller(self.settings, self.sessions, on_new_message, has_user_message)
-        self._task = asyncio.get_running_loop().create_task(self.poller.run())
-        logger.info(
-            "email channel: polling %s on %s every %.1f s",
-            self.settings.imap_mailbox,
-            self.settings.imap_host,
-            self.settings.poll_seconds,
-        )
-
-    async def stop(self) -> None:
-        """Stop the poller (called when the Rasa server stops)."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-
-    _on_new_message: Callable[[UserMessage], Awaitable[Any]] | None = None
-
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        """The health route, and listeners that start and stop the mailbox poller."""
-        self._on_new_message = on_new_message
-        bp = Blueprint("email_webhook", __name__)
-
-        @bp.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json(self.status())
-
-        @bp.listener("after_server_start")
-        async def start_polling(app: Sanic, _loop: Any) -> None:
-            self.start(app)
-
-        @bp.listener("before_server_stop")
-        async def stop_polling(_app: Sanic, _loop: Any) -> None:
-            await self.stop()
-
-        return bp

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 
-from connectors.email_text import subject_as_text
+from connectors.email.text import subject_as_text
 
 __all__ = [
     "RenderedMail",

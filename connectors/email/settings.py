@@ -3,21 +3,22 @@
 Every value comes from a ``RIC_EMAIL_*`` variable (see ``docs/channels/email.md``);
 constructor arguments override the environment. Passwords are never part of the
 dataclass's ``repr`` and are never logged.
+
+(Issue 14: moved here from ``connectors/email_settings.py``; it is imported as
+``connectors.email.settings``.)
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from messaging.text_safety import MAX_MESSAGE_CHARS
+from ric_config import EmailConfig
 
 __all__ = ["EmailSettings", "RateLimit", "parse_rate_limit"]
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
 _WINDOWS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*(?:/\s*(?:(\d+)\s*s|(second|minute|hour|day)))?\s*$", re.I)
 
@@ -47,21 +48,6 @@ def parse_rate_limit(value: str) -> RateLimit:
     if window <= 0:
         raise ValueError("RIC_EMAIL_RATE_LIMIT needs a window longer than zero seconds")
     return RateLimit(int(count), window)
-
-
-def _flag(value: str | None, default: bool) -> bool:
-    if value is None or not value.strip():
-        return default
-    lowered = value.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ValueError(f"expected a yes/no value, not {value!r}")
-
-
-def _text(env: Mapping[str, str], name: str) -> str:
-    return (env.get(name) or "").strip()
 
 
 @dataclass(frozen=True)
@@ -126,25 +112,23 @@ class EmailSettings:
         Raises:
             ValueError: a number, flag or rate limit is malformed.
         """
-        env = os.environ if env is None else env
-        imap_ssl = _flag(env.get("RIC_EMAIL_IMAP_SSL"), True)
-        smtp_starttls = _flag(env.get("RIC_EMAIL_SMTP_STARTTLS"), True)
-        imap_user = _text(env, "RIC_EMAIL_IMAP_USER")
+        config = EmailConfig(env)
+        imap_port, smtp_port = config.imap_port, config.smtp_port
         values: dict[str, object] = {
-            "imap_host": _text(env, "RIC_EMAIL_IMAP_HOST"),
-            "imap_port": int(_text(env, "RIC_EMAIL_IMAP_PORT") or (993 if imap_ssl else 143)),
-            "imap_user": imap_user,
-            "imap_password": env.get("RIC_EMAIL_IMAP_PASSWORD") or "",
-            "imap_mailbox": _text(env, "RIC_EMAIL_IMAP_MAILBOX") or "INBOX",
-            "imap_ssl": imap_ssl,
-            "smtp_host": _text(env, "RIC_EMAIL_SMTP_HOST"),
-            "smtp_port": int(_text(env, "RIC_EMAIL_SMTP_PORT") or (587 if smtp_starttls else 25)),
-            "smtp_user": _text(env, "RIC_EMAIL_SMTP_USER"),
-            "smtp_password": env.get("RIC_EMAIL_SMTP_PASSWORD") or "",
-            "smtp_starttls": smtp_starttls,
-            "from_address": _text(env, "RIC_EMAIL_FROM") or imap_user,
-            "poll_seconds": float(_text(env, "RIC_EMAIL_POLL_SECONDS") or 30.0),
-            "rate_limit": parse_rate_limit(_text(env, "RIC_EMAIL_RATE_LIMIT") or "20/hour"),
+            "imap_host": config.imap_host,
+            "imap_port": (993 if config.imap_ssl else 143) if imap_port is None else imap_port,
+            "imap_user": config.imap_user,
+            "imap_password": config.imap_password.get_secret_value(),
+            "imap_mailbox": config.imap_mailbox,
+            "imap_ssl": config.imap_ssl,
+            "smtp_host": config.smtp_host,
+            "smtp_port": (587 if config.smtp_starttls else 25) if smtp_port is None else smtp_port,
+            "smtp_user": config.smtp_user,
+            "smtp_password": config.smtp_password.get_secret_value(),
+            "smtp_starttls": config.smtp_starttls,
+            "from_address": config.from_address or config.imap_user,
+            "poll_seconds": config.poll_seconds,
+            "rate_limit": parse_rate_limit(config.rate_limit),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from connectors.email_settings import EmailSettings
+from connectors.email.settings import EmailSettings
 
 __all__ = ["EmailTransportError", "Mailbox", "send_mail"]
 

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from connectors.email_store import sender_id_for
+from crm_store.channels import sender_id_for
 from crm_store.models import ChannelIdentity, Conversation, Reader
 from tests.standins.email_env import READER_ADDRESS
 from tests.standins.mail_servers import LIBRARY_ADDRESS, MailServers

@@ -23,10 +23,10 @@ from rasa.core.channels.channel import UserMessage
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.email_bridge import EmailDeliveryError, EmailOutput, MailPoller, MailSender
-from connectors.email_check import check
-from connectors.email_settings import EmailSettings
-from connectors.email_transport import EmailTransportError
+from connectors.email import EmailDeliveryError, EmailOutput, MailPoller, MailSender
+from connectors.email.check import check
+from connectors.email.settings import EmailSettings
+from connectors.email.transport import EmailTransportError
 from crm_store.db import make_engine, make_session_factory
 from crm_store.migrate import upgrade
 from crm_store.models import ChannelIdentity, Conversation, Reader
@@ -341,7 +341,7 @@ def test_each_sender_is_rate_limited(
     other = reader_address()
     servers.dovecot.append(mail(other, "A question from someone else"))
 
-    with caplog.at_level(logging.WARNING, logger="connectors.email_bridge"):
+    with caplog.at_level(logging.WARNING, logger="connectors.email.poller"):
         poll(poller)
 
     assert [t.text for t in assistant.turns] == [
@@ -410,7 +410,7 @@ def test_malformed_mail_is_flagged_and_kept_and_polling_goes_on(
     sender = reader_address()
     servers.dovecot.append(mail(sender, "Do you have Dune?"))
 
-    with caplog.at_level(logging.WARNING, logger="connectors.email_bridge"):
+    with caplog.at_level(logging.WARNING, logger="connectors.email.poller"):
         assert poll(poller) == 2
 
     assert [t.text for t in assistant.turns] == ["Do you have Dune?"]
@@ -488,7 +488,7 @@ def test_imap_outage_is_logged_and_polling_resumes(
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
-        with caplog.at_level(logging.WARNING, logger="connectors.email_bridge"):
+        with caplog.at_level(logging.WARNING, logger="connectors.email.poller"):
             thread = threading.Thread(target=run, args=(run_until_answered(),))
             thread.start()
             try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.email_text import clean_email_body, html_to_text, subject_as_text
+from connectors.email.text import clean_email_body, html_to_text, subject_as_text
 
 GMAIL_REPLY = """Could you renew Dune for another two weeks?
 

@@ -9,16 +9,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors import email_store
-from connectors.email_parse import MalformedMail, message_ids, parse_mail
-from connectors.email_render import (
+from connectors.email.parse import MalformedMail, message_ids, parse_mail
+from connectors.email.render import (
     attachment_note,
     build_mail,
     chosen_payload,
     render_messages,
     reply_subject,
 )
-from connectors.email_settings import EmailSettings, RateLimit, parse_rate_limit
+from connectors.email.settings import EmailSettings, RateLimit, parse_rate_limit
+from crm_store import channels as email_store
 from crm_store.ingestion import RasaEvent, ingest
 from crm_store.models import ChannelIdentity, Conversation, Reader
 

@@ -1,0 +1,146 @@
+"""Email channel: the library's mailbox, read over IMAP and answered over SMTP, inside Rasa.
+
+Registered in ``credentials.yml`` as ``connectors.email.EmailInput``; settings
+come from ``RIC_EMAIL_*`` variables (:mod:`connectors.email.settings`). Without an
+IMAP and an SMTP server configured the channel loads, logs one line, and does nothing.
+
+Mounted by Rasa at ``/webhooks/email/``: ``GET /`` reports whether the mailbox is
+configured and reachable. A background task, started when the Rasa server starts,
+runs the :class:`~connectors.email.poller.MailPoller`, which turns each new mail into
+one Rasa turn and answers it with one mail.
+
+Proactive messages (a librarian's reply, a survey) arrive one Rasa event at a time
+through :meth:`EmailInput.get_output_channel` and are sent one mail per message in
+the conversation's thread; a failure raises, so Rasa answers 500 and the sender retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.email.poller import MailPoller
+from connectors.email.sender import CHANNEL, EmailOutput, MailSender
+from connectors.email.settings import EmailSettings
+from connectors.shared import holds_user_message, tracker_events
+from crm_store.db import make_engine, make_session_factory
+
+__all__ = ["EmailInput"]
+
+logger = logging.getLogger(__name__)
+
+
+class EmailInput(InputChannel):
+    """The email channel: a mailbox poller plus proactive sending."""
+
+    @classmethod
+    def name(cls) -> str:
+        """URL prefix ``/webhooks/email/`` and ``output_channel=email``."""
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> EmailInput:
+        """Build the channel from its ``credentials.yml`` entry and ``RIC_EMAIL_*``."""
+        credentials = credentials or {}
+        settings = EmailSettings.from_env()
+        if credentials.get("max_message_chars"):
+            settings = replace(settings, max_message_chars=int(credentials["max_message_chars"]))
+        return cls(settings)
+
+    def __init__(
+        self,
+        settings: EmailSettings | None = None,
+        sessions: sessionmaker[Session] | None = None,
+    ) -> None:
+        self.settings = settings or EmailSettings.from_env()
+        self._sessions = sessions
+        self.poller: MailPoller | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """Reader-store sessions, opened on first use."""
+        if self._sessions is None:
+            self._sessions = make_session_factory(make_engine())
+        return self._sessions
+
+    def get_output_channel(self) -> OutputChannel:
+        """Channel used for proactive messages (console replies, worker surveys)."""
+        return EmailOutput(MailSender(self.settings, self.sessions))
+
+    def status(self) -> dict[str, Any]:
+        """What the health route reports (never a password)."""
+        settings = self.settings
+        return {
+            "status": "ok",
+            "channel": "email",
+            "configured": settings.configured,
+            "mailbox": f"{settings.imap_user}@{settings.imap_host}/{settings.imap_mailbox}"
+            if settings.inbound_configured
+            else None,
+            "smtp": f"{settings.smtp_host}:{settings.smtp_port}"
+            if settings.outbound_configured
+            else None,
+            **(self.poller.status.as_dict() if self.poller else {"running": False}),
+        }
+
+    def start(self, app: Sanic) -> None:
+        """Start the mailbox poller (called when the Rasa server has started)."""
+        if not self.settings.configured:
+            logger.info(
+                "email channel: not configured (set RIC_EMAIL_IMAP_HOST, RIC_EMAIL_IMAP_USER, "
+                "RIC_EMAIL_SMTP_HOST and RIC_EMAIL_FROM); not polling"
+            )
+            return
+        on_new_message = self._on_new_message
+
+        async def has_user_message(sender_id: str, message_id: str) -> bool:
+            events = await tracker_events(app.ctx.agent.tracker_store, sender_id)
+            return holds_user_message(events, message_id)
+
+        assert on_new_message is not None
+        self.poller = MailPoller(self.settings, self.sessions, on_new_message, has_user_message)
+        self._task = asyncio.get_running_loop().create_task(self.poller.run())
+        logger.info(
+            "email channel: polling %s on %s every %.1f s",
+            self.settings.imap_mailbox,
+            self.settings.imap_host,
+            self.settings.poll_seconds,
+        )
+
+    async def stop(self) -> None:
+        """Stop the poller (called when the Rasa server stops)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    _on_new_message: Callable[[UserMessage], Awaitable[Any]] | None = None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The health route, and listeners that start and stop the mailbox poller."""
+        self._on_new_message = on_new_message
+        bp = Blueprint("email_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json(self.status())
+
+        @bp.listener("after_server_start")
+        async def start_polling(app: Sanic, _loop: Any) -> None:
+            self.start(app)
+
+        @bp.listener("before_server_stop")
+        async def stop_polling(_app: Sanic, _loop: Any) -> None:
+            await self.stop()
+
+        return bp

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, overload
 
 PIN_SLOT = "pin_check"
 MASK = "••••"
@@ -62,6 +62,27 @@ def pin_runs(text: str, pin_requested: bool) -> set[str]:
         for match in _SHORT_DIGITS.finditer(text)
         if not any(start <= match.start() < end for start, end, _ in cards)
     }
+
+
+@overload
+def mask_card(card_number: str) -> str: ...
+
+
+@overload
+def mask_card(card_number: None) -> None: ...
+
+
+def mask_card(card_number: str | None) -> str | None:
+    """Hide all but the last four characters of a card number (``**********3456``).
+
+    The mask keeps the number's length; a number of four characters or fewer is
+    hidden whole, and None stays None. The one masking used in logs, the console
+    and the library adapters.
+    """
+    if card_number is None:
+        return None
+    visible = card_number[-4:] if len(card_number) > 4 else ""
+    return "*" * (len(card_number) - len(visible)) + visible
 
 
 def mask_pins(text: str, pin_requested: bool) -> str:

@@ -41,7 +41,7 @@ from handoff_console.services._common import (
 )
 from handoff_console.services.errors import BadRequest, Conflict, NotFound
 from handoff_console.services.ids import body_id
-from library.ils._format import mask_card
+from library import mask_card
 from messaging.rasa_client import RasaClient, RasaError
 
 logger = logging.getLogger(__name__)

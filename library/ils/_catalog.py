@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from library.ils.errors import LibrarySystemConfigurationError
-from library.ils.records import BranchAvailability
+from library.ils.records import BranchAvailability, SearchResult
 
 BRANCHES: tuple[str, ...] = ("central", "northside", "riverside", "online")
 """Every branch id, in display order; "online" lends digital items only."""
@@ -36,6 +36,10 @@ class CatalogRecord:
     format: str
     isbn: str | None
     availability: tuple[BranchAvailability, ...]
+
+    def as_result(self, score: float) -> SearchResult:
+        """The record as a search result with this relevance score (its fields and the score)."""
+        return SearchResult(**{f.name: getattr(self, f.name) for f in fields(self)}, score=score)
 
 
 def _availability(copies: list[dict[str, Any]]) -> tuple[BranchAvailability, ...]:

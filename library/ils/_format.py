@@ -28,8 +28,3 @@ def day(date: dt.date) -> str:
 def money(amount: Decimal) -> str:
     """Format pounds as "£12.50"."""
     return f"£{amount:.2f}"
-
-
-def mask_card(card_number: str) -> str:
-    """Hide all but the last four digits of a card number."""
-    return f"****{card_number[-4:]}"

@@ -297,7 +297,7 @@ class SearchIndex:
         isbn = re.sub(r"[\s-]", "", query)
         if isbn in self._isbn:
             doc = self._docs[self._isbn[isbn]]
-            return [] if format and doc.record.format != format else [_result(doc, 2.0)]
+            return [] if format and doc.record.format != format else [doc.record.as_result(2.0)]
         query_words = words(query)
         tokens = [_stem(word) for word in query_words]
         content = [
@@ -357,19 +357,4 @@ class SearchIndex:
             )
             ranked.append((order, doc, score))
         ranked.sort(key=lambda item: item[0])
-        return [_result(doc, score) for _, doc, score in ranked[:limit]]
-
-
-def _result(doc: _Doc, score: float) -> SearchResult:
-    record = doc.record
-    return SearchResult(
-        record_id=record.record_id,
-        title=record.title,
-        author=record.author,
-        year=record.year,
-        format=record.format,
-        subjects=record.subjects,
-        availability=record.availability,
-        score=score,
-        isbn=record.isbn,
-    )
+        return [doc.record.as_result(score) for _, doc, score in ranked[:limit]]

@@ -14,11 +14,12 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from library.ils.errors import LibrarySystemConfigurationError, LibrarySystemError
+from library.ils.records import Patron
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,6 +66,10 @@ class DemoPatron:
     home_branch: str
     pin_hash: str = ""
     locked: bool = False
+
+    def as_patron(self) -> Patron:
+        """The signed-in reader as adapters return it (without the PIN hash or lock)."""
+        return Patron(**{f.name: getattr(self, f.name) for f in fields(Patron)})
 
 
 @dataclass(frozen=True)

@@ -55,14 +55,7 @@ class LibrarySystem(ABC):
 
     @abstractmethod
     async def loans(self, patron_id: str) -> list[Loan]:
-        """List the reader's current loans, soonest due first.
-
-        Args:
-            patron_id: The id from `authenticate`.
-
-        Returns:
-            The loans.
-        """
+        """The loans of the reader ``patron_id`` (from `authenticate`), soonest due first."""
 
     @abstractmethod
     async def renew(
@@ -83,14 +76,7 @@ class LibrarySystem(ABC):
 
     @abstractmethod
     async def holds(self, patron_id: str) -> list[Hold]:
-        """List the reader's holds, oldest first.
-
-        Args:
-            patron_id: The id from `authenticate`.
-
-        Returns:
-            The holds.
-        """
+        """The reader's holds, oldest first, each with its place in the queue."""
 
     @abstractmethod
     async def place_hold(

@@ -25,38 +25,38 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from library.ils import _format
+from crm_store.redaction import mask_card
+from library.ils import _format, errors, records
 from library.ils._catalog import (
     DIGITAL_FORMATS,
     PICKUP_BRANCHES,
     CatalogRecord,
     load_catalog,
 )
+from library.ils._lending import (
+    FINE_LIMIT,
+    MATERIAL_RULES,
+    MAX_DAYS_OVERDUE_TO_RENEW,
+    MaterialRule,
+    judge_renewal,
+    read_holds,
+    read_loans,
+    total_owed,
+)
 from library.ils._pins import verify_pin
 from library.ils._search import SearchIndex
 from library.ils._store import DemoPatron, StateStore, load_seed
 from library.ils.base import LibrarySystem
-from library.ils.errors import (
-    AuthenticationFailed,
-    CardLocked,
-    HoldRefused,
-    LibrarySystemUnavailable,
-    NotAuthenticated,
-    UnknownCard,
-)
-from library.ils.records import (
-    FineItem,
-    FineSummary,
-    Hold,
-    HoldPlaced,
-    HoldStatus,
-    Loan,
-    Patron,
-    RenewalOutcome,
-    SearchResult,
-)
 
-__all__ = ["DemoLibrarySystem", "DemoSettings", "MaterialRule", "london_today"]
+__all__ = [
+    "FINE_LIMIT",
+    "MATERIAL_RULES",
+    "MAX_DAYS_OVERDUE_TO_RENEW",
+    "DemoLibrarySystem",
+    "DemoSettings",
+    "MaterialRule",
+    "london_today",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -68,33 +68,6 @@ MAX_FAILED_PINS = 5
 """Consecutive wrong PINs that lock a card."""
 MAX_HOLDS = 10
 """Active holds a reader may have at once."""
-FINE_LIMIT = Decimal("10.00")
-"""Charges at or above this block borrowing and renewing."""
-MAX_DAYS_OVERDUE_TO_RENEW = 30
-"""An item more overdue than this must come back (or be renewed by staff)."""
-
-
-@dataclass(frozen=True)
-class MaterialRule:
-    """Lending rules for one material type.
-
-    Attributes:
-        loan_days: Days a loan (and each renewal) lasts.
-        renewals: Renewals allowed per loan.
-    """
-
-    loan_days: int
-    renewals: int
-
-
-MATERIAL_RULES: dict[str, MaterialRule] = {
-    "book": MaterialRule(loan_days=21, renewals=3),
-    "large_print": MaterialRule(loan_days=21, renewals=3),
-    "audiobook": MaterialRule(loan_days=21, renewals=2),
-    "ebook": MaterialRule(loan_days=14, renewals=2),
-    "dvd": MaterialRule(loan_days=7, renewals=1),
-}
-
 _FORMAT_ALIASES = {
     "e-book": "ebook",
     "audio": "audiobook",
@@ -191,13 +164,17 @@ class DemoLibrarySystem(LibrarySystem):
                 "UPDATE cards SET failed_attempts = 0, locked = 0 WHERE card_number = ?",
                 (card_number.replace(" ", ""),),
             )
-        logger.info("Card %s unlocked", _format.mask_card(card_number))
+        logger.info("Card %s unlocked", mask_card(card_number))
 
     def _check_up(self) -> None:
         if os.environ.get("RIC_LIBRARY_SYSTEM_DOWN") == "1":
-            raise LibrarySystemUnavailable("The library system is down (RIC_LIBRARY_SYSTEM_DOWN).")
+            raise errors.LibrarySystemUnavailable(
+                "The library system is down (RIC_LIBRARY_SYSTEM_DOWN)."
+            )
         if (self.settings.db_path.parent / "ils_down").exists():
-            raise LibrarySystemUnavailable("The library system is down (ils_down switch file).")
+            raise errors.LibrarySystemUnavailable(
+                "The library system is down (ils_down switch file)."
+            )
 
     async def _call(self, function: Callable[[], _T]) -> _T:
         self._check_up()
@@ -205,21 +182,32 @@ class DemoLibrarySystem(LibrarySystem):
             return await asyncio.to_thread(function)
         except sqlite3.Error as error:
             logger.exception("The demo library system's database failed")
-            raise LibrarySystemUnavailable() from error
+            raise errors.LibrarySystemUnavailable() from error
+
+    async def _read(self, patron_id: str, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``work`` in one transaction for a signed-in reader, off the event loop."""
+        self._check_up()
+        self._patron(patron_id)
+
+        def run() -> _T:
+            with self._store.transaction() as db:
+                return work(db)
+
+        return await self._call(run)
 
     def _patron(self, patron_id: str) -> DemoPatron:
         patron = self._by_id.get(patron_id)
         if patron is None:
-            raise NotAuthenticated(f"No signed-in reader has the id {patron_id!r}.")
+            raise errors.NotAuthenticated(f"No signed-in reader has the id {patron_id!r}.")
         return patron
 
     # -- authentication -----------------------------------------------------
 
-    async def authenticate(self, card_number: str, pin: str) -> Patron:
+    async def authenticate(self, card_number: str, pin: str) -> records.Patron:
         """Sign a reader in; see `LibrarySystem.authenticate`."""
         self._check_up()
         card = "".join(card_number.split())
-        masked = _format.mask_card(card)
+        masked = mask_card(card)
         patron = self._by_card.get(card)
 
         def locked() -> bool:
@@ -234,7 +222,7 @@ class DemoLibrarySystem(LibrarySystem):
                 if db.execute("SELECT locked FROM cards WHERE card_number = ?", (card,)).fetchone()[
                     "locked"
                 ]:
-                    raise CardLocked(card[-4:])
+                    raise errors.CardLocked(card[-4:])
                 if success:
                     db.execute(
                         "UPDATE cards SET failed_attempts = 0 WHERE card_number = ?", (card,)
@@ -252,28 +240,22 @@ class DemoLibrarySystem(LibrarySystem):
 
         if patron is None:
             logger.info("Sign-in refused: unknown card %s", masked)
-            raise UnknownCard(card[-4:])
+            raise errors.UnknownCard(card[-4:])
         if await self._call(locked):
             logger.info("Sign-in refused: card %s is locked", masked)
-            raise CardLocked(card[-4:])
+            raise errors.CardLocked(card[-4:])
         # The hash check is deliberately slow, so keep it off the event loop and
         # outside the database lock.
         matches = await asyncio.to_thread(verify_pin, pin, patron.pin_hash)
         attempts_left = await self._call(lambda: record(matches))
         if matches:
             logger.info("Card %s signed in", masked)
-            return Patron(
-                patron_id=patron.patron_id,
-                card_number=patron.card_number,
-                name=patron.name,
-                email=patron.email,
-                home_branch=patron.home_branch,
-            )
+            return patron.as_patron()
         if attempts_left <= 0:
             logger.warning("Card %s locked after %d wrong PINs", masked, MAX_FAILED_PINS)
-            raise CardLocked(card[-4:])
+            raise errors.CardLocked(card[-4:])
         logger.info("Wrong PIN for card %s; %d attempt(s) left", masked, attempts_left)
-        raise AuthenticationFailed(card[-4:], attempts_left)
+        raise errors.AuthenticationFailed(card[-4:], attempts_left)
 
     async def patron_id_for_card(self, card_number: str) -> str | None:
         """The demo reader with this card, if any; see `LibrarySystem.patron_id_for_card`."""
@@ -283,46 +265,15 @@ class DemoLibrarySystem(LibrarySystem):
 
     # -- loans and renewals ---------------------------------------------------
 
-    def _read_loans(self, db: sqlite3.Connection, patron_id: str, today: dt.date) -> list[Loan]:
-        rows = db.execute(
-            "SELECT l.*, EXISTS (SELECT 1 FROM holds h WHERE h.record_id = l.record_id "
-            "AND (h.patron_id IS NULL OR h.patron_id != l.patron_id)) AS blocked "
-            "FROM loans l WHERE l.patron_id = ? ORDER BY l.due_date, l.item_id",
-            (patron_id,),
-        ).fetchall()
-        loans = []
-        for row in rows:
-            record = self._catalog[row["record_id"]]
-            loans.append(
-                Loan(
-                    item_id=row["item_id"],
-                    record_id=record.record_id,
-                    title=record.title,
-                    author=record.author,
-                    format=record.format,
-                    due_date=dt.date.fromisoformat(row["due_date"]),
-                    renewals_used=row["renewals_used"],
-                    renewals_allowed=MATERIAL_RULES[record.format].renewals,
-                    blocked_by_hold=bool(row["blocked"]),
-                    as_of=today,
-                )
-            )
-        return loans
-
-    async def loans(self, patron_id: str) -> list[Loan]:
+    async def loans(self, patron_id: str) -> list[records.Loan]:
         """List the reader's loans, soonest due first; see `LibrarySystem.loans`."""
-        self._check_up()
-        self._patron(patron_id)
-
-        def read() -> list[Loan]:
-            with self._store.transaction() as db:
-                return self._read_loans(db, patron_id, self._today())
-
-        return await self._call(read)
+        return await self._read(
+            patron_id, lambda db: read_loans(db, self._catalog, patron_id, self._today())
+        )
 
     async def renew(
         self, patron_id: str, item_ids: list[str] | None = None
-    ) -> list[RenewalOutcome]:
+    ) -> list[records.RenewalOutcome]:
         """Renew loans; see `LibrarySystem.renew`.
 
         A renewal runs for the material type's loan period from the current due
@@ -330,31 +281,25 @@ class DemoLibrarySystem(LibrarySystem):
         order: on loan to this reader, charges under the limit, no more than 30
         days overdue, nobody else waiting, renewals left.
         """
-        self._check_up()
-        self._patron(patron_id)
 
-        def renew() -> list[RenewalOutcome]:
-            with self._store.transaction() as db:
-                today = self._today()
-                loans = {loan.item_id: loan for loan in self._read_loans(db, patron_id, today)}
-                owed = _total(db, patron_id)
-                wanted = list(loans) if item_ids is None else list(dict.fromkeys(item_ids))
-                outcomes = []
-                for item_id in wanted:
-                    outcome = _judge(loans.get(item_id), item_id, owed, today)
-                    if outcome.renewed:
-                        db.execute(
-                            "UPDATE loans SET due_date = ?, renewals_used = renewals_used + 1 "
-                            "WHERE item_id = ?",
-                            (
-                                outcome.new_due_date.isoformat() if outcome.new_due_date else "",
-                                item_id,
-                            ),
-                        )
-                    outcomes.append(outcome)
-                return outcomes
+        def renew(db: sqlite3.Connection) -> list[records.RenewalOutcome]:
+            today = self._today()
+            loans = {loan.item_id: loan for loan in read_loans(db, self._catalog, patron_id, today)}
+            owed = total_owed(db, patron_id)
+            wanted = list(loans) if item_ids is None else list(dict.fromkeys(item_ids))
+            outcomes = []
+            for item_id in wanted:
+                outcome = judge_renewal(loans.get(item_id), item_id, owed, today)
+                if outcome.renewed and outcome.new_due_date is not None:
+                    db.execute(
+                        "UPDATE loans SET due_date = ?, renewals_used = renewals_used + 1 "
+                        "WHERE item_id = ?",
+                        (outcome.new_due_date.isoformat(), item_id),
+                    )
+                outcomes.append(outcome)
+            return outcomes
 
-        outcomes = await self._call(renew)
+        outcomes = await self._read(patron_id, renew)
         logger.info(
             "Renewal for %s: %d of %d renewed",
             patron_id,
@@ -365,45 +310,16 @@ class DemoLibrarySystem(LibrarySystem):
 
     # -- holds ----------------------------------------------------------------
 
-    def _read_holds(self, db: sqlite3.Connection, patron_id: str) -> list[Hold]:
-        rows = db.execute(
-            "SELECT h.*, (SELECT COUNT(*) FROM holds o WHERE o.record_id = h.record_id "
-            "AND o.seq < h.seq) + 1 AS position FROM holds h WHERE h.patron_id = ? ORDER BY h.seq",
-            (patron_id,),
-        ).fetchall()
-        holds = []
-        for row in rows:
-            record = self._catalog[row["record_id"]]
-            status: HoldStatus = row["status"]
-            holds.append(
-                Hold(
-                    hold_id=f"H{row['seq']:06d}",
-                    record_id=record.record_id,
-                    title=record.title,
-                    format=record.format,
-                    pickup_branch=row["pickup_branch"],
-                    status=status,
-                    queue_position=row["position"],
-                    pickup_by=dt.date.fromisoformat(row["pickup_by"]) if row["pickup_by"] else None,
-                )
-            )
-        return holds
-
-    async def holds(self, patron_id: str) -> list[Hold]:
+    async def holds(self, patron_id: str) -> list[records.Hold]:
         """List the reader's holds, oldest first; see `LibrarySystem.holds`."""
-        self._check_up()
-        self._patron(patron_id)
-
-        def read() -> list[Hold]:
-            with self._store.transaction() as db:
-                return self._read_holds(db, patron_id)
-
-        return await self._call(read)
+        return await self._read(patron_id, lambda db: read_holds(db, self._catalog, patron_id))
 
     def _hold_target(self, record_id: str, format: str) -> CatalogRecord:
         record = self._catalog.get(record_id)
         if record is None:
-            raise HoldRefused("unknown_record", f"There is no catalogue record {record_id!r}.")
+            raise errors.HoldRefused(
+                "unknown_record", f"There is no catalogue record {record_id!r}."
+            )
         wanted = _canonical_format(format)
         if record.format == wanted:
             return record
@@ -412,11 +328,11 @@ class DemoLibrarySystem(LibrarySystem):
             if (other.title, other.author, other.format) == (record.title, record.author, wanted):
                 return other
         name = _format.FORMAT_NAMES.get(wanted, wanted)
-        raise HoldRefused("format_not_held", f"We don't have “{record.title}” as a {name}.")
+        raise errors.HoldRefused("format_not_held", f"We don't have “{record.title}” as a {name}.")
 
     async def place_hold(
         self, patron_id: str, record_id: str, format: str, pickup_branch: str
-    ) -> HoldPlaced:
+    ) -> records.HoldPlaced:
         """Place a hold; see `LibrarySystem.place_hold`.
 
         When ``format`` differs from the record's, the same title and author in
@@ -430,7 +346,7 @@ class DemoLibrarySystem(LibrarySystem):
         if branch not in PICKUP_BRANCHES and not (
             record.format in DIGITAL_FORMATS and branch == "online"
         ):
-            raise HoldRefused(
+            raise errors.HoldRefused(
                 "unknown_pickup_branch",
                 f"{pickup_branch!r} is not one of our branches; choose Central, Northside "
                 "or Riverside.",
@@ -438,27 +354,27 @@ class DemoLibrarySystem(LibrarySystem):
         if record.format in DIGITAL_FORMATS:
             branch = "online"
 
-        def place() -> Hold:
+        def place() -> records.Hold:
             with self._store.transaction() as db:
                 if db.execute(
                     "SELECT 1 FROM loans WHERE patron_id = ? AND record_id = ?",
                     (patron_id, record.record_id),
                 ).fetchone():
-                    raise HoldRefused(
+                    raise errors.HoldRefused(
                         "already_on_loan", f"You already have “{record.title}” on loan."
                     )
                 if db.execute(
                     "SELECT 1 FROM holds WHERE patron_id = ? AND record_id = ?",
                     (patron_id, record.record_id),
                 ).fetchone():
-                    raise HoldRefused(
+                    raise errors.HoldRefused(
                         "already_on_hold", f"You already have a hold on “{record.title}”."
                     )
                 count = db.execute(
                     "SELECT COUNT(*) FROM holds WHERE patron_id = ?", (patron_id,)
                 ).fetchone()[0]
                 if count >= MAX_HOLDS:
-                    raise HoldRefused(
+                    raise errors.HoldRefused(
                         "hold_limit_reached",
                         f"You already have {MAX_HOLDS} holds, the most allowed at once.",
                     )
@@ -467,7 +383,7 @@ class DemoLibrarySystem(LibrarySystem):
                     "VALUES (?, ?, ?, 'waiting', ?)",
                     (patron_id, record.record_id, branch, self._today().isoformat()),
                 )
-                return self._read_holds(db, patron_id)[-1]
+                return read_holds(db, self._catalog, patron_id)[-1]
 
         hold = await self._call(place)
         logger.info("Hold %s placed for %s on %s", hold.hold_id, patron_id, record.record_id)
@@ -480,41 +396,36 @@ class DemoLibrarySystem(LibrarySystem):
             f"You're number {hold.queue_position} in the queue for “{record.title}” "
             f"({_format.FORMAT_NAMES[record.format]}); {where}."
         )
-        return HoldPlaced(hold=hold, message=message)
+        return records.HoldPlaced(hold=hold, message=message)
 
     # -- fines ----------------------------------------------------------------
 
-    async def fines(self, patron_id: str) -> FineSummary:
+    async def fines(self, patron_id: str) -> records.FineSummary:
         """Summarise the reader's charges; see `LibrarySystem.fines`."""
-        self._check_up()
-        self._patron(patron_id)
-
-        def read() -> FineSummary:
-            with self._store.transaction() as db:
-                rows = db.execute(
-                    "SELECT * FROM fines WHERE patron_id = ? ORDER BY charged_on, seq",
-                    (patron_id,),
-                ).fetchall()
-            items = tuple(
-                FineItem(
-                    description=row["description"],
-                    amount=Decimal(row["amount"]),
-                    date=dt.date.fromisoformat(row["charged_on"]),
-                )
-                for row in rows
+        rows = await self._read(
+            patron_id,
+            lambda db: db.execute(
+                "SELECT * FROM fines WHERE patron_id = ? ORDER BY charged_on, seq", (patron_id,)
+            ).fetchall(),
+        )
+        items = tuple(
+            records.FineItem(
+                description=row["description"],
+                amount=Decimal(row["amount"]),
+                date=dt.date.fromisoformat(row["charged_on"]),
             )
-            total = sum((item.amount for item in items), Decimal("0.00"))
-            return FineSummary(
-                total=total, currency="GBP", items=items, blocks_borrowing=total >= FINE_LIMIT
-            )
-
-        return await self._call(read)
+            for row in rows
+        )
+        total = sum((item.amount for item in items), Decimal("0.00"))
+        return records.FineSummary(
+            total=total, currency="GBP", items=items, blocks_borrowing=total >= FINE_LIMIT
+        )
 
     # -- search ---------------------------------------------------------------
 
     async def search(
         self, query: str, limit: int = 5, format: str | None = None
-    ) -> list[SearchResult]:
+    ) -> list[records.SearchResult]:
         """Search the catalogue; see `LibrarySystem.search`.
 
         Words such as "audiobook" or "dvd" in the query prefer that format
@@ -524,76 +435,3 @@ class DemoLibrarySystem(LibrarySystem):
         return self._index.search(
             query, limit=limit, format=None if format is None else _canonical_format(format)
         )
-
-
-def _total(db: sqlite3.Connection, patron_id: str) -> Decimal:
-    rows = db.execute("SELECT amount FROM fines WHERE patron_id = ?", (patron_id,)).fetchall()
-    return sum((Decimal(row["amount"]) for row in rows), Decimal("0.00"))
-
-
-def _judge(loan: Loan | None, item_id: str, owed: Decimal, today: dt.date) -> RenewalOutcome:
-    """Decide one renewal; the first rule that refuses wins."""
-    if loan is None:
-        return RenewalOutcome(
-            item_id=item_id,
-            title=None,
-            renewed=False,
-            new_due_date=None,
-            reason="not_on_loan",
-            message=f"Item {item_id} isn't on loan to you.",
-        )
-    title, due = f"“{loan.title}”", _format.day(loan.due_date)
-    if owed >= FINE_LIMIT:
-        return RenewalOutcome(
-            item_id=item_id,
-            title=loan.title,
-            renewed=False,
-            new_due_date=None,
-            reason="account_blocked",
-            message=(
-                f"{title} can't be renewed while your account owes {_format.money(owed)} "
-                f"(renewals stop at {_format.money(FINE_LIMIT)}). It's due {due}; you can pay "
-                "at any branch or ask a librarian."
-            ),
-        )
-    if loan.days_overdue > MAX_DAYS_OVERDUE_TO_RENEW:
-        return RenewalOutcome(
-            item_id=item_id,
-            title=loan.title,
-            renewed=False,
-            new_due_date=None,
-            reason="too_overdue",
-            message=(
-                f"{title} is {loan.days_overdue} days overdue, too late to renew online. "
-                "Please return it, or ask a librarian."
-            ),
-        )
-    if loan.blocked_by_hold:
-        return RenewalOutcome(
-            item_id=item_id,
-            title=loan.title,
-            renewed=False,
-            new_due_date=None,
-            reason="on_hold_for_another_reader",
-            message=f"{title} can't be renewed because another reader is waiting for it. "
-            f"Please return it by {due}.",
-        )
-    if loan.renewals_used >= loan.renewals_allowed:
-        return RenewalOutcome(
-            item_id=item_id,
-            title=loan.title,
-            renewed=False,
-            new_due_date=None,
-            reason="max_renewals_reached",
-            message=f"{title} has been renewed the most times allowed ({loan.renewals_allowed}). "
-            f"Please return it by {due}.",
-        )
-    new_due = max(loan.due_date, today) + dt.timedelta(days=MATERIAL_RULES[loan.format].loan_days)
-    return RenewalOutcome(
-        item_id=item_id,
-        title=loan.title,
-        renewed=True,
-        new_due_date=new_due,
-        reason="renewed",
-        message=f"{title} is renewed and now due {_format.day(new_due)}.",
-    )

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from crm_store.redaction import mask_card
+
 __all__ = [
     "BranchAvailability",
     "FineItem",
@@ -61,7 +63,7 @@ class Patron:
     @property
     def masked_card(self) -> str:
         """The card number with all but the last four digits hidden."""
-        return f"****{self.card_number[-4:]}"
+        return mask_card(self.card_number)
 
     @property
     def first_name(self) -> str:

@@ -27,7 +27,7 @@ def test_right_pin_signs_in(ils: DemoLibrarySystem) -> None:
         email="ada.okafor@example.org",
         home_branch="central",
     )
-    assert patron.masked_card == "****3456"
+    assert patron.masked_card == "**********3456"
     assert patron.first_name == "Ada"
 
 

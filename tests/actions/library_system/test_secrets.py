@@ -58,7 +58,7 @@ def test_pins_stay_out_of_logs_and_errors(
     # Card numbers appear only masked.
     assert ADA not in caplog.text
     assert "21234000999999" not in caplog.text
-    assert "****3456" in caplog.text
+    assert "**********3456" in caplog.text
     assert str(errors[0]) == (
         "Wrong PIN for the card ending 3456; 4 attempt(s) left before the card is locked."
     )

@@ -29,7 +29,7 @@ def audit(
     Returns:
         The new entry, added to the session but not flushed.
     """
-    entry = AuditEntry(
+    entry: AuditEntry = AuditEntry(
         staff_user_id=staff_id,
         action=action,
         subject=subject,

@@ -22,9 +22,10 @@ __all__ = ["conversation_of", "ensure_conversation", "set_conversation_status"]
 
 def conversation_of(session: Session, sender_id: str) -> Conversation | None:
     """The stored conversation for a Rasa conversation id, if any."""
-    return session.execute(
+    found: Conversation | None = session.execute(
         select(Conversation).where(Conversation.sender_id == sender_id)
     ).scalar_one_or_none()
+    return found
 
 
 def ensure_conversation(
@@ -45,9 +46,10 @@ def ensure_conversation(
         )
         .on_conflict_do_nothing(index_elements=["sender_id"])
     )
-    return session.execute(
+    created: Conversation = session.execute(
         select(Conversation).where(Conversation.sender_id == sender_id)
     ).scalar_one()
+    return created
 
 
 def set_conversation_status(

@@ -9,9 +9,10 @@ change what the kernel shows as the process's command line. The environment of a
 process is readable only by its owner (and root).
 
 Everything else is Rasa's: the same arguments, the same logging, the same server.
-The Rasa patches this project installs (:mod:`rasa_plugins.paused_fast_path`,
-:mod:`rasa_plugins.sanic_compat`) are installed by the modules Rasa loads, exactly as
-under ``python -m rasa``.
+Before Rasa's entry point runs, :func:`main` installs the Rasa and Sanic patches this
+project needs (:func:`rasa_plugins.install`: :mod:`rasa_plugins.paused_fast_path`,
+:mod:`rasa_plugins.sanic_compat`), explicitly rather than as a side effect of an import.
+Rasa and the plug-ins are imported only there, so reading the token stays cheap.
 """
 
 from __future__ import annotations
@@ -76,6 +77,9 @@ def main(args: list[str] | None = None) -> None:
     sys.argv = ["rasa", *argv]
     from rasa.__main__ import main as rasa_main
 
+    from rasa_plugins import install as install_rasa_plugins
+
+    install_rasa_plugins()
     rasa_main()
 
 

@@ -62,7 +62,8 @@ async def _parse_message(
 ) -> dict[str, Any]:
     if should_skip_nlu(message, tracker):
         return paused_parse_data(message)
-    return await _original_parse(self, message, tracker, only_output_properties)
+    parsed: dict[str, Any] = await _original_parse(self, message, tracker, only_output_properties)
+    return parsed
 
 
 def logged_without_nlu(tracker: DialogueStateTracker) -> bool:
@@ -84,14 +85,14 @@ def install() -> None:
     global _installed
     if _installed:
         return
-    MessageProcessor.parse_message = _parse_message  # type: ignore[method-assign]
-    MessageProcessor.run_action_extract_slots = _run_action_extract_slots  # type: ignore[method-assign]
+    MessageProcessor.parse_message = _parse_message
+    MessageProcessor.run_action_extract_slots = _run_action_extract_slots
     _installed = True
 
 
 def uninstall() -> None:
     """Restore Rasa's own methods (for benchmarks that compare both)."""
     global _installed
-    MessageProcessor.parse_message = _original_parse  # type: ignore[method-assign]
-    MessageProcessor.run_action_extract_slots = _original_extract  # type: ignore[method-assign]
+    MessageProcessor.parse_message = _original_parse
+    MessageProcessor.run_action_extract_slots = _original_extract
     _installed = False

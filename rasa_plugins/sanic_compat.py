@@ -5,6 +5,9 @@ forbids (``TypeError: Passing coroutines is forbidden``), so every ``recv()`` fa
 Rasa pins Sanic 21.12, so we give its websocket module an ``asyncio`` whose
 ``wait`` wraps coroutines in tasks first. Futures pass through unchanged, so the
 module's identity checks on ``recv_cancel`` still hold.
+
+Importing this module changes nothing; :func:`install` does, once, and is called at the
+Rasa process's start-up by :func:`rasa_plugins.install`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ import types
 from collections.abc import Iterable
 from typing import Any
 
+from sanic.server.websockets import impl
+
+__all__ = ["install", "patch_sanic_websockets"]
+
 _real_wait = asyncio.wait
 _patched = False
 
@@ -22,14 +29,16 @@ async def _wait(aws: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
     return await _real_wait([asyncio.ensure_future(a) for a in aws], *args, **kwargs)
 
 
-def patch_sanic_websockets() -> None:
-    """Install the shim once; safe to call from every module that needs it."""
+def install() -> None:
+    """Give Sanic's websocket module the shim, once (see :func:`rasa_plugins.install`)."""
     global _patched
     if _patched:
         return
-    from sanic.server.websockets import impl
-
     shim = types.SimpleNamespace(**vars(asyncio))
     shim.wait = _wait
-    impl.asyncio = shim  # type: ignore[assignment]
+    impl.asyncio = shim  # type: ignore[assignment,attr-defined]
     _patched = True
+
+
+patch_sanic_websockets = install
+"""The former name of :func:`install`, kept for callers not yet moved to it."""

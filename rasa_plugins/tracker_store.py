@@ -36,7 +36,7 @@ from crm_store.db import (
 )
 from crm_store.ingestion import RasaEvent
 from crm_store.redaction import PIN_SLOT, redact_event
-from rasa_plugins import paused_fast_path
+from rasa_plugins import install as install_patches
 from rasa_plugins.ingester import BackgroundIngester
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def _requested_slot_before(tracker: DialogueStateTracker, last: int) -> list[str
     return states
 
 
-class IngestingTrackerStore(SQLTrackerStore):
+class IngestingTrackerStore(SQLTrackerStore):  # type: ignore[misc]  # Rasa is untyped
     """An SQL tracker store that queues each saved event for the reader store."""
 
     def __init__(
@@ -74,9 +74,9 @@ class IngestingTrackerStore(SQLTrackerStore):
         event_broker: Any = None,
         **kwargs: Any,
     ) -> None:
-        # This store is loaded into every Rasa server process, so it installs the
-        # handoff fast path there: no NLU for messages in a paused conversation.
-        paused_fast_path.install()
+        # This store is loaded into every Rasa server process, however it was started,
+        # so it installs the patches there (a no-op after launcher.rasa_server did).
+        install_patches()
         url = make_url(tracker_database_url())
         if url.drivername.startswith("sqlite") and url.database:
             os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)

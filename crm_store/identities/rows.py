@@ -72,10 +72,12 @@ def reader_columns() -> list[tuple[Table, Column[Any]]]:
 
 
 def column_key(table: Table, column: Column[Any]) -> str:
+    """``table.column``, the key of moved rows in an audit entry's detail."""
     return f"{table.name}.{column.name}"
 
 
 def primary_key(table: Table) -> Column[Any]:
+    """The table's single primary-key column (rows are moved and recorded by it)."""
     columns = list(table.primary_key.columns)
     if len(columns) != 1:
         raise InvalidRequestError(f"table {table.name} has no single-column primary key")
@@ -116,13 +118,20 @@ def move_rows_back(
 
 
 def locked_reader(session: Session, reader_id: int) -> Reader:
-    reader = session.get(Reader, reader_id, with_for_update=True)
+    """The reader, locked for update until the transaction ends.
+
+    Raises:
+        ReaderNotFoundError: no reader has that id.
+    """
+    reader: Reader | None = session.get(Reader, reader_id, with_for_update=True)
     if reader is None:
         raise ReaderNotFoundError(reader_id)
     return reader
 
 
 def snapshot(reader: Reader) -> dict[str, Any]:
+    """The reader's profile as JSON-ready values, kept in an audit entry for an undo."""
+
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value is not None else None
 
@@ -137,6 +146,7 @@ def snapshot(reader: Reader) -> dict[str, Any]:
 
 
 def required_reason(reason: object) -> str:
+    """The stripped reason (at most 500 characters), or an error if none was given."""
     if not isinstance(reason, str) or not reason.strip():
         raise InvalidRequestError("Give a reason; it is kept in the audit history.")
     return reason.strip()[:500]
@@ -172,6 +182,7 @@ def _plain(value: Any) -> Any:
 
 
 def unplain(column: Column[Any], value: Any) -> Any:
+    """Turn a value kept in an audit entry's JSON back into the column's type."""
     if isinstance(value, str) and isinstance(column.type, UtcDateTime | DateTime):
         return datetime.fromisoformat(value)
     if isinstance(value, str) and isinstance(column.type, Date):
@@ -242,5 +253,6 @@ def fold(
 
 
 def parse_time(value: object) -> datetime | None:
+    """An ISO 8601 time kept in an audit entry, or None."""
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 

@@ -1,10 +1,28 @@
 #!/usr/bin/env bash
-# Create .venv from requirements.lock. A second run with the same lock and Python is a
-# no-op that takes well under a second. See docs/decisions/0001-one-environment-rasa-on-3.11.md.
+# Create or update .venv from the locks.
+#   scripts/install.sh         the runtime lock, requirements.lock (what `./ric up` needs)
+#   scripts/install.sh --dev   also requirements-dev.lock: ruff, mypy, pytest, Playwright, … (`./ric test`)
+# A second run with the same locks and Python is a no-op that takes well under a second; a
+# runtime run on a .venv that already has the dev tools is one too (they are kept).
+# torch is installed in a step of its own from the PyTorch CPU index, pinned to its +cpu
+# build, so no CUDA wheel is ever fetched. Packages no longer in either lock are removed.
+# RIC_PYTHON picks the interpreter, RIC_VENV another target than .venv (e.g. for a trial),
+# RIC_TORCH_INDEX_URL a mirror of the PyTorch CPU index.
+# See docs/decisions/0001-one-environment-rasa-on-3.11.md and 0003-environment-weight.md.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VENV="$ROOT/.venv"
+VENV="${RIC_VENV:-$ROOT/.venv}"
 LOCK="$ROOT/requirements.lock"
+DEV_LOCK="$ROOT/requirements-dev.lock"
+# Where the +cpu torch wheels are; point it at a mirror of that index if you have one.
+TORCH_INDEX="${RIC_TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}"
+
+DEV=0
+case "${1:-}" in
+  "") ;;
+  --dev) DEV=1 ;;
+  *) echo "usage: scripts/install.sh [--dev]" >&2; exit 2 ;;
+esac
 
 supported() {  # prints "3.10" or "3.11" when $1 is a supported interpreter
   "$1" -c 'import sys; v=sys.version_info[:2]; print("%d.%d" % v) if v in ((3,10),(3,11)) else sys.exit(1)' 2>/dev/null
@@ -33,21 +51,67 @@ else
   fi
 fi
 VERSION="$(supported "$PY")"
-STAMP="$(cat "$LOCK" | sha256sum | cut -c1-16)-py$VERSION"
-
-if [[ -f "$VENV/.ric-installed" && "$(cat "$VENV/.ric-installed")" == "$STAMP" ]]; then
-  exit 0  # already installed from this exact lock
-fi
+RUNTIME_HASH="$(sha256sum < "$LOCK" | cut -c1-16)"
+DEV_HASH="$(sha256sum < "$DEV_LOCK" | cut -c1-16)"
+# The stamp names what .venv holds: "<runtime>-pyX.Y" or "<runtime>+dev<dev>-pyX.Y".
+if (( DEV )); then WANT="$RUNTIME_HASH+dev$DEV_HASH-py$VERSION"; else WANT="$RUNTIME_HASH-py$VERSION"; fi
+HAVE="$(cat "$VENV/.ric-installed" 2>/dev/null || true)"
+if [[ "$HAVE" == "$WANT" ]]; then exit 0; fi  # already installed from these exact locks
+if (( ! DEV )) && [[ "$HAVE" == "$RUNTIME_HASH+dev"*"-py$VERSION" ]]; then exit 0; fi  # runtime + dev tools
 
 if [[ -x "$VENV/bin/python" ]] && [[ "$(supported "$VENV/bin/python" || true)" != "$VERSION" ]]; then
-  echo "Recreating .venv for Python $VERSION"; rm -rf "$VENV"
+  echo "Recreating ${VENV#"$ROOT"/} for Python $VERSION"; rm -rf "$VENV"
 fi
 [[ -x "$VENV/bin/python" ]] || "$PY" -m venv "$VENV"
-echo "Installing the pinned environment into .venv (a few minutes the first time)…"
+rm -f "$VENV/.ric-installed"  # until the install below has succeeded
+if (( DEV )); then what="runtime + dev"; else what="runtime"; fi
+echo "Installing the pinned $what environment into ${VENV#"$ROOT"/} (a few minutes the first time)…"
+
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+TORCH_RE='^[[:space:]]*torch[[:space:]]*(==|;)'
+grep -vE "$TORCH_RE" "$LOCK" > "$TMP/main.lock"
+grep -E "$TORCH_RE" "$LOCK" > "$TMP/torch.lock" || true
+locks=(-r "$TMP/main.lock")
+(( DEV )) && locks+=(-r "$DEV_LOCK")
+
+pip_install() {  # pip's own output minus the noise of this machine's unused index entries
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --no-deps --ignore-requires-python "$@" 2>&1 | grep -v "is ignored: it is neither" || true
+}
 # Every version is pinned, so ignoring Requires-Python is safe (rasa 3.6 declares <3.11).
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-  --no-deps --ignore-requires-python -r "$LOCK" 2>&1 | grep -v "is ignored: it is neither" || true
-"$VENV/bin/python" -W ignore -c "import rasa, rasa_sdk, sanic, sqlalchemy, alembic, apscheduler, playwright" 2>/dev/null \
-  || { echo "error: the environment is incomplete after install; see the pip output above." >&2; exit 1; }
-echo "$STAMP" > "$VENV/.ric-installed"
-echo "Environment ready (Python $VERSION)."
+pip_install "${locks[@]}"
+# torch alone may look at the PyTorch CPU index: a pin with a +cpu local version is never on
+# PyPI, so it cannot resolve to a CUDA build. Already-installed pins are not looked up at all.
+[[ -s "$TMP/torch.lock" ]] && pip_install --extra-index-url "$TORCH_INDEX" -r "$TMP/torch.lock"
+
+# Remove what neither lock names (e.g. jax after it left the lock); dev tools stay in a runtime run.
+stale="$("$VENV/bin/python" - "$LOCK" "$DEV_LOCK" <<'EOF'
+import importlib.metadata, re, sys
+canon = lambda name: re.sub(r"[-_.]+", "-", name).lower()
+keep = {"pip"}
+for path in sys.argv[1:]:
+    for line in open(path, encoding="utf-8"):
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            keep.add(canon(re.split(r"[\s=<>!~;\[]", line, maxsplit=1)[0]))
+names = {canon(d.metadata["Name"]) for d in importlib.metadata.distributions() if d.metadata["Name"]}
+print(" ".join(sorted(names - keep)))
+EOF
+)"
+if [[ -n "$stale" ]]; then
+  echo "Removing packages no longer in the locks: $stale"
+  # shellcheck disable=SC2086
+  "$VENV/bin/python" -m pip uninstall --quiet --yes $stale
+fi
+
+check="import rasa, rasa_sdk, sanic, sqlalchemy, alembic, apscheduler, tenacity, torch
+assert torch.version.cuda is None, 'torch is a CUDA build; the lock pins the CPU one'"
+(( DEV )) && check="$check
+import pytest, mypy, ruff, importlinter, playwright, aiosmtpd"
+if ! err="$("$VENV/bin/python" -W ignore -c "$check" 2>&1)"; then
+  echo "$err" | tail -n 3 >&2
+  echo "error: the environment is incomplete after install; see the pip output above." >&2; exit 1
+fi
+echo "$WANT" > "$VENV/.ric-installed"
+echo "Environment ready (Python $VERSION, $what)."

@@ -7,13 +7,16 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions._common import (
     LIBRARIAN_BUTTON,
+    Dispatcher,
+    Events,
+    Named,
     channel_of,
     entity_values,
     store_sessions,
@@ -21,7 +24,7 @@ from actions._common import (
 )
 from actions.abuse import calm_reply, is_abusive
 from crm_store.repositories import record_feedback
-from crm_store.worker_repositories import link_survey_answer
+from messaging.outreach_store import link_survey_answer
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +45,8 @@ def parse_rating(text: str) -> int | None:
     return None
 
 
-class ValidateFeedbackForm(FormValidationAction):
+class ValidateFeedbackForm(Named, FormValidationAction, name="validate_feedback_form"):
     """Reads the rating (a button or typed) and the optional comment."""
-
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "validate_feedback_form"
 
     async def required_slots(
         self,
@@ -101,16 +100,10 @@ class ValidateFeedbackForm(FormValidationAction):
         return {"feedback_comment": text} if text else {}
 
 
-class ActionSaveFeedback(Action):
+class ActionSaveFeedback(Named, Action, name="action_save_feedback"):
     """Store the rating and comment; a low rating gets an apology and a librarian."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_save_feedback"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Save, thank the reader, and reset the form's slots."""
         rating = parse_rating(str(tracker.get_slot("feedback_rating") or ""))
         comment = tracker.get_slot("feedback_comment")

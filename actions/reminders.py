@@ -22,13 +22,20 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions._common import LIBRARIAN_BUTTON, entity_values, store_sessions
-from crm_store.worker_repositories import (
+from actions._common import (
+    LIBRARIAN_BUTTON,
+    Dispatcher,
+    Events,
+    Named,
+    entity_values,
+    store_sessions,
+)
+from library.ils import LibrarySystem
+from messaging.outreach_store import (
     reader_id_for_sender,
     record_follow_up_answer,
     set_preferences,
 )
-from library.ils import LibrarySystem
 
 logger = logging.getLogger(__name__)
 
@@ -73,16 +80,10 @@ async def subscribe_reminders(
     return []
 
 
-class ActionStopReminders(Action):
+class ActionStopReminders(Named, Action, name="action_stop_reminders"):
     """Withdraw consent to reminders for the reader behind this conversation."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_stop_reminders"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Turn every reminder off; says so even when there was nothing to turn off."""
         try:
             with store_sessions().begin() as session:
@@ -105,16 +106,10 @@ class ActionStopReminders(Action):
         return []
 
 
-class ActionDeliverReminder(Action):
+class ActionDeliverReminder(Named, Action, name="action_deliver_reminder"):
     """Show a reminder the worker computed, with a button to stop reminders."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_deliver_reminder"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Utter the ``outreach_text`` entity of the triggering external intent."""
         texts = entity_values(tracker.latest_message, "outreach_text")
         if not texts:
@@ -124,16 +119,10 @@ class ActionDeliverReminder(Action):
         return []
 
 
-class ActionAskFollowUp(Action):
+class ActionAskFollowUp(Named, Action, name="action_ask_follow_up"):
     """Ask whether the librarian's help sorted things out, with yes/no buttons."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_ask_follow_up"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Ask, and remember which follow-up the answer belongs to."""
         ids = entity_values(tracker.latest_message, "follow_up_id")
         dispatcher.utter_message(
@@ -147,16 +136,10 @@ class ActionAskFollowUp(Action):
         return [SlotSet("follow_up_id", ids[0] if ids else "latest")]
 
 
-class ActionSaveFollowUpAnswer(Action):
+class ActionSaveFollowUpAnswer(Named, Action, name="action_save_follow_up_answer"):
     """Store the reader's yes/no for the librarian and reply accordingly."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_save_follow_up_answer"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Save the answer; a "no" offers a librarian straight away."""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         answer = "yes" if intent == "affirm" else "no"

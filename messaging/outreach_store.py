@@ -1,5 +1,6 @@
-"""Store functions shared by the worker's jobs, the bot's actions and the console.
+"""The records of what the library sends, shared by the worker, the actions and the console.
 
+Staff notifications, survey answers, follow-ups and a reader's consent to reminders.
 The caller owns the session (``with sessions.begin() as session:``). Nothing here
 talks to Rasa or sends mail; the jobs in ``worker/jobs/`` do that.
 """
@@ -9,7 +10,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_store import clock
@@ -22,6 +22,19 @@ from crm_store.models.worker import (
     Survey,
     SurveyStatus,
 )
+from messaging.outbox import insert_once
+
+__all__ = [
+    "SURVEY_SOURCE",
+    "link_survey_answer",
+    "notify",
+    "preference_view",
+    "preferences_of",
+    "reader_id_for_sender",
+    "record_follow_up_answer",
+    "schedule_follow_up",
+    "set_preferences",
+]
 
 SURVEY_SOURCE = "csat_survey"
 """``Feedback.source`` of an answer to a satisfaction survey."""
@@ -58,13 +71,7 @@ def notify(
         staff_user_id=staff_user_id,
         created_at=clock.now(),
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        return None
-    return row
+    return row if insert_once(session, row) else None
 
 
 def link_survey_answer(session: Session, sender_id: str, feedback: Feedback) -> Survey | None:

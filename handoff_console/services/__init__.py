@@ -15,7 +15,7 @@ from handoff_console.services.errors import (
     UpstreamUnavailable,
 )
 from handoff_console.services.events import EventHub
-from handoff_console.services.relay import retry_pending
+from messaging.relay import retry_pending
 
 __all__ = [
     "ApiError",

@@ -1,54 +1,47 @@
-"""Librarian messages to readers, through Rasa, with a durable outbox.
+"""Librarian messages to readers: the console's half of the relay.
 
-Each message is first saved as an ``outbound_messages`` row (``pending``), then
-appended to the reader's tracker as a ``bot`` event with
-``execute_side_effects=true``, which makes Rasa deliver it through the channel's
-output. A row that could not be delivered is retried by the worker
-(`retry_pending`) until it is sent or has failed ``MAX_ATTEMPTS`` times.
-
-Statuses: ``sending`` (an attempt is in flight) → ``sent``, or back to ``pending``
-after a failed attempt, and ``failed`` after ``MAX_ATTEMPTS``; ``pending_email`` waits
-for the email channel. A row is claimed for an attempt with a conditional update
-(``pending`` → ``sending``), so the console and the worker never send it twice.
+A librarian's message is saved as an ``outbound_messages`` row (:func:`queue_message`,
+which checks that the librarian holds the handoff) and then delivered by
+:mod:`messaging.relay`, which also retries what could not be delivered. The console
+shows what is still on its way (:func:`undelivered`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from crm_store.models import Conversation, Handoff, HandoffStatus, OutboundMessage
-from handoff_console.services._common import check_text, get_conversation, now, staff_name
-from handoff_console.services.conversations import require_holder, staff_names
-from messaging.rasa_client import RasaClient, RasaError, librarian_message
+from crm_store.models import Handoff, HandoffStatus, OutboundMessage
+from handoff_console.services.common import check_text, get_conversation, iso, now, staff_name
+from handoff_console.services.conversations import require_holder
+from messaging.relay import (
+    FAILED,
+    PENDING,
+    PENDING_EMAIL,
+    SENDING,
+    SENT,
+    Delivery,
+    send_and_record,
+)
 
-logger = logging.getLogger(__name__)
+__all__ = [
+    "FAILED",
+    "PENDING",
+    "PENDING_EMAIL",
+    "SENDING",
+    "SENT",
+    "Delivery",
+    "is_claimed_by",
+    "outbound_view",
+    "queue_message",
+    "send_and_record",
+    "undelivered",
+]
 
-MAX_ATTEMPTS = 5
-PENDING = "pending"
-SENT = "sent"
-FAILED = "failed"
-PENDING_EMAIL = "pending_email"
-SENDING = "sending"
-STALE_SENDING = timedelta(minutes=10)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What is needed to hand one outbound row to Rasa."""
-
-    outbound_id: int
-    sender_id: str
-    channel: str
-    text: str
-    librarian_id: int | None
-    librarian_name: str
+OUTBOUND_FIELDS = ("id", "conversation_id", "status", "attempts", "last_error", "text")
+"""The outbound row's columns the API shows as they are (and ``created_at`` as text)."""
 
 
 def queue_message(
@@ -87,46 +80,11 @@ def queue_message(
     )
 
 
-async def deliver(rasa: RasaClient, delivery: Delivery) -> None:
-    """Append the message to the reader's tracker; Rasa sends it out on the channel."""
-    event = librarian_message(delivery.text, delivery.librarian_id or 0, delivery.librarian_name)
-    if delivery.librarian_id is None:
-        event["metadata"].pop("librarian_id")
-    await rasa.append_events(
-        delivery.sender_id,
-        [event],
-        output_channel=delivery.channel,
-        execute_side_effects=True,
-    )
-
-
-def record_outcome(session: Session, outbound_id: int, error: str | None) -> str:
-    """Mark one delivery attempt; returns the row's new status."""
-    row = session.get(OutboundMessage, outbound_id)
-    if row is None:
-        return FAILED
-    row.attempts += 1
-    if error is None:
-        row.status = SENT
-        row.sent_at = now()
-        row.last_error = None
-    else:
-        row.last_error = error[:2000]
-        row.status = FAILED if row.attempts >= MAX_ATTEMPTS else PENDING
-    return str(row.status)
-
-
 def outbound_view(row: OutboundMessage) -> dict[str, Any]:
     """An outbound row as the API shows it."""
-    return {
-        "id": row.id,
-        "conversation_id": row.conversation_id,
-        "status": row.status,
-        "attempts": row.attempts,
-        "last_error": row.last_error,
-        "text": row.text,
-        "created_at": row.created_at.isoformat() if row.created_at else None,
-    }
+    view: dict[str, Any] = {name: getattr(row, name) for name in OUTBOUND_FIELDS}
+    view["created_at"] = iso(row.created_at)
+    return view
 
 
 def undelivered(session: Session, conversation_id: int) -> list[dict[str, Any]]:
@@ -140,93 +98,6 @@ def undelivered(session: Session, conversation_id: int) -> list[dict[str, Any]]:
         .order_by(OutboundMessage.id)
     ).scalars()
     return [outbound_view(r) for r in rows]
-
-
-def pending_deliveries(session: Session, limit: int = 100) -> list[Delivery]:
-    """Pending rows, oldest first, ready for another attempt.
-
-    A row left ``sending`` for ``STALE_SENDING`` (its sender died mid-attempt) is
-    pending again.
-    """
-    session.execute(
-        update(OutboundMessage)
-        .where(
-            OutboundMessage.status == SENDING,
-            OutboundMessage.created_at < now() - STALE_SENDING,
-        )
-        .values(status=PENDING)
-        .execution_options(synchronize_session=False)
-    )
-    rows = session.execute(
-        select(OutboundMessage, Conversation)
-        .join(Conversation, Conversation.id == OutboundMessage.conversation_id)
-        .where(OutboundMessage.status == PENDING)
-        .order_by(OutboundMessage.id)
-        .limit(limit)
-    ).all()
-    names = staff_names(session)
-    return [
-        Delivery(
-            row.id,
-            conversation.sender_id,
-            conversation.channel,
-            row.text,
-            row.staff_user_id,
-            names.get(row.staff_user_id, "Librarian") if row.staff_user_id else "Librarian",
-        )
-        for row, conversation in rows
-    ]
-
-
-async def retry_pending(sessions: sessionmaker[Session], rasa: RasaClient) -> dict[str, int]:
-    """Try every pending row once more, in order. Returns counts by outcome."""
-    with sessions.begin() as session:
-        batch = pending_deliveries(session)
-    counts = {SENT: 0, PENDING: 0, FAILED: 0}
-    for delivery in batch:
-        with sessions.begin() as session:
-            won = session.execute(
-                update(OutboundMessage)
-                .where(
-                    OutboundMessage.id == delivery.outbound_id,
-                    OutboundMessage.status == PENDING,
-                )
-                .values(status=SENDING)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-        if not won:
-            continue  # someone else is sending it
-        error: str | None = None
-        try:
-            await deliver(rasa, delivery)
-        except RasaError as problem:
-            error = str(problem)
-        with sessions.begin() as session:
-            status = record_outcome(session, delivery.outbound_id, error)
-        counts[status] = counts.get(status, 0) + 1
-        if error is not None and status == PENDING:
-            # Rasa is down: the rest would fail the same way; try again next run.
-            break
-    return counts
-
-
-async def send_and_record(
-    sessions: sessionmaker[Session], rasa: RasaClient, delivery: Delivery
-) -> str | None:
-    """Deliver now and record the outcome; returns the error text, or None when sent."""
-    error: str | None = None
-    try:
-        await deliver(rasa, delivery)
-    except RasaError as problem:
-        logger.warning("could not relay message %s: %s", delivery.outbound_id, problem)
-        error = str(problem)
-
-    def _record() -> None:
-        with sessions.begin() as session:
-            record_outcome(session, delivery.outbound_id, error)
-
-    await asyncio.to_thread(_record)
-    return error
 
 
 def is_claimed_by(session: Session, conversation_id: int, staff_id: int) -> bool:

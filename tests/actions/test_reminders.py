@@ -17,7 +17,7 @@ from actions.reminders import (
 )
 from crm_store.models import ChannelIdentity, Conversation, Reader
 from crm_store.models.worker import FollowUp, FollowUpStatus, Notification, ReaderPreference
-from crm_store.worker_repositories import schedule_follow_up
+from messaging.outreach_store import schedule_follow_up
 from tests.aio import run as aio_run
 
 from .conftest import ADA, make_tracker

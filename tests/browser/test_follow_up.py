@@ -21,8 +21,8 @@ from crm_store.migrate import upgrade
 from crm_store.models import HandoffStatus, StaffUser
 from crm_store.models.worker import FollowUp, FollowUpStatus
 from crm_store.repositories import open_handoff
-from crm_store.worker_repositories import record_follow_up_answer
 from handoff_console.accounts import create_staff
+from messaging.outreach_store import record_follow_up_answer
 from tests.handoff_console.console_server import ConsoleServer, start_console
 
 pytestmark = pytest.mark.browser

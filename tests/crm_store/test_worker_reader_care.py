@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
 from crm_store.models.worker import SentReminder
-from crm_store.worker_repositories import set_preferences
 from library.ils import DemoLibrarySystem
+from messaging.outreach_store import set_preferences
 from tests.crm_store._worker_data import conversation, reader, travel
 from tests.standins.rasa_api import RasaStandIn, rasa_standin
 from worker.jobs._outreach import library_zone

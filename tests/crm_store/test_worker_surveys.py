@@ -15,7 +15,7 @@ from crm_store.migrate import upgrade
 from crm_store.models import ChannelIdentity, Feedback, SenderKind
 from crm_store.models.worker import Survey, SurveyStatus
 from crm_store.repositories import record_feedback
-from crm_store.worker_repositories import link_survey_answer
+from messaging.outreach_store import link_survey_answer
 from tests.crm_store._worker_data import (
     conversation,
     message,

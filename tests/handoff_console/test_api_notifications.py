@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from crm_store.models import Handoff, HandoffStatus, Reader
 from crm_store.models.worker import FollowUp, FollowUpStatus
-from crm_store.worker_repositories import notify, record_follow_up_answer
+from messaging.outreach_store import notify, record_follow_up_answer
 
 XSS = '<img src=x onerror="alert(1)">'
 

@@ -44,7 +44,7 @@ from crm_store.models import (
 )
 from crm_store.models.worker import FollowUp, FollowUpStatus, Notification
 from crm_store.outreach import latest_reachable_conversation
-from crm_store.worker_repositories import notify
+from messaging.outreach_store import notify
 from messaging.rasa_client import RasaClient, RasaError
 from worker.jobs._outreach import (
     CLAIM_TIMEOUT,

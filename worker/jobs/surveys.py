@@ -45,7 +45,7 @@ from crm_store.models import (
     SenderKind,
 )
 from crm_store.models.worker import Survey, SurveyStatus
-from crm_store.worker_repositories import link_survey_answer
+from messaging.outreach_store import link_survey_answer
 from messaging.rasa_client import RasaClient, RasaError
 from worker.jobs._outreach import (
     CLAIM_TIMEOUT,

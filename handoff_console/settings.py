@@ -1,11 +1,11 @@
-"""Console settings, read once from the environment into a frozen dataclass."""
+"""Console settings, read once from the environment (via ``ric_config``) into a dataclass."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from handoff_console.client_address import Network, parse_trusted_proxies
+from ric_config import ActionsConfig, ConsoleConfig, NetworkConfig, RasaConfig, StoreConfig
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,7 @@ class ConsoleSettings:
     database_url: str
     rasa_url: str
     rasa_public_url: str
-    rasa_token: str
+    rasa_token: str = field(repr=False)
     actions_health_url: str
     host: str = "127.0.0.1"
     port: int = 5006
@@ -28,28 +28,24 @@ class ConsoleSettings:
     @classmethod
     def from_env(cls, **overrides: object) -> ConsoleSettings:
         """Build settings from ``RIC_*`` variables, then apply ``overrides``."""
-        actions_port = os.environ.get("RIC_ACTIONS_PORT", "5055")
+        store, rasa, console = StoreConfig(), RasaConfig(), ConsoleConfig()
+        actions = ActionsConfig()
+        public_url = rasa.rasa_public_url
         values: dict[str, object] = {
-            "database_url": os.environ.get("RIC_DATABASE_URL", "sqlite:///var/crm.db"),
-            "rasa_url": os.environ.get("RIC_RASA_URL", "http://127.0.0.1:5005"),
-            "rasa_public_url": os.environ.get("RIC_RASA_PUBLIC_URL", "http://localhost:5005"),
-            "rasa_token": os.environ.get("RASA_AUTH_TOKEN", ""),
+            "database_url": store.database_url or "sqlite:///var/crm.db",
+            "rasa_url": rasa.rasa_url,
+            "rasa_public_url": "http://localhost:5005" if public_url is None else public_url,
+            "rasa_token": rasa.rasa_token.get_secret_value(),
             # The launcher sets it when the action server listens somewhere else (RIC_ACTIONS_HOST).
-            "actions_health_url": os.environ.get("RIC_ACTIONS_HEALTH_URL")
-            or f"http://127.0.0.1:{actions_port}/health",
-            "host": os.environ.get("RIC_BIND_HOST", "127.0.0.1"),
-            "port": int(os.environ.get("RIC_CONSOLE_PORT", "5006")),
-            "tracker_database_url": os.environ.get(
-                "RIC_TRACKER_DATABASE_URL", "sqlite:///var/tracker.db"
-            ),
-            "ingest_lag_degraded_events": int(
-                os.environ.get("RIC_INGEST_LAG_DEGRADED_EVENTS", "500")
-            ),
-            "ingest_lag_degraded_seconds": float(
-                os.environ.get("RIC_INGEST_LAG_DEGRADED_SECONDS", "60")
-            ),
+            "actions_health_url": actions.actions_health_url
+            or f"http://127.0.0.1:{actions.actions_port}/health",
+            "host": NetworkConfig().bind_host,
+            "port": console.console_port,
+            "tracker_database_url": store.tracker_database_url or "sqlite:///var/tracker.db",
+            "ingest_lag_degraded_events": console.ingest_lag_degraded_events,
+            "ingest_lag_degraded_seconds": console.ingest_lag_degraded_seconds,
             # Only these peers' X-Forwarded-For is believed (login throttling by address).
-            "trusted_proxies": parse_trusted_proxies(os.environ.get("RIC_TRUSTED_PROXIES", "")),
+            "trusted_proxies": parse_trusted_proxies(console.trusted_proxies),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ric_config import (
+    ActionsConfig,
+    ConsoleConfig,
+    LibraryConfig,
+    NetworkConfig,
+    RasaConfig,
+    StoreConfig,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
 
 
 @dataclass(frozen=True)
 class Settings:
     """Where everything runs and which secrets it uses.
 
-    Every field comes from an environment variable (named in ``docs/configuration.md``);
-    constructor arguments override the environment.
+    Every field comes from an environment variable (named in ``docs/configuration.md``,
+    read through ``ric_config``); constructor arguments override the environment. The
+    tokens are kept out of the ``repr``.
     """
 
     root: Path
@@ -32,8 +37,8 @@ class Settings:
     console_port: int
     database_url: str
     tracker_database_url: str
-    rasa_token: str
-    actions_token: str
+    rasa_token: str = field(repr=False)
+    actions_token: str = field(repr=False)
     actions_host: str = "127.0.0.1"
 
     @property
@@ -44,9 +49,7 @@ class Settings:
     @property
     def rasa_public_url(self) -> str:
         """The Rasa server as a reader's browser reaches it (serves the widget)."""
-        return (
-            os.environ.get("RIC_RASA_PUBLIC_URL") or f"http://{self.public_host}:{self.rasa_port}"
-        )
+        return RasaConfig().rasa_public_url or f"http://{self.public_host}:{self.rasa_port}"
 
     @property
     def actions_base_url(self) -> str:
@@ -117,31 +120,33 @@ def load_settings(var_dir: Path | None = None) -> Settings:
     ``RASA_AUTH_TOKEN`` or ``RIC_ACTIONS_TOKEN`` is unset, one is generated on first run
     into ``var/secrets/`` and reused afterwards.
     """
-    var = (var_dir or Path(os.environ.get("RIC_VAR_DIR") or ROOT / "var")).resolve()
+    store, network, rasa, actions = StoreConfig(), NetworkConfig(), RasaConfig(), ActionsConfig()
+    var = (var_dir or Path(store.var_dir or ROOT / "var")).resolve()
     var.mkdir(parents=True, exist_ok=True)
     return Settings(
         root=ROOT,
         var_dir=var,
-        bind_host=os.environ.get("RIC_BIND_HOST", "127.0.0.1"),
-        public_host=os.environ.get("RIC_PUBLIC_HOST", "localhost"),
-        rasa_port=_int("RIC_RASA_PORT", 5005),
-        actions_port=_int("RIC_ACTIONS_PORT", 5055),
-        console_port=_int("RIC_CONSOLE_PORT", 5006),
-        database_url=os.environ.get("RIC_DATABASE_URL") or f"sqlite:///{var / 'crm.db'}",
-        tracker_database_url=os.environ.get("RIC_TRACKER_DATABASE_URL")
-        or f"sqlite:///{var / 'tracker.db'}",
-        rasa_token=os.environ.get("RASA_AUTH_TOKEN") or persistent_token(var, "rasa_token"),
-        actions_token=os.environ.get("RIC_ACTIONS_TOKEN") or persistent_token(var, "actions_token"),
+        bind_host=network.bind_host,
+        public_host=network.public_host,
+        rasa_port=rasa.rasa_port,
+        actions_port=actions.actions_port,
+        console_port=ConsoleConfig().console_port,
+        database_url=store.database_url or f"sqlite:///{var / 'crm.db'}",
+        tracker_database_url=store.tracker_database_url or f"sqlite:///{var / 'tracker.db'}",
+        rasa_token=rasa.rasa_token.get_secret_value() or persistent_token(var, "rasa_token"),
+        actions_token=actions.actions_token.get_secret_value()
+        or persistent_token(var, "actions_token"),
         # Only Rasa calls the action server, so it stays on loopback even when
         # RIC_BIND_HOST opens the other services to the network.
-        actions_host=os.environ.get("RIC_ACTIONS_HOST") or "127.0.0.1",
+        actions_host=actions.actions_host,
     )
 
 
 def process_environment(settings: Settings) -> dict[str, str]:
     """The environment every child process gets: settings made explicit, secrets included."""
+    demo_ils_db = LibraryConfig().demo_ils_db
     return {
-        **os.environ,
+        **os.environ,  # passed on to the child processes, not read as settings here
         "PYTHONPATH": str(settings.root),
         "RIC_VAR_DIR": str(settings.var_dir),
         "RIC_DATABASE_URL": settings.database_url,
@@ -156,8 +161,7 @@ def process_environment(settings: Settings) -> dict[str, str]:
         "RIC_CONSOLE_PORT": str(settings.console_port),
         "RIC_RASA_PORT": str(settings.rasa_port),
         "RASA_AUTH_TOKEN": settings.rasa_token,
-        "RIC_DEMO_ILS_DB": os.environ.get("RIC_DEMO_ILS_DB")
-        or str(settings.var_dir / "demo_ils.db"),
+        "RIC_DEMO_ILS_DB": demo_ils_db or str(settings.var_dir / "demo_ils.db"),
         # Rasa and TensorFlow are chatty and try to phone home; keep them quiet and offline.
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",

@@ -15,11 +15,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, BaseSettings, Extra, Field, ValidationError
 
 logger = logging.getLogger(__name__)
+
+_S = TypeVar("_S", bound="RicSettings")
 
 Blank = Literal["keep", "unset"]
 """How an empty variable is read: passed on as ``""`` (``keep``) or as if unset."""
@@ -77,7 +79,8 @@ class RicSettings(BaseSettings):
     """Settings of one area, read from the environment when built.
 
     Keyword arguments override the environment. ``_environ`` reads another mapping
-    instead of ``os.environ`` (the variables of one test, for example). A value that
+    instead of ``os.environ`` (the variables of one test, for example); :meth:`load` is
+    the typed way to pass it. A value that
     does not fit raises :class:`SettingsError` naming the variable.
     """
 
@@ -98,6 +101,15 @@ class RicSettings(BaseSettings):
             BaseModel.__init__(self, **{**read, **values})
         except ValidationError as error:
             raise SettingsError(describe_error(type(self), error)) from None
+
+    @classmethod
+    def load(cls: type[_S], environ: Mapping[str, str] | None = None, **values: Any) -> _S:
+        """The settings read from ``environ`` (``os.environ`` when omitted), then ``values``.
+
+        Raises:
+            SettingsError: A value does not fit its setting.
+        """
+        return cls(**{"_environ": environ, **values})
 
     @classmethod
     def variables(cls) -> dict[str, str]:

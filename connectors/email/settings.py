@@ -112,7 +112,7 @@ class EmailSettings:
         Raises:
             ValueError: a number, flag or rate limit is malformed.
         """
-        config = EmailConfig(env)
+        config = EmailConfig.load(env)
         imap_port, smtp_port = config.imap_port, config.smtp_port
         values: dict[str, object] = {
             "imap_host": config.imap_host,

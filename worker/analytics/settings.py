@@ -2,31 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-
-def _int(name: str, default: int, minimum: int = 0) -> int:
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        value = int(raw)
-    except ValueError as error:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from error
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        return float(raw)
-    except ValueError as error:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from error
+from ric_config import AnalyticsConfig
 
 
 @dataclass(frozen=True)
@@ -64,19 +42,12 @@ class AnalyticsSettings:
 
     @classmethod
     def from_env(cls) -> AnalyticsSettings:
-        """Read the settings from the environment (docs/analytics.md lists the variables)."""
-        settings = cls(
-            recompute_days=_int("RIC_ANALYTICS_RECOMPUTE_DAYS", 8, 1),
-            churn_active_days=_int("RIC_CHURN_ACTIVE_DAYS", 90, 1),
-            churn_quiet_days=_int("RIC_CHURN_QUIET_DAYS", 30, 1),
-            loyalty_window_days=_int("RIC_LOYALTY_WINDOW_DAYS", 90, 1),
-            cluster_window_days=_int("RIC_CLUSTER_WINDOW_DAYS", 30, 1),
-            cluster_max_questions=_int("RIC_CLUSTER_MAX_QUESTIONS", 2000, 2),
-            cluster_distance=_float("RIC_CLUSTER_DISTANCE", 0.6),
-            cluster_min_size=_int("RIC_CLUSTER_MIN_SIZE", 2, 1),
-            clustering=os.environ.get("RIC_CLUSTERING", "on").lower() not in {"off", "0", "no"},
-            retention_days=_int("RIC_RETENTION_DAYS", 365, 1),
-        )
+        """Read the settings from the environment (``ric_config.AnalyticsConfig``).
+
+        Raises:
+            ValueError: A variable is malformed, or the churn windows do not fit.
+        """
+        settings = cls(**AnalyticsConfig().dict())
         if settings.churn_quiet_days >= settings.churn_active_days:
             raise ValueError("RIC_CHURN_QUIET_DAYS must be smaller than RIC_CHURN_ACTIVE_DAYS")
         return settings

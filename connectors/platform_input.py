@@ -1,26 +1,62 @@
 """What the Telegram and Slack input channels share: secrets from the environment,
 a message-size limit from ``credentials.yml``, reader-store sessions made on first use,
-and the health and "not configured" answers of a channel loaded without its secrets.
+the health and "not configured" answers of a channel loaded without its secrets, the
+blueprint (``GET /`` health, ``POST`` webhook), durable deduplication of deliveries,
+reachability records, and the replies to a message too long or a button not offered.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
-from rasa.core.channels.channel import InputChannel
-from sanic import response
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.shared import TrackerSource, recent_offers, tracker_events
+from crm_store import channels
 from crm_store.db import database_url, make_engine, make_session_factory
 from messaging.text_safety import MAX_MESSAGE_CHARS
 
+__all__ = [
+    "UNKNOWN_BUTTON_TEXT",
+    "OnNewMessage",
+    "PlatformInput",
+    "PlatformSettings",
+    "too_long_text",
+]
+
 logger = logging.getLogger(__name__)
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+"""What Rasa gives a channel's blueprint: hand one user message to the assistant."""
+
+UNKNOWN_BUTTON_TEXT = (
+    "Sorry, that button is no longer available. Please type your question, "
+    "or use the buttons under my latest message."
+)
+
+
+def too_long_text(length: int, limit: int) -> str:
+    """The reply to a message over the size limit."""
+    return (
+        f"Sorry, your message is {length} characters long, and I can read at most {limit}. "
+        "Please send a shorter message."
+    )
 
 
 class PlatformSettings(Protocol):
     """The part of a platform's settings the shared code reads."""
+
+    @property
+    def bot_token(self) -> str:
+        """The token the platform's API client sends; empty when unset."""
+        ...
 
     @property
     def missing(self) -> list[str]:
@@ -36,6 +72,9 @@ class PlatformInput(InputChannel, Generic[S]):
 
     label: ClassVar[str] = "platform"
     """The platform's name in log lines and refusals ("Telegram", "Slack")."""
+
+    webhook_path: ClassVar[str] = "/webhook"
+    """Where the platform posts its deliveries, below the channel's URL prefix."""
 
     @classmethod
     def settings_from_env(cls) -> S:
@@ -91,3 +130,67 @@ class PlatformInput(InputChannel, Generic[S]):
             },
             status=503,
         )
+
+    def make_output(self) -> OutputChannel:
+        """The platform's output channel (subclasses say how)."""
+        raise NotImplementedError
+
+    async def handle(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        """Answer one ``POST`` to the webhook (subclasses say how)."""
+        raise NotImplementedError
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """Channel used for proactive messages (console replies, worker surveys)."""
+        if not self.settings.bot_token:
+            return None
+        return self.make_output()
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        """The Sanic blueprint with the health route and the webhook."""
+        bp = Blueprint(f"{self.name()}_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return self.health()
+
+        @bp.route(self.webhook_path, methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            return await self.handle(request, on_new_message)
+
+        return bp
+
+    def record_delivery(self, receipt: str) -> bool:
+        """Record a delivery id; False when it was already processed."""
+        try:
+            return channels.first_receipt(self.sessions, self.name(), receipt)
+        except SQLAlchemyError:
+            # Answering the reader matters more than a possible duplicate.
+            logger.exception(
+                "reader store unavailable; %s delivery %s not deduplicated", self.label, receipt
+            )
+            return True
+
+    def forget_delivery(self, receipt: str) -> None:
+        """Forget a delivery id, so that the platform's retry of it is processed."""
+        try:
+            channels.forget_receipt(self.sessions, self.name(), receipt)
+        except SQLAlchemyError:
+            logger.exception("could not forget %s delivery %s", self.label, receipt)
+
+    def record_reachability(self, external_id: str, *, reachable: bool) -> None:
+        """Tell the store whether the platform delivers to ``external_id`` (never raises)."""
+        try:
+            with self.sessions.begin() as session:
+                channels.record_reachability(
+                    session, self.name(), external_id, reachable=reachable
+                )
+        except SQLAlchemyError:
+            logger.exception(
+                "could not mark a %s identity %s",
+                self.label,
+                "reachable" if reachable else "unreachable",
+            )
+
+    async def offered(self, tracker_store: TrackerSource, sender_id: str) -> set[str]:
+        """The button payloads the bot offered in its latest messages to ``sender_id``."""
+        return recent_offers(await tracker_events(tracker_store, sender_id))

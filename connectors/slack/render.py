@@ -2,8 +2,9 @@
 
 Nothing here talks to the network, so unit tests call these functions directly.
 
-Outbound, a bot message becomes ``blocks`` plus a plain ``text`` fallback that Slack
-shows in notifications and in clients that cannot draw blocks:
+Outbound, a bot message becomes ``blocks`` (built with ``slack_sdk.models.blocks``,
+which checks Slack's limits) plus a plain ``text`` fallback that Slack shows in
+notifications and in clients that cannot draw blocks:
 
 - text becomes ``section`` blocks (mrkdwn, with ``&``, ``<`` and ``>`` escaped, so
   nothing a reader typed can turn into a mention or a link); bullet lines (our
@@ -22,6 +23,30 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from connectors.shared import button_url
+
+__all__ = [
+    "BUTTON_PREFIX",
+    "LINK_PREFIX",
+    "button_elements",
+    "custom_message",
+    "element_message",
+    "escape",
+    "fallback_text",
+    "message_blocks",
+    "plain_text",
+    "text_blocks",
+]
 
 SECTION_CHARS = 3000
 BUTTON_TITLE_CHARS = 75
@@ -59,39 +84,29 @@ def plain_text(text: str, bot_user_id: str | None = None) -> str:
     return re.sub(r"[ \t]{2,}", " ", resolved).strip()
 
 
-def _button_url(button: Mapping[str, Any]) -> str | None:
-    url = button.get("url")
-    if isinstance(url, str) and url:
-        return url
-    payload = button.get("payload")
-    if button.get("type") == "web_url" and isinstance(payload, str):
-        return payload
-    return None
-
-
-def button_elements(buttons: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def button_elements(buttons: Sequence[Mapping[str, Any]]) -> list[ButtonElement]:
     """Block Kit button elements for Rasa buttons."""
-    elements: list[dict[str, Any]] = []
+    elements: list[ButtonElement] = []
     for number, button in enumerate(buttons):
         title = str(button.get("title") or button.get("payload") or "?")[:BUTTON_TITLE_CHARS]
-        element: dict[str, Any] = {
-            "type": "button",
-            "text": {"type": "plain_text", "text": title, "emoji": True},
-        }
-        url = _button_url(button)
+        text = PlainTextObject(text=title, emoji=True)
+        url = button_url(button)
+        payload = button.get("payload")
         if url is not None:
-            element.update(action_id=f"{LINK_PREFIX}{number}", url=url)
-        else:
-            payload = button.get("payload")
-            if not isinstance(payload, str) or not payload:
-                continue
-            element.update(action_id=f"{BUTTON_PREFIX}{number}", value=payload[:BUTTON_VALUE_CHARS])
-        elements.append(element)
+            elements.append(ButtonElement(text=text, action_id=f"{LINK_PREFIX}{number}", url=url))
+        elif isinstance(payload, str) and payload:
+            elements.append(
+                ButtonElement(
+                    text=text,
+                    action_id=f"{BUTTON_PREFIX}{number}",
+                    value=payload[:BUTTON_VALUE_CHARS],
+                )
+            )
     return elements
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_CHARS]}}
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=text[:SECTION_CHARS]))
 
 
 def _chunks(text: str, limit: int = SECTION_CHARS) -> list[str]:
@@ -106,7 +121,7 @@ def _chunks(text: str, limit: int = SECTION_CHARS) -> list[str]:
     return parts
 
 
-def _bullet_section(line: str) -> dict[str, Any]:
+def _bullet_section(line: str) -> SectionBlock:
     item = line[2:].strip()
     title, dash, rest = item.partition(" — ")
     if dash and title:
@@ -114,9 +129,9 @@ def _bullet_section(line: str) -> dict[str, Any]:
     return _section(f"• {escape(item)}")
 
 
-def text_blocks(text: str) -> list[dict[str, Any]]:
+def text_blocks(text: str) -> list[Block]:
     """Sections for ``text``: paragraphs as they are, each bullet line on its own."""
-    blocks: list[dict[str, Any]] = []
+    blocks: list[Block] = []
     paragraph: list[str] = []
 
     def flush() -> None:
@@ -135,12 +150,12 @@ def text_blocks(text: str) -> list[dict[str, Any]]:
 
 
 def message_blocks(text: str, buttons: Sequence[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
-    """Blocks for a text with optional buttons."""
+    """Blocks, as the JSON ``chat.postMessage`` takes, for a text with optional buttons."""
     blocks = text_blocks(text)
     elements = button_elements(buttons)
     for start in range(0, len(elements), BUTTONS_PER_BLOCK):
-        blocks.append({"type": "actions", "elements": elements[start : start + BUTTONS_PER_BLOCK]})
-    return blocks[:MAX_BLOCKS]
+        blocks.append(ActionsBlock(elements=elements[start : start + BUTTONS_PER_BLOCK]))
+    return [block.to_dict() for block in blocks[:MAX_BLOCKS]]
 
 
 def fallback_text(text: str, buttons: Sequence[Mapping[str, Any]] = ()) -> str:

@@ -19,7 +19,9 @@ import sys
 
 from telegram.error import TelegramError
 
-from connectors.telegram import ALLOWED_UPDATES, TelegramSettings, make_bot
+from connectors.telegram.bot import ALLOWED_UPDATES, TelegramSettings, make_bot
+
+__all__ = ["delete_webhook", "main", "set_webhook", "webhook_info"]
 
 
 async def set_webhook(settings: TelegramSettings, url: str, drop_pending: bool) -> str:
@@ -89,3 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: Telegram refused: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

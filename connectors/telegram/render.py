@@ -21,6 +21,8 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from connectors.shared import button_url
+
 MAX_CALLBACK_BYTES = 64
 MAX_TEXT_CHARS = 4096
 KEY_PREFIX = "k:"
@@ -42,22 +44,12 @@ def resolve_callback(data: str, offered: Iterable[str]) -> str | None:
     return None
 
 
-def _button_url(button: Mapping[str, Any]) -> str | None:
-    url = button.get("url")
-    if isinstance(url, str) and url:
-        return url
-    payload = button.get("payload")
-    if button.get("type") == "web_url" and isinstance(payload, str):
-        return payload
-    return None
-
-
 def inline_keyboard(buttons: Sequence[Mapping[str, Any]]) -> InlineKeyboardMarkup | None:
     """One inline-keyboard row per button; link buttons open their URL."""
     rows: list[list[InlineKeyboardButton]] = []
     for button in buttons:
         title = str(button.get("title") or button.get("payload") or "?")[:BUTTON_TITLE_CHARS]
-        url = _button_url(button)
+        url = button_url(button)
         if url is not None:
             rows.append([InlineKeyboardButton(title, url=url)])
             continue

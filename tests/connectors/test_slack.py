@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from connectors.slack import UNKNOWN_BUTTON_TEXT, too_long_text
-from connectors.slack_render import fallback_text
+from connectors.platform_input import UNKNOWN_BUTTON_TEXT, too_long_text
+from connectors.slack.render import fallback_text
 from tests.standins.slack_api import BOT_USER_ID, TEAM_ID, SlackApiStandIn, WebApiCall
 from tests.standins.slack_env import SLACK_SIGNING_SECRET, SLACK_TOKEN
 from tests.system import RunningSystem

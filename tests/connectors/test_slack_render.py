@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from connectors.slack import SlackAddress, delivery_id
-from connectors.slack_render import (
+from connectors.slack import SlackAddress
+from connectors.slack.listeners import delivery_id
+from connectors.slack.render import (
     custom_message,
     element_message,
     fallback_text,

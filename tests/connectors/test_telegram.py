@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from connectors.telegram import NOT_TEXT_TEXT, UNKNOWN_BUTTON_TEXT, too_long_text
-from connectors.telegram_render import MAX_CALLBACK_BYTES, callback_data_for
+from connectors.platform_input import UNKNOWN_BUTTON_TEXT, too_long_text
+from connectors.telegram.channel import NOT_TEXT_TEXT
+from connectors.telegram.render import MAX_CALLBACK_BYTES, callback_data_for
 from tests.standins.telegram_api import TelegramApiStandIn
 from tests.standins.telegram_env import TELEGRAM_SECRET, TELEGRAM_TOKEN
 from tests.system import ROOT, RunningSystem

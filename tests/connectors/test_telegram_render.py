@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.telegram_render import (
+from connectors.telegram.render import (
     MAX_CALLBACK_BYTES,
     callback_data_for,
     custom_message,

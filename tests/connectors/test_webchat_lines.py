@@ -8,15 +8,10 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from connectors.webchat import (
-    DEFAULT_QUEUE_SIZE,
-    ConnectionHub,
-    QueuedMessage,
-    SessionLine,
-    SessionLines,
-    WebchatSettings,
-)
-from connectors.webchat_protocol import ClientFrame
+from connectors.webchat.hub import ConnectionHub
+from connectors.webchat.lines import QueuedMessage, SessionLine, SessionLines
+from connectors.webchat.protocol import ClientFrame
+from connectors.webchat.settings import DEFAULT_QUEUE_SIZE, WebchatSettings
 from tests.aio import run
 
 Handler = Callable[[QueuedMessage], Awaitable[None]]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from connectors.webchat_protocol import (
+from connectors.webchat.protocol import (
     MAX_JSON_DEPTH,
     FrameError,
     bot_frame,

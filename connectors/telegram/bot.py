@@ -1,0 +1,53 @@
+"""The Telegram channel's settings and its Bot API client.
+
+Environment: ``TELEGRAM_BOT_TOKEN``, ``TELEGRAM_SECRET_TOKEN``,
+``TELEGRAM_API_BASE_URL`` (a Bot API server other than api.telegram.org, such as a
+test stand-in), ``TELEGRAM_WEBHOOK_URL`` (for the registration command).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from telegram import Bot
+
+__all__ = ["ALLOWED_UPDATES", "CHANNEL", "TelegramSettings", "make_bot"]
+
+CHANNEL = "telegram"
+ALLOWED_UPDATES = ("message", "callback_query")
+"""The update kinds the webhook handles, and so asks Telegram for."""
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    """The Telegram channel's settings, read once from the environment."""
+
+    bot_token: str = ""
+    secret_token: str = ""
+    api_base_url: str = ""
+    webhook_url: str = ""
+
+    @classmethod
+    def from_env(cls) -> TelegramSettings:
+        """Read ``TELEGRAM_*`` variables; missing ones are empty strings."""
+        return cls(
+            bot_token=os.environ.get("TELEGRAM_BOT_TOKEN", "").strip(),
+            secret_token=os.environ.get("TELEGRAM_SECRET_TOKEN", "").strip(),
+            api_base_url=os.environ.get("TELEGRAM_API_BASE_URL", "").strip(),
+            webhook_url=os.environ.get("TELEGRAM_WEBHOOK_URL", "").strip(),
+        )
+
+    @property
+    def missing(self) -> list[str]:
+        """Names of the variables the webhook needs and does not have."""
+        needed = {"TELEGRAM_BOT_TOKEN": self.bot_token, "TELEGRAM_SECRET_TOKEN": self.secret_token}
+        return [name for name, value in needed.items() if not value]
+
+
+def make_bot(settings: TelegramSettings) -> Bot:
+    """A ``telegram.Bot`` for the settings' token, pointed at ``TELEGRAM_API_BASE_URL`` if set."""
+    if not settings.api_base_url:
+        return Bot(settings.bot_token)
+    base = settings.api_base_url.rstrip("/")
+    return Bot(settings.bot_token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")

@@ -1,0 +1,223 @@
+"""One open widget socket: the handshake, then frames until the socket closes.
+
+The socket keeps reading while Rasa works (Sanic's WebSocket answers the keepalive
+ping only when the handler reads): each message is queued in its conversation's line
+(:mod:`connectors.webchat.lines`) and acknowledged once Rasa has saved the turn. A
+message that does not fit is refused with a ``busy`` error frame carrying its id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from rasa.core.channels.channel import UserMessage
+from sanic.request import Request
+
+from connectors.platform_input import OnNewMessage
+from connectors.shared import holds_user_message, recent_offers, tracker_events
+from connectors.webchat.hub import ConnectionHub, WebchatOutput
+from connectors.webchat.lines import QueuedMessage, SessionLines
+from connectors.webchat.protocol import (
+    ClientFrame,
+    FrameError,
+    error_frame,
+    history_frames,
+    new_session_id,
+    parse_client_frame,
+)
+from connectors.webchat.settings import CHANNEL
+from messaging.text_safety import neutralize_intent_shortcut
+
+__all__ = ["BUSY_TEXT", "SERVER_ERROR_TEXT", "SocketSession"]
+
+logger = logging.getLogger(__name__)
+
+BUSY_TEXT = (
+    "I'm still answering your earlier messages. Please wait for my reply, "
+    "then send this one again."
+)
+SERVER_ERROR_TEXT = "Sorry, something went wrong on our side. Please try again."
+
+
+class SocketSession:
+    """One open socket: the handshake, then frames until the socket closes."""
+
+    def __init__(
+        self,
+        hub: ConnectionHub,
+        lines: SessionLines,
+        max_message_chars: int,
+        request: Request,
+        ws: Any,
+        on_new_message: OnNewMessage,
+    ) -> None:
+        self.hub = hub
+        self.lines = lines
+        self.max_message_chars = max_message_chars
+        self.request = request
+        self.ws = ws
+        self.on_new_message = on_new_message
+        self.session_id = ""
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        """Send one frame to this socket."""
+        await self.ws.send(json.dumps(frame))
+
+    async def run(self) -> None:
+        """Serve the socket until it closes."""
+        try:
+            hello = await self._handshake()
+            if hello is None:
+                return
+            self.hub.add(self.session_id, self.ws)
+            await self.send(
+                {
+                    "type": "welcome",
+                    "session_id": self.session_id,
+                    "max_chars": self.max_message_chars,
+                    "queue_size": self.lines.capacity,
+                }
+            )
+            await self._send_history(hello.since)
+            while (data := await self.ws.recv()) is not None:
+                try:
+                    await self._handle(data)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # One frame we failed on must not take the reader's socket down.
+                    logger.exception("could not handle a webchat frame")
+                    await self.send(
+                        {"type": "error", "code": "server_error", "message": SERVER_ERROR_TEXT}
+                    )
+        finally:
+            if self.session_id:
+                self.hub.remove(self.session_id, self.ws)
+
+    async def _handshake(self) -> ClientFrame | None:
+        while True:
+            data = await self.ws.recv()
+            if data is None:
+                return None
+            try:
+                frame = parse_client_frame(data, self.max_message_chars)
+            except FrameError as error:
+                await self.send(error_frame(error))
+                continue
+            if frame is None or frame.type != "hello":
+                await self.send(
+                    {"type": "error", "code": "hello_first", "message": "send a hello frame first"}
+                )
+                continue
+            self.session_id = frame.session_id or new_session_id()
+            return frame
+
+    async def _events(self) -> list[dict[str, Any]]:
+        return await tracker_events(self.request.app.ctx.agent.tracker_store, self.session_id)
+
+    async def _send_history(self, since: float) -> None:
+        await self.send(
+            {"type": "history", "messages": history_frames(await self._events(), since)}
+        )
+
+    async def _handle(self, data: str | bytes) -> None:
+        try:
+            frame = parse_client_frame(data, self.max_message_chars)
+        except FrameError as error:
+            logger.info("rejected a webchat frame: %s", error.code)
+            await self.send(error_frame(error))
+            return
+        if frame is None:
+            return
+        if frame.type == "ping":
+            await self.send({"type": "pong"})
+        elif frame.type == "sync":
+            await self._send_history(frame.since)
+        elif frame.type == "hello":
+            await self.send(error_frame(FrameError("malformed", "already said hello")))
+        elif frame.type in {"message", "button"}:
+            await self._take_in(frame)
+
+    async def _take_in(self, frame: ClientFrame) -> None:
+        """Queue a message for the conversation's line, or say why not; never waits for Rasa."""
+        assert frame.id is not None
+        waiting = self.lines.waiting(self.session_id, frame.id)
+        if waiting is not None:
+            # A reconnected tab re-sends what it had not seen acknowledged: the ack goes here.
+            waiting.reply_to = self.ws
+            return
+        if not self.hub.first_sighting(self.session_id, frame.id):
+            await self.send({"type": "ack", "id": frame.id, "duplicate": True})
+            return
+        message = QueuedMessage(frame, self.ws, self._process)
+        if not self.lines.offer(self.session_id, message, self.hub.connected(self.session_id)):
+            logger.info("conversation %s is busy; refused a message", self.session_id)
+            self.hub.forget(self.session_id, frame.id)
+            await self.send({"type": "error", "code": "busy", "id": frame.id, "message": BUSY_TEXT})
+            return
+        echo = {"type": "reader", "id": frame.id, "text": frame.text, "sender": "reader"}
+        await self.hub.send(self.session_id, echo, skip=self.ws)
+
+    async def _tracker_has(self, message_id: str) -> bool:
+        return holds_user_message(await self._events(), message_id)
+
+    async def _text_for(self, frame: ClientFrame) -> tuple[str, dict[str, Any]]:
+        # A payload the bot never offered is just text the reader chose to send.
+        if (
+            frame.type == "button"
+            and frame.payload is not None
+            and frame.payload in recent_offers(await self._events())
+        ):
+            return frame.payload, {"display_text": frame.text, "button": True}
+        return neutralize_intent_shortcut(frame.text), {}
+
+    async def _reply(self, message: QueuedMessage, frame: dict[str, Any]) -> None:
+        """Send ``frame`` to the socket responsible for ``message``, if it is still open."""
+        try:
+            await message.reply_to.send(json.dumps(frame))
+        except Exception as error:
+            # The tab went away: it still holds the message and re-sends it on reconnect.
+            logger.info("could not answer a closed webchat socket: %s", error)
+
+    async def _process(self, message: QueuedMessage) -> None:
+        """Hand one message to Rasa; runs in the conversation's line, one at a time."""
+        frame = message.frame
+        assert frame.id is not None
+        # The tab may have sent it before a restart of this server: ask the tracker.
+        if frame.resend and await self._tracker_has(frame.id):
+            await self._reply(message, {"type": "ack", "id": frame.id, "duplicate": True})
+            return
+        await self.hub.send(self.session_id, {"type": "typing", "on": True})
+        try:
+            text, metadata = await self._text_for(frame)
+            await self.on_new_message(
+                UserMessage(
+                    text,
+                    WebchatOutput(self.hub),
+                    self.session_id,
+                    input_channel=CHANNEL,
+                    message_id=frame.id,
+                    metadata=metadata or None,
+                )
+            )
+        except Exception:
+            logger.exception("could not process a webchat message")
+            self.hub.forget(self.session_id, frame.id)
+            await self._reply(
+                message,
+                {
+                    "type": "error",
+                    "code": "server_error",
+                    "id": frame.id,
+                    "message": SERVER_ERROR_TEXT,
+                },
+            )
+        else:
+            # Acknowledged only once Rasa has saved the turn: if the server dies mid-turn the
+            # widget still holds the message in its outbox and re-sends it after reconnecting.
+            await self._reply(message, {"type": "ack", "id": frame.id, "duplicate": False})
+        finally:
+            await self.hub.send(self.session_id, {"type": "typing", "on": False})

@@ -1,0 +1,79 @@
+"""The widget channel's settings, read once from the environment (``RIC_WEBCHAT_*``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "CHANNEL",
+    "DEFAULT_QUEUE_SIZE",
+    "DEFAULT_SEND_TIMEOUT_SECONDS",
+    "WebchatSettings",
+]
+
+CHANNEL = "webchat"
+DEFAULT_QUEUE_SIZE = 8
+DEFAULT_SEND_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class WebchatSettings:
+    """The widget channel's settings, read once from the environment.
+
+    Attributes:
+        allowed_origins: comma-separated page origins allowed to open sockets, or ``*``.
+        queue_size: how many of a conversation's messages may wait for the bot at once
+            (all tabs together); one more gets a ``busy`` error frame.
+        send_timeout_seconds: how long a tab may take to accept a frame before the
+            channel closes its socket (it reconnects and replays what it missed), so
+            that one stalled tab cannot hold up the others.
+    """
+
+    allowed_origins: str = "*"
+    queue_size: int = DEFAULT_QUEUE_SIZE
+    send_timeout_seconds: float = DEFAULT_SEND_TIMEOUT_SECONDS
+
+    def __post_init__(self) -> None:
+        if self.queue_size < 1:
+            raise ValueError(f"RIC_WEBCHAT_QUEUE_SIZE must be at least 1, not {self.queue_size}")
+        if not self.send_timeout_seconds > 0:
+            raise ValueError(
+                "RIC_WEBCHAT_SEND_TIMEOUT_SECONDS must be a positive number of seconds, "
+                f"not {self.send_timeout_seconds}"
+            )
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, credentials: Mapping[str, Any] | None = None
+    ) -> WebchatSettings:
+        """Read ``RIC_WEBCHAT_*`` variables; ``credentials.yml`` values are the fallback.
+
+        Raises:
+            ValueError: a variable is set to something that is not a valid value.
+        """
+        env = os.environ if env is None else env
+        credentials = credentials or {}
+
+        def number(name: str, key: str, default: float, kind: type[int] | type[float]) -> Any:
+            raw = (env.get(name) or "").strip() or credentials.get(key)
+            if raw in (None, ""):
+                return default
+            try:
+                return kind(raw)
+            except (TypeError, ValueError):
+                raise ValueError(f"{name} must be a number, not {raw!r}") from None
+
+        return cls(
+            allowed_origins=(env.get("RIC_WEBCHAT_ALLOWED_ORIGINS") or "").strip()
+            or str(credentials.get("allowed_origins") or "*"),
+            queue_size=number("RIC_WEBCHAT_QUEUE_SIZE", "queue_size", DEFAULT_QUEUE_SIZE, int),
+            send_timeout_seconds=number(
+                "RIC_WEBCHAT_SEND_TIMEOUT_SECONDS",
+                "send_timeout_seconds",
+                DEFAULT_SEND_TIMEOUT_SECONDS,
+                float,
+            ),
+        )

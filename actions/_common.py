@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from functools import lru_cache
 from typing import Any
@@ -12,9 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.db import make_engine, make_session_factory
+from ric_config import ActionsConfig
 
 LIBRARIAN_BUTTON = {"title": "Talk to a librarian", "payload": "/request_human"}
-VERIFICATION_TTL_SECONDS = int(os.environ.get("RIC_VERIFICATION_TTL_SECONDS", "900"))
+VERIFICATION_TTL_SECONDS = ActionsConfig().verification_ttl_seconds
 
 
 @lru_cache(maxsize=1)

@@ -11,7 +11,6 @@ explanation is the message (outside hours) or is put on the queued handoff (insi
 from __future__ import annotations
 
 import logging
-import os
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -26,6 +25,7 @@ from actions import hours
 from actions._common import channel_of, store_sessions, typed_text
 from crm_store.repositories import create_ticket, open_handoff
 from library.profile import LibraryProfile, load_profile
+from ric_config import ActionsConfig
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def staffed_now(profile: LibraryProfile, now: datetime) -> bool:
     while the action server's test clock is set (``hours.test_clock_time``): then the
     profile's chat hours decide, at the clock's time.
     """
-    if os.environ.get("RIC_CHAT_ALWAYS_STAFFED") == "1" and hours.test_clock_time() is None:
+    if ActionsConfig().chat_always_staffed and hours.test_clock_time() is None:
         return True
     local = now.astimezone(profile.tz)
     slot = profile.chat_hours[local.weekday()]

@@ -9,7 +9,6 @@ is the module-level :data:`clock`, which tests replace.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions._dates import parse_days
 from library.profile import WEEKDAYS, LibraryProfile, ProfileError, load_profile
+from ric_config import StoreConfig
 
 __all__ = [
     "ActionLibraryHours",
@@ -49,7 +49,7 @@ def test_clock_time() -> datetime | None:
     outside staffed chat hours) without restarting the action server; an unreadable
     or naive time is ignored (and logged).
     """
-    path = Path(os.environ.get("RIC_VAR_DIR") or "var") / TEST_CLOCK_FILE
+    path = Path(StoreConfig().var_dir or "var") / TEST_CLOCK_FILE
     try:
         raw = path.read_text(encoding="utf-8").strip()
     except OSError:

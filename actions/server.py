@@ -23,8 +23,7 @@ from __future__ import annotations
 import argparse
 import hmac
 import logging
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rasa_sdk import utils as sdk_utils
@@ -34,6 +33,8 @@ from sanic import Sanic, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from ric_config import ActionsConfig, SettingsError
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class ActionServerSettings:
     Read once from the environment by :meth:`from_env`; constructor arguments override it.
     """
 
-    token: str
+    token: str = field(repr=False)
     host: str = "127.0.0.1"
     port: int = 5055
     actions_package: str = "actions"
@@ -77,17 +78,14 @@ class ActionServerSettings:
         Raises:
             ActionServerConfigError: A variable is missing or malformed.
         """
-        port_text = os.environ.get(PORT_VARIABLE) or "5055"
         try:
-            port = int(port_text)
-        except ValueError:
-            raise ActionServerConfigError(
-                f"{PORT_VARIABLE} must be a number, not {port_text!r}"
-            ) from None
+            config = ActionsConfig()
+        except SettingsError as error:
+            raise ActionServerConfigError(str(error)) from None
         values: dict[str, Any] = {
-            "token": os.environ.get(TOKEN_VARIABLE, ""),
-            "host": os.environ.get(HOST_VARIABLE) or "127.0.0.1",
-            "port": port,
+            "token": config.actions_token.get_secret_value(),
+            "host": config.actions_host,
+            "port": config.actions_port,
         }
         values.update(overrides)
         return cls(**values)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions._common import LIBRARIAN_BUTTON
+from actions._common import LIBRARIAN_BUTTON, Dispatcher, Events, Named
 from nlu_components.abuse_guard import is_abusive
 
 __all__ = ["ActionRespondToAbuse", "calm_reply", "is_abusive"]
@@ -23,16 +23,10 @@ def calm_reply(dispatcher: CollectingDispatcher) -> None:
     dispatcher.utter_message(text=CALM_TEXT, buttons=[LIBRARIAN_BUTTON])
 
 
-class ActionRespondToAbuse(Action):
+class ActionRespondToAbuse(Named, Action, name="action_respond_to_abuse"):
     """Reply calmly to swearing or insults and offer a librarian."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_respond_to_abuse"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Calm reply; any half-filled feedback is dropped so no rating prompt follows."""
         calm_reply(dispatcher)
         return [SlotSet("feedback_rating", None), SlotSet("feedback_comment", None)]

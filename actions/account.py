@@ -16,7 +16,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions._common import LIBRARIAN_BUTTON, system_down
+from actions._common import LIBRARIAN_BUTTON, Dispatcher, Events, Named, system_down
 from actions.holds import HOLD_SLOTS, place
 from actions.reminders import subscribe_reminders
 from library.ils import (
@@ -228,16 +228,10 @@ async def run_request(
         return []
 
 
-class ActionResumeAccountRequest(Action):
+class ActionResumeAccountRequest(Named, Action, name="action_resume_account_request"):
     """Run the request the reader made before signing in."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_resume_account_request"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Dispatch to the transaction, translating library-system failures for the reader."""
         request = tracker.get_slot("pending_request") or {}
         patron_id = tracker.get_slot("patron_id")

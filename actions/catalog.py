@@ -7,11 +7,9 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
-from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions._common import entity_values, system_down
+from actions._common import Dispatcher, Events, Named, entity_values, system_down
 from library.ils import LibrarySystemError, SearchResult, get_library_system
 from nlu_components.entity_patterns import find_title_and_author
 
@@ -68,16 +66,10 @@ def hold_buttons(results: list[SearchResult]) -> list[dict[str, str]]:
     return buttons
 
 
-class ActionSearchCatalog(Action):
+class ActionSearchCatalog(Named, Action, name="action_search_catalog"):
     """Search the catalogue for the reader's words."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_search_catalog"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Reply with up to five ranked results, or ask for a title or author."""
         message = tracker.latest_message
         query = search_query(message.get("text") or "", requested_titles(message))

@@ -9,11 +9,9 @@ from __future__ import annotations
 import re
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
-from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions._common import LIBRARIAN_BUTTON
+from actions._common import LIBRARIAN_BUTTON, Dispatcher, Events, Named
 from actions.abuse import calm_reply, is_abusive
 
 INTENT_LABELS = {
@@ -73,16 +71,10 @@ def guess_buttons(tracker: Tracker, limit: int = 3) -> list[dict[str, str]]:
     return buttons
 
 
-class ActionClarify(Action):
+class ActionClarify(Named, Action, name="action_clarify"):
     """First fallback: offer the top guesses. Second in a row, or frustration: a librarian."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_clarify"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Ask which guess was meant, or offer a librarian."""
         text = tracker.latest_message.get("text") or ""
         leave = {"title": "Leave a message", "payload": "/leave_message"}

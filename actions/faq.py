@@ -29,9 +29,10 @@ from datetime import date
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions import hours
+from actions._common import Dispatcher, Events, Named
 from library.profile import LibraryProfile, ProfileError, load_profile
 
 __all__ = [
@@ -212,19 +213,10 @@ def faq_response_key(latest_message: Mapping[str, Any]) -> str | None:
     return f"utter_{key}" if key else None
 
 
-class ActionAnswerFaq(Action):
+class ActionAnswerFaq(Named, Action, name="action_answer_faq"):
     """Answer an FAQ with the predicted response, its facts filled from the profile."""
 
-    def name(self) -> str:
-        """Return the action name used in the domain."""
-        return "action_answer_faq"
-
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: dict[str, Any],
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Send the FAQ answer for the latest message."""
         key = faq_response_key(tracker.latest_message)
         variations = (domain.get("responses") or {}).get(key) if key else None

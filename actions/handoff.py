@@ -16,13 +16,21 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ConversationPaused, EventType, FollowupAction, SlotSet
+from rasa_sdk.events import ConversationPaused, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import hours
-from actions._common import channel_of, store_sessions, typed_text
+from actions._common import (
+    ClearSlotsAction,
+    Dispatcher,
+    Events,
+    Named,
+    channel_of,
+    store_sessions,
+    typed_text,
+)
 from crm_store.repositories import create_ticket, open_handoff
 from library.profile import LibraryProfile, load_profile
 from ric_config import ActionsConfig
@@ -155,16 +163,10 @@ def handoff_reason(tracker: Tracker) -> str:
     return reason[:200]
 
 
-class ActionHandoff(Action):
+class ActionHandoff(Named, Action, name="action_handoff"):
     """Queue the conversation for a librarian and pause the bot, or offer to take a message."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_handoff"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Pause with a queue position when staffed; otherwise offer "leave a message"."""
         profile = load_profile()
         now = hours.clock(profile.tz)
@@ -201,12 +203,8 @@ class ActionHandoff(Action):
         return [ConversationPaused()]
 
 
-class ValidateLeaveMessageForm(FormValidationAction):
+class ValidateLeaveMessageForm(Named, FormValidationAction, name="validate_leave_message_form"):
     """Collects the message and how to reach the reader."""
-
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "validate_leave_message_form"
 
     async def extract_ticket_message(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -285,16 +283,10 @@ class ValidateLeaveMessageForm(FormValidationAction):
         return {"ticket_contact": None}
 
 
-class ActionCreateTicket(Action):
+class ActionCreateTicket(Named, Action, name="action_create_ticket"):
     """Create the ticket from the collected message and contact."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_create_ticket"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Store the ticket and tell the reader what happens next."""
         body = str(tracker.get_slot("ticket_message") or "")
         contact = str(tracker.get_slot("ticket_contact") or "")
@@ -328,22 +320,8 @@ class ActionCreateTicket(Action):
         return clear
 
 
-class ActionStopLeavingMessage(Action):
-    """The reader decided not to leave a message after all."""
+class ActionStopLeavingMessage(ClearSlotsAction, name="action_stop_leaving_message"):
+    """The reader decided not to leave a message after all: say so, forget what was collected."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_stop_leaving_message"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        """Say so, and forget what was collected."""
-        dispatcher.utter_message(
-            text="No problem, I haven't sent anything. Is there anything else I can help with?"
-        )
-        return [
-            SlotSet("ticket_message", None),
-            SlotSet("ticket_contact", None),
-            SlotSet("requested_slot", None),
-        ]
+    reply = "No problem, I haven't sent anything. Is there anything else I can help with?"
+    slots = ("ticket_message", "ticket_contact", "requested_slot")

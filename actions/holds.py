@@ -25,7 +25,15 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions._common import entity_values, is_verified, system_down
+from actions._common import (
+    ClearSlotsAction,
+    Dispatcher,
+    Events,
+    Named,
+    entity_values,
+    is_verified,
+    system_down,
+)
 from actions.catalog import hold_buttons, requested_titles, search_query
 from actions.identity import ActionStartAccountRequest
 from library.ils import (
@@ -119,16 +127,10 @@ def choose_format(
     return None, remaining
 
 
-class ActionStartHold(Action):
+class ActionStartHold(Named, Action, name="action_start_hold"):
     """Remember the hold request and find the work and its formats."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_start_hold"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Set the hold slots; ask which record when the title is unclear."""
         events = await ActionStartAccountRequest().run(dispatcher, tracker, domain)
         message = tracker.latest_message
@@ -202,16 +204,10 @@ class ActionStartHold(Action):
         ]
 
 
-class ActionAskHoldFormat(Action):
+class ActionAskHoldFormat(Named, Action, name="action_ask_hold_format"):
     """Ask which of the title's formats the reader wants."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_ask_hold_format"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """One button per format still possible."""
         formats = list(tracker.get_slot("hold_formats") or [])
         title = tracker.get_slot("hold_title") or "This title"
@@ -225,12 +221,8 @@ class ActionAskHoldFormat(Action):
         return []
 
 
-class ValidateHoldFormatForm(FormValidationAction):
+class ValidateHoldFormatForm(Named, FormValidationAction, name="validate_hold_format_form"):
     """Reads the format choice, including "not the ebook"."""
-
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "validate_hold_format_form"
 
     async def extract_hold_format(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -283,16 +275,10 @@ def branch_name(branch_id: str) -> str:
         return branch_id.title()
 
 
-class ActionAskPickupBranch(Action):
+class ActionAskPickupBranch(Named, Action, name="action_ask_pickup_branch"):
     """Ask where to collect the hold, the reader's home branch first."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_ask_pickup_branch"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """One button per branch."""
         home = tracker.get_slot("home_branch")
         ids = sorted(set(branch_aliases().values()), key=lambda b: (b != home, b))
@@ -305,12 +291,8 @@ class ActionAskPickupBranch(Action):
         return []
 
 
-class ValidatePickupForm(FormValidationAction):
+class ValidatePickupForm(Named, FormValidationAction, name="validate_pickup_form"):
     """Reads the pickup branch from the ``branch`` entity or the branch's name or alias."""
-
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "validate_pickup_form"
 
     async def extract_pickup_branch(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -384,16 +366,10 @@ async def place(
     return clear
 
 
-class ActionPlaceHold(Action):
+class ActionPlaceHold(Named, Action, name="action_place_hold"):
     """Place the hold once the pickup branch is chosen."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_place_hold"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Place it for the signed-in reader; explain when the system is down."""
         patron_id = tracker.get_slot("patron_id")
         if not patron_id or not is_verified(tracker) or not tracker.get_slot("hold_record"):
@@ -410,23 +386,10 @@ class ActionPlaceHold(Action):
             return [SlotSet(slot, None) for slot in HOLD_SLOTS]
 
 
-class ActionForgetHold(Action):
-    """The reader stopped a hold half-way."""
+class ActionForgetHold(ClearSlotsAction, name="action_forget_hold"):
+    """The reader stopped a hold half-way: say so and clear the hold slots."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_forget_hold"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        """Say so and clear the hold slots."""
-        dispatcher.utter_message(
-            text="No problem, I haven't reserved anything. Ask me anything else, or search "
-            "for another book."
-        )
-        return [
-            *(SlotSet(slot, None) for slot in HOLD_SLOTS),
-            SlotSet("pending_request", None),
-            SlotSet("requested_slot", None),
-        ]
+    reply = (
+        "No problem, I haven't reserved anything. Ask me anything else, or search for another book."
+    )
+    slots = (*HOLD_SLOTS, "pending_request", "requested_slot")

@@ -18,8 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
+from actions._common import Dispatcher, Events, Named
 from actions._dates import parse_days
 from library.profile import WEEKDAYS, LibraryProfile, ProfileError, load_profile
 from ric_config import StoreConfig
@@ -404,19 +405,10 @@ def hours_answer(
 # --------------------------------------------------------------------------- action
 
 
-class ActionLibraryHours(Action):
+class ActionLibraryHours(Named, Action, name="action_library_hours"):
     """Answer "when are you open?" for the day and branch the reader asks about."""
 
-    def name(self) -> str:
-        """Return the action name used in the domain."""
-        return "action_library_hours"
-
-    async def run(
-        self,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: dict[str, Any],
-    ) -> list[dict[str, Any]]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Reply with the opening hours for the latest message."""
         text = str(tracker.latest_message.get("text") or "")
         branch = next(tracker.get_latest_entity_values("branch"), None) or tracker.get_slot(

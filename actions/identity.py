@@ -18,7 +18,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions._common import LIBRARIAN_BUTTON, channel_of, is_verified, store_sessions, system_down
+from actions._common import (
+    LIBRARIAN_BUTTON,
+    ClearSlotsAction,
+    Dispatcher,
+    Events,
+    Named,
+    channel_of,
+    is_verified,
+    store_sessions,
+    system_down,
+)
 from crm_store.redaction import CARD_DIGITS, PIN_WORD, card_spans, mask_pins
 from crm_store.repositories import link_verified_reader
 from library.ils import (
@@ -58,12 +68,8 @@ def find_pin(text: str, pin_requested: bool) -> str | None:
     return None
 
 
-class ValidateIdentifyForm(FormValidationAction):
+class ValidateIdentifyForm(Named, FormValidationAction, name="validate_identify_form"):
     """Extracts and checks the card number and PIN of ``identify_form``."""
-
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "validate_identify_form"
 
     async def extract_card_number(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -166,16 +172,10 @@ class ValidateIdentifyForm(FormValidationAction):
             logger.exception("could not link a verified identity in the reader store")
 
 
-class ActionStartAccountRequest(Action):
+class ActionStartAccountRequest(Named, Action, name="action_start_account_request"):
     """Remember what the reader asked for, and ask them to sign in again if it is stale."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_start_account_request"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Store the pending request; reset verification if it has expired."""
         message = tracker.latest_message
         text = str(message.get("text") or "")
@@ -203,28 +203,18 @@ class ActionStartAccountRequest(Action):
         return events
 
 
-class ActionForgetIdentity(Action):
-    """Sign the reader out (used when they cancel identification)."""
+class ActionForgetIdentity(ClearSlotsAction, name="action_forget_identity"):
+    """Sign the reader out (used when they cancel identification).
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_forget_identity"
+    Clears every identification slot and the pending request.
+    """
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        """Clear every identification slot and the pending request."""
-        dispatcher.utter_message(
-            text='No problem, I\'ve stopped. Ask me anything else, or say "talk to a librarian".'
-        )
-        return [
-            SlotSet(slot, None)
-            for slot in (
-                "card_number",
-                "pin_check",
-                "patron_id",
-                "reader_name",
-                "verified_at",
-                "pending_request",
-            )
-        ]
+    reply = 'No problem, I\'ve stopped. Ask me anything else, or say "talk to a librarian".'
+    slots = (
+        "card_number",
+        "pin_check",
+        "patron_id",
+        "reader_name",
+        "verified_at",
+        "pending_request",
+    )

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import hours
-from actions._common import LIBRARIAN_BUTTON, is_verified
+from actions._common import LIBRARIAN_BUTTON, Dispatcher, Events, Named, is_verified
 from actions.identity import ValidateIdentifyForm, find_card_number, find_pin
 from crm_store.redaction import mask_pins
 from library.profile import ProfileError, load_profile
@@ -20,16 +20,10 @@ from nlu_components.language_guard import reply_for_language
 logger = logging.getLogger(__name__)
 
 
-class ActionNonEnglish(Action):
+class ActionNonEnglish(Named, Action, name="action_non_english"):
     """Say, in English and in the reader's language, that the service works in English."""
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_non_english"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Reply bilingually and offer a librarian."""
         language = tracker.latest_message.get("language") or {}
         contact = load_profile().contacts.get("email", "")
@@ -93,7 +87,7 @@ def topic_of(part: str) -> tuple[str | None, str]:
     return None, " ".join(words[:4]) + ("…" if len(words) > 4 else "")
 
 
-class ActionHandleMultipleRequests(Action):
+class ActionHandleMultipleRequests(Named, Action, name="action_handle_multiple_requests"):
     """Act on a message with several requests, and offer the rest with short labels.
 
     A card number (and PIN) in the message is taken and checked; opening-hours
@@ -102,13 +96,7 @@ class ActionHandleMultipleRequests(Action):
     button with a short label ("Parking", "Wifi"), never the reader's paragraph.
     """
 
-    def name(self) -> str:
-        """The action's name in the domain."""
-        return "action_handle_multiple_requests"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: Dispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         """Sign in, answer, start and offer, in that order."""
         text = str(tracker.latest_message.get("text") or "")
         parts = [str(p) for p in tracker.latest_message.get("requests") or [] if str(p).strip()]

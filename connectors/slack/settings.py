@@ -6,8 +6,9 @@ Web API other than https://slack.com/api/, such as a test stand-in).
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from ric_config import SlackConfig
 
 __all__ = ["CHANNEL", "DEFAULT_API_BASE_URL", "SlackSettings"]
 
@@ -19,17 +20,18 @@ DEFAULT_API_BASE_URL = "https://slack.com/api/"
 class SlackSettings:
     """The Slack channel's settings, read once from the environment."""
 
-    bot_token: str = ""
-    signing_secret: str = ""
+    bot_token: str = field(default="", repr=False)
+    signing_secret: str = field(default="", repr=False)
     api_base_url: str = DEFAULT_API_BASE_URL
 
     @classmethod
     def from_env(cls) -> SlackSettings:
         """Read ``SLACK_*`` variables; missing secrets are empty strings."""
-        base = os.environ.get("SLACK_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
+        config = SlackConfig()
+        base = config.api_base_url or DEFAULT_API_BASE_URL
         return cls(
-            bot_token=os.environ.get("SLACK_BOT_TOKEN", "").strip(),
-            signing_secret=os.environ.get("SLACK_SIGNING_SECRET", "").strip(),
+            bot_token=config.bot_token.get_secret_value(),
+            signing_secret=config.signing_secret.get_secret_value(),
             api_base_url=base if base.endswith("/") else base + "/",
         )
 

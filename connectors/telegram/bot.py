@@ -7,10 +7,11 @@ test stand-in), ``TELEGRAM_WEBHOOK_URL`` (for the registration command).
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from telegram import Bot
+
+from ric_config import TelegramConfig
 
 __all__ = ["ALLOWED_UPDATES", "CHANNEL", "TelegramSettings", "make_bot"]
 
@@ -23,19 +24,20 @@ ALLOWED_UPDATES = ("message", "callback_query")
 class TelegramSettings:
     """The Telegram channel's settings, read once from the environment."""
 
-    bot_token: str = ""
-    secret_token: str = ""
+    bot_token: str = field(default="", repr=False)
+    secret_token: str = field(default="", repr=False)
     api_base_url: str = ""
     webhook_url: str = ""
 
     @classmethod
     def from_env(cls) -> TelegramSettings:
         """Read ``TELEGRAM_*`` variables; missing ones are empty strings."""
+        config = TelegramConfig()
         return cls(
-            bot_token=os.environ.get("TELEGRAM_BOT_TOKEN", "").strip(),
-            secret_token=os.environ.get("TELEGRAM_SECRET_TOKEN", "").strip(),
-            api_base_url=os.environ.get("TELEGRAM_API_BASE_URL", "").strip(),
-            webhook_url=os.environ.get("TELEGRAM_WEBHOOK_URL", "").strip(),
+            bot_token=config.bot_token.get_secret_value(),
+            secret_token=config.secret_token.get_secret_value(),
+            api_base_url=config.api_base_url,
+            webhook_url=config.webhook_url,
         )
 
     @property

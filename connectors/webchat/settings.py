@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from ric_config import WebchatConfig
 
 __all__ = [
     "CHANNEL",
@@ -54,11 +55,15 @@ class WebchatSettings:
         Raises:
             ValueError: a variable is set to something that is not a valid value.
         """
-        env = os.environ if env is None else env
+        config = WebchatConfig.load(env)
         credentials = credentials or {}
 
-        def number(name: str, key: str, default: float, kind: type[int] | type[float]) -> Any:
-            raw = (env.get(name) or "").strip() or credentials.get(key)
+        def number(
+            name: str, key: str, value: float | None, default: float, kind: type[int] | type[float]
+        ) -> Any:
+            if value is not None:
+                return value
+            raw = credentials.get(key)
             if raw in (None, ""):
                 return default
             try:
@@ -67,12 +72,15 @@ class WebchatSettings:
                 raise ValueError(f"{name} must be a number, not {raw!r}") from None
 
         return cls(
-            allowed_origins=(env.get("RIC_WEBCHAT_ALLOWED_ORIGINS") or "").strip()
+            allowed_origins=config.allowed_origins
             or str(credentials.get("allowed_origins") or "*"),
-            queue_size=number("RIC_WEBCHAT_QUEUE_SIZE", "queue_size", DEFAULT_QUEUE_SIZE, int),
+            queue_size=number(
+                "RIC_WEBCHAT_QUEUE_SIZE", "queue_size", config.queue_size, DEFAULT_QUEUE_SIZE, int
+            ),
             send_timeout_seconds=number(
                 "RIC_WEBCHAT_SEND_TIMEOUT_SECONDS",
                 "send_timeout_seconds",
+                config.send_timeout_seconds,
                 DEFAULT_SEND_TIMEOUT_SECONDS,
                 float,
             ),

@@ -7,7 +7,6 @@ session_factory.begin() as session:``).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.errors import IngestionError
+from ric_config import StoreConfig
 
 DEFAULT_DATABASE_URL = "sqlite:///var/crm.db"
 DEFAULT_TRACKER_URL = "sqlite:///var/tracker.db"
@@ -24,7 +24,7 @@ DEFAULT_TRACKER_URL = "sqlite:///var/tracker.db"
 
 def database_url(url: str | None = None) -> str:
     """Return the reader store's URL: the argument, ``RIC_DATABASE_URL``, or the default."""
-    return url or os.environ.get("RIC_DATABASE_URL") or DEFAULT_DATABASE_URL
+    return url or StoreConfig().database_url or DEFAULT_DATABASE_URL
 
 
 def tracker_database_url(url: str | None = None) -> str:
@@ -33,7 +33,7 @@ def tracker_database_url(url: str | None = None) -> str:
     It must differ from the reader store's: Rasa's tracker store and SQL event broker
     both own a table named ``events``.
     """
-    return url or os.environ.get("RIC_TRACKER_DATABASE_URL") or DEFAULT_TRACKER_URL
+    return url or StoreConfig().tracker_database_url or DEFAULT_TRACKER_URL
 
 
 def store_logging_mode() -> str:
@@ -44,7 +44,7 @@ def store_logging_mode() -> str:
     writes each committed turn within ~50 ms (catch-up still backs it up). ``off``:
     nothing but the worker's catch-up, if it runs.
     """
-    mode = os.environ.get("RIC_STORE_LOGGING", "tail").lower()
+    mode = StoreConfig().store_logging.lower()
     return mode if mode in {"tail", "live", "off"} else "tail"
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 
 from sqlalchemy import select
@@ -24,6 +23,7 @@ from crm_store.db import make_engine, make_session_factory
 from crm_store.models import StaffUser
 from handoff_console import login_throttle
 from handoff_console.accounts import ROLES, AccountError, create_staff, issue_api_token
+from ric_config import ConsoleConfig
 
 PASSWORD_ENV = "RIC_ADMIN_PASSWORD"  # noqa: S105 - the variable's name, not a password
 
@@ -33,7 +33,7 @@ class CliError(Exception):
 
 
 def _read_password() -> str:
-    from_env = os.environ.get(PASSWORD_ENV)
+    from_env = ConsoleConfig().admin_password.get_secret_value()
     if from_env:
         return from_env
     if not sys.stdin.isatty():

@@ -9,7 +9,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic
 
 from crm_store.db import make_engine, make_session_factory
-from handoff_console.blueprints._api import register_api
+from handoff_console.blueprints import register_api
 from handoff_console.blueprints.auth import bp as auth_bp
 from handoff_console.blueprints.demo import bp as demo_bp
 from handoff_console.blueprints.home import bp as home_bp

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import subprocess
 import sys
 from types import FrameType
 
 from launcher.settings import ROOT, Settings, load_settings
+from ric_config import LauncherConfig
 
 logger = logging.getLogger("launcher")
 
@@ -96,7 +96,7 @@ def command_up(_: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _stop)
     supervisor.start_all()
     try:
-        supervisor.wait_ready(timeout=float(os.environ.get("RIC_START_TIMEOUT", "300")))
+        supervisor.wait_ready(timeout=LauncherConfig().start_timeout)
     except (TimeoutError, RuntimeError) as error:
         print(f"  ✗ {error}", file=sys.stderr)
         supervisor.stop()

@@ -17,9 +17,10 @@ Rasa and the plug-ins are imported only there, so reading the token stays cheap.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
+
+from ric_config import RasaConfig
 
 TOKEN_VARIABLE = "RASA_AUTH_TOKEN"  # noqa: S105 - a variable name
 TOKEN_FILE_VARIABLE = "RASA_AUTH_TOKEN_FILE"  # noqa: S105 - a variable name
@@ -41,10 +42,10 @@ def read_token(environ: dict[str, str] | None = None) -> str:
     Raises:
         MissingTokenError: Neither variable gives a non-empty token.
     """
-    env = os.environ if environ is None else environ
-    token = (env.get(TOKEN_VARIABLE) or "").strip()
-    if not token and env.get(TOKEN_FILE_VARIABLE):
-        token = Path(env[TOKEN_FILE_VARIABLE]).read_text().strip()
+    config = RasaConfig.load(environ)
+    token = config.rasa_token.get_secret_value().strip()
+    if not token and config.rasa_token_file:
+        token = Path(config.rasa_token_file).read_text().strip()
     if not token:
         raise MissingTokenError(
             f"{TOKEN_VARIABLE} (or {TOKEN_FILE_VARIABLE}) is not set; "

@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ric_config import LauncherConfig
+
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,10 +27,10 @@ TRAINING_INPUTS = ("config.yml", "bot/domain", "bot/data", "nlu_components")
 
 def model_cache_dir() -> Path:
     """Return the model cache folder (``RIC_MODEL_CACHE`` or ``~/.cache/...``)."""
-    configured = os.environ.get("RIC_MODEL_CACHE")
-    if configured:
-        return Path(configured)
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    config = LauncherConfig()
+    if config.model_cache:
+        return Path(config.model_cache)
+    base = Path(config.xdg_cache_home or Path.home() / ".cache")
     return base / "reader-interaction-center" / "models"
 
 
@@ -86,7 +88,7 @@ def ensure_model(root: Path = ROOT, log_path: Path | None = None) -> Path:
             "--out", str(cache),
             "--fixed-model-name", f"ric-{key}",
         ]  # fmt: skip
-        env = {**os.environ, "PYTHONPATH": str(root)}
+        env = {**os.environ, "PYTHONPATH": str(root)}  # passed on to the child, not read
         if log_path is not None:
             log_path.parent.mkdir(parents=True, exist_ok=True)
             with open(log_path, "a") as log:

@@ -6,42 +6,64 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from handoff_console.auth import require_staff
-from handoff_console.blueprints._api import in_store, json_body, staff
+from handoff_console.api import (
+    ItemList,
+    Operation,
+    Query,
+    answer,
+    api_route,
+    in_store,
+    json_body,
+    staff,
+)
+from handoff_console.schemas.base import ID_SCHEMA
+from handoff_console.schemas.desk import CannedBody, CannedResponse, CannedText
 from handoff_console.services import canned as service
 from handoff_console.services.ids import query_id
 from library.profile import load_profile
 
 bp = Blueprint("api_canned")
 
+SEARCH = Operation(
+    "Search canned responses",
+    ItemList(CannedResponse),
+    query=(Query("q", {"type": "string"}, "matches title, body or shortcut"),),
+)
+CREATE = Operation(
+    "Add a canned response",
+    CannedResponse,
+    status=201,
+    errors={409: "duplicate_shortcut"},
+    body=CannedBody,
+)
+RENDER = Operation(
+    "Fill {reader_name}, {librarian_name} and {library_name}",
+    CannedText,
+    query=(Query("conversation_id", ID_SCHEMA),),
+)
 
-@bp.get("/api/canned-responses")
-@require_staff()
+
+@api_route(bp, "GET", "/api/canned-responses", SEARCH)
 async def search(request: Request) -> HTTPResponse:
     """Canned responses matching ``?q=`` in title, body or shortcut."""
     q = request.args.get("q")
-    items = await in_store(request, lambda s: service.search(s, q))
-    return response.json({"items": items})
+    return response.json({"items": await in_store(request, lambda s: service.search(s, q))})
 
 
-@bp.post("/api/canned-responses")
-@require_staff()
+@api_route(bp, "POST", "/api/canned-responses", CREATE)
 async def create(request: Request) -> HTTPResponse:
     """Add a canned response."""
     body = json_body(request)
     me = staff(request).id
-    item = await in_store(request, lambda s: service.create(s, me, body))
-    return response.json(item, status=201)
+    return await answer(request, lambda s: service.create(s, me, body), status=201)
 
 
-@bp.get("/api/canned-responses/<canned_id:id>/render")
-@require_staff()
+@api_route(bp, "GET", "/api/canned-responses/<canned_id:id>/render", RENDER)
 async def render(request: Request, canned_id: int) -> HTTPResponse:
     """The text with ``{reader_name}``, ``{librarian_name}`` and ``{library_name}`` filled."""
     conversation_id = query_id(request.args.get("conversation_id"), "conversation_id")
     me = staff(request).id
     library = load_profile().library.name
-    result = await in_store(
+    return await answer(
         request, lambda s: service.render(s, canned_id, me, conversation_id, library)
     )
-    return response.json(result)

@@ -10,11 +10,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session
 
-from handoff_console.auth import require_staff
-from handoff_console.blueprints._api import in_store, json_body, rasa, staff
+from handoff_console.api import Operation, answer, api_route, in_store, json_body, rasa, staff
+from handoff_console.schemas.conversations import Conversation, HandoffReply, Note, SentMessage
+from handoff_console.schemas.desk import NoteBody, ResolveBody, TextBody, TransferBody
+from handoff_console.services import conversation_views as views
 from handoff_console.services import conversations as service
 from handoff_console.services import relay
-from handoff_console.services._common import get_conversation
+from handoff_console.services.common import get_conversation
 from handoff_console.services.errors import UpstreamUnavailable
 from messaging.rasa_client import RasaError
 
@@ -22,38 +24,74 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("api_conversations")
 
+CONFLICT = "already_claimed (with claimed_by), not_in_handoff or at_capacity"
+VIEW = Operation(
+    "A conversation with messages, notes and the reader's profile",
+    Conversation,
+    errors={404: "No such conversation"},
+)
+CLAIM = Operation(
+    "Claim the conversation",
+    HandoffReply,
+    errors={409: CONFLICT, 404: "No such conversation"},
+)
+SEND = Operation(
+    "Send a message to the reader through Rasa",
+    SentMessage,
+    status=201,
+    errors={
+        400: "empty_text or text_too_long",
+        409: CONFLICT,
+        502: "rasa_unreachable: saved as pending (id, status) and retried",
+    },
+    body=TextBody,
+)
+NOTE = Operation(
+    "Add an internal note", Note, status=201, errors={400: "Empty note"}, body=NoteBody
+)
+TRANSFER = Operation(
+    "Transfer to a colleague or back to the queue",
+    HandoffReply,
+    errors={409: CONFLICT},
+    body=TransferBody,
+)
+RESOLVE = Operation(
+    "Resolve the handoff and give the conversation back to the bot",
+    HandoffReply,
+    errors={409: CONFLICT, 502: "rasa_unreachable: nothing changed"},
+    body=ResolveBody,
+)
+REOPEN = Operation(
+    "Reopen a resolved conversation; you hold it and the bot pauses",
+    HandoffReply,
+    errors={409: "not_resolved, already_open or at_capacity", 502: "rasa_unreachable"},
+)
 
-@bp.get("/api/conversations/<conversation_id:id>")
-@require_staff()
+
+@api_route(bp, "GET", "/api/conversations/<conversation_id:id>", VIEW)
 async def view(request: Request, conversation_id: int) -> HTTPResponse:
     """The conversation, its handoff, every message, notes and the reader's profile."""
 
-    def _read(session: Session) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        return (
-            service.conversation_view(session, conversation_id),
-            relay.undelivered(session, conversation_id),
-        )
+    def _read(session: Session) -> dict[str, Any]:
+        undelivered = relay.undelivered(session, conversation_id)
+        return views.conversation_view(session, conversation_id, undelivered)
 
-    body, undelivered = await in_store(request, _read)
-    body["undelivered"] = undelivered
+    body = await in_store(request, _read)
     if body["reader"] is not None and body["reader"]["verified"]:
-        body["reader"]["loans_summary"] = await service.loans_summary(
+        body["reader"]["loans_summary"] = await views.loans_summary(
             rasa(request), body["sender_id"]
         )
     return response.json(body)
 
 
-@bp.post("/api/conversations/<conversation_id:id>/claim")
-@require_staff()
+@api_route(bp, "POST", "/api/conversations/<conversation_id:id>/claim", CLAIM)
 async def claim(request: Request, conversation_id: int) -> HTTPResponse:
     """Take the conversation: 409 ``already_claimed``, ``not_in_handoff`` or ``at_capacity``."""
     me = staff(request).id
-    handoff = await in_store(request, lambda s: service.claim(s, conversation_id, me))
-    return response.json({"handoff": handoff})
+    return await answer(request, lambda s: {"handoff": service.claim(s, conversation_id, me)})
 
 
-@bp.post("/api/conversations/<conversation_id:id>/messages")
-@require_staff()
+@api_route(bp, "POST", "/api/conversations/<conversation_id:id>/messages", SEND)
 async def send_message(request: Request, conversation_id: int) -> HTTPResponse:
     """Relay a librarian's message to the reader through Rasa (201, or 502 and retried)."""
     text = json_body(request).get("text")
@@ -72,18 +110,17 @@ async def send_message(request: Request, conversation_id: int) -> HTTPResponse:
     return response.json({"id": delivery.outbound_id, "status": relay.SENT}, status=201)
 
 
-@bp.post("/api/conversations/<conversation_id:id>/notes")
-@require_staff()
+@api_route(bp, "POST", "/api/conversations/<conversation_id:id>/notes", NOTE)
 async def add_note(request: Request, conversation_id: int) -> HTTPResponse:
     """Add an internal note."""
     body = json_body(request).get("body")
     me = staff(request).id
-    note = await in_store(request, lambda s: service.add_note(s, conversation_id, me, body))
-    return response.json(note, status=201)
+    return await answer(
+        request, lambda s: service.add_note(s, conversation_id, me, body), status=201
+    )
 
 
-@bp.post("/api/conversations/<conversation_id:id>/transfer")
-@require_staff()
+@api_route(bp, "POST", "/api/conversations/<conversation_id:id>/transfer", TRANSFER)
 async def transfer(request: Request, conversation_id: int) -> HTTPResponse:
     """Hand over to a colleague (``to_user_id``) or back to a department's queue."""
     body = json_body(request)
@@ -103,8 +140,7 @@ async def transfer(request: Request, conversation_id: int) -> HTTPResponse:
     return response.json({"handoff": handoff})
 
 
-@bp.post("/api/conversations/<conversation_id:id>/resolve")
-@require_staff()
+@api_route(bp, "POST", "/api/conversations/<conversation_id:id>/resolve", RESOLVE)
 async def resolve(request: Request, conversation_id: int) -> HTTPResponse:
     """Close the handoff and give the conversation back to the bot."""
     body = json_body(request)
@@ -131,8 +167,7 @@ async def resolve(request: Request, conversation_id: int) -> HTTPResponse:
     return response.json({"handoff": handoff})
 
 
-@bp.post("/api/conversations/<conversation_id:id>/reopen")
-@require_staff()
+@api_route(bp, "POST", "/api/conversations/<conversation_id:id>/reopen", REOPEN)
 async def reopen(request: Request, conversation_id: int) -> HTTPResponse:
     """Take a resolved conversation back from the bot; the caller holds it."""
     me = staff(request).id

@@ -7,15 +7,23 @@ import asyncio
 from sanic import Blueprint
 from sanic.request import Request
 
-from handoff_console.auth import require_staff
+from handoff_console.api import Operation, api_route
 
 bp = Blueprint("api_events")
+
+EVENTS = Operation(
+    "Server-Sent Events: `queue` (data as GET /api/queue) when the queue changes, "
+    "`message` (data {conversation_id, message}) for each new message in a "
+    "conversation in handoff; a comment heartbeat every 15 s",
+    {"type": "string"},
+    ok_description="An event stream",
+    media="text/event-stream",
+)
 
 HEARTBEAT_SECONDS = 15.0
 
 
-@bp.get("/api/events")
-@require_staff()
+@api_route(bp, "GET", "/api/events", EVENTS)
 async def events(request: Request) -> None:
     """Stream events until the client goes away; the current queue is sent first."""
     hub = request.app.ctx.events

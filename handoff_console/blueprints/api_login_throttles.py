@@ -11,27 +11,45 @@ from sqlalchemy.orm import Session
 
 from crm_store import clock
 from handoff_console import login_throttle
-from handoff_console.auth import require_staff
-from handoff_console.blueprints._api import in_store, json_body, staff
+from handoff_console.api import ItemList, Operation, api_route, in_store, json_body, staff
+from handoff_console.schemas.auth import ClearThrottleBody, Throttle, ThrottleCleared
 from handoff_console.services.errors import BadRequest
 
 bp = Blueprint("api_login_throttles")
 
+ADMINS = ("admin",)
+LIST = Operation(
+    "Login throttles (admins): each (user name, address) pair with failed logins "
+    "that count, its failures and how long it must still wait",
+    ItemList(Throttle),
+    errors={403: "Admins only"},
+    roles=ADMINS,
+    tag="auth",
+)
+CLEAR = Operation(
+    "Lift a user name's login throttle (admins), from one address or from every "
+    "address; audited as login_throttle.clear",
+    ThrottleCleared,
+    errors={400: "bad_request", 403: "Admins only"},
+    body=ClearThrottleBody,
+    roles=ADMINS,
+    tag="auth",
+)
+
 
 def throttle_json(throttle: login_throttle.Throttle) -> dict[str, Any]:
     """One throttle as the API shows it."""
-    return {
-        "username": throttle.username,
-        "address": throttle.address,
-        "failures": throttle.failures,
-        "last_failure_at": throttle.last_failure_at.isoformat(),
-        "retry_at": throttle.retry_at.isoformat(),
-        "retry_after": throttle.retry_after_seconds(clock.now()),
-    }
+    return Throttle.view(
+        username=throttle.username,
+        address=throttle.address,
+        failures=throttle.failures,
+        last_failure_at=throttle.last_failure_at,
+        retry_at=throttle.retry_at,
+        retry_after=throttle.retry_after_seconds(clock.now()),
+    )
 
 
-@bp.get("/api/login-throttles")
-@require_staff("admin")
+@api_route(bp, "GET", "/api/login-throttles", LIST)
 async def list_throttles(request: Request) -> HTTPResponse:
     """Every (user name, address) pair with failed logins that count, longest wait first."""
 
@@ -50,8 +68,7 @@ def _text(body: dict[str, Any], field: str, *, required: bool, limit: int) -> st
     return value.strip()
 
 
-@bp.post("/api/login-throttles/clear")
-@require_staff("admin")
+@api_route(bp, "POST", "/api/login-throttles/clear", CLEAR)
 async def clear_throttle(request: Request) -> HTTPResponse:
     """Lift a user name's throttle: ``{"username", "address"?}`` (no address: every address).
 
@@ -65,10 +82,10 @@ async def clear_throttle(request: Request) -> HTTPResponse:
         request, lambda s: login_throttle.clear(s, str(username), address, actor_id=me, via="api")
     )
     return response.json(
-        {
-            "username": login_throttle.normalise_username(str(username)),
-            "address": address,
-            "failures_removed": removed,
-            "audit_id": audit_id,
-        }
+        ThrottleCleared.view(
+            username=login_throttle.normalise_username(str(username)),
+            address=address,
+            failures_removed=removed,
+            audit_id=audit_id,
+        )
     )

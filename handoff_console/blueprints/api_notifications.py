@@ -7,78 +7,125 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from crm_store import clock
-from handoff_console.auth import require_staff
-from handoff_console.blueprints._api import in_store, json_body, staff
+from handoff_console.api import (
+    ItemList,
+    Operation,
+    Query,
+    answer,
+    api_route,
+    in_store,
+    json_body,
+    staff,
+)
+from handoff_console.schemas.worker import (
+    FollowUp,
+    FollowUpBody,
+    Notification,
+    NotificationList,
+    Preferences,
+    PreferencesBody,
+)
 from handoff_console.services import worker_views as service
-from worker.jobs.follow_ups import library_today
 
 bp = Blueprint("api_notifications")
 
+NO_READER = {404: "No such reader"}
+NOTIFICATIONS = Operation(
+    "The caller's notifications (their own and unassigned ones), newest first",
+    NotificationList,
+    query=(Query("unread", {"type": "string", "enum": ["1"]}, "Unread only"),),
+)
+MARK_READ = Operation(
+    "Mark a notification read", Notification, errors={404: "No such notification"}
+)
+ADD_FOLLOW_UP = Operation(
+    "Follow up with the reader on a date: the worker asks them on their latest "
+    "reachable channel whether things were sorted",
+    FollowUp,
+    status=201,
+    ok_description="Scheduled",
+    errors={
+        400: "bad_request: due missing, not a date or in the past",
+        404: "No such conversation",
+        409: "handoff_open: resolve the conversation first",
+    },
+    body=FollowUpBody,
+)
+FOLLOW_UPS = Operation(
+    "A conversation's follow-ups and the reader's answers",
+    ItemList(FollowUp),
+    errors={404: "No such conversation"},
+)
+CANCEL = Operation(
+    "Cancel a follow-up not yet sent",
+    FollowUp,
+    errors={404: "No such follow-up", 409: "not_scheduled"},
+)
+PREFERENCES = Operation(
+    "A reader's reminder preferences and consent times", Preferences, errors=NO_READER
+)
+SET_PREFERENCES = Operation(
+    "Set a reader's reminder preferences on their behalf (recorded as consent "
+    "given through the console)",
+    Preferences,
+    errors={400: "bad_request", **NO_READER},
+    body=PreferencesBody,
+)
 
-@bp.get("/api/notifications")
-@require_staff()
+
+@api_route(bp, "GET", "/api/notifications", NOTIFICATIONS)
 async def list_notifications(request: Request) -> HTTPResponse:
     """The caller's notifications, newest first; ``?unread=1`` for unread ones only."""
     unread_only = request.args.get("unread") in {"1", "true"}
     me = staff(request).id
-    body = await in_store(request, lambda s: service.list_notifications(s, me, unread_only))
-    return response.json(body)
+    return await answer(request, lambda s: service.list_notifications(s, me, unread_only))
 
 
-@bp.post("/api/notifications/<notification_id:id>/read")
-@require_staff()
+@api_route(bp, "POST", "/api/notifications/<notification_id:id>/read", MARK_READ)
 async def mark_read(request: Request, notification_id: int) -> HTTPResponse:
     """Mark a notification read."""
     me = staff(request).id
-    body = await in_store(request, lambda s: service.mark_read(s, me, notification_id))
-    return response.json(body)
+    return await answer(request, lambda s: service.mark_read(s, me, notification_id))
 
 
-@bp.post("/api/conversations/<conversation_id:id>/follow-up")
-@require_staff()
+@api_route(bp, "POST", "/api/conversations/<conversation_id:id>/follow-up", ADD_FOLLOW_UP)
 async def add_follow_up(request: Request, conversation_id: int) -> HTTPResponse:
     """Follow up with the reader on ``due`` (``{"due": "YYYY-MM-DD", "note": "..."}``)."""
     body = json_body(request)
     me = staff(request).id
-    today = library_today(clock.now())
-    row = await in_store(
-        request, lambda s: service.add_follow_up(s, conversation_id, me, body, today)
+    today = service.library_today(clock.now())
+    return await answer(
+        request,
+        lambda s: service.add_follow_up(s, conversation_id, me, body, today),
+        status=201,
     )
-    return response.json(row, status=201)
 
 
-@bp.get("/api/conversations/<conversation_id:id>/follow-ups")
-@require_staff()
+@api_route(bp, "GET", "/api/conversations/<conversation_id:id>/follow-ups", FOLLOW_UPS)
 async def list_follow_ups(request: Request, conversation_id: int) -> HTTPResponse:
     """A conversation's follow-ups with the readers' answers."""
     items = await in_store(request, lambda s: service.list_follow_ups(s, conversation_id))
     return response.json({"items": items})
 
 
-@bp.post("/api/follow-ups/<follow_up_id:id>/cancel")
-@require_staff()
+@api_route(bp, "POST", "/api/follow-ups/<follow_up_id:id>/cancel", CANCEL)
 async def cancel_follow_up(request: Request, follow_up_id: int) -> HTTPResponse:
     """Cancel a follow-up not yet sent."""
     me = staff(request).id
-    row = await in_store(request, lambda s: service.cancel_follow_up(s, follow_up_id, me))
-    return response.json(row)
+    return await answer(request, lambda s: service.cancel_follow_up(s, follow_up_id, me))
 
 
-@bp.get("/api/readers/<reader_id:id>/preferences")
-@require_staff()
+@api_route(bp, "GET", "/api/readers/<reader_id:id>/preferences", PREFERENCES)
 async def get_preferences(request: Request, reader_id: int) -> HTTPResponse:
     """A reader's reminder preferences and consent times."""
-    body = await in_store(request, lambda s: service.reader_preferences(s, reader_id))
-    return response.json(body)
+    return await answer(request, lambda s: service.reader_preferences(s, reader_id))
 
 
-@bp.put("/api/readers/<reader_id:id>/preferences")
-@require_staff()
+@api_route(bp, "PUT", "/api/readers/<reader_id:id>/preferences", SET_PREFERENCES)
 async def put_preferences(request: Request, reader_id: int) -> HTTPResponse:
     """Set a reader's reminder preferences on their behalf (the reader asked staff)."""
     body = json_body(request)
     me = staff(request).id
-    row = await in_store(
+    return await answer(
         request, lambda s: service.update_reader_preferences(s, reader_id, me, body)
     )
-    return response.json(row)

@@ -6,35 +6,36 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from handoff_console.auth import require_staff
-from handoff_console.blueprints._api import in_store, json_body, staff
+from handoff_console.api import ItemList, Operation, answer, api_route, in_store, json_body, staff
+from handoff_console.schemas.conversations import QueueItem
+from handoff_console.schemas.desk import Presence, PresenceBody, Staff
 from handoff_console.services import queue as queue_service
 from handoff_console.services import staff as staff_service
 
 bp = Blueprint("api_queue")
 
+QUEUE = Operation("Waiting and claimed handoffs, oldest first", ItemList(QueueItem))
+PRESENCE = Operation(
+    "Mark yourself online or away", Presence, errors={400: "Bad presence"}, body=PresenceBody
+)
+STAFF = Operation("Staff with presence, load and capacity", ItemList(Staff))
 
-@bp.get("/api/queue")
-@require_staff()
+
+@api_route(bp, "GET", "/api/queue", QUEUE)
 async def get_queue(request: Request) -> HTTPResponse:
     """Waiting and claimed handoffs, oldest first."""
-    items = await in_store(request, queue_service.list_queue)
-    return response.json({"items": items})
+    return response.json({"items": await in_store(request, queue_service.list_queue)})
 
 
-@bp.post("/api/presence")
-@require_staff()
+@api_route(bp, "POST", "/api/presence", PRESENCE)
 async def set_presence(request: Request) -> HTTPResponse:
     """Mark the caller ``online`` or ``away``."""
     presence = json_body(request).get("presence")
     me = staff(request).id
-    result = await in_store(request, lambda s: staff_service.set_presence(s, me, presence))
-    return response.json(result)
+    return await answer(request, lambda s: staff_service.set_presence(s, me, presence))
 
 
-@bp.get("/api/staff")
-@require_staff()
+@api_route(bp, "GET", "/api/staff", STAFF)
 async def list_staff(request: Request) -> HTTPResponse:
     """Active staff with presence, load and capacity (for transfers)."""
-    items = await in_store(request, staff_service.list_staff)
-    return response.json({"items": items})
+    return response.json({"items": await in_store(request, staff_service.list_staff)})

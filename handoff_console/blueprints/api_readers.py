@@ -6,6 +6,7 @@ reader (`handoff_console.services.readers.EDITOR_ROLES`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sanic import Blueprint, response
@@ -13,8 +14,30 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session
 
-from handoff_console.auth import require_staff
-from handoff_console.blueprints._api import in_store, json_body, rasa, staff
+from handoff_console.api import (
+    ItemList,
+    Operation,
+    Query,
+    answer,
+    api_route,
+    in_store,
+    json_body,
+    rasa,
+    staff,
+)
+from handoff_console.schemas.desk import TextBody
+from handoff_console.schemas.readers import (
+    AuditItem,
+    MergeBody,
+    MergeReply,
+    ReaderMessageSent,
+    ReaderProfile,
+    ReaderSummary,
+    SplitBody,
+    SplitReply,
+    UndoMergeBody,
+    UndoMergeReply,
+)
 from handoff_console.services import readers as service
 from handoff_console.services import relay
 from handoff_console.services.errors import Conflict, UpstreamUnavailable
@@ -22,10 +45,92 @@ from handoff_console.services.errors import Conflict, UpstreamUnavailable
 bp = Blueprint("api_readers")
 
 EDITORS = service.EDITOR_ROLES
+ReaderChange = Callable[[Session, int, int, dict[str, Any]], dict[str, Any]]
+NO_READER = {404: "No such reader"}
+FORBIDDEN = {403: "Only librarians and admins may do this"}
+SEARCH = Operation(
+    "Search readers by name, email, channel address or the card's last digits; "
+    "no q lists the newest",
+    ItemList(ReaderSummary),
+    query=(Query("q", {"type": "string", "maxLength": 200}),),
+)
+VIEW = Operation(
+    "A reader's identities on every channel, masked card, conversations, tickets "
+    "and feedback",
+    ReaderProfile,
+    errors=NO_READER,
+)
+MERGE = Operation(
+    "Merge reader other_id into this one (librarians and admins); audited as "
+    "reader.merge with every moved row",
+    MergeReply,
+    errors={
+        400: "invalid_request (itself, no reason) or bad_request",
+        **FORBIDDEN,
+        **NO_READER,
+        409: "card_conflict: verified with different cards; send force",
+    },
+    body=MergeBody,
+    roles=EDITORS,
+)
+UNDO_MERGE = Operation(
+    "Undo a merge into this reader from its reader.merge audit entry (librarians "
+    "and admins): the merged reader comes back with its id and rows",
+    UndoMergeReply,
+    errors={
+        400: "invalid_request: undone already, or the id is taken",
+        **FORBIDDEN,
+        404: "No such reader or merge",
+    },
+    body=UndoMergeBody,
+    roles=EDITORS,
+)
+SPLIT = Operation(
+    "Move identities (with their conversations, tickets and feedback) to a new "
+    "reader (librarians and admins); audited as reader.split",
+    SplitReply,
+    status=201,
+    errors={
+        400: "invalid_request: none, all, or another reader's identities",
+        **FORBIDDEN,
+        **NO_READER,
+    },
+    body=SplitBody,
+    roles=EDITORS,
+)
+MESSAGE = Operation(
+    "Message the reader on their most recent reachable channel (librarians and admins)",
+    ReaderMessageSent,
+    status=201,
+    errors={
+        400: "empty_text or text_too_long",
+        **FORBIDDEN,
+        **NO_READER,
+        409: "unreachable: no channel can take it; recorded in the audit history "
+        "(audit_id), not sent",
+        502: "rasa_unreachable: saved as pending; the worker retries it",
+    },
+    body=TextBody,
+    roles=EDITORS,
+)
+AUDIT = Operation(
+    "The reader's audit history, newest first: merges, splits, verification "
+    "links, undeliverable messages (card numbers masked)",
+    ItemList(AuditItem),
+    errors=NO_READER,
+)
 
 
-@bp.get("/api/readers")
-@require_staff()
+async def _edit(
+    request: Request, change: ReaderChange, reader_id: int, status: int = 200
+) -> HTTPResponse:
+    """Apply a merge, split or undo with the caller's JSON body, as the caller."""
+    body = json_body(request)
+    me = staff(request).id
+    return await answer(request, lambda s: change(s, reader_id, me, body), status=status)
+
+
+@api_route(bp, "GET", "/api/readers", SEARCH)
 async def search(request: Request) -> HTTPResponse:
     """Readers whose name, email or channel address contains ``q``, or whose card ends in it."""
     query = request.args.get("q", "")
@@ -33,45 +138,31 @@ async def search(request: Request) -> HTTPResponse:
     return response.json({"items": items})
 
 
-@bp.get("/api/readers/<reader_id:id>")
-@require_staff()
+@api_route(bp, "GET", "/api/readers/<reader_id:id>", VIEW)
 async def view(request: Request, reader_id: int) -> HTTPResponse:
     """The reader's identities, masked card, conversations, tickets and feedback."""
-    return response.json(await in_store(request, lambda s: service.profile(s, reader_id)))
+    return await answer(request, lambda s: service.profile(s, reader_id))
 
 
-@bp.post("/api/readers/<reader_id:id>/merge")
-@require_staff(*EDITORS)
+@api_route(bp, "POST", "/api/readers/<reader_id:id>/merge", MERGE)
 async def merge(request: Request, reader_id: int) -> HTTPResponse:
     """Fold reader ``other_id`` into this one (409 ``card_conflict`` unless ``force``)."""
-    body = json_body(request)
-    me = staff(request).id
-    result = await in_store(request, lambda s: service.merge(s, reader_id, me, body))
-    return response.json(result)
+    return await _edit(request, service.merge, reader_id)
 
 
-@bp.post("/api/readers/<reader_id:id>/split")
-@require_staff(*EDITORS)
+@api_route(bp, "POST", "/api/readers/<reader_id:id>/split", SPLIT)
 async def split(request: Request, reader_id: int) -> HTTPResponse:
     """Move ``identity_ids`` and their conversations to a new reader (201)."""
-    body = json_body(request)
-    me = staff(request).id
-    result = await in_store(request, lambda s: service.split(s, reader_id, me, body))
-    return response.json(result, status=201)
+    return await _edit(request, service.split, reader_id, status=201)
 
 
-@bp.post("/api/readers/<reader_id:id>/undo-merge")
-@require_staff(*EDITORS)
+@api_route(bp, "POST", "/api/readers/<reader_id:id>/undo-merge", UNDO_MERGE)
 async def undo_merge(request: Request, reader_id: int) -> HTTPResponse:
     """Undo a merge into this reader (``audit_id`` of its ``reader.merge`` entry)."""
-    body = json_body(request)
-    me = staff(request).id
-    result = await in_store(request, lambda s: service.undo_merge(s, reader_id, me, body))
-    return response.json(result)
+    return await _edit(request, service.undo_merge, reader_id)
 
 
-@bp.get("/api/readers/<reader_id:id>/audit")
-@require_staff()
+@api_route(bp, "GET", "/api/readers/<reader_id:id>/audit", AUDIT)
 async def audit(request: Request, reader_id: int) -> HTTPResponse:
     """Merges, splits, verification links and undeliverable messages, newest first."""
 
@@ -82,8 +173,7 @@ async def audit(request: Request, reader_id: int) -> HTTPResponse:
     return response.json({"items": await in_store(request, _read)})
 
 
-@bp.post("/api/readers/<reader_id:id>/messages")
-@require_staff(*EDITORS)
+@api_route(bp, "POST", "/api/readers/<reader_id:id>/messages", MESSAGE)
 async def send_message(request: Request, reader_id: int) -> HTTPResponse:
     """Message the reader on their most recent reachable channel.
 

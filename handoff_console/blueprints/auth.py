@@ -24,6 +24,7 @@ from handoff_console.accounts import (
     issue_api_token,
     revoke_api_token,
 )
+from handoff_console.api import INVALID_UNICODE, PUBLIC, Operation, api_route, has_lone_surrogate
 from handoff_console.auth import (
     SESSION_COOKIE,
     StaffIdentity,
@@ -36,15 +37,56 @@ from handoff_console.auth import (
     set_session_cookie,
     start_session,
 )
-from handoff_console.blueprints._api import INVALID_UNICODE, has_lone_surrogate
 from handoff_console.blueprints._render import render
 from handoff_console.client_address import request_client_address
+from handoff_console.schemas.auth import (
+    LoginBody,
+    LoginReply,
+    Me,
+    SignedOut,
+    Token,
+    TokenBody,
+    TokenRevoked,
+)
 
 bp = Blueprint("auth")
 
 DEFAULT_NEXT = "/queue"
 WRONG_CREDENTIALS = "Wrong user name or password."
 NO_STORE = {"Cache-Control": "no-store"}
+
+ADMINS = ("admin",)
+API_LOGIN = Operation(
+    "Sign in; sets the ric_session cookie and returns the CSRF token",
+    LoginReply,
+    errors={
+        400: "bad_request: not the JSON object expected",
+        401: "Wrong user name or password",
+        429: "rate_limited: this user name must wait before trying again from this "
+        "address (retry_after seconds, also in Retry-After)",
+    },
+    body=LoginBody,
+    roles=PUBLIC,
+    tag="auth",
+)
+API_LOGOUT = Operation("Sign out (ends the session)", SignedOut, tag="auth")
+ME = Operation("The signed-in staff member", Me, tag="auth")
+CREATE_TOKEN = Operation(
+    "Issue an API token (shown once)",
+    Token,
+    status=201,
+    errors={400: "bad_request", 403: "Admins only"},
+    body=TokenBody,
+    roles=ADMINS,
+    tag="auth",
+)
+DELETE_TOKEN = Operation(
+    "Revoke an API token",
+    TokenRevoked,
+    errors={403: "Admins only", 404: "No such token"},
+    roles=ADMINS,
+    tag="auth",
+)
 
 
 @dataclass(frozen=True)
@@ -106,6 +148,25 @@ def _login_page(
     page.status = status
     page.headers.update(NO_STORE)
     return page
+
+
+def _bad_request(detail: str) -> HTTPResponse:
+    return response.json({"error": "bad_request", "detail": detail}, status=400)
+
+
+def _json_body(request: Request) -> tuple[Any, str | None]:
+    """The decoded JSON body and None, or None and why it is refused (not JSON, lone surrogates).
+
+    These two routes answer ``{"error": "bad_request", "detail": ...}``, as they always
+    have, not the ``{"error", "message"}`` of the API blueprints' ``json_body``.
+    """
+    try:
+        body = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None, "body is not JSON"
+    if has_lone_surrogate(body):
+        return None, INVALID_UNICODE
+    return body, None
 
 
 def _wait_text(seconds: int) -> str:
@@ -174,24 +235,16 @@ async def logout(request: Request) -> HTTPResponse:
     return resp
 
 
-@bp.post("/api/auth/login")
+@api_route(bp, "POST", "/api/auth/login", API_LOGIN)
 async def api_login(request: Request) -> HTTPResponse:
     """JSON sign-in: ``{"username", "password"}`` → the user, the CSRF token and the cookie."""
-    try:
-        body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return response.json({"error": "bad_request", "detail": "body is not JSON"}, status=400)
-    if has_lone_surrogate(body):
-        return response.json({"error": "bad_request", "detail": INVALID_UNICODE}, status=400)
-    if (
-        not isinstance(body, dict)
-        or not isinstance(body.get("username"), str)
-        or not isinstance(body.get("password"), str)
+    body, problem = _json_body(request)
+    if not (
+        isinstance(body, dict)
+        and isinstance(body.get("username"), str)
+        and isinstance(body.get("password"), str)
     ):
-        return response.json(
-            {"error": "bad_request", "detail": "expected {\"username\": str, \"password\": str}"},
-            status=400,
-        )
+        return _bad_request(problem or 'expected {"username": str, "password": str}')
     if is_cross_site(request):
         return auth_error("cross_site", 403)
     outcome = await asyncio.to_thread(
@@ -214,8 +267,7 @@ async def api_login(request: Request) -> HTTPResponse:
     return resp
 
 
-@bp.post("/api/auth/logout")
-@require_staff()
+@api_route(bp, "POST", "/api/auth/logout", API_LOGOUT)
 async def api_logout(request: Request) -> HTTPResponse:
     """End the cookie session (CSRF-protected); a bearer caller just gets ``ok``."""
     staff: StaffIdentity = request.ctx.staff
@@ -227,8 +279,7 @@ async def api_logout(request: Request) -> HTTPResponse:
     return resp
 
 
-@bp.get("/api/me")
-@require_staff()
+@api_route(bp, "GET", "/api/me", ME)
 async def me(request: Request) -> HTTPResponse:
     """The caller: id, user name, display name, role, presence and CSRF token."""
     staff: StaffIdentity = request.ctx.staff
@@ -240,21 +291,13 @@ async def me(request: Request) -> HTTPResponse:
     )
 
 
-@bp.post("/api/tokens")
-@require_staff("admin")
+@api_route(bp, "POST", "/api/tokens", CREATE_TOKEN)
 async def create_token(request: Request) -> HTTPResponse:
     """Issue an API token for the calling admin: ``{"name"}`` → 201 ``{"id", "token"}``."""
-    try:
-        body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return response.json({"error": "bad_request", "detail": "body is not JSON"}, status=400)
-    if has_lone_surrogate(body):
-        return response.json({"error": "bad_request", "detail": INVALID_UNICODE}, status=400)
+    body, problem = _json_body(request)
     name = body.get("name") if isinstance(body, dict) else None
     if not isinstance(name, str):
-        return response.json(
-            {"error": "bad_request", "detail": "expected {\"name\": str}"}, status=400
-        )
+        return _bad_request(problem or 'expected {"name": str}')
     staff: StaffIdentity = request.ctx.staff
     try:
         with request.app.ctx.sessions.begin() as session:
@@ -263,12 +306,11 @@ async def create_token(request: Request) -> HTTPResponse:
                 select(ApiToken.id).where(ApiToken.token_hash == hash_token(token))
             ).scalar_one()
     except AccountError as error:
-        return response.json({"error": "bad_request", "detail": str(error)}, status=400)
+        return _bad_request(str(error))
     return response.json({"id": token_id, "token": token}, status=201, headers=NO_STORE)
 
 
-@bp.delete("/api/tokens/<token_id:id>")
-@require_staff("admin")
+@api_route(bp, "DELETE", "/api/tokens/<token_id:id>", DELETE_TOKEN)
 async def delete_token(request: Request, token_id: int) -> HTTPResponse:
     """Revoke an API token."""
     try:

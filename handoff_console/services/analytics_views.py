@@ -11,12 +11,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from crm_store import clock
+from crm_store.audit import audit
 from crm_store.models import Reader
 from crm_store.models.analytics import (
     ALL_CHANNELS,
@@ -25,37 +27,15 @@ from crm_store.models.analytics import (
     DailyMetric,
     QuestionCluster,
 )
-from handoff_console.services._common import audit, iso
+from handoff_console.schemas.analytics import COUNT_COLUMNS, RATES, DailyRow
+from handoff_console.services.common import iso
 from handoff_console.services.errors import BadRequest, NotFound
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 
-COUNT_COLUMNS = (
-    "conversations", "contained_conversations", "handoff_conversations", "handoffs",
-    "abandoned_handoffs", "responded_handoffs", "first_response_seconds_sum",
-    "resolved_handoffs", "resolution_seconds_sum", "ratings", "positive_ratings",
-    "rating_sum", "surveys_sent", "surveys_answered", "reader_messages",
-    "fallback_messages", "comments", "positive_comments", "negative_comments",
-    "sentiment_sum",
-)  # fmt: skip
-# rate name -> (numerator, denominator)
-RATES = {
-    "containment_rate": ("contained_conversations", "conversations"),
-    "handoff_rate": ("handoff_conversations", "conversations"),
-    "first_response_mean_seconds": ("first_response_seconds_sum", "responded_handoffs"),
-    "resolution_mean_seconds": ("resolution_seconds_sum", "resolved_handoffs"),
-    "csat": ("positive_ratings", "ratings"),
-    "mean_rating": ("rating_sum", "ratings"),
-    "response_rate": ("surveys_answered", "surveys_sent"),
-    "fallback_rate": ("fallback_messages", "reader_messages"),
-    "abandonment_rate": ("abandoned_handoffs", "handoffs"),
-    "sentiment_mean": ("sentiment_sum", "comments"),
-}
-
-
 def _today() -> date:
-    return datetime.now(timezone.utc).date()
+    return clock.now().date()
 
 
 def parse_day(value: str | None, name: str) -> date | None:
@@ -92,30 +72,36 @@ def rates(values: Mapping[str, Any]) -> dict[str, float | None]:
 
 def _row(metric: DailyMetric) -> dict[str, Any]:
     counts = {name: getattr(metric, name) for name in COUNT_COLUMNS}
-    return {
-        "day": metric.day.isoformat(),
-        "channel": metric.channel,
-        "complete": bool(metric.complete),
+    return DailyRow.view(
+        day=metric.day,
+        channel=metric.channel,
+        complete=bool(metric.complete),
         **counts,
-        "first_response_median_seconds": metric.first_response_seconds_median,
-        "resolution_median_seconds": metric.resolution_seconds_median,
+        first_response_median_seconds=metric.first_response_seconds_median,
+        resolution_median_seconds=metric.resolution_seconds_median,
         **rates(counts),
-        "computed_at": iso(metric.computed_at),
-    }
+        computed_at=metric.computed_at,
+    )
+
+
+def _rows_of(first: date, last: date, channel: str | None) -> tuple[Any, ...]:
+    """The conditions of one channel's (``all`` by default) rows in ``[first, last]``."""
+    return (
+        DailyMetric.day >= first,
+        DailyMetric.day <= last,
+        DailyMetric.channel == (channel or ALL_CHANNELS),
+    )
+
+
+def _days(session: Session, first: date, last: date, channel: str | None) -> list[DailyMetric]:
+    """The stored daily rows of ``[first, last]`` for one channel, oldest first."""
+    query = select(DailyMetric).where(*_rows_of(first, last, channel))
+    return list(session.execute(query.order_by(DailyMetric.day)).scalars())
 
 
 def daily(session: Session, first: date, last: date, channel: str | None) -> list[dict[str, Any]]:
-    """The stored daily rows of ``[first, last]`` for one channel (``all`` by default)."""
-    rows = session.execute(
-        select(DailyMetric)
-        .where(
-            DailyMetric.day >= first,
-            DailyMetric.day <= last,
-            DailyMetric.channel == (channel or ALL_CHANNELS),
-        )
-        .order_by(DailyMetric.day)
-    ).scalars()
-    return [_row(metric) for metric in rows]
+    """The daily rows of ``[first, last]`` for one channel (``all`` by default) as JSON."""
+    return [_row(metric) for metric in _days(session, first, last, channel)]
 
 
 def _csv_cell(value: object) -> object:
@@ -181,11 +167,7 @@ def summary(session: Session, first: date, last: date, channel: str | None) -> d
             *(func.coalesce(func.sum(getattr(DailyMetric, c)), 0) for c in COUNT_COLUMNS),
             func.count(DailyMetric.id),
             func.min(case((DailyMetric.complete.is_(True), 1), else_=0)),
-        ).where(
-            DailyMetric.day >= first,
-            DailyMetric.day <= last,
-            DailyMetric.channel == (channel or ALL_CHANNELS),
-        )
+        ).where(*_rows_of(first, last, channel))
     ).one()
     counts = dict(zip(COUNT_COLUMNS, totals[: len(COUNT_COLUMNS)], strict=True))
     days_found = int(totals[len(COUNT_COLUMNS)])
@@ -305,15 +287,7 @@ def sentiment(session: Session, first: date, last: date, channel: str | None) ->
     """Sentiment of feedback comments per day and in total (scores only, no comments)."""
     items = []
     totals = {"comments": 0, "positive": 0, "negative": 0, "sum": 0.0}
-    for metric in session.execute(
-        select(DailyMetric)
-        .where(
-            DailyMetric.day >= first,
-            DailyMetric.day <= last,
-            DailyMetric.channel == (channel or ALL_CHANNELS),
-        )
-        .order_by(DailyMetric.day)
-    ).scalars():
+    for metric in _days(session, first, last, channel):
         comments = metric.comments or 0
         items.append(
             {

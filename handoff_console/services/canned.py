@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from crm_store.models import CannedResponse, Conversation, Reader
-from handoff_console.services._common import check_text, iso, staff_name
+from handoff_console.services.common import check_text, iso, staff_name
 from handoff_console.services.errors import BadRequest, Conflict, NotFound
 
 _PLACEHOLDER = re.compile(r"\{(reader_name|librarian_name|library_name)\}")

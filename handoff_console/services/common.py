@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_store import clock
+from crm_store.audit import audit as audit  # the store owns the audit log; re-exported
 from crm_store.models import (
-    AuditEntry,
     Conversation,
     Handoff,
     HandoffStatus,
@@ -22,8 +23,8 @@ MAX_TEXT_CHARS = 4000
 
 
 def now() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    """The current time, timezone-aware UTC, from the store's clock (tests may travel)."""
+    return clock.now()
 
 
 def iso(value: datetime | None) -> str | None:
@@ -65,15 +66,6 @@ def staff_name(session: Session, staff_id: int | None) -> str | None:
         return None
     user = session.get(StaffUser, staff_id)
     return user.display_name if user is not None else None
-
-
-def audit(
-    session: Session, staff_id: int | None, action: str, subject: str, **detail: object
-) -> None:
-    """Record who did what to which record."""
-    session.add(
-        AuditEntry(staff_user_id=staff_id, action=action, subject=subject, detail=detail or None)
-    )
 
 
 def check_text(text: object, field: str = "text") -> str:

@@ -29,8 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.models import Handoff, Message
-from handoff_console.services._common import OPEN_STATUSES
-from handoff_console.services.conversations import message_view, staff_names
+from handoff_console.services.common import OPEN_STATUSES
+from handoff_console.services.conversation_views import message_view, staff_names
 from handoff_console.services.queue import list_queue, queue_signature
 
 logger = logging.getLogger(__name__)

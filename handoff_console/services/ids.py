@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import re
 
+from handoff_console.schemas.base import MAX_ID
 from handoff_console.services.errors import BadRequest, NotFound
 
 __all__ = ["ID_PATTERN", "ID_ROUTE_TYPE", "MAX_ID", "body_id", "console_record_id", "query_id"]
-
-MAX_ID = 2**63 - 1
-"""The largest id a record can have (signed 64-bit integer)."""
 
 ID_ROUTE_TYPE = "id"
 """The route parameter type of record ids: ``<name:id>``."""

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_store.models import Conversation, Handoff, Message, Reader, StaffUser
-from handoff_console.services._common import OPEN_STATUSES, iso, now
+from handoff_console.services.common import OPEN_STATUSES, iso, now
 
 
 def reader_brief(reader: Reader | None) -> dict[str, Any] | None:

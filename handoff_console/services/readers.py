@@ -26,9 +26,10 @@ from crm_store.identities import (
 )
 from crm_store.models import AuditEntry, Conversation
 from crm_store.outreach import latest_reachable_conversation
-from handoff_console.services._common import check_text, iso
-from handoff_console.services.conversations import staff_names
+from handoff_console.services.common import check_text, iso
+from handoff_console.services.conversation_views import staff_names
 from handoff_console.services.errors import BadRequest, Conflict, NotFound
+from handoff_console.services.identities import reader_profile, search_readers
 from handoff_console.services.ids import body_id
 from handoff_console.services.relay import Delivery, queue_message
 
@@ -66,12 +67,12 @@ def search(session: Session, query: object) -> list[dict[str, Any]]:
     text = query if isinstance(query, str) else ""
     if len(text) > MAX_QUERY_CHARS:
         raise BadRequest("query_too_long", f"Search for at most {MAX_QUERY_CHARS} characters.")
-    return identities.search_readers(session, text)
+    return search_readers(session, text)
 
 
 def profile(session: Session, reader_id: int) -> dict[str, Any]:
     """The reader's profile (identities, masked card, history), or a 404."""
-    return _store_errors(lambda: identities.reader_profile(session, reader_id))
+    return _store_errors(lambda: reader_profile(session, reader_id))
 
 
 def merge(session: Session, reader_id: int, staff_id: int, body: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_store.audit import audit
 from crm_store.models import Conversation, OutboundMessage, Reader, Ticket, TicketStatus
-from handoff_console.services._common import audit, check_text, iso
+from handoff_console.services.common import check_text, iso
 from handoff_console.services.errors import BadRequest, Conflict, NotFound
 from handoff_console.services.queue import reader_brief
 from handoff_console.services.relay import PENDING_EMAIL, Delivery, queue_message

@@ -6,45 +6,51 @@ data; the pages escape it when they show it.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import logging
+from datetime import date, datetime, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from crm_store import clock
+from crm_store.audit import audit
 from crm_store.models import Reader
 from crm_store.models.worker import FollowUp, FollowUpStatus, Notification
-from crm_store.worker_repositories import (
+from handoff_console.schemas import worker as schemas
+from handoff_console.services.common import get_conversation, open_handoff_of
+from handoff_console.services.errors import BadRequest, Conflict, NotFound
+from library.profile import ProfileError, load_profile
+from messaging.outreach_store import (
     preference_view,
     preferences_of,
     schedule_follow_up,
     set_preferences,
 )
-from handoff_console.services._common import audit, get_conversation, open_handoff_of
-from handoff_console.services.errors import BadRequest, Conflict, NotFound
+from ric_config import LibraryConfig
+
+logger = logging.getLogger(__name__)
 
 NOTE_LIMIT = 2000
 
 
-def _iso(value: datetime | date | None) -> str | None:
-    return value.isoformat() if value is not None else None
+def library_today(current: datetime) -> date:
+    """The library's local date at ``current`` (``RIC_LIBRARY_TIMEZONE`` or the profile's)."""
+    name = LibraryConfig().library_timezone
+    try:
+        zone: tzinfo = ZoneInfo(name) if name else load_profile().tz
+    except (ProfileError, OSError, ValueError):
+        logger.exception("could not read the library's time zone; using UTC")
+        zone = timezone.utc
+    return current.astimezone(zone).date()
 
 
 def notification_view(row: Notification) -> dict[str, Any]:
     """One notification as JSON."""
-    return {
-        "id": row.id,
-        "kind": row.kind,
-        "subject": row.subject,
-        "title": row.title,
-        "body": row.body,
-        "link": row.link,
-        "staff_user_id": row.staff_user_id,
-        "email_status": row.email_status,
-        "created_at": _iso(row.created_at),
-        "read_at": _iso(row.read_at),
-    }
+    return schemas.Notification.view(
+        **{name: getattr(row, name) for name in schemas.Notification.__fields__}
+    )
 
 
 def _visible_to(staff_id: int) -> Any:
@@ -63,7 +69,9 @@ def list_notifications(session: Session, staff_id: int, unread_only: bool) -> di
     rows = session.execute(
         query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(100)
     ).scalars()
-    return {"items": [notification_view(r) for r in rows], "unread": len(unread)}
+    return schemas.NotificationList.view(
+        items=[notification_view(r) for r in rows], unread=len(unread)
+    )
 
 
 def mark_read(session: Session, staff_id: int, notification_id: int) -> dict[str, Any]:
@@ -79,20 +87,8 @@ def mark_read(session: Session, staff_id: int, notification_id: int) -> dict[str
 
 def follow_up_view(row: FollowUp) -> dict[str, Any]:
     """One follow-up as JSON, with the reader's answer once given."""
-    return {
-        "id": row.id,
-        "conversation_id": row.conversation_id,
-        "staff_user_id": row.staff_user_id,
-        "due": _iso(row.due_date),
-        "note": row.note,
-        "status": row.status,
-        "sent_at": _iso(row.sent_at),
-        "sent_channel": row.sent_channel,
-        "answer": row.answer,
-        "answer_text": row.answer_text,
-        "answered_at": _iso(row.answered_at),
-        "created_at": _iso(row.created_at),
-    }
+    fields = {name: getattr(row, name) for name in schemas.FollowUp.__fields__ if name != "due"}
+    return schemas.FollowUp.view(**fields, due=row.due_date)
 
 
 def _due(value: object, today: date) -> date:
@@ -158,7 +154,8 @@ def reader_preferences(session: Session, reader_id: int) -> dict[str, Any]:
     """A reader's reminder preferences (all off when never chosen)."""
     if session.get(Reader, reader_id) is None:
         raise NotFound("not_found", "No such reader.")
-    return preference_view(preferences_of(session, reader_id), reader_id)
+    row = preferences_of(session, reader_id)
+    return schemas.Preferences.view(**preference_view(row, reader_id))
 
 
 def update_reader_preferences(
@@ -188,4 +185,4 @@ def update_reader_preferences(
     except ValueError as error:
         raise BadRequest("bad_request", str(error)) from error
     audit(session, staff_id, "reader.preferences", f"reader:{reader_id}")
-    return preference_view(row, reader_id)
+    return schemas.Preferences.view(**preference_view(row, reader_id))

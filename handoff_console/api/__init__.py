@@ -1,0 +1,47 @@
+"""The console's JSON API plumbing: declared routes (with their OpenAPI) and request helpers.
+
+Blueprints declare each endpoint with :func:`api_route` and an `Operation`; the
+handlers use :func:`json_body`, :func:`staff`, :func:`in_store` / :func:`answer`
+and :func:`rasa`. ``handoff_console.openapi`` serves the document :func:`build_paths`
+builds from the declarations.
+"""
+
+from __future__ import annotations
+
+from handoff_console.api.registry import (
+    ANY_STAFF,
+    PUBLIC,
+    ItemList,
+    Operation,
+    Query,
+    api_route,
+    build_paths,
+)
+from handoff_console.api.requests import (
+    INVALID_UNICODE,
+    answer,
+    api_error,
+    has_lone_surrogate,
+    in_store,
+    json_body,
+    rasa,
+    staff,
+)
+
+__all__ = [
+    "ANY_STAFF",
+    "INVALID_UNICODE",
+    "PUBLIC",
+    "ItemList",
+    "Operation",
+    "Query",
+    "answer",
+    "api_error",
+    "api_route",
+    "build_paths",
+    "has_lone_surrogate",
+    "in_store",
+    "json_body",
+    "rasa",
+    "staff",
+]

@@ -1,0 +1,193 @@
+"""What a librarian sees of one conversation: its handoff, messages, notes and reader.
+
+Each view is built through its model in :mod:`handoff_console.schemas.conversations`,
+so the JSON and the OpenAPI document share one definition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_store.models import (
+    ChannelIdentity,
+    Conversation,
+    Feedback,
+    Handoff,
+    Message,
+    Note,
+    Reader,
+    StaffUser,
+    Ticket,
+)
+from handoff_console.schemas import conversations as schemas
+from handoff_console.services.common import (
+    get_conversation,
+    latest_handoff_of,
+    open_handoff_of,
+    staff_name,
+)
+from library import mask_card
+from library.ils import LibrarySystemError, get_library_system
+from messaging.rasa_client import RasaClient, RasaError
+
+__all__ = [
+    "conversation_view",
+    "handoff_view",
+    "loans_summary",
+    "message_view",
+    "note_view",
+    "reader_view",
+    "staff_names",
+]
+
+logger = logging.getLogger(__name__)
+
+LOANS_TIMEOUT_SECONDS = 3.0
+
+
+def handoff_view(session: Session, handoff: Handoff | None) -> dict[str, Any] | None:
+    """A handoff as the API shows it."""
+    if handoff is None:
+        return None
+    librarian = session.get(StaffUser, handoff.librarian_id) if handoff.librarian_id else None
+    return schemas.Handoff.view(
+        id=handoff.id,
+        status=handoff.status.value,
+        reason=handoff.reason,
+        librarian=None
+        if librarian is None
+        else {"id": librarian.id, "name": librarian.display_name},
+        requested_at=handoff.requested_at,
+        claimed_at=handoff.claimed_at,
+        first_response_at=handoff.first_response_at,
+        resolved_at=handoff.resolved_at,
+        resolution_note=handoff.resolution_note,
+        tags=list(handoff.tags or []),
+        department=handoff.department,
+        transfer_note=handoff.transfer_note,
+    )
+
+
+def message_view(message: Message, names: dict[int, str]) -> dict[str, Any]:
+    """A stored message as the API shows it."""
+    return schemas.Message.view(
+        id=message.id,
+        sender_kind=message.sender_kind.value,
+        text=message.text,
+        channel=message.channel,
+        sent_at=message.sent_at,
+        librarian_name=names.get(message.librarian_id) if message.librarian_id else None,
+    )
+
+
+def staff_names(session: Session) -> dict[int, str]:
+    """Every staff member's display name by id."""
+    return {row[0]: row[1] for row in session.execute(select(StaffUser.id, StaffUser.display_name))}
+
+
+def note_view(session: Session, note: Note) -> dict[str, Any]:
+    """A note as the API shows it."""
+    return schemas.Note.view(
+        id=note.id,
+        author=staff_name(session, note.staff_user_id),
+        body=note.body,
+        created_at=note.created_at,
+    )
+
+
+def reader_view(session: Session, reader: Reader, conversation_id: int) -> dict[str, Any]:
+    identities = session.execute(
+        select(ChannelIdentity).where(ChannelIdentity.reader_id == reader.id)
+    ).scalars()
+    past = session.execute(
+        select(Conversation)
+        .where(Conversation.reader_id == reader.id, Conversation.id != conversation_id)
+        .order_by(Conversation.started_at.desc())
+        .limit(20)
+    ).scalars()
+    tickets = session.execute(
+        select(Ticket).where(Ticket.reader_id == reader.id).order_by(Ticket.created_at.desc())
+    ).scalars()
+    feedback = session.execute(
+        select(Feedback).where(Feedback.reader_id == reader.id).order_by(Feedback.created_at.desc())
+    ).scalars()
+    return schemas.Reader.view(
+        id=reader.id,
+        name=reader.display_name,
+        email=reader.email,
+        card_number_masked=mask_card(reader.card_number) if reader.card_number else None,
+        verified=reader.verified_at is not None,
+        identities=[{"channel": i.channel, "external_id": i.external_id} for i in identities],
+        loans_summary=None,
+        past_conversations=[
+            {"id": c.id, "channel": c.channel, "started_at": c.started_at, "status": c.status.value}
+            for c in past
+        ],
+        tickets=[{"id": t.id, "subject": t.subject, "status": t.status.value} for t in tickets],
+        feedback=[
+            {"rating": f.rating, "comment": f.comment, "created_at": f.created_at}
+            for f in feedback
+        ],
+    )
+
+
+def conversation_view(
+    session: Session, conversation_id: int, undelivered: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Everything a librarian sees about one conversation, with its ``undelivered`` outbox."""
+    conversation = get_conversation(session, conversation_id)
+    handoff = open_handoff_of(session, conversation_id) or latest_handoff_of(
+        session, conversation_id
+    )
+    names = staff_names(session)
+    messages = session.execute(
+        select(Message)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Message.sent_at, Message.id)
+    ).scalars()
+    notes = session.execute(
+        select(Note).where(Note.conversation_id == conversation_id).order_by(Note.created_at)
+    ).scalars()
+    reader = session.get(Reader, conversation.reader_id) if conversation.reader_id else None
+    return schemas.Conversation.view(
+        id=conversation.id,
+        sender_id=conversation.sender_id,
+        channel=conversation.channel,
+        status=conversation.status.value,
+        handoff=handoff_view(session, handoff),
+        messages=[message_view(m, names) for m in messages],
+        notes=[note_view(session, n) for n in notes],
+        reader=None if reader is None else reader_view(session, reader, conversation.id),
+        undelivered=undelivered,
+    )
+
+
+async def loans_summary(rasa: RasaClient, sender_id: str) -> str | None:
+    """A one-line summary of the reader's loans, when they signed in during this conversation.
+
+    The library system answers only for a patron id, which it hands out after a card
+    and PIN sign-in; the reader store keeps neither. The tracker's ``patron_id`` slot
+    holds it while the reader is signed in, so loans show only then; otherwise None.
+    """
+    try:
+        tracker = await rasa.get_tracker(sender_id)
+        patron_id = (tracker.get("slots") or {}).get("patron_id")
+        if not patron_id:
+            return None
+        loans = await asyncio.wait_for(
+            get_library_system().loans(str(patron_id)), LOANS_TIMEOUT_SECONDS
+        )
+    except (RasaError, LibrarySystemError, asyncio.TimeoutError):
+        logger.info("no loans summary for %s", sender_id, exc_info=True)
+        return None
+    if not loans:
+        return "No current loans."
+    overdue = sum(1 for loan in loans if loan.overdue)
+    soonest = min(loan.due_date for loan in loans)
+    summary = f"{len(loans)} on loan, next due {soonest.isoformat()}"
+    return f"{summary}, {overdue} overdue" if overdue else summary

@@ -17,7 +17,6 @@ import hashlib
 import logging
 import re
 import secrets
-from datetime import datetime, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -81,10 +80,6 @@ class LoginRateLimited(AccountError):
         """Store the wait, rounded up to whole seconds and at least one."""
         self.retry_after_seconds = max(1, int(retry_after_seconds))
         super().__init__(f"too many failed logins; retry in {self.retry_after_seconds} s")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def hash_password(password: str) -> str:
@@ -249,7 +244,7 @@ def authenticate(
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_seen_at = _now()
+    user.last_seen_at = clock.now()
     logger.info("staff %s signed in from %s", name, address)
     return user
 
@@ -291,7 +286,7 @@ def revoke_api_token(session: Session, token_id: int) -> None:
     if row is None:
         raise AccountError(f"There is no API token with id {token_id}.")
     if row.revoked_at is None:
-        row.revoked_at = _now()
+        row.revoked_at = clock.now()
         _audit(session, row.staff_user_id, "api_token.revoke", f"api_token:{row.id}")
 
 

@@ -18,7 +18,7 @@ import hmac
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, TypeVar, cast
 from urllib.parse import quote, urlsplit
 
@@ -26,8 +26,11 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy import delete, select
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement
 
+from crm_store import clock
 from crm_store.models import ApiToken, ConsoleSession, StaffUser
 from handoff_console.accounts import hash_token
 
@@ -79,10 +82,6 @@ class StaffIdentity:
     csrf_token: str | None
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _role_value(user: StaffUser) -> str:
     role: Any = user.role
     return str(getattr(role, "value", role))
@@ -107,7 +106,7 @@ def start_session(session: Session, staff_user_id: int) -> tuple[str, str]:
     Returns:
         ``(cookie_token, csrf_token)``; only the cookie token's SHA-256 is stored.
     """
-    now = _now()
+    now = clock.now()
     session.execute(
         delete(ConsoleSession).where(
             ConsoleSession.staff_user_id == staff_user_id, ConsoleSession.expires_at < now
@@ -201,35 +200,34 @@ def _unauthenticated(request: Request) -> HTTPResponse:
     return response.redirect(f"/login?next={quote(target, safe='')}", status=302)
 
 
-def _from_bearer(session: Session, token: str) -> StaffIdentity | None:
-    row = session.execute(
-        select(ApiToken, StaffUser)
-        .join(StaffUser, StaffUser.id == ApiToken.staff_user_id)
-        .where(
-            ApiToken.token_hash == hash_token(token),
-            ApiToken.revoked_at.is_(None),
-            StaffUser.active.is_(True),
-        )
+def _with_active_owner(
+    session: Session,
+    credential: type[ApiToken] | type[ConsoleSession],
+    token: str,
+    still_valid: ColumnElement[bool],
+) -> Row[Any] | None:
+    """The credential row stored under ``token`` and its owner, if both are live."""
+    return session.execute(
+        select(credential, StaffUser)
+        .join(StaffUser, StaffUser.id == credential.staff_user_id)
+        .where(credential.token_hash == hash_token(token), still_valid, StaffUser.active.is_(True))
     ).one_or_none()
+
+
+def _from_bearer(session: Session, token: str) -> StaffIdentity | None:
+    row = _with_active_owner(session, ApiToken, token, ApiToken.revoked_at.is_(None))
     if row is None:
         return None
     api_token, user = row
-    now = _now()
+    now = clock.now()
     if api_token.last_used_at is None or now - api_token.last_used_at >= TOKEN_TOUCH_INTERVAL:
         api_token.last_used_at = now
     return identity_for(user, None)
 
 
 def _from_cookie(session: Session, token: str) -> StaffIdentity | None:
-    row = session.execute(
-        select(ConsoleSession, StaffUser)
-        .join(StaffUser, StaffUser.id == ConsoleSession.staff_user_id)
-        .where(
-            ConsoleSession.token_hash == hash_token(token),
-            ConsoleSession.expires_at > _now(),
-            StaffUser.active.is_(True),
-        )
-    ).one_or_none()
+    live = ConsoleSession.expires_at > clock.now()
+    row = _with_active_owner(session, ConsoleSession, token, live)
     if row is None:
         return None
     console_session, user = row

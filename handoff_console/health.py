@@ -10,8 +10,8 @@ in quarantine.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_store import clock
 from crm_store.catchup import IngestionLag, ingestion_lag
 from crm_store.models import Conversation, Message, ServiceHeartbeat
 from handoff_console.settings import ConsoleSettings
 
 INGESTION = "Ingestion"
+LAG_FIGURES = tuple(field.name for field in fields(IngestionLag))
+"""The figures of :class:`~crm_store.catchup.IngestionLag` that the ingestion health repeats."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def _store_and_worker(
     )
     if beat is None:
         return store, ServiceHealth("Worker", "down", "no heartbeat yet")
-    age = (datetime.now(timezone.utc) - beat.beat_at).total_seconds()
+    age = (clock.now() - beat.beat_at).total_seconds()
     status = "up" if age <= stale_seconds else "down"
     return store, ServiceHealth("Worker", status, f"last heartbeat {age:.0f}s ago")
 
@@ -109,6 +112,25 @@ class IngestionHealth:
     def service(self) -> ServiceHealth:
         """The row of the status table."""
         return ServiceHealth(INGESTION, self.status, self.detail)
+
+    @classmethod
+    def judged(
+        cls,
+        status: str,
+        detail: str,
+        lag: IngestionLag | None,
+        events_limit: int,
+        seconds_limit: float,
+    ) -> IngestionHealth:
+        """The verdict with the figures of ``lag`` (each None when the lag could not be read)."""
+        figures = {name: None if lag is None else getattr(lag, name) for name in LAG_FIGURES}
+        return cls(
+            status=status,
+            detail=detail,
+            degraded_after_events=events_limit,
+            degraded_after_seconds=seconds_limit,
+            **figures,
+        )
 
 
 @dataclass(frozen=True)
@@ -162,7 +184,7 @@ def check_ingestion(
     Args:
         settings: the tracker store's URL and the ``degraded`` thresholds.
         sessions: opens sessions on the reader store.
-        now: the current time; defaults to the wall clock.
+        now: the current time; defaults to :func:`crm_store.clock.now`.
 
     Returns:
         ``up``, ``degraded`` (past a threshold) or ``down`` (a store could not be read).
@@ -171,33 +193,14 @@ def check_ingestion(
     seconds_limit = settings.ingest_lag_degraded_seconds
     try:
         engine = _tracker_engine(settings.tracker_database_url)
-        lag = ingestion_lag(engine, sessions, now or datetime.now(timezone.utc))
+        lag = ingestion_lag(engine, sessions, now or clock.now())
     except SQLAlchemyError as error:
-        return IngestionHealth(
-            status="down",
-            detail=f"cannot read the lag: {type(error).__name__}",
-            events_behind=None,
-            seconds_behind=None,
-            quarantined=None,
-            last_quarantined_at=None,
-            tracker_position=None,
-            store_position=None,
-            degraded_after_events=events_limit,
-            degraded_after_seconds=seconds_limit,
-        )
+        detail = f"cannot read the lag: {type(error).__name__}"
+        return IngestionHealth.judged("down", detail, None, events_limit, seconds_limit)
     behind = lag.events_behind > events_limit or lag.seconds_behind > seconds_limit
-    return IngestionHealth(
-        status="degraded" if behind else "up",
-        detail=_detail(lag, events_limit, seconds_limit, behind),
-        events_behind=lag.events_behind,
-        seconds_behind=lag.seconds_behind,
-        quarantined=lag.quarantined,
-        last_quarantined_at=lag.last_quarantined_at,
-        tracker_position=lag.tracker_position,
-        store_position=lag.store_position,
-        degraded_after_events=events_limit,
-        degraded_after_seconds=seconds_limit,
-    )
+    detail = _detail(lag, events_limit, seconds_limit, behind)
+    status = "degraded" if behind else "up"
+    return IngestionHealth.judged(status, detail, lag, events_limit, seconds_limit)
 
 
 def _detail(lag: IngestionLag, events_limit: int, seconds_limit: float, behind: bool) -> str:

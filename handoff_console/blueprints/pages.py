@@ -2,49 +2,93 @@
 
 The pages are thin shells: each renders a template with the signed-in staff member
 and the session's CSRF token, and the page's script does the rest through the JSON
-API. No business logic lives here.
+API. No business logic lives here. :func:`add_shell_pages` routes such pages from a
+table, for this blueprint and for the reader pages'.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from handoff_console.auth import require_staff
+from handoff_console.auth import Handler, require_staff
 from handoff_console.blueprints._render import render
+from handoff_console.services.readers import EDITOR_ROLES
+
+__all__ = ["PAGES", "ShellPage", "add_shell_pages", "bp", "staff_page"]
 
 bp = Blueprint("pages")
 
 
-def _page(request: Request, template: str, **context: object) -> HTTPResponse:
+@dataclass(frozen=True)
+class ShellPage:
+    """A page that only renders its template; its script does the rest through the API.
+
+    Attributes:
+        uri: The route; its parameters (``<conversation_id:id>``) reach the template
+            under their own names.
+        template: The Jinja template; its stem names the route.
+        summary: What the page shows (the handler's docstring).
+    """
+
+    uri: str
+    template: str
+    summary: str
+
+
+PAGES = (
+    ShellPage("/queue", "queue.html", "The live queue of conversations waiting for a librarian."),
+    ShellPage(
+        "/conversations/<conversation_id:id>",
+        "conversation.html",
+        "One conversation: transcript, reply box, notes, reader profile and actions.",
+    ),
+    ShellPage("/tickets", "tickets.html", "Messages readers left when no librarian was on duty."),
+    ShellPage("/canned", "canned.html", "Canned replies: list and create."),
+)
+"""The librarian pages, in the order of the navigation bar."""
+
+
+def staff_page(request: Request, template: str, **context: object) -> HTTPResponse:
+    """Render a console page for the signed-in staff member (set by ``require_staff``).
+
+    Every page gets ``staff``, the session's ``csrf_token`` (empty for bearer callers)
+    and ``can_edit``: whether the caller's role may change reader records.
+    """
     staff = request.ctx.staff
-    return render(request, template, staff=staff, csrf_token=staff.csrf_token or "", **context)
+    return render(
+        request,
+        template,
+        staff=staff,
+        csrf_token=staff.csrf_token or "",
+        can_edit=staff.role in EDITOR_ROLES,
+        **context,
+    )
 
 
-@bp.get("/queue")
-@require_staff()
-async def queue(request: Request) -> HTTPResponse:
-    """The live queue of conversations waiting for a librarian."""
-    return _page(request, "queue.html")
+def _shell(page: ShellPage) -> Handler:
+    @require_staff()
+    async def show(request: Request, **params: int) -> HTTPResponse:
+        return staff_page(request, page.template, **params)
+
+    show.__doc__ = page.summary
+    return show
 
 
-@bp.get("/conversations/<conversation_id:id>")
-@require_staff()
-async def conversation(request: Request, conversation_id: int) -> HTTPResponse:
-    """One conversation: transcript, reply box, notes, reader profile and actions."""
-    return _page(request, "conversation.html", conversation_id=conversation_id)
+def add_shell_pages(blueprint: Blueprint, pages: Iterable[ShellPage]) -> None:
+    """Route each page on ``blueprint`` for GET, for signed-in staff only.
+
+    Args:
+        blueprint: Where the routes go; each is named after its template's stem.
+        pages: The pages to route.
+    """
+    for page in pages:
+        name = page.template.removesuffix(".html")
+        blueprint.add_route(_shell(page), page.uri, methods=["GET"], name=name)
 
 
-@bp.get("/tickets")
-@require_staff()
-async def tickets(request: Request) -> HTTPResponse:
-    """Messages readers left when no librarian was on duty."""
-    return _page(request, "tickets.html")
-
-
-@bp.get("/canned")
-@require_staff()
-async def canned(request: Request) -> HTTPResponse:
-    """Canned replies: list and create."""
-    return _page(request, "canned.html")
+add_shell_pages(bp, PAGES)

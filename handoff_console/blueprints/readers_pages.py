@@ -15,36 +15,27 @@ from sanic.response import HTTPResponse
 
 from crm_store.models import Conversation
 from handoff_console.auth import require_staff
-from handoff_console.blueprints._render import render
-from handoff_console.services.readers import EDITOR_ROLES
+from handoff_console.blueprints.pages import ShellPage, add_shell_pages, staff_page
+
+__all__ = ["READER_PAGES", "bp"]
 
 bp = Blueprint("readers_pages")
 
+READER_PAGES = (
+    ShellPage(
+        "/readers",
+        "readers.html",
+        "Search readers by name, email, card digits or channel address.",
+    ),
+    ShellPage(
+        "/readers/<reader_id:id>",
+        "reader.html",
+        "One reader: identities, masked card, history, merge, split, message and audit.",
+    ),
+)
+"""The two reader pages; ``can_edit`` tells the scripts whether to offer changes."""
 
-def _page(request: Request, template: str, **context: object) -> HTTPResponse:
-    staff = request.ctx.staff
-    return render(
-        request,
-        template,
-        staff=staff,
-        csrf_token=staff.csrf_token or "",
-        can_edit=staff.role in EDITOR_ROLES,
-        **context,
-    )
-
-
-@bp.get("/readers")
-@require_staff()
-async def readers(request: Request) -> HTTPResponse:
-    """Search readers by name, email, card digits or channel address."""
-    return _page(request, "readers.html")
-
-
-@bp.get("/readers/<reader_id:id>")
-@require_staff()
-async def reader(request: Request, reader_id: int) -> HTTPResponse:
-    """One reader: identities, masked card, history, merge, split, message and audit."""
-    return _page(request, "reader.html", reader_id=reader_id)
+add_shell_pages(bp, READER_PAGES)
 
 
 @bp.get("/conversations/<conversation_id:id>/reader")
@@ -60,5 +51,6 @@ async def conversation_reader(request: Request, conversation_id: int) -> HTTPRes
 
     reader_id = await asyncio.to_thread(_reader_id)
     if reader_id is None:
-        return _page(request, "readers.html", notice="This conversation has no reader record yet.")
+        notice = "This conversation has no reader record yet."
+        return staff_page(request, "readers.html", notice=notice)
     return response.redirect(f"/readers/{int(reader_id)}")

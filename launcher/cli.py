@@ -10,6 +10,7 @@ import logging
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from types import FrameType
 
 from launcher.settings import ROOT, Settings, load_settings
@@ -120,12 +121,13 @@ def _run(step: str, argv: list[str]) -> None:
 
 
 def command_test(args: argparse.Namespace) -> int:
-    """Lint, type-check and run the whole test suite."""
+    """Lint, type-check, check the import contract and run the whole test suite."""
     python = sys.executable
     try:
         _run("system packages for tests", ["bash", str(ROOT / "scripts" / "system-deps.sh")])
         _run("ruff", [python, "-m", "ruff", "check", "."])
         _run("mypy", [python, "-m", "mypy"])
+        _run("import contract", [str(Path(python).parent / "lint-imports")])
         _run("pytest", [python, "-m", "pytest", *args.pytest_args])
     except subprocess.CalledProcessError as error:
         print(f"FAILED: {' '.join(map(str, error.cmd))} (exit {error.returncode})", file=sys.stderr)
@@ -175,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "up", help="install, train, migrate, seed and start everything"
     ).set_defaults(func=command_up)
-    test = commands.add_parser("test", help="ruff, mypy and the full pytest suite")
+    test = commands.add_parser(
+        "test", help="ruff, mypy, the import contract and the full pytest suite"
+    )
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest arguments")
     test.set_defaults(func=command_test)
     commands.add_parser("train", help="train the model if the data changed").set_defaults(

@@ -1,4 +1,20 @@
-"""The reader store: readers, conversations, messages, and what happens to them."""
+"""The reader store: readers, conversations, messages, and what happens to them.
+
+The lowest layer but one (only ``ric_config`` is below it): it imports no other package
+of the project. Its modules:
+
+- :mod:`crm_store.models`: the tables; :mod:`crm_store.migrations`: their Alembic history;
+- :mod:`crm_store.db`: engines and sessions; :mod:`crm_store.clock`: the injectable "now";
+- :mod:`crm_store.conversations`: the one owner of a conversation row and its status
+  (:func:`~crm_store.conversations.set_conversation_status` is the only writer);
+- :mod:`crm_store.repositories`: handoffs, tickets, feedback, verified readers;
+- :mod:`crm_store.identities`: one reader across channels (merge, split, reachability);
+- :mod:`crm_store.ingestion`: Rasa events into rows, idempotently, with a quarantine;
+- :mod:`crm_store.catchup`: ingestion from the tracker store;
+- :mod:`crm_store.audit`: the audit log; :mod:`crm_store.redaction`: PIN masking.
+
+The caller owns the session and the transaction (``with sessions.begin() as session``).
+"""
 
 from __future__ import annotations
 

@@ -35,7 +35,6 @@ from crm_store.identities.rows import (
     primary_key,
     reader_columns,
     required_reason,
-    snapshot,
     unplain,
 )
 from crm_store.models import AuditEntry, Reader
@@ -90,22 +89,10 @@ def merge_readers(
     )
     if conflict and not force:
         raise CardConflictError(str(keep.card_number), str(merged.card_number))
-    merged_profile = snapshot(merged)
-    moved, filled, dropped = fold(session, keep, merged)
-    return audit_reader(
-        session,
-        staff_user_id,
-        MERGE,
-        keep_id,
-        keep_id=keep_id,
-        merge_id=merge_id,
-        reason=why,
-        forced=bool(conflict),
-        moved=moved,
-        filled=filled,
-        dropped=dropped,
-        merged_reader=merged_profile,
-    )
+    detail: dict[str, Any] = {"keep_id": keep_id, "merge_id": merge_id, "reason": why}
+    detail["forced"] = bool(conflict)
+    detail.update(fold(session, keep, merged))
+    return audit_reader(session, staff_user_id, MERGE, keep_id, **detail)
 
 
 
@@ -218,21 +205,13 @@ def absorb_previous(
     previous = session.get(Reader, previous_id)
     if previous is None:
         return None
-    base = {"channel": channel, "external_id": external_id, "previous_reader_id": previous_id}
-    if previous.card_number is None:
-        previous_profile = snapshot(previous)
-        moved, filled, dropped = fold(session, reader, previous)
-        return audit_reader(
-            session,
-            None,
-            LINK,
-            int(reader.id),
-            **base,
-            absorbed=True,
-            moved=moved,
-            filled=filled,
-            dropped=dropped,
-            merged_reader=previous_profile,
-        )
-    return audit_reader(session, None, LINK, int(reader.id), **base, absorbed=False)
+    detail: dict[str, Any] = {
+        "channel": channel,
+        "external_id": external_id,
+        "previous_reader_id": previous_id,
+        "absorbed": previous.card_number is None,
+    }
+    if detail["absorbed"]:
+        detail.update(fold(session, reader, previous))
+    return audit_reader(session, None, LINK, int(reader.id), **detail)
 

@@ -32,26 +32,6 @@ from crm_store.audit import audit
 from crm_store.identities.errors import InvalidRequestError, ReaderNotFoundError
 from crm_store.models import AuditEntry, Base, Reader, UtcDateTime
 
-__all__ = [
-    "LINK",
-    "MERGE",
-    "PROFILE_FIELDS",
-    "SPLIT",
-    "UNMERGE",
-    "audit_reader",
-    "column_key",
-    "fold",
-    "locked_reader",
-    "move_rows",
-    "move_rows_back",
-    "parse_time",
-    "primary_key",
-    "reader_columns",
-    "required_reason",
-    "snapshot",
-    "unplain",
-]
-
 PROFILE_FIELDS = ("display_name", "email", "card_number", "verified_at")
 """Reader fields a merge copies to the kept reader when the kept reader has none."""
 
@@ -217,14 +197,16 @@ def _drop_collisions(
     return dropped
 
 
-def fold(
-    session: Session, keep: Reader, merged: Reader
-) -> tuple[dict[str, list[Any]], list[str], dict[str, list[dict[str, Any]]]]:
+def fold(session: Session, keep: Reader, merged: Reader) -> dict[str, Any]:
     """Move every row of ``merged`` to ``keep``, delete ``merged``, fill ``keep``'s gaps.
 
-    Returns the moved primary keys by ``table.column``, the profile fields filled, and
-    the rows dropped because the kept reader already had their unique counterpart.
+    Returns:
+        The audit detail an undo needs: ``moved`` (the moved primary keys by
+        ``table.column``), ``filled`` (the profile fields filled), ``dropped`` (the rows
+        dropped because the kept reader already had their unique counterpart) and
+        ``merged_reader`` (the merged reader's profile).
     """
+    merged_profile = snapshot(merged)
     keep_id, merge_id = int(keep.id), int(merged.id)
     session.flush()
     moved: dict[str, list[Any]] = {}
@@ -248,7 +230,12 @@ def fold(
             setattr(keep, name, values[name])
             filled.append(name)
     session.flush()
-    return moved, filled, dropped
+    return {
+        "moved": moved,
+        "filled": filled,
+        "dropped": dropped,
+        "merged_reader": merged_profile,
+    }
 
 
 

@@ -33,19 +33,6 @@ from crm_store.ingestion.records import ingest
 from crm_store.models import QuarantinedEvent
 from crm_store.redaction import mask_pins
 
-__all__ = [
-    "ERROR_TEXT_LIMIT",
-    "UNAVAILABLE_ERRORS",
-    "IngestOutcome",
-    "describe_error",
-    "ingest_or_quarantine",
-    "quarantine",
-    "quarantine_and_log",
-    "quarantine_count",
-    "quarantined_positions",
-    "safe_text",
-]
-
 logger = logging.getLogger(__name__)
 
 # These say the database is unavailable (down, locked, a dropped connection, a full

@@ -19,6 +19,18 @@ from handoff_console.services.common import iso
 __all__ = ["reader_brief", "reader_profile", "search_readers"]
 
 
+def _reader_fields(reader: Reader) -> dict[str, Any]:
+    """What every view of a reader shows: id, name, email, masked card, verified, created."""
+    return {
+        "id": reader.id,
+        "name": reader.display_name,
+        "email": reader.email,
+        "card": mask_card(reader.card_number),
+        "verified": reader.verified_at is not None,
+        "created_at": iso(reader.created_at),
+    }
+
+
 def reader_brief(session: Session, reader: Reader) -> dict[str, Any]:
     """A reader as lists show them: name, email, masked card, channels."""
     channels = sorted(
@@ -28,15 +40,7 @@ def reader_brief(session: Session, reader: Reader) -> dict[str, Any]:
             ).scalars()
         )
     )
-    return {
-        "id": reader.id,
-        "name": reader.display_name,
-        "email": reader.email,
-        "card": mask_card(reader.card_number),
-        "verified": reader.verified_at is not None,
-        "channels": channels,
-        "created_at": iso(reader.created_at),
-    }
+    return {**_reader_fields(reader), "channels": channels}
 
 
 def search_readers(session: Session, query: str, limit: int = 50) -> list[dict[str, Any]]:
@@ -98,13 +102,8 @@ def reader_profile(session: Session, reader_id: int) -> dict[str, Any]:
     ).scalars()
     reachable = latest_reachable_conversation(session, reader_id)
     return {
-        "id": reader.id,
-        "name": reader.display_name,
-        "email": reader.email,
-        "card": mask_card(reader.card_number),
-        "verified": reader.verified_at is not None,
+        **_reader_fields(reader),
         "verified_at": iso(reader.verified_at),
-        "created_at": iso(reader.created_at),
         "identities": [
             {
                 "id": i.id,

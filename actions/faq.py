@@ -32,8 +32,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.types import DomainDict
 
 from actions import hours
-from actions._common import Dispatcher, Events, Named
-from library.profile import LibraryProfile, ProfileError, load_profile
+from actions._common import Dispatcher, Events, Named, profile_or_apology
+from library.profile import LibraryProfile
 
 __all__ = [
     "PLACEHOLDER",
@@ -225,11 +225,8 @@ class ActionAnswerFaq(Named, Action, name="action_answer_faq"):
             dispatcher.utter_message(response="utter_default")
             return []
         variation = dict(variations[0])
-        try:
-            profile = load_profile()
-        except ProfileError:
-            logger.exception("cannot load the library profile")
-            dispatcher.utter_message(text=FAQ_UNAVAILABLE)
+        profile = profile_or_apology(dispatcher, FAQ_UNAVAILABLE)
+        if profile is None:
             return []
         # One clock for both actions, so tests set the time in one place.
         today = hours.clock(profile.tz).date()

@@ -11,10 +11,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import hours
-from actions._common import LIBRARIAN_BUTTON, Dispatcher, Events, Named, is_verified
+from actions._common import (
+    LIBRARIAN_BUTTON,
+    Dispatcher,
+    Events,
+    Named,
+    is_verified,
+    profile_or_apology,
+)
+from actions.account import run_request
 from actions.identity import ValidateIdentifyForm, find_card_number, find_pin
 from crm_store.redaction import mask_pins
-from library.profile import ProfileError, load_profile
+from library.profile import load_profile
 from nlu_components.language_guard import reply_for_language
 
 logger = logging.getLogger(__name__)
@@ -152,11 +160,8 @@ class ActionHandleMultipleRequests(Named, Action, name="action_handle_multiple_r
 
     @staticmethod
     async def _hours(dispatcher: CollectingDispatcher, part: str) -> int:
-        try:
-            profile = load_profile()
-        except ProfileError:
-            logger.exception("cannot load the library profile")
-            dispatcher.utter_message(text=hours.HOURS_UNAVAILABLE)
+        profile = profile_or_apology(dispatcher, hours.HOURS_UNAVAILABLE)
+        if profile is None:
             return 0
         dispatcher.utter_message(text=hours.hours_answer(profile, part, hours.clock(profile.tz)))
         return 1
@@ -171,8 +176,6 @@ class ActionHandleMultipleRequests(Named, Action, name="action_handle_multiple_r
         request = {"intent": intent, "text": mask_pins(part, pin_requested=False), "entities": []}
         patron_id = tracker.get_slot("patron_id")
         if patron_id and is_verified(tracker):
-            from actions.account import run_request
-
             return await run_request(dispatcher, tracker, request)
         if tracker.get_slot("pin_check") in ("locked", "unavailable"):
             return []  # already explained

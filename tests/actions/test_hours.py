@@ -10,12 +10,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import hours
-from actions.hours import (
-    ActionLibraryHours,
+from actions.hours import ActionLibraryHours, hours_answer
+from crm_store import clock as store_clock
+from library.hours import (
     DaySchedule,
     day_schedule,
     detect_branches,
-    hours_answer,
     resolve_branch,
     weekly_summary,
 )
@@ -352,3 +352,13 @@ def test_action_reports_a_broken_profile(monkeypatch, tmp_path):
 
     assert events == []
     assert [m["text"] for m in dispatcher.messages] == [hours.HOURS_UNAVAILABLE]
+
+
+def test_the_store_clock_reaches_the_actions(monkeypatch, tmp_path):
+    monkeypatch.setenv("RIC_VAR_DIR", str(tmp_path))  # no test clock file
+    previous = store_clock.install(store_clock.TravelClock(at(2026, 12, 24, 13, 30)))
+    try:
+        assert hours.clock(LONDON) == at(2026, 12, 24, 13, 30)
+        assert hours.clock(LONDON).tzinfo == LONDON
+    finally:
+        store_clock.install(previous)

@@ -17,7 +17,6 @@ this module is their public face and loads (and caches) the file.
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from library._profile_model import (
     ProfileError,
 )
 from library._profile_parse import parse_profile
+from ric_config import LibraryConfig
 
 __all__ = [
     "WEEKDAYS",
@@ -58,7 +58,7 @@ _cache_lock = threading.Lock()
 
 def default_profile_path() -> Path:
     """Return the profile path: ``$RIC_LIBRARY_PROFILE`` or ``bot/library_profile.yml``."""
-    configured = os.environ.get(PROFILE_ENV)
+    configured = LibraryConfig().library_profile
     if configured:
         return Path(configured)
     return Path(__file__).resolve().parent.parent / "bot" / "library_profile.yml"

@@ -29,7 +29,6 @@ where branch names, aliases and the timezone are read.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,6 +59,7 @@ from nlu_components.entity_patterns import (
     find_formats,
     find_title_and_author,
 )
+from ric_config import LibraryConfig
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def branch_aliases(profile: dict[str, Any]) -> dict[str, str]:
 
 
 def _load_profile(path: str | None) -> dict[str, Any]:
-    chosen = Path(path or os.environ.get("RIC_LIBRARY_PROFILE") or DEFAULT_PROFILE)
+    chosen = Path(path or LibraryConfig().library_profile or DEFAULT_PROFILE)
     try:
         loaded = yaml.safe_load(chosen.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):

@@ -38,6 +38,7 @@ from crm_store.ingestion import RasaEvent
 from crm_store.redaction import PIN_SLOT, redact_event
 from rasa_plugins import install as install_patches
 from rasa_plugins.ingester import BackgroundIngester
+from ric_config import StoreConfig
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class IngestingTrackerStore(SQLTrackerStore):  # type: ignore[misc]  # Rasa is u
                 connection.execute(text("PRAGMA journal_mode=WAL"))
         self.ingester: BackgroundIngester | None = None
         if store_logging_mode() == "live":
-            linger = float(os.environ.get("RIC_INGEST_LINGER_SECONDS", "0.05"))
+            linger = StoreConfig().ingest_linger_seconds
             self.ingester = BackgroundIngester(
                 make_session_factory(make_engine()), linger_seconds=linger
             )

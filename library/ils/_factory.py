@@ -8,6 +8,7 @@ import threading
 
 from library.ils.base import LibrarySystem
 from library.ils.errors import LibrarySystemConfigurationError
+from ric_config import LibraryConfig
 
 _lock = threading.Lock()
 _instances: dict[tuple[int, str], LibrarySystem] = {}
@@ -49,7 +50,7 @@ def get_library_system() -> LibrarySystem:
     Raises:
         LibrarySystemConfigurationError: The setting names no usable adapter.
     """
-    spec = os.environ.get("RIC_LIBRARY_SYSTEM", "").strip() or "demo"
+    spec = LibraryConfig().library_system
     key = (os.getpid(), spec)  # a forked worker builds its own
     with _lock:
         instance = _instances.get(key)

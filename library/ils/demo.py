@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from library.ils._pins import verify_pin
 from library.ils._search import SearchIndex
 from library.ils._store import DemoPatron, StateStore, load_seed
 from library.ils.base import LibrarySystem
+from ric_config import LibraryConfig
 
 __all__ = [
     "FINE_LIMIT",
@@ -108,7 +108,7 @@ class DemoSettings:
     @classmethod
     def from_env(cls) -> DemoSettings:
         """Read ``RIC_DEMO_ILS_DB`` (default ``var/demo_ils.db``, relative to the cwd)."""
-        return cls(db_path=Path(os.environ.get("RIC_DEMO_ILS_DB") or "var/demo_ils.db"))
+        return cls(db_path=Path(LibraryConfig().demo_ils_db or "var/demo_ils.db"))
 
 
 class DemoLibrarySystem(LibrarySystem):
@@ -167,7 +167,7 @@ class DemoLibrarySystem(LibrarySystem):
         logger.info("Card %s unlocked", mask_card(card_number))
 
     def _check_up(self) -> None:
-        if os.environ.get("RIC_LIBRARY_SYSTEM_DOWN") == "1":
+        if LibraryConfig().library_system_down:
             raise errors.LibrarySystemUnavailable(
                 "The library system is down (RIC_LIBRARY_SYSTEM_DOWN)."
             )

@@ -14,7 +14,8 @@ row goes through the same steps:
 3. **Record** the outcome (:func:`record_outcome`): ``sent``; or, after a failure,
    back to the ready status with the error, and the table's give-up status once
    ``max_attempts`` attempts have failed. A row that cannot be sent at all (the reader
-   has no reachable channel) is settled at once with :func:`settle`.
+   has no reachable channel) is settled at once with :func:`settle`. A row claimed by
+   its insert is marked with :func:`mark_sent`, or deleted to release the claim.
 
 A row left ``sending`` by a process that died mid-attempt is *stale*. With a
 ``claim_timeout`` it may be claimed again once its ``claimed_at`` is that old
@@ -49,6 +50,7 @@ __all__ = [
     "claim",
     "claimable",
     "insert_once",
+    "mark_sent",
     "record_outcome",
     "release_stale",
     "settle",
@@ -98,10 +100,16 @@ class SendCounts:
     undeliverable: int = 0
 
 
-def claimable(box: Outbox, current: datetime) -> Any:
-    """The SQL condition of a row that may be claimed at ``current``."""
+def claimable(box: Outbox, current: datetime, ready_when: Any = None) -> Any:
+    """The SQL condition of a row that may be claimed at ``current``.
+
+    ``ready_when`` (a SQL condition, such as "scheduled for now or earlier") narrows
+    the ready rows; a stale ``sending`` row is claimable whatever it says.
+    """
     table = box.model
     condition = table.status == box.ready
+    if ready_when is not None:
+        condition = condition & ready_when
     if box.claim_timeout is not None:
         stale = (table.status == SENDING) & (table.claimed_at < current - box.claim_timeout)
         condition = condition | stale
@@ -156,14 +164,19 @@ def record_outcome(row: Any, box: Outbox, error: str | None, current: datetime) 
     if box.count_attempts == "outcome":
         row.attempts = int(row.attempts or 0) + 1
     if error is None:
-        row.status = SENT
-        row.sent_at = current
-        row.last_error = None
-        return SENT
+        return mark_sent(row, current)
     row.last_error = error[: box.error_chars]
     spent = box.max_attempts is not None and int(row.attempts or 0) >= box.max_attempts
     row.status = box.gave_up if spent else box.ready
     return str(row.status)
+
+
+def mark_sent(row: Any, current: datetime) -> str:
+    """Record that ``row`` went out at ``current``; returns ``sent``."""
+    row.status = SENT
+    row.sent_at = current
+    row.last_error = None
+    return SENT
 
 
 def release_stale(session: Session, box: Outbox, started: Any, before: datetime) -> int:

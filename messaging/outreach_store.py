@@ -82,7 +82,7 @@ def link_survey_answer(session: Session, sender_id: str, feedback: Feedback) -> 
     caller vouches that the feedback was given after the survey went out (the bot's
     action calls this as the reader answers; the job's safety net filters by time).
     """
-    survey = (
+    survey: Survey | None = (
         session.execute(
             select(Survey)
             .where(
@@ -120,7 +120,7 @@ def schedule_follow_up(
     note: str | None,
 ) -> FollowUp:
     """Record a librarian's "follow up on <due>" for a conversation."""
-    row = FollowUp(
+    row: FollowUp = FollowUp(
         conversation_id=conversation_id,
         staff_user_id=staff_user_id,
         due_date=due,
@@ -192,11 +192,12 @@ def reader_id_for_sender(session: Session, sender_id: str) -> int | None:
 
 def preferences_of(session: Session, reader_id: int) -> ReaderPreference | None:
     """The reader's reminder preferences, or None when they never chose."""
-    return (
+    row: ReaderPreference | None = (
         session.execute(select(ReaderPreference).where(ReaderPreference.reader_id == reader_id))
         .scalars()
         .first()
     )
+    return row
 
 
 def set_preferences(

@@ -34,6 +34,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from crm_store.db import database_url, store_logging_mode
 from worker.jobs import beat, run_catch_up
+from worker.jobs._outreach import library_zone
 from worker.jobs.follow_ups import remind_stale_tickets, send_due_follow_ups
 from worker.jobs.handoff_jobs import (
     abandon_silent,
@@ -142,8 +143,6 @@ def build_scheduler() -> BlockingScheduler:
 
 def configure_jobs(scheduler: BaseScheduler) -> None:
     """Add every worker job to ``scheduler``, each with its misfire policy spelled out."""
-    from worker.jobs._outreach import library_zone
-
     scheduler.add_job(
         run_catch_up,
         "interval",

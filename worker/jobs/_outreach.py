@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from crm_store.models import ChannelIdentity, Conversation
 from crm_store.outreach import PROACTIVE_CHANNELS, latest_reachable_conversation
+from library.profile import ProfileError, load_profile
 from messaging.rasa_client import RasaClient
 
 logger = logging.getLogger(__name__)
@@ -55,8 +56,6 @@ def env_flag(name: str, default: bool) -> bool:
 def _profile_zone(name: str | None) -> tzinfo:
     if name:
         return ZoneInfo(name)
-    from library.profile import ProfileError, load_profile
-
     try:
         return load_profile().tz
     except (ProfileError, OSError, ValueError):

@@ -44,8 +44,18 @@ from crm_store.models import (
 )
 from crm_store.models.worker import FollowUp, FollowUpStatus, Notification
 from crm_store.outreach import latest_reachable_conversation
+from messaging.outbox import (
+    NO_CHANNEL,
+    SENT,
+    Outbox,
+    attempt,
+    claim,
+    claimable,
+    record_outcome,
+    settle,
+)
 from messaging.outreach_store import notify
-from messaging.rasa_client import RasaClient, RasaError
+from messaging.rasa_client import RasaClient
 from worker.jobs._outreach import (
     CLAIM_TIMEOUT,
     env_int,
@@ -59,6 +69,13 @@ from worker.jobs._resources import store_sessions
 logger = logging.getLogger(__name__)
 
 FOLLOW_UP_INTENT = "EXTERNAL_follow_up"
+FOLLOW_UPS = Outbox(
+    FollowUp,
+    ready=FollowUpStatus.SCHEDULED.value,
+    gave_up=FollowUpStatus.UNDELIVERABLE.value,
+    claim_timeout=CLAIM_TIMEOUT,
+)
+"""The follow-ups' outbox: one Rasa cannot reach is retried at every run, without limit."""
 
 
 # -- email -------------------------------------------------------------------
@@ -231,23 +248,6 @@ def _target(session: Session, conversation: Conversation) -> Conversation | None
     return reachable_target(session, conversation)
 
 
-def _claim(session: Session, follow_up_id: int, current: datetime) -> bool:
-    result = session.execute(
-        update(FollowUp)
-        .where(
-            FollowUp.id == follow_up_id,
-            (FollowUp.status == FollowUpStatus.SCHEDULED.value)
-            | (
-                (FollowUp.status == FollowUpStatus.SENDING.value)
-                & (FollowUp.claimed_at < current - CLAIM_TIMEOUT)
-            ),
-        )
-        .values(status=FollowUpStatus.SENDING.value, claimed_at=current)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
-
-
 def send_due_follow_ups(
     sessions: sessionmaker[Session] | None = None, rasa: RasaClient | None = None
 ) -> list[int]:
@@ -261,14 +261,7 @@ def send_due_follow_ups(
         due = list(
             session.execute(
                 select(FollowUp.id)
-                .where(
-                    FollowUp.due_date <= today,
-                    (FollowUp.status == FollowUpStatus.SCHEDULED.value)
-                    | (
-                        (FollowUp.status == FollowUpStatus.SENDING.value)
-                        & (FollowUp.claimed_at < current - CLAIM_TIMEOUT)
-                    ),
-                )
+                .where(FollowUp.due_date <= today, claimable(FOLLOW_UPS, current))
                 .order_by(FollowUp.due_date, FollowUp.id)
             ).scalars()
         )
@@ -280,17 +273,10 @@ def send_due_follow_ups(
             conversation = session.get(Conversation, row.conversation_id)
             assert conversation is not None
             target = _target(session, conversation)
-            if not _claim(session, follow_up_id, current):
+            if not claim(session, FOLLOW_UPS, follow_up_id, current):
                 continue
             if target is None:
-                session.execute(
-                    update(FollowUp)
-                    .where(FollowUp.id == follow_up_id)
-                    .values(
-                        status=FollowUpStatus.UNDELIVERABLE.value,
-                        last_error="the reader has no reachable channel",
-                    )
-                )
+                settle(session, FOLLOW_UPS, follow_up_id, FOLLOW_UPS.gave_up, NO_CHANNEL)
                 notify(
                     session,
                     dedupe_key=f"follow_up_undeliverable:{follow_up_id}",
@@ -309,30 +295,20 @@ def send_due_follow_ups(
 
     async def deliver(client: RasaClient) -> None:
         for send in sends:
-            error: RasaError | None = None
-            try:
-                await client.trigger_intent(
-                    send.sender_id,
-                    FOLLOW_UP_INTENT,
-                    output_channel=send.channel,
-                    entities={"follow_up_id": str(send.follow_up_id)},
-                )
-            except RasaError as failure:
-                logger.warning("follow-up %d not sent yet: %s", send.follow_up_id, failure)
-                error = failure
+            trigger = client.trigger_intent(
+                send.sender_id,
+                FOLLOW_UP_INTENT,
+                output_channel=send.channel,
+                entities={"follow_up_id": str(send.follow_up_id)},
+            )
+            error = await attempt(trigger, f"follow-up {send.follow_up_id}")
             with factory.begin() as session:
                 row = session.get(FollowUp, send.follow_up_id)
                 assert row is not None
-                if error is None:
-                    row.status = FollowUpStatus.SENT.value
-                    row.sent_at = clock.now()
+                if record_outcome(row, FOLLOW_UPS, error, clock.now()) == SENT:
                     row.sent_sender_id = send.sender_id
                     row.sent_channel = send.channel
-                    row.last_error = None
                     sent.append(send.follow_up_id)
-                else:
-                    row.status = FollowUpStatus.SCHEDULED.value
-                    row.last_error = str(error)[:500]
 
     with_rasa(deliver, rasa)
     if sent:

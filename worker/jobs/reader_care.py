@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
@@ -44,7 +43,8 @@ from library.ils import (
     Loan,
     get_library_system,
 )
-from messaging.rasa_client import RasaClient, RasaError
+from messaging.outbox import NO_CHANNEL, SendCounts, attempt, insert_once, mark_sent
+from messaging.rasa_client import RasaClient
 from worker.jobs._outreach import library_zone, quiet_until, with_rasa
 from worker.jobs._resources import store_sessions
 
@@ -55,12 +55,9 @@ HOLD_INTENT = "EXTERNAL_hold_ready"
 
 
 @dataclass
-class CareRun:
+class CareRun(SendCounts):
     """What one run of :func:`send_reminders` did."""
 
-    sent: int = 0
-    undeliverable: int = 0
-    failed: int = 0
     already: int = 0
     readers: int = 0
     texts: list[str] = field(default_factory=list)
@@ -161,13 +158,7 @@ def _claim(session: Session, reader_id: int, item: _Item, current: datetime) -> 
         text=item.text,
         created_at=current,
     )
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        return None
-    return row
+    return row if insert_once(session, row) else None
 
 
 def _still_consents(session: Session, reader_id: int, kind: str) -> bool:
@@ -240,19 +231,18 @@ async def _deliver(
         target = latest_reachable_conversation(session, reader_id)
         if target is None:
             row.status = ReminderStatus.UNDELIVERABLE.value
-            row.last_error = "the reader has no reachable channel"
+            row.last_error = NO_CHANNEL
             run.undeliverable += 1
             logger.warning("reminder %s for reader %d undeliverable", item.key, reader_id)
             return
         row.conversation_id = target.id
         reminder_id = int(row.id)
         sender_id, channel = str(target.sender_id), str(target.channel)
-    try:
-        await client.trigger_intent(
-            sender_id, item.intent, output_channel=channel, entities={"outreach_text": item.text}
-        )
-    except RasaError as error:
-        logger.warning("reminder %d not sent yet: %s", reminder_id, error)
+    trigger = client.trigger_intent(
+        sender_id, item.intent, output_channel=channel, entities={"outreach_text": item.text}
+    )
+    if await attempt(trigger, f"reminder {reminder_id}") is not None:
+        # The insert was the claim: without it, the next run tries again.
         with factory.begin() as session:
             claimed = session.get(SentReminder, reminder_id)
             if claimed is not None:
@@ -262,7 +252,6 @@ async def _deliver(
     with factory.begin() as session:
         sent = session.get(SentReminder, reminder_id)
         assert sent is not None
-        sent.status = ReminderStatus.SENT.value
-        sent.sent_at = clock.now()
+        mark_sent(sent, clock.now())
     run.sent += 1
     run.texts.append(item.text)

@@ -20,7 +20,6 @@ waits for the next night).
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from crm_store.db import database_url, store_logging_mode
+from ric_config import WorkerConfig
 from worker.jobs import beat, run_catch_up
 from worker.jobs._outreach import library_zone
 from worker.jobs.follow_ups import remind_stale_tickets, send_due_follow_ups
@@ -42,7 +42,7 @@ from worker.jobs.handoff_jobs import (
     retry_outbound,
     ticket_long_waits,
 )
-from worker.jobs.ingest import TAIL_INTERVAL_SECONDS, tail_tracker_store
+from worker.jobs.ingest import tail_tracker_store
 from worker.jobs.leader import Leadership, leadership_for
 from worker.jobs.reader_care import send_reminders
 from worker.jobs.surveys import run_surveys
@@ -53,10 +53,6 @@ CATCH_UP_SECONDS = 5
 HEARTBEAT_SECONDS = 10
 OUTBOUND_RETRY_SECONDS = 5
 HANDOFF_CHECK_SECONDS = 30
-SURVEY_SECONDS = 60
-TICKET_REMINDER_SECONDS = 300
-FOLLOW_UP_SECONDS = 300
-READER_CARE_SECONDS = 3600
 LEADER_CHECK_SECONDS = 5.0
 
 FREQUENT = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
@@ -75,28 +71,22 @@ NIGHTLY_JOBS: tuple[tuple[str, str, int, int], ...] = (
 """(job id, textual reference, hour in the library's zone, misfire grace in seconds)."""
 
 
-def _interval(name: str, default: int) -> int:
-    try:
-        return max(1, int(os.environ.get(name, str(default))))
-    except ValueError:
-        logger.warning("%s is not a number; using %d", name, default)
-        return default
-
-
 def interval_jobs() -> list[tuple[Callable[..., Any], int]]:
-    """The worker's interval jobs and their periods in seconds."""
+    """The worker's interval jobs and their periods in seconds.
+
+    The outreach jobs' periods are settings (``ric_config.WorkerConfig``); a wrong value is
+    logged and its default used.
+    """
+    config = WorkerConfig()
     return [
         (retry_outbound, OUTBOUND_RETRY_SECONDS),
         (ticket_long_waits, HANDOFF_CHECK_SECONDS),
         (abandon_silent, HANDOFF_CHECK_SECONDS),
         (auto_assign_waiting, OUTBOUND_RETRY_SECONDS),
-        (run_surveys, _interval("RIC_SURVEY_CHECK_SECONDS", SURVEY_SECONDS)),
-        (
-            remind_stale_tickets,
-            _interval("RIC_TICKET_REMINDER_CHECK_SECONDS", TICKET_REMINDER_SECONDS),
-        ),
-        (send_due_follow_ups, _interval("RIC_FOLLOW_UP_CHECK_SECONDS", FOLLOW_UP_SECONDS)),
-        (send_reminders, _interval("RIC_READER_CARE_CHECK_SECONDS", READER_CARE_SECONDS)),
+        (run_surveys, max(1, config.survey_check_seconds)),
+        (remind_stale_tickets, max(1, config.ticket_reminder_check_seconds)),
+        (send_due_follow_ups, max(1, config.follow_up_check_seconds)),
+        (send_reminders, max(1, config.reader_care_check_seconds)),
     ]
 
 
@@ -210,7 +200,7 @@ def _run_as_leader(leader: Leadership, stop: threading.Event) -> bool:
     )
     scheduler = build_scheduler()
     if store_logging_mode() == "tail":
-        interval = float(os.environ.get("RIC_TAIL_INTERVAL_SECONDS", TAIL_INTERVAL_SECONDS))
+        interval = WorkerConfig().tail_interval_seconds
         threading.Thread(
             target=tail_tracker_store, args=(stop, interval), name="tailer", daemon=True
         ).start()

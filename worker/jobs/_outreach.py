@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta, timezone, tzinfo
@@ -22,6 +21,7 @@ from crm_store.models import ChannelIdentity, Conversation
 from crm_store.outreach import PROACTIVE_CHANNELS, latest_reachable_conversation
 from library.profile import ProfileError, load_profile
 from messaging.rasa_client import RasaClient
+from ric_config import LibraryConfig, RasaConfig, WorkerConfig
 
 logger = logging.getLogger(__name__)
 
@@ -30,26 +30,6 @@ T = TypeVar("T")
 DEFAULT_QUIET_HOURS = "21:00-08:00"
 CLAIM_TIMEOUT = timedelta(minutes=15)
 """A row claimed longer ago than this by a worker that never finished is tried again."""
-
-
-def env_int(name: str, default: int) -> int:
-    """An integer setting from the environment, with a warning when it is not a number."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        logger.warning("%s=%r is not a number; using %d", name, raw, default)
-        return default
-
-
-def env_flag(name: str, default: bool) -> bool:
-    """A yes/no setting from the environment (1/true/yes/on)."""
-    raw = os.environ.get(name, "").strip().lower()
-    if not raw:
-        return default
-    return raw in {"1", "true", "yes", "on"}
 
 
 @lru_cache(maxsize=4)
@@ -65,7 +45,7 @@ def _profile_zone(name: str | None) -> tzinfo:
 
 def library_zone() -> tzinfo:
     """The library's time zone: ``RIC_LIBRARY_TIMEZONE`` or the library profile's."""
-    return _profile_zone(os.environ.get("RIC_LIBRARY_TIMEZONE") or None)
+    return _profile_zone(LibraryConfig().library_timezone or None)
 
 
 def _parse_quiet(spec: str) -> tuple[time, time] | None:
@@ -85,9 +65,7 @@ def quiet_until(moment: datetime, spec: str | None = None) -> datetime | None:
     ``spec`` (default ``RIC_QUIET_HOURS``, "21:00-08:00") is read in the library's time
     zone; a window may wrap past midnight. "off" disables quiet hours.
     """
-    window = _parse_quiet(
-        spec if spec is not None else os.environ.get("RIC_QUIET_HOURS", DEFAULT_QUIET_HOURS)
-    )
+    window = _parse_quiet(spec if spec is not None else WorkerConfig().quiet_hours)
     if window is None:
         return None
     start, end = window
@@ -107,10 +85,8 @@ def quiet_until(moment: datetime, spec: str | None = None) -> datetime | None:
 
 def rasa_from_env() -> RasaClient:
     """A Rasa client configured like the console's (``RIC_RASA_URL``, ``RASA_AUTH_TOKEN``)."""
-    return RasaClient(
-        os.environ.get("RIC_RASA_URL", "http://127.0.0.1:5005"),
-        os.environ.get("RASA_AUTH_TOKEN", ""),
-    )
+    rasa = RasaConfig()
+    return RasaClient(rasa.rasa_url, rasa.rasa_token.get_secret_value())
 
 
 def with_rasa(work: Callable[[RasaClient], Awaitable[T]], rasa: RasaClient | None = None) -> T:

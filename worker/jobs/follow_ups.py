@@ -24,9 +24,8 @@ told; one Rasa cannot reach stays scheduled and is retried at the next run.
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 
@@ -56,9 +55,9 @@ from messaging.outbox import (
 )
 from messaging.outreach_store import notify
 from messaging.rasa_client import RasaClient
+from ric_config import EmailConfig, SettingsError, WorkerConfig
 from worker.jobs._outreach import (
     CLAIM_TIMEOUT,
-    env_int,
     library_zone,
     quiet_until,
     reachable_target,
@@ -89,7 +88,7 @@ class SmtpSettings:
     port: int
     sender: str
     user: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     starttls: bool = False
 
     @classmethod
@@ -98,26 +97,24 @@ class SmtpSettings:
 
         ``RIC_EMAIL_SMTP_STARTTLS`` defaults to on, and the port to 587 with STARTTLS,
         25 without; port 465 means implicit TLS. The sender is ``RIC_EMAIL_FROM`` or
-        else ``RIC_EMAIL_IMAP_USER``, as for the email channel.
+        else ``RIC_EMAIL_IMAP_USER``, as for the email channel (``ric_config.EmailConfig``);
+        settings the email channel would refuse are logged, and staff email stays off.
         """
-        host = os.environ.get("RIC_EMAIL_SMTP_HOST", "").strip()
-        sender = (
-            os.environ.get("RIC_EMAIL_FROM") or os.environ.get("RIC_EMAIL_IMAP_USER") or ""
-        ).strip()
+        try:
+            email = EmailConfig()
+        except SettingsError:
+            logger.exception("the email settings are wrong; staff email is off")
+            return None
+        host, sender = email.smtp_host, email.from_address or email.imap_user
         if not host or not sender:
             return None
-        starttls = os.environ.get("RIC_EMAIL_SMTP_STARTTLS", "1").strip().lower() in {
-            "1",
-            "true",
-            "yes",
-            "on",
-        }
+        starttls = email.smtp_starttls
         return cls(
             host=host,
-            port=env_int("RIC_EMAIL_SMTP_PORT", 587 if starttls else 25),
+            port=(587 if starttls else 25) if email.smtp_port is None else email.smtp_port,
             sender=sender,
-            user=os.environ.get("RIC_EMAIL_SMTP_USER") or None,
-            password=os.environ.get("RIC_EMAIL_SMTP_PASSWORD") or None,
+            user=email.smtp_user or None,
+            password=email.smtp_password.get_secret_value() or None,
             starttls=starttls,
         )
 
@@ -165,7 +162,7 @@ def _staff_emails(session: Session, staff_user_id: int | None) -> list[str]:
 
 def reminder_period() -> timedelta:
     """``RIC_TICKET_REMINDER_HOURS`` (24)."""
-    return timedelta(hours=max(1, env_int("RIC_TICKET_REMINDER_HOURS", 24)))
+    return timedelta(hours=max(1, WorkerConfig().ticket_reminder_hours))
 
 
 def remind_stale_tickets(sessions: sessionmaker[Session] | None = None) -> list[int]:

@@ -23,7 +23,6 @@ call leaves the handoff as it was for the next run.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import timedelta
 
 from sqlalchemy import exists, select
@@ -45,6 +44,7 @@ from crm_store.models import (
 from crm_store.staffing import auto_assign
 from messaging.rasa_client import RasaClient, RasaError, system_message
 from messaging.relay import retry_pending
+from ric_config import WorkerConfig
 from worker.jobs._outreach import with_rasa
 from worker.jobs._resources import store_sessions
 
@@ -56,14 +56,6 @@ TICKETED_TEXT = (
     "Meanwhile I'm happy to help with anything else."
 )
 RESUME = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
-
-
-def _seconds(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, str(default)))
-    except ValueError:
-        logger.warning("%s is not a number; using %d", name, default)
-        return default
 
 
 def retry_outbound(sessions: sessionmaker[Session] | None = None) -> dict[str, int]:
@@ -92,7 +84,7 @@ def _stale_waiting(session: Session, older_than: timedelta) -> list[tuple[int, s
 def ticket_long_waits(sessions: sessionmaker[Session] | None = None) -> int:
     """Turn handoffs waiting longer than the limit into tickets; returns how many."""
     factory = sessions or store_sessions()
-    limit = timedelta(seconds=_seconds("RIC_QUEUE_WAIT_LIMIT_SECONDS", 600))
+    limit = timedelta(seconds=WorkerConfig().queue_wait_limit_seconds)
     with factory() as session:
         stale = _stale_waiting(session, limit)
 
@@ -156,7 +148,7 @@ def _ticket(session: Session, handoff_id: int) -> bool:
 def abandon_silent(sessions: sessionmaker[Session] | None = None) -> int:
     """Close waiting handoffs whose reader left without a word; returns how many."""
     factory = sessions or store_sessions()
-    quiet = timedelta(seconds=_seconds("RIC_ABANDON_SECONDS", 300))
+    quiet = timedelta(seconds=WorkerConfig().abandon_seconds)
     cutoff = now() - quiet
     reader_spoke = exists().where(
         Message.conversation_id == Handoff.conversation_id,
@@ -203,7 +195,7 @@ def abandon_silent(sessions: sessionmaker[Session] | None = None) -> int:
 
 def auto_assign_waiting(sessions: sessionmaker[Session] | None = None) -> int:
     """With ``RIC_AUTO_ASSIGN=1``, give waiting handoffs to online librarians with room."""
-    if os.environ.get("RIC_AUTO_ASSIGN") != "1":
+    if not WorkerConfig().auto_assign:
         return 0
     with (sessions or store_sessions()).begin() as session:
         assigned = auto_assign(session)

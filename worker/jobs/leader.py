@@ -32,6 +32,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
+from ric_config import WorkerConfig
+
 logger = logging.getLogger(__name__)
 
 ADVISORY_LOCK_KEY = 0x5249435F574B52
@@ -185,14 +187,8 @@ class FileLockLeader:
 
 
 def _env_key() -> int:
-    configured = os.environ.get("RIC_WORKER_LOCK_KEY")
-    if not configured:
-        return ADVISORY_LOCK_KEY
-    try:
-        return int(configured, 0)
-    except ValueError:
-        logger.warning("RIC_WORKER_LOCK_KEY is not an integer; using the default key")
-        return ADVISORY_LOCK_KEY
+    configured = WorkerConfig().worker_lock_key  # a wrong value is logged and ignored
+    return ADVISORY_LOCK_KEY if configured is None else configured
 
 
 def _lock_timed_out(error: OperationalError) -> bool:
@@ -202,7 +198,7 @@ def _lock_timed_out(error: OperationalError) -> bool:
 
 def lock_file_for(url: str) -> Path:
     """The lock file for a non-PostgreSQL store: ``RIC_WORKER_LOCK_FILE`` or next to the DB."""
-    configured = os.environ.get("RIC_WORKER_LOCK_FILE")
+    configured = WorkerConfig().worker_lock_file
     if configured:
         return Path(configured)
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":

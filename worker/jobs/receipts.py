@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from datetime import timedelta
 
 from sqlalchemy import delete
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
 from crm_store.models.channels import InboundReceipt
+from ric_config import WorkerConfig
 from worker.jobs._resources import store_sessions
 
 logger = logging.getLogger(__name__)
@@ -21,10 +21,7 @@ DEFAULT_KEEP_DAYS = 30
 
 def keep_days() -> int:
     """How long receipts are kept (``RIC_RECEIPT_KEEP_DAYS``, at least 1)."""
-    try:
-        return max(1, int(os.environ.get("RIC_RECEIPT_KEEP_DAYS", DEFAULT_KEEP_DAYS)))
-    except ValueError:
-        return DEFAULT_KEEP_DAYS
+    return max(1, WorkerConfig().receipt_keep_days)
 
 
 def prune_old_receipts(sessions: sessionmaker[Session] | None = None) -> int:

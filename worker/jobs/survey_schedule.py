@@ -33,7 +33,7 @@ from crm_store.models import (
 )
 from crm_store.models.worker import Survey, SurveyStatus
 from messaging.outbox import insert_once
-from worker.jobs._outreach import env_flag, env_int
+from ric_config import WorkerConfig
 
 __all__ = [
     "NOT_A_REQUEST",
@@ -62,11 +62,11 @@ NOT_A_REQUEST = frozenset(
 
 def delay() -> timedelta:
     """``RIC_SURVEY_DELAY_MINUTES`` (60) after the resolution."""
-    return timedelta(minutes=env_int("RIC_SURVEY_DELAY_MINUTES", 60))
+    return timedelta(minutes=WorkerConfig().survey_delay_minutes)
 
 
 def _lookback_start(current: datetime) -> datetime:
-    return current - timedelta(hours=env_int("RIC_SURVEY_LOOKBACK_HOURS", 72))
+    return current - timedelta(hours=WorkerConfig().survey_lookback_hours)
 
 
 def _schedule(
@@ -178,9 +178,9 @@ def _bot_resolved_at(
 
 def schedule_bot_resolved(session: Session, current: datetime) -> int:
     """Schedule surveys for conversations the bot resolved (see the module docstring)."""
-    if not env_flag("RIC_SURVEY_BOT_RESOLVED", True):
+    if not WorkerConfig().survey_bot_resolved:
         return 0
-    idle = timedelta(minutes=env_int("RIC_SURVEY_BOT_IDLE_MINUTES", 30))
+    idle = timedelta(minutes=WorkerConfig().survey_bot_idle_minutes)
     any_handoff = exists().where(Handoff.conversation_id == Conversation.id)
     surveyed = exists().where(Survey.conversation_id == Conversation.id)
     candidates = (

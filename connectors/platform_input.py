@@ -8,33 +8,28 @@ reachability records, and the replies to a message too long or a button not offe
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast
 
-from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors.shared import TrackerSource, recent_offers, tracker_events
+from connectors.shared import ChannelNamed, OnNewMessage
 from crm_store import channels
 from crm_store.db import database_url, make_engine, make_session_factory
 from messaging.text_safety import MAX_MESSAGE_CHARS
 
 __all__ = [
     "UNKNOWN_BUTTON_TEXT",
-    "OnNewMessage",
     "PlatformInput",
     "PlatformSettings",
     "too_long_text",
 ]
 
 logger = logging.getLogger(__name__)
-
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
-"""What Rasa gives a channel's blueprint: hand one user message to the assistant."""
 
 UNKNOWN_BUTTON_TEXT = (
     "Sorry, that button is no longer available. Please type your question, "
@@ -53,6 +48,11 @@ def too_long_text(length: int, limit: int) -> str:
 class PlatformSettings(Protocol):
     """The part of a platform's settings the shared code reads."""
 
+    @classmethod
+    def from_env(cls) -> PlatformSettings:
+        """The settings, read from the environment."""
+        ...
+
     @property
     def bot_token(self) -> str:
         """The token the platform's API client sends; empty when unset."""
@@ -67,7 +67,7 @@ class PlatformSettings(Protocol):
 S = TypeVar("S", bound=PlatformSettings)
 
 
-class PlatformInput(InputChannel, Generic[S]):
+class PlatformInput(ChannelNamed, InputChannel, Generic[S]):
     """Base of an input channel for a chat platform that calls our webhook."""
 
     label: ClassVar[str] = "platform"
@@ -76,10 +76,13 @@ class PlatformInput(InputChannel, Generic[S]):
     webhook_path: ClassVar[str] = "/webhook"
     """Where the platform posts its deliveries, below the channel's URL prefix."""
 
+    settings_class: ClassVar[type[PlatformSettings]]
+    """The platform's settings class (its ``from_env()`` reads the environment)."""
+
     @classmethod
     def settings_from_env(cls) -> S:
-        """The platform's settings, read from the environment (subclasses say how)."""
-        raise NotImplementedError
+        """The platform's settings, read from the environment."""
+        return cast(S, cls.settings_class.from_env())
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> PlatformInput[S]:
@@ -190,7 +193,3 @@ class PlatformInput(InputChannel, Generic[S]):
                 self.label,
                 "reachable" if reachable else "unreachable",
             )
-
-    async def offered(self, tracker_store: TrackerSource, sender_id: str) -> set[str]:
-        """The button payloads the bot offered in its latest messages to ``sender_id``."""
-        return recent_offers(await tracker_events(tracker_store, sender_id))

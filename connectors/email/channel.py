@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.email.poller import MailPoller
 from connectors.email.sender import CHANNEL, EmailOutput, MailSender
 from connectors.email.settings import EmailSettings
-from connectors.shared import holds_user_message, tracker_events
+from connectors.shared import ChannelNamed, holds_user_message, tracker_events
 from crm_store.db import make_engine, make_session_factory
 
 __all__ = ["EmailInput"]
@@ -39,13 +39,10 @@ __all__ = ["EmailInput"]
 logger = logging.getLogger(__name__)
 
 
-class EmailInput(InputChannel):
+class EmailInput(ChannelNamed, InputChannel):
     """The email channel: a mailbox poller plus proactive sending."""
 
-    @classmethod
-    def name(cls) -> str:
-        """URL prefix ``/webhooks/email/`` and ``output_channel=email``."""
-        return CHANNEL
+    channel_name = CHANNEL
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> EmailInput:

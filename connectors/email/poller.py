@@ -35,14 +35,8 @@ from rasa.core.channels.channel import UserMessage
 from sqlalchemy.orm import Session, sessionmaker
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
+from connectors.email import render
 from connectors.email.parse import InboundMail, MalformedMail, parse_mail
-from connectors.email.render import (
-    RenderedMail,
-    attachment_note,
-    chosen_payload,
-    render_messages,
-    reply_subject,
-)
 from connectors.email.sender import CHANNEL, EmailDeliveryError, MailSender, TurnOutput
 from connectors.email.settings import EmailSettings
 from connectors.email.text import subject_as_text
@@ -282,7 +276,7 @@ class MailPoller:
         self,
         mail: InboundMail,
         sender_id: str,
-        rendered: RenderedMail,
+        rendered: render.RenderedMail,
         attempts: int = SMTP_ATTEMPTS,
     ) -> None:
         if not rendered.text:
@@ -292,7 +286,7 @@ class MailPoller:
             await self.sender.send(
                 sender_id=sender_id,
                 to=mail.sender,
-                subject=reply_subject(mail.subject),
+                subject=render.reply_subject(mail.subject),
                 in_reply_to=mail.message_id,
                 references=[*references, mail.message_id],
                 rendered=rendered,
@@ -306,7 +300,7 @@ class MailPoller:
     async def _answer(
         self, uid: str, mail: InboundMail, admission: _Admission, too_big: bool
     ) -> None:
-        notes = [attachment_note(mail.attachments)]
+        notes = [render.attachment_note(mail.attachments)]
         text = mail.body or subject_as_text(mail.subject)
         limit = self.settings.max_message_chars
         problem = None
@@ -331,10 +325,11 @@ class MailPoller:
                 "too large" if too_big else "too long" if text else "empty",
             )
             await self._mark_seen(uid)
-            await self._reply(mail, admission.sender_id, render_messages([], [*notes, problem]))
+            rendered = render.render_messages([], [*notes, problem])
+            await self._reply(mail, admission.sender_id, rendered)
             return
         await asyncio.to_thread(self._record_inbound, mail, admission.sender_id)
-        payload = chosen_payload(text, admission.buttons)
+        payload = render.chosen_payload(text, admission.buttons)
         metadata: dict[str, Any] = {
             "email": {"subject": mail.subject, "attachments": list(mail.attachments)}
         }
@@ -360,6 +355,5 @@ class MailPoller:
             raise
         # Rasa has saved the turn: from here on the mail is never processed again.
         await self._mark_seen(uid)
-        await self._reply(mail, admission.sender_id, render_messages(collector.messages, notes))
-
-
+        rendered = render.render_messages(collector.messages, notes)
+        await self._reply(mail, admission.sender_id, rendered)

@@ -164,10 +164,7 @@ class MailSender:
 class EmailOutput(WholeMessageOutput):
     """Proactive sends (``output_channel=email``): one mail per message, in the thread."""
 
-    @classmethod
-    def name(cls) -> str:
-        """The channel's name, as used in ``output_channel=email``."""
-        return CHANNEL
+    channel_name = CHANNEL
 
     def __init__(self, sender: MailSender) -> None:
         self.sender = sender
@@ -180,10 +177,7 @@ class EmailOutput(WholeMessageOutput):
 class TurnOutput(WholeMessageOutput):
     """Collects the assistant's messages of one turn so they go out as one mail."""
 
-    @classmethod
-    def name(cls) -> str:
-        """The channel's name."""
-        return CHANNEL
+    channel_name = CHANNEL
 
     def __init__(self) -> None:
         self.messages: list[dict[str, Any]] = []

@@ -44,7 +44,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from connectors.platform_input import OnNewMessage, PlatformInput
+from connectors.platform_input import PlatformInput
+from connectors.shared import OnNewMessage
 from connectors.slack.listeners import SlackListeners
 from connectors.slack.output import SlackOutput
 from connectors.slack.settings import CHANNEL, SlackSettings
@@ -70,20 +71,14 @@ def parse_body(body: bytes, content_type: str | None) -> dict[str, Any]:
 class SlackInput(PlatformInput[SlackSettings]):
     """The Slack input channel (Events API and interactivity)."""
 
-    @classmethod
-    def name(cls) -> str:
-        """URL prefix: ``/webhooks/slack/``."""
-        return CHANNEL
+    channel_name = CHANNEL
 
     label = "Slack"
     webhook_path = "/events"  # the Events API and interactivity alike
     _client: AsyncWebClient | None = None  # made on first use
     _handler: AsyncSlackRequestHandler | None = None  # made on first use
 
-    @classmethod
-    def settings_from_env(cls) -> SlackSettings:
-        """``SlackSettings`` from the environment."""
-        return SlackSettings.from_env()
+    settings_class = SlackSettings
 
     @property
     def client(self) -> AsyncWebClient:

@@ -21,8 +21,8 @@ from rasa.core.channels.channel import UserMessage
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
-from connectors.platform_input import UNKNOWN_BUTTON_TEXT, OnNewMessage, too_long_text
-from connectors.shared import TrackerSource
+from connectors.platform_input import UNKNOWN_BUTTON_TEXT, too_long_text
+from connectors.shared import OnNewMessage, latest_offers
 from connectors.slack.output import SlackAddress, SlackOutput
 from connectors.slack.render import BUTTON_PREFIX, LINK_PREFIX, plain_text
 from connectors.slack.settings import CHANNEL
@@ -46,10 +46,6 @@ class SlackChannel(Protocol):
 
     def record_delivery(self, receipt: str) -> bool:
         """Record a delivery id; False when it was already processed."""
-        ...
-
-    async def offered(self, tracker_store: TrackerSource, sender_id: str) -> set[str]:
-        """The button payloads the bot offered in its latest messages."""
         ...
 
 
@@ -148,7 +144,7 @@ class SlackListeners:
         agent = context.get("rasa_agent")
         if agent is None:
             return set()
-        return await self.channel.offered(agent.tracker_store, sender_id)
+        return await latest_offers(agent.tracker_store, sender_id)
 
     async def on_action(
         self,

@@ -6,14 +6,14 @@ is the reader's DM with the app; ``<channel>-<thread_ts>`` is a thread in a chan
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from rasa.core.channels.channel import OutputChannel
 from slack_sdk.models.blocks import ImageBlock
 from slack_sdk.web.async_client import AsyncWebClient
 
+from connectors.shared import PostingOutput
 from connectors.slack.render import custom_message, element_message, fallback_text, message_blocks
 from connectors.slack.settings import CHANNEL
 
@@ -46,13 +46,10 @@ class SlackAddress:
         return f"{self.channel}{THREAD_SEPARATOR}{self.thread_ts}"
 
 
-class SlackOutput(OutputChannel):
+class SlackOutput(PostingOutput):
     """Posts bot, librarian and proactive messages with ``chat.postMessage``."""
 
-    @classmethod
-    def name(cls) -> str:
-        """The channel's name, as used in ``output_channel=slack``."""
-        return CHANNEL
+    channel_name = CHANNEL
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
@@ -64,7 +61,8 @@ class SlackOutput(OutputChannel):
         buttons: list[dict[str, Any]] | None = None,
         blocks: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Post one message with blocks and its readable fallback text."""
+        """Post one message with blocks (text as escaped mrkdwn sections, buttons as an
+        ``actions`` block) and its readable fallback text."""
         address = SlackAddress.from_sender_id(recipient_id)
         buttons = buttons or []
         kwargs: dict[str, Any] = {}
@@ -78,31 +76,16 @@ class SlackOutput(OutputChannel):
             **kwargs,
         )
 
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        """Send text as mrkdwn sections (escaped)."""
-        await self.post(recipient_id, text)
-
-    async def send_text_with_buttons(
-        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        """Send text with a Block Kit ``actions`` block."""
-        await self.post(recipient_id, text, buttons)
+    def list_elements(
+        self, elements: Iterable[Mapping[str, Any]]
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """Cards (such as catalogue results) as bullet lines, one section each, and buttons."""
+        return element_message(elements)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         """Send an image block, with its link as the fallback text."""
         blocks = [ImageBlock(image_url=image, alt_text="image").to_dict()]
         await self.post(recipient_id, image, blocks=blocks)
-
-    async def send_attachment(self, recipient_id: str, attachment: Any, **kwargs: Any) -> None:
-        """Send an attachment as a link or text."""
-        await self.post(recipient_id, str(attachment))
-
-    async def send_elements(
-        self, recipient_id: str, elements: Iterable[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        """Send cards (such as catalogue results) as one section each, with their buttons."""
-        text, buttons = element_message(elements)
-        await self.post(recipient_id, text, buttons)
 
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any

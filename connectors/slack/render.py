@@ -33,7 +33,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from connectors.shared import button_url
+from connectors.shared import button_url, custom_text, own_part
 
 __all__ = [
     "BUTTON_PREFIX",
@@ -192,18 +192,9 @@ def custom_message(
     otherwise ``text``/``buttons`` and ``elements``/``results`` are rendered, and
     anything else is shown as ``key: value`` lines rather than raw JSON.
     """
-    own = custom.get("slack")
-    source: Mapping[str, Any] = own if isinstance(own, Mapping) else custom
-    text = str(source.get("text") or "")
+    source = own_part(custom, "slack")
     blocks = source.get("blocks")
     if isinstance(blocks, list):
-        return text, [], [b for b in blocks if isinstance(b, dict)]
-    buttons = [dict(b) for b in source.get("buttons") or [] if isinstance(b, Mapping)]
-    items = source.get("elements") or source.get("results")
-    if isinstance(items, list):
-        listed, more = element_message(i for i in items if isinstance(i, Mapping))
-        text = f"{text}\n{listed}".strip()
-        buttons.extend(more)
-    if not text and not buttons:
-        text = "\n".join(f"{key}: {value}" for key, value in source.items())
+        return str(source.get("text") or ""), [], [b for b in blocks if isinstance(b, dict)]
+    text, buttons = custom_text(source, element_message)
     return text, buttons, None

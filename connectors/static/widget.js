@@ -367,21 +367,20 @@
   }
 
   // ---------------------------------------------------------------- outgoing
-  function markDelivered(id) {
+  // The server has settled a message ("delivered" or "failed"): it leaves the outbox,
+  // and its bubble shows the outcome. Returns the bubble, if it is on the page.
+  function settle(id, outcome) {
     state.entries.delete(id);
     state.pending.delete(id);
     outbox.remove(id);
     var node = state.readerEls.get(id);
-    if (node) setState(node, "delivered");
+    if (node && outcome) setState(node, outcome);
+    return node;
   }
 
-  function markFailed(id) {
-    state.entries.delete(id);
-    state.pending.delete(id);
-    outbox.remove(id);
-    var node = state.readerEls.get(id);
-    if (node) setState(node, "failed");
-  }
+  function markDelivered(id) { settle(id, "delivered"); }
+
+  function markFailed(id) { settle(id, "failed"); }
 
   // The server refused a message because the conversation already has as many as it
   // can hold waiting for the bot ("busy"). Nothing was processed: the bubble goes, and
@@ -389,10 +388,7 @@
   // text restored before it and before whatever the reader has typed since.
   function giveBack(id) {
     var entry = state.entries.get(id) || outbox.read().filter(function (e) { return e.id === id; })[0];
-    state.entries.delete(id);
-    state.pending.delete(id);
-    outbox.remove(id);
-    var node = state.readerEls.get(id);
+    var node = settle(id, null);
     if (node) { state.readerEls.delete(id); node.remove(); }
     var text = entry ? (entry.type === "button" ? entry.title : entry.text) : "";
     if (typeof text !== "string" || !text) return;

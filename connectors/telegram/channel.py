@@ -38,12 +38,8 @@ from telegram import Bot, CallbackQuery, Update
 from telegram import Message as TelegramMessage
 from telegram.error import TelegramError
 
-from connectors.platform_input import (
-    UNKNOWN_BUTTON_TEXT,
-    OnNewMessage,
-    PlatformInput,
-    too_long_text,
-)
+from connectors.platform_input import UNKNOWN_BUTTON_TEXT, PlatformInput, too_long_text
+from connectors.shared import OnNewMessage, latest_offers
 from connectors.telegram.bot import CHANNEL, TelegramSettings, make_bot
 from connectors.telegram.output import TelegramOutput
 from connectors.telegram.render import resolve_callback
@@ -63,18 +59,12 @@ COMMAND_TEXTS = {"/start": "hello", "/help": "help"}
 class TelegramInput(PlatformInput[TelegramSettings]):
     """The Telegram input channel (webhook only)."""
 
-    @classmethod
-    def name(cls) -> str:
-        """URL prefix: ``/webhooks/telegram/``."""
-        return CHANNEL
+    channel_name = CHANNEL
 
     label = "Telegram"
     _bot: Bot | None = None  # made on first use
 
-    @classmethod
-    def settings_from_env(cls) -> TelegramSettings:
-        """``TelegramSettings`` from the environment."""
-        return TelegramSettings.from_env()
+    settings_class = TelegramSettings
 
     @property
     def bot(self) -> Bot:
@@ -208,7 +198,7 @@ class TelegramInput(PlatformInput[TelegramSettings]):
     ) -> None:
         message = query.message
         chat_id = str(message.chat.id if message is not None else query.from_user.id)
-        offered = await self.offered(request.app.ctx.agent.tracker_store, chat_id)
+        offered = await latest_offers(request.app.ctx.agent.tracker_store, chat_id)
         payload = resolve_callback(query.data or "", offered)
         try:
             await self.bot.answer_callback_query(

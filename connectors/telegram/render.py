@@ -21,7 +21,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from connectors.shared import button_url
+from connectors.shared import button_url, custom_text, own_part
 
 MAX_CALLBACK_BYTES = 64
 MAX_TEXT_CHARS = 4096
@@ -98,15 +98,4 @@ def custom_message(custom: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]
     then ``elements`` or ``results`` as a numbered list; anything else is shown as
     ``key: value`` lines rather than raw JSON.
     """
-    own = custom.get("telegram")
-    source: Mapping[str, Any] = own if isinstance(own, Mapping) else custom
-    items = source.get("elements") or source.get("results")
-    text = str(source.get("text") or "")
-    buttons = [dict(b) for b in source.get("buttons") or [] if isinstance(b, Mapping)]
-    if isinstance(items, list):
-        listed, more = element_lines(i for i in items if isinstance(i, Mapping))
-        text = f"{text}\n{listed}".strip()
-        buttons.extend(more)
-    if not text and not buttons:
-        text = "\n".join(f"{key}: {value}" for key, value in source.items())
-    return text, buttons
+    return custom_text(own_part(custom, "telegram"), element_lines)

@@ -37,7 +37,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.platform_input import OnNewMessage
+from connectors.shared import ChannelNamed, OnNewMessage
 from connectors.webchat.hub import ConnectionHub, WebchatOutput
 from connectors.webchat.lines import SessionLines
 from connectors.webchat.session import SocketSession
@@ -54,13 +54,10 @@ patch_sanic_websockets()
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
-class WebchatInput(InputChannel):
+class WebchatInput(ChannelNamed, InputChannel):
     """The web widget's input channel."""
 
-    @classmethod
-    def name(cls) -> str:
-        """URL prefix: ``/webhooks/webchat/``."""
-        return CHANNEL
+    channel_name = CHANNEL
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> WebchatInput:

@@ -110,10 +110,7 @@ class ConnectionHub:
 class WebchatOutput(WholeMessageOutput):
     """Delivers bot and librarian messages to the widget's open sockets."""
 
-    @classmethod
-    def name(cls) -> str:
-        """The channel's name, as used in ``output_channel=webchat``."""
-        return CHANNEL
+    channel_name = CHANNEL
 
     def __init__(self, hub: ConnectionHub) -> None:
         self.hub = hub

@@ -11,23 +11,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from sanic.request import Request
 
-from connectors.platform_input import OnNewMessage
-from connectors.shared import holds_user_message, recent_offers, tracker_events
+from connectors.shared import OnNewMessage, holds_user_message, recent_offers, tracker_events
+from connectors.webchat import protocol
 from connectors.webchat.hub import ConnectionHub, WebchatOutput
 from connectors.webchat.lines import QueuedMessage, SessionLines
-from connectors.webchat.protocol import (
-    ClientFrame,
-    FrameError,
-    error_frame,
-    history_frames,
-    new_session_id,
-    parse_client_frame,
-)
 from connectors.webchat.settings import CHANNEL
 from messaging.text_safety import neutralize_intent_shortcut
 
@@ -42,25 +35,27 @@ BUSY_TEXT = (
 SERVER_ERROR_TEXT = "Sorry, something went wrong on our side. Please try again."
 
 
+@dataclass(eq=False)
 class SocketSession:
-    """One open socket: the handshake, then frames until the socket closes."""
+    """One open socket: the handshake, then frames until the socket closes.
 
-    def __init__(
-        self,
-        hub: ConnectionHub,
-        lines: SessionLines,
-        max_message_chars: int,
-        request: Request,
-        ws: Any,
-        on_new_message: OnNewMessage,
-    ) -> None:
-        self.hub = hub
-        self.lines = lines
-        self.max_message_chars = max_message_chars
-        self.request = request
-        self.ws = ws
-        self.on_new_message = on_new_message
-        self.session_id = ""
+    Attributes:
+        hub: the open sockets of every conversation.
+        lines: every conversation's line of messages waiting for Rasa.
+        max_message_chars: the longest message text accepted.
+        request: the socket's upgrade request (its app holds the Rasa agent).
+        ws: the socket.
+        on_new_message: hands one message to Rasa.
+        session_id: the conversation, known once the tab said hello.
+    """
+
+    hub: ConnectionHub
+    lines: SessionLines
+    max_message_chars: int
+    request: Request
+    ws: Any
+    on_new_message: OnNewMessage
+    session_id: str = ""
 
     async def send(self, frame: dict[str, Any]) -> None:
         """Send one frame to this socket."""
@@ -97,22 +92,22 @@ class SocketSession:
             if self.session_id:
                 self.hub.remove(self.session_id, self.ws)
 
-    async def _handshake(self) -> ClientFrame | None:
+    async def _handshake(self) -> protocol.ClientFrame | None:
         while True:
             data = await self.ws.recv()
             if data is None:
                 return None
             try:
-                frame = parse_client_frame(data, self.max_message_chars)
-            except FrameError as error:
-                await self.send(error_frame(error))
+                frame = protocol.parse_client_frame(data, self.max_message_chars)
+            except protocol.FrameError as error:
+                await self.send(protocol.error_frame(error))
                 continue
             if frame is None or frame.type != "hello":
                 await self.send(
                     {"type": "error", "code": "hello_first", "message": "send a hello frame first"}
                 )
                 continue
-            self.session_id = frame.session_id or new_session_id()
+            self.session_id = frame.session_id or protocol.new_session_id()
             return frame
 
     async def _events(self) -> list[dict[str, Any]]:
@@ -120,15 +115,15 @@ class SocketSession:
 
     async def _send_history(self, since: float) -> None:
         await self.send(
-            {"type": "history", "messages": history_frames(await self._events(), since)}
+            {"type": "history", "messages": protocol.history_frames(await self._events(), since)}
         )
 
     async def _handle(self, data: str | bytes) -> None:
         try:
-            frame = parse_client_frame(data, self.max_message_chars)
-        except FrameError as error:
+            frame = protocol.parse_client_frame(data, self.max_message_chars)
+        except protocol.FrameError as error:
             logger.info("rejected a webchat frame: %s", error.code)
-            await self.send(error_frame(error))
+            await self.send(protocol.error_frame(error))
             return
         if frame is None:
             return
@@ -137,11 +132,12 @@ class SocketSession:
         elif frame.type == "sync":
             await self._send_history(frame.since)
         elif frame.type == "hello":
-            await self.send(error_frame(FrameError("malformed", "already said hello")))
+            again = protocol.FrameError("malformed", "already said hello")
+            await self.send(protocol.error_frame(again))
         elif frame.type in {"message", "button"}:
             await self._take_in(frame)
 
-    async def _take_in(self, frame: ClientFrame) -> None:
+    async def _take_in(self, frame: protocol.ClientFrame) -> None:
         """Queue a message for the conversation's line, or say why not; never waits for Rasa."""
         assert frame.id is not None
         waiting = self.lines.waiting(self.session_id, frame.id)
@@ -164,7 +160,7 @@ class SocketSession:
     async def _tracker_has(self, message_id: str) -> bool:
         return holds_user_message(await self._events(), message_id)
 
-    async def _text_for(self, frame: ClientFrame) -> tuple[str, dict[str, Any]]:
+    async def _text_for(self, frame: protocol.ClientFrame) -> tuple[str, dict[str, Any]]:
         # A payload the bot never offered is just text the reader chose to send.
         if (
             frame.type == "button"

@@ -293,6 +293,14 @@ def test_proactive_messages_are_sent_through_the_bot_api(
     }
 
 
+def _run_command(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m connectors.telegram ARGS`` as an operator would."""
+    command = [sys.executable, "-m", "connectors.telegram", *args]
+    return subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
 def test_set_webhook_command_registers_url_secret_and_update_kinds(
     telegram_api: TelegramApiStandIn,
 ) -> None:
@@ -303,30 +311,14 @@ def test_set_webhook_command_registers_url_secret_and_update_kinds(
         "TELEGRAM_API_BASE_URL": telegram_api.base_url,
         "TELEGRAM_WEBHOOK_URL": "https://library.example/webhooks/telegram/webhook",
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "connectors.telegram", "set-webhook"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _run_command(env, "set-webhook")
     assert done.returncode == 0, done.stderr
     assert "webhook of @ric_test_bot set to https://library.example/" in done.stdout
     [call] = telegram_api.made("setWebhook")[-1:]
     assert call.params["url"] == "https://library.example/webhooks/telegram/webhook"
     assert call.params["secret_token"] == TELEGRAM_SECRET
     assert json.loads(call.params["allowed_updates"]) == ["message", "callback_query"]
-    info = subprocess.run(
-        [sys.executable, "-m", "connectors.telegram", "info"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    info = _run_command(env, "info")
     assert "webhook url: https://library.example/webhooks/telegram/webhook" in info.stdout
 
 

@@ -55,7 +55,7 @@ def link_verified_reader(
     tickets and feedback move too); one verified with another card keeps the rest.
     """
     now = _now()
-    reader = session.execute(
+    reader: Reader | None = session.execute(
         select(Reader).where(Reader.card_number == card_number)
     ).scalar_one_or_none()
     if reader is None:
@@ -124,7 +124,7 @@ def create_ticket(
 ) -> Ticket:
     """Leave a message for staff, linked to the conversation and its reader."""
     conversation = ensure_conversation(session, sender_id, channel, _now())
-    ticket = Ticket(
+    ticket: Ticket = Ticket(
         conversation_id=conversation.id,
         reader_id=conversation.reader_id,
         subject=subject[:200],
@@ -150,7 +150,7 @@ def record_feedback(
         .order_by(Handoff.requested_at.desc())
         .limit(1)
     ).scalar_one_or_none()
-    feedback = Feedback(
+    feedback: Feedback = Feedback(
         conversation_id=conversation.id,
         reader_id=conversation.reader_id,
         librarian_id=librarian_id,

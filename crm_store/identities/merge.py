@@ -168,18 +168,9 @@ def undo_merge(
             )
             restored_rows[key] = [row[primary_key(table).name] for row in rows]
     session.expire_all()
-    return audit_reader(
-        session,
-        staff_user_id,
-        UNMERGE,
-        keep_id,
-        merge_audit_id=audit_id,
-        keep_id=keep_id,
-        merge_id=merge_id,
-        reason=why,
-        moved=moved_back,
-        restored=restored_rows,
-    )
+    unmerged: dict[str, Any] = {"merge_audit_id": audit_id, "keep_id": keep_id}
+    unmerged.update(merge_id=merge_id, reason=why, moved=moved_back, restored=restored_rows)
+    return audit_reader(session, staff_user_id, UNMERGE, keep_id, **unmerged)
 
 
 

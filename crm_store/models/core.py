@@ -33,7 +33,7 @@ from crm_store import clock
 mapper_registry = registry()
 
 
-class Base(metaclass=DeclarativeMeta):
+class Base(metaclass=DeclarativeMeta):  # type: ignore[metaclass]  # untyped SQLAlchemy 1.4
     """Declarative base, spelled out so that type checkers understand it."""
 
     __abstract__ = True
@@ -50,7 +50,7 @@ def utcnow() -> datetime:
     return clock.now()
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator):  # type: ignore[misc]  # untyped SQLAlchemy 1.4
     """A DateTime that always comes back timezone-aware in UTC.
 
     SQLite keeps no zone, so values are stored as naive UTC and re-tagged on read.

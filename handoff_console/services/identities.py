@@ -67,6 +67,13 @@ def search_readers(session: Session, query: str, limit: int = 50) -> list[dict[s
     return [reader_brief(session, r) for r in session.execute(statement).scalars()]
 
 
+def _newest_first(session: Session, model: Any, reader_id: int, time_column: str) -> list[Any]:
+    """The reader's rows of ``model``, newest first by ``time_column`` (then by id)."""
+    newest = getattr(model, time_column).desc()
+    statement = select(model).where(model.reader_id == reader_id)
+    return list(session.execute(statement.order_by(newest, model.id.desc())).scalars())
+
+
 def reader_profile(session: Session, reader_id: int) -> dict[str, Any]:
     """Everything the console shows about a reader.
 
@@ -85,21 +92,9 @@ def reader_profile(session: Session, reader_id: int) -> dict[str, Any]:
         .where(ChannelIdentity.reader_id == reader_id)
         .order_by(ChannelIdentity.id)
     ).scalars()
-    conversations = session.execute(
-        select(Conversation)
-        .where(Conversation.reader_id == reader_id)
-        .order_by(Conversation.last_activity_at.desc(), Conversation.id.desc())
-    ).scalars()
-    tickets = session.execute(
-        select(Ticket)
-        .where(Ticket.reader_id == reader_id)
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-    ).scalars()
-    feedback = session.execute(
-        select(Feedback)
-        .where(Feedback.reader_id == reader_id)
-        .order_by(Feedback.created_at.desc(), Feedback.id.desc())
-    ).scalars()
+    conversations = _newest_first(session, Conversation, reader_id, "last_activity_at")
+    tickets = _newest_first(session, Ticket, reader_id, "created_at")
+    feedback = _newest_first(session, Feedback, reader_id, "created_at")
     reachable = latest_reachable_conversation(session, reader_id)
     return {
         **_reader_fields(reader),

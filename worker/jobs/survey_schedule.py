@@ -19,18 +19,13 @@ sends it.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from crm_store.models import (
-    Conversation,
-    ConversationStatus,
-    Handoff,
-    HandoffStatus,
-    Message,
-    SenderKind,
-)
+from crm_store.models import Conversation, ConversationStatus, Handoff, HandoffStatus
+from crm_store.models.core import Message, SenderKind
 from crm_store.models.worker import Survey, SurveyStatus
 from messaging.outbox import insert_once
 from ric_config import WorkerConfig
@@ -152,28 +147,29 @@ def _bot_resolved_at(
     ).scalar_one_or_none()
     if request is None or request < since:
         return None
-    outreach_after = session.execute(
-        select(Message.id)
-        .where(
-            Message.conversation_id == conversation.id,
-            Message.sender_kind == SenderKind.READER,
-            Message.intent.startswith("EXTERNAL_"),
-            Message.sent_at > request,
-        )
-        .limit(1)
-    ).first()
-    if outreach_after is not None:
+    outreach_after = _has_message(
+        session,
+        conversation.id,
+        Message.sender_kind == SenderKind.READER,
+        Message.intent.startswith("EXTERNAL_"),
+        Message.sent_at > request,
+    )
+    if outreach_after:
         return None
-    answered = session.execute(
+    answered = _has_message(
+        session, conversation.id, Message.sender_kind == SenderKind.BOT, Message.sent_at >= request
+    )
+    return conversation.last_activity_at if answered else None
+
+
+def _has_message(session: Session, conversation_id: int, *conditions: Any) -> bool:
+    """Whether the conversation has a message that meets every one of ``conditions``."""
+    found = session.execute(
         select(Message.id)
-        .where(
-            Message.conversation_id == conversation.id,
-            Message.sender_kind == SenderKind.BOT,
-            Message.sent_at >= request,
-        )
+        .where(Message.conversation_id == conversation_id, *conditions)
         .limit(1)
     ).first()
-    return conversation.last_activity_at if answered is not None else None
+    return found is not None
 
 
 def schedule_bot_resolved(session: Session, current: datetime) -> int:

@@ -14,9 +14,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from crm_store import clock
 from crm_store.db import make_engine, make_session_factory
@@ -26,6 +29,8 @@ from handoff_console.accounts import ROLES, AccountError, create_staff, issue_ap
 from ric_config import ConsoleConfig
 
 PASSWORD_ENV = "RIC_ADMIN_PASSWORD"  # noqa: S105 - the variable's name, not a password
+PROFILE_OPTIONS = ("display_name", "email", "capacity", "department")
+"""The account options of ``create-admin`` and ``create-user`` passed on to ``create_staff``."""
 
 
 class CliError(Exception):
@@ -45,24 +50,25 @@ def _read_password() -> str:
     return first
 
 
-def _create(args: argparse.Namespace, role: str) -> int:
-    password = _read_password()
+@contextmanager
+def _store_session() -> Iterator[Session]:
+    """One transaction on the reader store; the engine is closed afterwards."""
     engine = make_engine()
     try:
         with make_session_factory(engine).begin() as session:
-            user = create_staff(
-                session,
-                username=args.username,
-                password=password,
-                role=role,
-                display_name=args.display_name,
-                email=args.email,
-                capacity=args.capacity,
-                department=args.department,
-            )
-            user_id = user.id
+            yield session
     finally:
         engine.dispose()
+
+
+def _create(args: argparse.Namespace, role: str) -> int:
+    password = _read_password()
+    profile = {option: getattr(args, option) for option in PROFILE_OPTIONS}
+    with _store_session() as session:
+        user = create_staff(
+            session, username=args.username, password=password, role=role, **profile
+        )
+        user_id = user.id
     print(f"Created {role} {args.username!r} (id {user_id}).")
     return 0
 
@@ -79,17 +85,13 @@ def command_create_user(args: argparse.Namespace) -> int:
 
 def command_create_token(args: argparse.Namespace) -> int:
     """Issue an API token for an existing account and print it once."""
-    engine = make_engine()
-    try:
-        with make_session_factory(engine).begin() as session:
-            user_id = session.execute(
-                select(StaffUser.id).where(StaffUser.username == args.username)
-            ).scalar_one_or_none()
-            if user_id is None:
-                raise CliError(f"no staff account named {args.username!r}")
-            token = issue_api_token(session, int(user_id), args.name)
-    finally:
-        engine.dispose()
+    with _store_session() as session:
+        user_id = session.execute(
+            select(StaffUser.id).where(StaffUser.username == args.username)
+        ).scalar_one_or_none()
+        if user_id is None:
+            raise CliError(f"no staff account named {args.username!r}")
+        token = issue_api_token(session, int(user_id), args.name)
     print(f"API token {args.name!r} for {args.username!r} (shown once; store it now):")
     print(token)
     return 0
@@ -97,12 +99,8 @@ def command_create_token(args: argparse.Namespace) -> int:
 
 def command_list_login_throttles(_args: argparse.Namespace) -> int:
     """Print every (user name, address) pair with failed logins that count."""
-    engine = make_engine()
-    try:
-        with make_session_factory(engine).begin() as session:
-            found = login_throttle.throttles(session)
-    finally:
-        engine.dispose()
+    with _store_session() as session:
+        found = login_throttle.throttles(session)
     if not found:
         print("No login throttles.")
         return 0
@@ -118,14 +116,10 @@ def command_list_login_throttles(_args: argparse.Namespace) -> int:
 
 def command_clear_login_throttle(args: argparse.Namespace) -> int:
     """Lift a user name's login throttle, from one address or all; audited."""
-    engine = make_engine()
-    try:
-        with make_session_factory(engine).begin() as session:
-            removed, audit_id = login_throttle.clear(
-                session, args.username, args.address, actor_id=None, via="cli"
-            )
-    finally:
-        engine.dispose()
+    with _store_session() as session:
+        removed, audit_id = login_throttle.clear(
+            session, args.username, args.address, actor_id=None, via="cli"
+        )
     where = f"address {args.address}" if args.address is not None else "every address"
     print(
         f"Cleared the login throttle of {login_throttle.normalise_username(args.username)!r} "

@@ -7,6 +7,7 @@
  * - RicConsole.el(): DOM builder. Every reader- or staff-provided string goes through
  *   textContent / createTextNode; nothing here ever assigns innerHTML.
  * - RicConsole.sound: an audible cue made with the Web Audio API (no binary file).
+ * - RicConsole.page(): how each page's script starts, with its elements looked up by id.
  */
 (function () {
   "use strict";
@@ -298,6 +299,18 @@
     return api("GET", "/api/me");
   }
 
+  // ---------------------------------------------------------------- pages
+  /*
+   * page({name: "element-id", ...}, init) starts a page's script: it looks up the
+   * page's elements once and calls init(RicConsole, ui), where ui.name is the element
+   * with that id. Page scripts load after this file (both deferred, in order).
+   */
+  function page(ids, init) {
+    var ui = {};
+    Object.keys(ids).forEach(function (name) { ui[name] = document.getElementById(ids[name]); });
+    init(window.RicConsole, ui);
+  }
+
   window.RicConsole = {
     api: api,
     ApiError: ApiError,
@@ -312,5 +325,6 @@
     sound: sound,
     debounce: debounce,
     me: me,
+    page: page,
   };
 })();

@@ -3,17 +3,12 @@
  * list in place (no reload). New arrivals are highlighted, announced, counted in
  * the tab title and (when enabled) beeped. All reader text is set with textContent.
  */
-(function () {
+window.RicConsole.page({ list: "queue-list", empty: "queue-empty", summary: "queue-summary", announcer: "queue-announcer" }, function (C, ui) {
   "use strict";
-  var C = window.RicConsole;
   var el = C.el;
 
-  var list = document.getElementById("queue-list");
-  var empty = document.getElementById("queue-empty");
-  var summary = document.getElementById("queue-summary");
-  var announcer = document.getElementById("queue-announcer");
   var baseTitle = document.title;
-  var myId = Number(list.dataset.staffId);
+  var myId = Number(ui.list.dataset.staffId);
 
   var rows = new Map();        // conversation_id -> {li, item, startedMs}
   var seenHandoffs = new Set(); // handoff ids already shown (so only new ones are "new")
@@ -127,14 +122,14 @@
     });
     // Reorder only when needed: moving a node that holds focus would drop the focus.
     var wanted = items.map(function (item) { return rows.get(String(item.conversation_id)).li; });
-    var current = Array.prototype.slice.call(list.children);
+    var current = Array.prototype.slice.call(ui.list.children);
     var same = wanted.length === current.length && wanted.every(function (li, i) { return current[i] === li; });
-    if (!same) wanted.forEach(function (li) { list.appendChild(li); });
+    if (!same) wanted.forEach(function (li) { ui.list.appendChild(li); });
 
     var waiting = items.filter(function (item) { return item.status === "waiting"; }).length;
-    empty.hidden = items.length !== 0;
-    summary.textContent = waiting === 1 ? "1 reader is waiting." : waiting + " readers are waiting.";
-    if (items.length > waiting) summary.textContent += " " + (items.length - waiting) + " claimed.";
+    ui.empty.hidden = items.length !== 0;
+    ui.summary.textContent = waiting === 1 ? "1 reader is waiting." : waiting + " readers are waiting.";
+    if (items.length > waiting) ui.summary.textContent += " " + (items.length - waiting) + " claimed.";
     document.title = waiting > 0 ? "(" + waiting + ") " + baseTitle : baseTitle;
     if (arrivals.length) announceArrivals(arrivals);
     loaded = true;
@@ -146,7 +141,7 @@
       row.li.dataset.new = "true";
     });
     var first = arrivals[0].item;
-    announcer.textContent = arrivals.length === 1
+    ui.announcer.textContent = arrivals.length === 1
       ? "New conversation from " + readerName(first) + " on " + (CHANNELS[first.channel] || first.channel) + ": " + (first.reason || "")
       : arrivals.length + " new conversations are waiting.";
     C.sound.play();
@@ -157,8 +152,8 @@
     if (!li || !li.classList.contains("is-new")) return;
     setTimeout(function () { li.classList.remove("is-new"); delete li.dataset.new; }, 8000);
   }
-  list.addEventListener("pointerover", function (e) { acknowledge(e.target.closest(".queue-item")); });
-  list.addEventListener("focusin", function (e) { acknowledge(e.target.closest(".queue-item")); });
+  ui.list.addEventListener("pointerover", function (e) { acknowledge(e.target.closest(".queue-item")); });
+  ui.list.addEventListener("focusin", function (e) { acknowledge(e.target.closest(".queue-item")); });
 
   // ---------------------------------------------------------------- actions
   function claimConversation(row, button) {
@@ -213,4 +208,4 @@
   C.subscribe({
     queue: function (data) { render(data && Array.isArray(data.items) ? data.items : []); },
   }, { onreconnect: refresh });
-})();
+});

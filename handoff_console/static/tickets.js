@@ -2,14 +2,10 @@
  * Tickets: a list filtered by status, with a reply box and a status change per
  * ticket. Reader text is set with textContent only.
  */
-(function () {
+window.RicConsole.page({ filter: "ticket-status", list: "tickets-list", summary: "tickets-summary" }, function (C, ui) {
   "use strict";
-  var C = window.RicConsole;
   var el = C.el;
 
-  var filter = document.getElementById("ticket-status");
-  var list = document.getElementById("tickets-list");
-  var summary = document.getElementById("tickets-summary");
   var STATUSES = ["new", "open", "pending", "closed"];
 
   function ticketEl(t) {
@@ -66,18 +62,18 @@
   }
 
   function load() {
-    var status = filter.value;
+    var status = ui.filter.value;
     var url = "/api/tickets" + (status ? "?status=" + encodeURIComponent(status) : "");
-    summary.textContent = "Loading tickets…";
+    ui.summary.textContent = "Loading tickets…";
     C.api("GET", url).then(function (data) {
       var items = data && Array.isArray(data.items) ? data.items : Array.isArray(data) ? data : [];
-      list.replaceChildren.apply(list, items.map(ticketEl));
-      if (!items.length) list.appendChild(el("li", { className: "empty", text: status ? "No " + status + " tickets." : "No tickets yet." }));
-      summary.textContent = items.length === 1 ? "1 ticket." : items.length + " tickets.";
-    }).catch(function (error) { summary.textContent = ""; C.showError(error); });
+      ui.list.replaceChildren.apply(ui.list, items.map(ticketEl));
+      if (!items.length) ui.list.appendChild(el("li", { className: "empty", text: status ? "No " + status + " tickets." : "No tickets yet." }));
+      ui.summary.textContent = items.length === 1 ? "1 ticket." : items.length + " tickets.";
+    }).catch(function (error) { ui.summary.textContent = ""; C.showError(error); });
   }
 
-  filter.addEventListener("change", load);
+  ui.filter.addEventListener("change", load);
   document.getElementById("ticket-filter").addEventListener("submit", function (e) { e.preventDefault(); load(); });
   load();
-})();
+});

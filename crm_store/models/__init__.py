@@ -1,0 +1,76 @@
+"""The reader store's tables.
+
+The core tables live in :mod:`crm_store.models.core`; the console's (staff, sign-ins,
+notes, outbox, audit) in :mod:`crm_store.models.staff`; the analytics, channel and worker
+tables in their own modules. Importing this package registers every table on one metadata.
+"""
+
+from crm_store.models import analytics, channels, worker
+from crm_store.models.core import (
+    Base,
+    ChannelIdentity,
+    Conversation,
+    ConversationStatus,
+    Direction,
+    Feedback,
+    Handoff,
+    HandoffStatus,
+    IngestCheckpoint,
+    Message,
+    QuarantinedEvent,
+    RawEvent,
+    Reader,
+    SenderKind,
+    ServiceHeartbeat,
+    Ticket,
+    TicketStatus,
+    UtcDateTime,
+    mapper_registry,
+    utcnow,
+)
+from crm_store.models.staff import (
+    ApiToken,
+    AuditEntry,
+    CannedResponse,
+    ConsoleSession,
+    LoginAttempt,
+    Note,
+    OutboundMessage,
+    StaffRole,
+    StaffUser,
+)
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "CannedResponse",
+    "ChannelIdentity",
+    "ConsoleSession",
+    "Conversation",
+    "ConversationStatus",
+    "Direction",
+    "Feedback",
+    "Handoff",
+    "HandoffStatus",
+    "IngestCheckpoint",
+    "LoginAttempt",
+    "Message",
+    "Note",
+    "OutboundMessage",
+    "QuarantinedEvent",
+    "RawEvent",
+    "Reader",
+    "SenderKind",
+    "ServiceHeartbeat",
+    "StaffRole",
+    "StaffUser",
+    "Ticket",
+    "TicketStatus",
+    "UtcDateTime",
+    "analytics",
+    "channels",
+    "mapper_registry",
+    "utcnow",
+    "worker",
+]

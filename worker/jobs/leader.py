@@ -24,6 +24,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -31,6 +32,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
+from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
 from ric_config import WorkerConfig
 
@@ -89,21 +91,48 @@ class AdvisoryLockLeader:
         return int(self._connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
 
     def acquire(self, stop: threading.Event | None = None) -> bool:
-        """Wait in ``pg_advisory_lock`` until granted; False if ``stop`` was set first."""
-        while stop is None or not stop.is_set():
-            try:
-                self._connect().execute(text("SELECT pg_advisory_lock(:key)"), {"key": self.key})
-            except OperationalError as error:
-                if _lock_timed_out(error):
-                    continue
+        """Wait in ``pg_advisory_lock`` until granted; False if ``stop`` was set first.
+
+        Each wait ends after the connection's ``lock_timeout`` and is repeated at once;
+        a failed connection is dropped and, after ``WAIT_SLICE_SECONDS`` (cut short by
+        ``stop``), opened again. tenacity repeats the attempts, without limit.
+        """
+
+        def pause(state: RetryCallState) -> float:
+            if stop is None or _lock_timed_out(_failure(state)):
+                return 0.0
+            return WAIT_SLICE_SECONDS
+
+        def reconnect(state: RetryCallState) -> None:
+            error = _failure(state)
+            if not _lock_timed_out(error):
                 logger.warning("advisory lock wait failed (%s); reconnecting", error.orig)
                 self._drop()
-                if stop is not None and stop.wait(WAIT_SLICE_SECONDS):
-                    return False
-                continue
-            logger.info("this worker is the leader (advisory lock %d)", self.key)
-            return True
-        return False
+
+        def sleep(seconds: float) -> None:
+            if stop is not None:
+                stop.wait(seconds)
+            elif seconds:
+                time.sleep(seconds)
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(OperationalError),
+            wait=pause,
+            before_sleep=reconnect,
+            sleep=sleep,
+            reraise=True,
+        )
+        try:
+            retrying(self._lock_once, stop)
+        except _Stopped:
+            return False
+        logger.info("this worker is the leader (advisory lock %d)", self.key)
+        return True
+
+    def _lock_once(self, stop: threading.Event | None) -> None:
+        if stop is not None and stop.is_set():
+            raise _Stopped
+        self._connect().execute(text("SELECT pg_advisory_lock(:key)"), {"key": self.key})
 
     def still_leader(self) -> bool:
         """Whether the lock connection is alive and still holds the lock."""
@@ -189,6 +218,18 @@ class FileLockLeader:
 def _env_key() -> int:
     configured = WorkerConfig().worker_lock_key  # a wrong value is logged and ignored
     return ADVISORY_LOCK_KEY if configured is None else configured
+
+
+class _Stopped(Exception):
+    """The worker was asked to stop while it waited for the lock."""
+
+
+def _failure(state: RetryCallState) -> OperationalError:
+    """The error of the attempt that just failed (tenacity retries only these)."""
+    assert state.outcome is not None
+    error = state.outcome.exception()
+    assert isinstance(error, OperationalError)
+    return error
 
 
 def _lock_timed_out(error: OperationalError) -> bool:

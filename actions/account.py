@@ -16,7 +16,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions._common import LIBRARIAN_BUTTON, Dispatcher, Events, Named, system_down
+from actions._common import LIBRARIAN_BUTTON, Dispatcher, Events, Named, entity_values, system_down
 from actions.holds import HOLD_SLOTS, place
 from actions.reminders import subscribe_reminders
 from library.ils import (
@@ -39,14 +39,6 @@ def _date(value: Any) -> str:
     return f"{value:%a} {value.day} {value:%b}"
 
 
-def _entities(request: dict[str, Any], name: str) -> list[str]:
-    return [
-        str(e["value"])
-        for e in request.get("entities") or []
-        if e.get("entity") == name and e.get("value")
-    ]
-
-
 def _loan_line(loan: Loan) -> str:
     if loan.overdue:
         state = f"overdue since {_date(loan.due_date)} ({loan.days_overdue} days)"
@@ -55,27 +47,35 @@ def _loan_line(loan: Loan) -> str:
     return f"• {loan.title} ({loan.format.replace('_', ' ')}): {state}"
 
 
+async def _loans(
+    dispatcher: CollectingDispatcher, system: LibrarySystem, patron_id: str, nothing: str
+) -> list[Loan]:
+    """The reader's loans, most urgent first; with none, say ``nothing``."""
+    loans = sorted(await system.loans(patron_id), key=lambda loan: loan.due_date)
+    if not loans:
+        dispatcher.utter_message(text=nothing)
+    return loans
+
+
 async def check_loans(
     dispatcher: CollectingDispatcher, system: LibrarySystem, patron_id: str, request: dict[str, Any]
 ) -> list[EventType]:
     """List the reader's loans, most urgent first, and offer renewal."""
-    loans = sorted(await system.loans(patron_id), key=lambda loan: loan.due_date)
-    if not loans:
-        dispatcher.utter_message(text="You have nothing on loan at the moment.")
-        return []
-    overdue = sum(1 for loan in loans if loan.overdue)
-    head = f"You have {len(loans)} item{'s' if len(loans) != 1 else ''} on loan"
-    head += f", {overdue} overdue:" if overdue else ":"
-    dispatcher.utter_message(
-        text="\n".join([head, *(_loan_line(loan) for loan in loans)]),
-        buttons=[{"title": "Renew all", "payload": '/renew_loans{"renew_item": "all"}'}],
-    )
+    loans = await _loans(dispatcher, system, patron_id, "You have nothing on loan at the moment.")
+    if loans:
+        overdue = sum(1 for loan in loans if loan.overdue)
+        head = f"You have {len(loans)} item{'s' if len(loans) != 1 else ''} on loan"
+        head += f", {overdue} overdue:" if overdue else ":"
+        dispatcher.utter_message(
+            text="\n".join([head, *(_loan_line(loan) for loan in loans)]),
+            buttons=[{"title": "Renew all", "payload": '/renew_loans{"renew_item": "all"}'}],
+        )
     return []
 
 
 def _pick_loans(loans: list[Loan], request: dict[str, Any]) -> list[Loan] | None:
     """The loans the reader asked to renew, or None when they still have to choose."""
-    picked = _entities(request, "renew_item")
+    picked = entity_values(request, "renew_item")
     if "all" in picked or any(
         w in request.get("text", "").lower().split() for w in ("all", "everything")
     ):
@@ -93,9 +93,9 @@ async def renew_loans(
     dispatcher: CollectingDispatcher, system: LibrarySystem, patron_id: str, request: dict[str, Any]
 ) -> list[EventType]:
     """Renew all loans or the chosen ones, and report each item's outcome."""
-    loans = sorted(await system.loans(patron_id), key=lambda loan: loan.due_date)
+    nothing = "You have nothing on loan, so there is nothing to renew."
+    loans = await _loans(dispatcher, system, patron_id, nothing)
     if not loans:
-        dispatcher.utter_message(text="You have nothing on loan, so there is nothing to renew.")
         return []
     chosen = _pick_loans(loans, request)
     if chosen is None:

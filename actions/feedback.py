@@ -116,9 +116,9 @@ class ActionSaveFeedback(Named, Action, name="action_save_feedback"):
             with store_sessions().begin() as session:
                 feedback = record_feedback(
                     session,
+                    rating=rating,
                     sender_id=tracker.sender_id,
                     channel=channel_of(tracker),
-                    rating=rating,
                     comment=None if comment in (None, NO_COMMENT) else str(comment),
                 )
                 # An answer to a satisfaction survey is filed under the surveyed conversation.

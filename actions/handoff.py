@@ -58,15 +58,19 @@ _REASON_JOIN = re.compile(
     r"(?:about|because|as|since|regarding|re|for|cos|cause|so that|,|-|:)?\s*",
     re.IGNORECASE,
 )
-_DECLINE = re.compile(
-    r"^(?:no|nope|nah|no thanks?|no thank you|not now|never ?mind|nevermind|cancel|"
-    r"forget it|don'?t bother|/deny)[\s.!]*$",
-    re.IGNORECASE,
+
+
+def _whole_reply(alternatives: str) -> re.Pattern[str]:
+    """A reply that is only one of ``alternatives`` ("a|b"), in any case, maybe with "." or "!"."""
+    return re.compile(rf"^(?:{alternatives})[\s.!]*$", re.IGNORECASE)
+
+
+_DECLINE = _whole_reply(
+    r"no|nope|nah|no thanks?|no thank you|not now|never ?mind|nevermind|cancel|"
+    r"forget it|don'?t bother|/deny"
 )
-_TICKET_WORDS = re.compile(
-    r"^(?:yes|yeah|yep|ok|okay|sure|please|yes please|leave a message|"
-    r"/affirm|/leave_message)[\s.!]*$",
-    re.IGNORECASE,
+_TICKET_WORDS = _whole_reply(
+    r"yes|yeah|yep|ok|okay|sure|please|yes please|leave a message|/affirm|/leave_message"
 )
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -249,12 +253,10 @@ class ValidateLeaveMessageForm(Named, FormValidationAction, name="validate_leave
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Any non-empty text is the message (an unset value is simply asked for)."""
-        if value is None:
-            return {"ticket_message": None}
-        text = str(value).strip()
-        if len(text) < 2:
+        text = None if value is None else str(value).strip()
+        if text is not None and len(text) < 2:
             dispatcher.utter_message(text="Please type your message for the librarians.")
-            return {"ticket_message": None}
+            text = None
         return {"ticket_message": text}
 
     def validate_ticket_contact(

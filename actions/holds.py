@@ -21,7 +21,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -315,11 +315,8 @@ class ValidatePickupForm(Named, FormValidationAction, name="validate_pickup_form
 
 
 async def place(
-    dispatcher: CollectingDispatcher,
-    system: LibrarySystem,
-    patron_id: str,
-    hold: dict[str, Any],
-) -> list[EventType]:
+    dispatcher: Dispatcher, system: LibrarySystem, patron_id: str, hold: dict[str, Any]
+) -> Events:
     """Place the hold described by ``hold`` (the hold slots), or start the branch question.
 
     Args:

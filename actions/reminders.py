@@ -17,8 +17,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.events import SlotSet
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -47,11 +46,8 @@ STORE_DOWN = (
 
 
 async def subscribe_reminders(
-    dispatcher: CollectingDispatcher,
-    system: LibrarySystem,
-    patron_id: str,
-    request: dict[str, Any],
-) -> list[EventType]:
+    dispatcher: Dispatcher, system: LibrarySystem, patron_id: str, request: dict[str, Any]
+) -> Events:
     """Record the signed-in reader's consent to due-date reminders and hold notices."""
     sender_id = str(request.get("sender_id") or "")
     try:

@@ -11,17 +11,6 @@ from datetime import date, time
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-__all__ = [
-    "WEEKDAYS",
-    "Branch",
-    "Closure",
-    "LibraryInfo",
-    "LibraryProfile",
-    "LoanRule",
-    "OpeningTimes",
-    "ProfileError",
-]
-
 WEEKDAYS: tuple[str, ...] = (
     "monday",
     "tuesday",
@@ -31,6 +20,7 @@ WEEKDAYS: tuple[str, ...] = (
     "saturday",
     "sunday",
 )
+
 
 class ProfileError(Exception):
     """The library profile is missing, unreadable or has an invalid field.

@@ -13,16 +13,8 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from library._profile_model import (
-    WEEKDAYS,
-    Branch,
-    Closure,
-    LibraryInfo,
-    LibraryProfile,
-    LoanRule,
-    OpeningTimes,
-    ProfileError,
-)
+from library import _profile_model as model
+from library._profile_model import WEEKDAYS, OpeningTimes, ProfileError
 
 __all__ = ["parse_profile"]
 
@@ -134,7 +126,7 @@ def _weekly_hours(value: Any, path: str) -> tuple[OpeningTimes | None, ...]:
     return tuple(result)
 
 
-def _parse_library(value: Any) -> LibraryInfo:
+def _parse_library(value: Any) -> model.LibraryInfo:
     section = _mapping(value, "library")
     timezone = _text(section.get("timezone"), "library.timezone")
     try:
@@ -142,7 +134,7 @@ def _parse_library(value: Any) -> LibraryInfo:
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise ProfileError(f"library.timezone: unknown timezone {timezone!r}") from error
     name = _text(section.get("name"), "library.name")
-    return LibraryInfo(
+    return model.LibraryInfo(
         name=name,
         short_name=_text(section.get("short_name", name), "library.short_name"),
         timezone=timezone,
@@ -152,7 +144,7 @@ def _parse_library(value: Any) -> LibraryInfo:
     )
 
 
-def _parse_branch(value: Any, index: int, seen: set[str]) -> Branch:
+def _parse_branch(value: Any, index: int, seen: set[str]) -> model.Branch:
     entry = _mapping(value, f"branches[{index}]")
     branch_id = _text(entry.get("id"), f"branches[{index}].id")
     if not _BRANCH_ID.match(branch_id):
@@ -170,7 +162,7 @@ def _parse_branch(value: Any, index: int, seen: set[str]) -> Branch:
     aliases = tuple(
         _text(alias, f"{path}.aliases[{i}]").lower() for i, alias in enumerate(aliases_value)
     )
-    return Branch(
+    return model.Branch(
         id=branch_id,
         name=name,
         short_name=_text(entry.get("short_name", name), f"{path}.short_name"),
@@ -184,7 +176,7 @@ def _parse_branch(value: Any, index: int, seen: set[str]) -> Branch:
     )
 
 
-def _parse_closure(value: Any, index: int, branch_ids: tuple[str, ...]) -> Closure:
+def _parse_closure(value: Any, index: int, branch_ids: tuple[str, ...]) -> model.Closure:
     path = f"closures[{index}]"
     entry = _mapping(value, path)
     day = _iso_date(entry.get("date"), f"{path}.date")
@@ -210,19 +202,19 @@ def _parse_closure(value: Any, index: int, branch_ids: tuple[str, ...]) -> Closu
             f'{path}.branches: expected "all" or a list of branch ids, '
             f"got {_describe(branches_value)}"
         )
-    return Closure(date=day, name=name, type=kind, close=close, branches=branches)
+    return model.Closure(date=day, name=name, type=kind, close=close, branches=branches)
 
 
-def _parse_loan_rules(value: Any) -> tuple[int, dict[str, LoanRule]]:
+def _parse_loan_rules(value: Any) -> tuple[int, dict[str, model.LoanRule]]:
     section = _mapping(value, "loan_rules")
     total = _positive_int(section.get("total_max_items"), "loan_rules.total_max_items")
-    rules: dict[str, LoanRule] = {}
+    rules: dict[str, model.LoanRule] = {}
     for material, rule_value in section.items():
         if material == "total_max_items":
             continue
         path = f"loan_rules.{material}"
         rule = _mapping(rule_value, path)
-        rules[material] = LoanRule(
+        rules[material] = model.LoanRule(
             material=material,
             loan_period_days=_positive_int(
                 rule.get("loan_period_days"), f"{path}.loan_period_days"
@@ -239,7 +231,7 @@ def _parse_loan_rules(value: Any) -> tuple[int, dict[str, LoanRule]]:
     return total, rules
 
 
-def parse_profile(document: Any) -> LibraryProfile:
+def parse_profile(document: Any) -> model.LibraryProfile:
     """Validate a parsed YAML document and build the profile from it.
 
     Args:
@@ -286,7 +278,7 @@ def parse_profile(document: Any) -> LibraryProfile:
         if flag in root:
             _flag(root[flag], flag)
 
-    return LibraryProfile(
+    return model.LibraryProfile(
         library=library,
         branches=branches,
         closures=closures,

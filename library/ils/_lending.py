@@ -56,47 +56,46 @@ MATERIAL_RULES: dict[str, MaterialRule] = {
 }
 
 
+def _loan(row: sqlite3.Row, record: CatalogRecord, today: dt.date) -> Loan:
+    return Loan(
+        item_id=row["item_id"],
+        record_id=record.record_id,
+        title=record.title,
+        author=record.author,
+        format=record.format,
+        due_date=dt.date.fromisoformat(row["due_date"]),
+        renewals_used=row["renewals_used"],
+        renewals_allowed=MATERIAL_RULES[record.format].renewals,
+        blocked_by_hold=bool(row["blocked"]),
+        as_of=today,
+    )
+
+
 def read_loans(
     db: sqlite3.Connection, catalog: Mapping[str, CatalogRecord], patron_id: str, today: dt.date
 ) -> list[Loan]:
     """The reader's loans, soonest due first, each marked when another reader holds it."""
-    rows = db.execute(
+    query = (
         "SELECT l.*, EXISTS (SELECT 1 FROM holds h WHERE h.record_id = l.record_id "
         "AND (h.patron_id IS NULL OR h.patron_id != l.patron_id)) AS blocked "
-        "FROM loans l WHERE l.patron_id = ? ORDER BY l.due_date, l.item_id",
-        (patron_id,),
-    ).fetchall()
-    loans = []
-    for row in rows:
-        record = catalog[row["record_id"]]
-        loans.append(
-            Loan(
-                item_id=row["item_id"],
-                record_id=record.record_id,
-                title=record.title,
-                author=record.author,
-                format=record.format,
-                due_date=dt.date.fromisoformat(row["due_date"]),
-                renewals_used=row["renewals_used"],
-                renewals_allowed=MATERIAL_RULES[record.format].renewals,
-                blocked_by_hold=bool(row["blocked"]),
-                as_of=today,
-            )
-        )
-    return loans
+        "FROM loans l WHERE l.patron_id = ? ORDER BY l.due_date, l.item_id"
+    )
+    return [
+        _loan(row, catalog[row["record_id"]], today)
+        for row in db.execute(query, (patron_id,)).fetchall()
+    ]
 
 
 def read_holds(
     db: sqlite3.Connection, catalog: Mapping[str, CatalogRecord], patron_id: str
 ) -> list[Hold]:
     """The reader's holds, oldest first, with their place in each record's queue."""
-    rows = db.execute(
+    holds = []
+    for row in db.execute(
         "SELECT h.*, (SELECT COUNT(*) FROM holds o WHERE o.record_id = h.record_id "
         "AND o.seq < h.seq) + 1 AS position FROM holds h WHERE h.patron_id = ? ORDER BY h.seq",
         (patron_id,),
-    ).fetchall()
-    holds = []
-    for row in rows:
+    ).fetchall():
         record = catalog[row["record_id"]]
         status: HoldStatus = row["status"]
         pickup_by = row["pickup_by"]
@@ -121,17 +120,8 @@ def total_owed(db: sqlite3.Connection, patron_id: str) -> Decimal:
     return sum((Decimal(row["amount"]) for row in rows), Decimal("0.00"))
 
 
-def _refusal(
-    item_id: str, title: str | None, reason: RenewalReason, message: str
-) -> RenewalOutcome:
-    return RenewalOutcome(
-        item_id=item_id,
-        title=title,
-        renewed=False,
-        new_due_date=None,
-        reason=reason,
-        message=message,
-    )
+def _refuse(item_id: str, title: str | None, reason: RenewalReason, message: str) -> RenewalOutcome:
+    return RenewalOutcome(item_id, title, False, None, reason, message)  # not renewed, no new date
 
 
 def judge_renewal(loan: Loan | None, item_id: str, owed: Decimal, today: dt.date) -> RenewalOutcome:
@@ -147,10 +137,10 @@ def judge_renewal(loan: Loan | None, item_id: str, owed: Decimal, today: dt.date
         The outcome, with the new due date when renewed.
     """
     if loan is None:
-        return _refusal(item_id, None, "not_on_loan", f"Item {item_id} isn't on loan to you.")
+        return _refuse(item_id, None, "not_on_loan", f"Item {item_id} isn't on loan to you.")
     title, due = f"“{loan.title}”", _format.day(loan.due_date)
     if owed >= FINE_LIMIT:
-        return _refusal(
+        return _refuse(
             item_id,
             loan.title,
             "account_blocked",
@@ -159,7 +149,7 @@ def judge_renewal(loan: Loan | None, item_id: str, owed: Decimal, today: dt.date
             "at any branch or ask a librarian.",
         )
     if loan.days_overdue > MAX_DAYS_OVERDUE_TO_RENEW:
-        return _refusal(
+        return _refuse(
             item_id,
             loan.title,
             "too_overdue",
@@ -167,7 +157,7 @@ def judge_renewal(loan: Loan | None, item_id: str, owed: Decimal, today: dt.date
             "Please return it, or ask a librarian.",
         )
     if loan.blocked_by_hold:
-        return _refusal(
+        return _refuse(
             item_id,
             loan.title,
             "on_hold_for_another_reader",
@@ -175,7 +165,7 @@ def judge_renewal(loan: Loan | None, item_id: str, owed: Decimal, today: dt.date
             f"Please return it by {due}.",
         )
     if loan.renewals_used >= loan.renewals_allowed:
-        return _refusal(
+        return _refuse(
             item_id,
             loan.title,
             "max_renewals_reached",

@@ -356,20 +356,22 @@ class DemoLibrarySystem(LibrarySystem):
 
         def place() -> records.Hold:
             with self._store.transaction() as db:
-                if db.execute(
-                    "SELECT 1 FROM loans WHERE patron_id = ? AND record_id = ?",
-                    (patron_id, record.record_id),
-                ).fetchone():
-                    raise errors.HoldRefused(
-                        "already_on_loan", f"You already have “{record.title}” on loan."
-                    )
-                if db.execute(
-                    "SELECT 1 FROM holds WHERE patron_id = ? AND record_id = ?",
-                    (patron_id, record.record_id),
-                ).fetchone():
-                    raise errors.HoldRefused(
-                        "already_on_hold", f"You already have a hold on “{record.title}”."
-                    )
+                # The reader already has it, on loan or on hold: the first match refuses.
+                already: tuple[tuple[str, errors.HoldRefusalReason, str], ...] = (
+                    (
+                        "SELECT 1 FROM loans WHERE patron_id = ? AND record_id = ?",
+                        "already_on_loan",
+                        f"You already have “{record.title}” on loan.",
+                    ),
+                    (
+                        "SELECT 1 FROM holds WHERE patron_id = ? AND record_id = ?",
+                        "already_on_hold",
+                        f"You already have a hold on “{record.title}”.",
+                    ),
+                )
+                for query, reason, message in already:
+                    if db.execute(query, (patron_id, record.record_id)).fetchone():
+                        raise errors.HoldRefused(reason, message)
                 count = db.execute(
                     "SELECT COUNT(*) FROM holds WHERE patron_id = ?", (patron_id,)
                 ).fetchone()[0]

@@ -30,6 +30,7 @@ from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from crm_store.db import database_url, store_logging_mode
 from ric_config import WorkerConfig
@@ -101,15 +102,10 @@ def add_nightly_jobs(scheduler: BaseScheduler, timezone: Any = "UTC") -> list[st
         try:
             scheduler.add_job(
                 reference,
-                "cron",
-                hour=hour,
-                minute=0,
-                timezone=timezone,
+                CronTrigger(hour=hour, minute=0, timezone=timezone),
                 id=job_id,
                 replace_existing=True,
-                coalesce=True,
-                max_instances=1,
-                misfire_grace_time=grace,
+                **{**FREQUENT, "misfire_grace_time": grace},
             )
         except (ImportError, LookupError, ValueError) as error:
             logger.warning(

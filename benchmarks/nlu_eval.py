@@ -47,6 +47,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nlu_components.data_check import load_examples
+
 ROOT = Path(__file__).resolve().parent.parent
 PIPELINES = {"shipped": ROOT / "config.yml", "diet": ROOT / "benchmarks" / "configs" / "diet.yml"}
 NLU_DATA = ROOT / "bot" / "data" / "nlu"
@@ -86,19 +88,6 @@ class Scores:
     parse_p99_ms: float = 0.0
     curve: list[dict[str, float]] = field(default_factory=list)
     reliability: list[dict[str, float]] = field(default_factory=list)
-
-
-def load_examples(path: Path) -> list[tuple[str, str]]:
-    """Read ``(text, label)`` pairs; FAQ labels keep their topic (``faq/wifi``)."""
-    from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY, TEXT
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    data = load_data(str(path))
-    return [
-        (str(m.get(TEXT)), str(m.get(INTENT_RESPONSE_KEY) or m.get(INTENT)))
-        for m in data.intent_examples
-        if m.get(TEXT)
-    ]
 
 
 def _top(label: str) -> str:

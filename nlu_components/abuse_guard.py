@@ -13,20 +13,16 @@ feedback form never starts on abuse whatever the pipeline.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
     PREDICTED_CONFIDENCE_KEY,
-    TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu_components._stateless import StatelessComponent
-from nlu_components.intent_override import override_intent
+from nlu_components.intent_override import IntentOverrider
 
 __all__ = ["ABUSE_INTENT", "AbuseGuard", "is_abusive"]
 
@@ -74,34 +70,22 @@ def is_abusive(text: str) -> bool:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class AbuseGuard(StatelessComponent, IntentClassifier):
+class AbuseGuard(IntentOverrider):
     """Sets the intent ``abuse`` on rude messages that carry no real request.
 
     Config: ``min_request_confidence`` (0.6): a request intent outside
     :data:`OVERRIDABLE` keeps its intent only when predicted at least this confidently.
     """
 
-    @classmethod
-    def required_components(cls) -> list[type]:
-        """Runs after some intent classifier."""
-        return [IntentClassifier]
+    defaults = {"min_request_confidence": 0.6}
 
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        """The component's default config."""
-        return {"min_request_confidence": 0.6}
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        """Override the intent of abusive messages that ask for nothing else."""
+    def intent_for(self, message: Message, text: str) -> str | None:
+        """``abuse`` for an abusive message that asks for nothing else."""
+        if not text or text.startswith("/") or not is_abusive(text):
+            return None
+        intent = message.get(INTENT) or {}
+        confidence = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
         floor = float(self.component_config["min_request_confidence"])
-        for message in messages:
-            text = message.get(TEXT) or ""
-            if not text or text.startswith("/") or not is_abusive(text):
-                continue
-            intent = message.get(INTENT) or {}
-            name = intent.get(INTENT_NAME_KEY)
-            confidence = float(intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-            if name not in OVERRIDABLE and confidence >= floor:
-                continue
-            override_intent(message, ABUSE_INTENT)
-        return messages
+        if intent.get(INTENT_NAME_KEY) not in OVERRIDABLE and confidence >= floor:
+            return None
+        return ABUSE_INTENT

@@ -8,19 +8,14 @@ passed on under ``requests``, so the assistant can ask which to take first.
 
 from __future__ import annotations
 
-from typing import Any
-
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
-    TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu_components._stateless import StatelessComponent
-from nlu_components.intent_override import override_intent
+from nlu_components.intent_override import IntentOverrider
 from nlu_components.request_splitter import split_requests
 
 REQUESTS_KEY = "requests"
@@ -35,32 +30,21 @@ def substantial_requests(text: str, min_words: int = 3) -> list[str]:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class MultiRequestDetector(StatelessComponent, IntentClassifier):
+class MultiRequestDetector(IntentOverrider):
     """Overrides the intent with ``multiple_requests`` for messages holding several requests.
 
     Config: ``min_chars`` (40), the shortest message considered.
     """
 
-    @classmethod
-    def required_components(cls) -> list[type]:
-        """Runs after some intent classifier."""
-        return [IntentClassifier]
+    defaults = {"min_chars": 40}
 
-    @staticmethod
-    def get_default_config() -> dict[str, Any]:
-        """The component's default config."""
-        return {"min_chars": 40}
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        """Mark messages with two or more substantial requests."""
-        for message in messages:
-            text = message.get(TEXT) or ""
-            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            if len(text) < int(self.component_config["min_chars"]) or intent in KEEP_WHOLE:
-                continue
-            parts = substantial_requests(text)
-            if len(parts) < 2:
-                continue
-            override_intent(message, MULTIPLE_INTENT)
-            message.set(REQUESTS_KEY, parts, add_to_output=True)
-        return messages
+    def intent_for(self, message: Message, text: str) -> str | None:
+        """``multiple_requests`` for two or more substantial requests (kept under ``requests``)."""
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if len(text) < int(self.component_config["min_chars"]) or intent in KEEP_WHOLE:
+            return None
+        parts = substantial_requests(text)
+        if len(parts) < 2:
+            return None
+        message.set(REQUESTS_KEY, parts, add_to_output=True)
+        return MULTIPLE_INTENT

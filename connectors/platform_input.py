@@ -67,7 +67,7 @@ class PlatformSettings(Protocol):
 S = TypeVar("S", bound=PlatformSettings)
 
 
-class PlatformInput(ChannelNamed, InputChannel, Generic[S]):
+class PlatformInput(ChannelNamed, InputChannel, Generic[S]):  # type: ignore[misc]
     """Base of an input channel for a chat platform that calls our webhook."""
 
     label: ClassVar[str] = "platform"
@@ -152,14 +152,14 @@ class PlatformInput(ChannelNamed, InputChannel, Generic[S]):
         """The Sanic blueprint with the health route and the webhook."""
         bp = Blueprint(f"{self.name()}_webhook", __name__)
 
-        @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return self.health()
 
-        @bp.route(self.webhook_path, methods=["POST"])
         async def webhook(request: Request) -> HTTPResponse:
             return await self.handle(request, on_new_message)
 
+        bp.add_route(health, "/", methods=["GET"])
+        bp.add_route(webhook, self.webhook_path, methods=["POST"])
         return bp
 
     def record_delivery(self, receipt: str) -> bool:

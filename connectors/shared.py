@@ -10,6 +10,9 @@
   its latest messages; whether a user message was already saved).
 - :func:`button_url`: the link of a Rasa link button, or None for a payload button.
 - :func:`own_part` and :func:`custom_text`: the readable form of a custom JSON message.
+
+Rasa's channel classes are untyped (``Any`` to mypy), hence the ``type: ignore[misc]``
+where this package subclasses them.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ class ChannelNamed:
         return cls.channel_name
 
 
-class WholeMessageOutput(ChannelNamed, OutputChannel):
+class WholeMessageOutput(ChannelNamed, OutputChannel):  # type: ignore[misc]
     """An output channel that sends each bot message whole; subclasses define ``send_response``.
 
     Plain text that Rasa sends directly becomes the same kind of message.
@@ -83,7 +86,7 @@ class WholeMessageOutput(ChannelNamed, OutputChannel):
         await self.send_response(recipient_id, {"text": text, **kwargs})
 
 
-class PostingOutput(ChannelNamed, OutputChannel):
+class PostingOutput(ChannelNamed, OutputChannel):  # type: ignore[misc]
     """A chat platform's output channel: every kind of bot message becomes one :meth:`post`.
 
     Subclasses define :meth:`post` and :meth:`list_elements`, and override a ``send_*``

@@ -39,7 +39,7 @@ __all__ = ["EmailInput"]
 logger = logging.getLogger(__name__)
 
 
-class EmailInput(ChannelNamed, InputChannel):
+class EmailInput(ChannelNamed, InputChannel):  # type: ignore[misc]
     """The email channel: a mailbox poller plus proactive sending."""
 
     channel_name = CHANNEL
@@ -128,16 +128,16 @@ class EmailInput(ChannelNamed, InputChannel):
         self._on_new_message = on_new_message
         bp = Blueprint("email_webhook", __name__)
 
-        @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json(self.status())
 
-        @bp.listener("after_server_start")
         async def start_polling(app: Sanic, _loop: Any) -> None:
             self.start(app)
 
-        @bp.listener("before_server_stop")
         async def stop_polling(_app: Sanic, _loop: Any) -> None:
             await self.stop()
 
+        bp.add_route(health, "/", methods=["GET"])
+        bp.listener(start_polling, "after_server_start")
+        bp.listener(stop_polling, "before_server_stop")
         return bp

@@ -54,7 +54,7 @@ patch_sanic_websockets()
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
-class WebchatInput(ChannelNamed, InputChannel):
+class WebchatInput(ChannelNamed, InputChannel):  # type: ignore[misc]
     """The web widget's input channel."""
 
     channel_name = CHANNEL
@@ -99,11 +99,9 @@ class WebchatInput(ChannelNamed, InputChannel):
         """The Sanic blueprint with the health route, the script and the socket."""
         bp = Blueprint("webchat_webhook", __name__)
 
-        @bp.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok", "channel": CHANNEL})
 
-        @bp.route("/widget.js", methods=["GET"])
         async def widget(_: Request) -> HTTPResponse:
             return await response.file(
                 str(STATIC_DIR / "widget.js"),
@@ -111,7 +109,6 @@ class WebchatInput(ChannelNamed, InputChannel):
                 mime_type="application/javascript",
             )
 
-        @bp.websocket("/ws")
         async def socket(request: Request, ws: Any) -> None:
             if not self.origin_allowed(request.headers.get("origin")):
                 await ws.close(code=1008, reason="origin not allowed")
@@ -121,4 +118,7 @@ class WebchatInput(ChannelNamed, InputChannel):
             )
             await session.run()
 
+        bp.add_route(health, "/", methods=["GET"])
+        bp.add_route(widget, "/widget.js", methods=["GET"])
+        bp.add_websocket_route(socket, "/ws")
         return bp

@@ -12,6 +12,7 @@ __all__ = [
     "AuditItem",
     "MergeBody",
     "MergeReply",
+    "ReaderFields",
     "ReaderMessageSent",
     "ReaderProfile",
     "ReaderSummary",
@@ -22,16 +23,21 @@ __all__ = [
 ]
 
 
-class ReaderSummary(ApiModel):
-    """A reader as lists show them."""
+class ReaderFields(ApiModel):
+    """What every view of a reader shows."""
 
     id: int
     name: str | None
     email: str | None
     card: str | None = Field(description="all but the last 4 masked")
     verified: bool
-    channels: list[str]
     created_at: Timestamp
+
+
+class ReaderSummary(ReaderFields):
+    """A reader as lists show them."""
+
+    channels: list[str]
 
 
 class ProfileIdentity(ApiModel):
@@ -84,7 +90,7 @@ class ProfileFeedback(ApiModel):
     created_at: Timestamp
 
 
-class ReaderProfile(ReaderSummary):
+class ReaderProfile(ReaderFields):
     """Everything the console shows about a reader."""
 
     verified_at: Timestamp | None

@@ -9,7 +9,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from crm_store.models import CannedResponse, Conversation, Reader
-from handoff_console.services.common import check_text, iso, staff_name
+from handoff_console.schemas import desk as schemas
+from handoff_console.services.common import check_text, staff_name
 from handoff_console.services.errors import BadRequest, Conflict, NotFound
 
 _PLACEHOLDER = re.compile(r"\{(reader_name|librarian_name|library_name)\}")
@@ -17,13 +18,8 @@ _PLACEHOLDER = re.compile(r"\{(reader_name|librarian_name|library_name)\}")
 
 def canned_view(row: CannedResponse) -> dict[str, Any]:
     """A canned response as the API shows it."""
-    return {
-        "id": row.id,
-        "title": row.title,
-        "body": row.body,
-        "shortcut": row.shortcut,
-        "created_at": iso(row.created_at),
-    }
+    fields = schemas.CannedResponse.__fields__
+    return schemas.CannedResponse.view(**{name: getattr(row, name) for name in fields})
 
 
 def search(session: Session, q: str | None) -> list[dict[str, Any]]:
@@ -89,4 +85,4 @@ def render(
         "library_name": library_name,
     }
     text = _PLACEHOLDER.sub(lambda m: values[m.group(1)], row.body)
-    return {"id": row.id, "text": text}
+    return schemas.CannedText.view(id=row.id, text=text)

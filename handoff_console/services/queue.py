@@ -8,18 +8,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_store.models import Conversation, Handoff, Message, Reader, StaffUser
-from handoff_console.services.common import OPEN_STATUSES, iso, now
+from handoff_console.schemas import conversations as schemas
+from handoff_console.services.common import OPEN_STATUSES, now
 
 
 def reader_brief(reader: Reader | None) -> dict[str, Any] | None:
     """The reader as the queue shows them."""
     if reader is None:
         return None
-    return {
-        "id": reader.id,
-        "name": reader.display_name,
-        "verified": reader.verified_at is not None,
-    }
+    return schemas.QueueReader.view(
+        id=reader.id, name=reader.display_name, verified=reader.verified_at is not None
+    )
 
 
 def list_queue(session: Session) -> list[dict[str, Any]]:
@@ -38,28 +37,28 @@ def list_queue(session: Session) -> list[dict[str, Any]]:
     for handoff, conversation, reader, librarian in rows:
         message = last.get(conversation.id)
         items.append(
-            {
-                "conversation_id": conversation.id,
-                "sender_id": conversation.sender_id,
-                "channel": conversation.channel,
-                "handoff_id": handoff.id,
-                "status": handoff.status.value,
-                "reason": handoff.reason,
-                "requested_at": iso(handoff.requested_at),
-                "waiting_seconds": max(0, int((current - handoff.requested_at).total_seconds())),
-                "reader": reader_brief(reader),
-                "last_message": None
+            schemas.QueueItem.view(
+                conversation_id=conversation.id,
+                sender_id=conversation.sender_id,
+                channel=conversation.channel,
+                handoff_id=handoff.id,
+                status=handoff.status.value,
+                reason=handoff.reason,
+                requested_at=handoff.requested_at,
+                waiting_seconds=max(0, int((current - handoff.requested_at).total_seconds())),
+                reader=reader_brief(reader),
+                last_message=None
                 if message is None
                 else {
                     "text": message.text,
                     "sender_kind": message.sender_kind.value,
-                    "sent_at": iso(message.sent_at),
+                    "sent_at": message.sent_at,
                 },
-                "librarian": None
+                librarian=None
                 if librarian is None
                 else {"id": librarian.id, "name": librarian.display_name},
-                "department": handoff.department,
-            }
+                department=handoff.department,
+            )
         )
     return items
 

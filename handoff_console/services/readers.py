@@ -26,7 +26,8 @@ from crm_store.identities import (
 )
 from crm_store.models import AuditEntry, Conversation
 from crm_store.outreach import latest_reachable_conversation
-from handoff_console.services.common import check_text, iso
+from handoff_console.schemas import readers as schemas
+from handoff_console.services.common import check_text
 from handoff_console.services.conversation_views import staff_names
 from handoff_console.services.errors import BadRequest, Conflict, NotFound
 from handoff_console.services.identities import reader_profile, search_readers
@@ -67,12 +68,13 @@ def search(session: Session, query: object) -> list[dict[str, Any]]:
     text = query if isinstance(query, str) else ""
     if len(text) > MAX_QUERY_CHARS:
         raise BadRequest("query_too_long", f"Search for at most {MAX_QUERY_CHARS} characters.")
-    return search_readers(session, text)
+    return [schemas.ReaderSummary.view(**reader) for reader in search_readers(session, text)]
 
 
 def profile(session: Session, reader_id: int) -> dict[str, Any]:
     """The reader's profile (identities, masked card, history), or a 404."""
-    return _store_errors(lambda: reader_profile(session, reader_id))
+    found = _store_errors(lambda: reader_profile(session, reader_id))
+    return schemas.ReaderProfile.view(**found)
 
 
 def merge(session: Session, reader_id: int, staff_id: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -87,7 +89,7 @@ def merge(session: Session, reader_id: int, staff_id: int, body: dict[str, Any])
             session, reader_id, other_id, staff_id, reason, force=force
         )
     )
-    return {"audit_id": entry.id, "reader": profile(session, reader_id)}
+    return schemas.MergeReply.view(audit_id=entry.id, reader=profile(session, reader_id))
 
 
 def split(session: Session, reader_id: int, staff_id: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -100,11 +102,11 @@ def split(session: Session, reader_id: int, staff_id: int, body: dict[str, Any])
     new, entry = _store_errors(
         lambda: identities.split_reader(session, reader_id, chosen, staff_id, reason)
     )
-    return {
-        "audit_id": entry.id,
-        "reader": profile(session, reader_id),
-        "new_reader": profile(session, int(new.id)),
-    }
+    return schemas.SplitReply.view(
+        audit_id=entry.id,
+        reader=profile(session, reader_id),
+        new_reader=profile(session, int(new.id)),
+    )
 
 
 def undo_merge(
@@ -121,11 +123,11 @@ def undo_merge(
         raise NotFound("not_found", f"Reader {reader_id} has no merge with audit id {audit_id}.")
     undo = _store_errors(lambda: identities.undo_merge(session, audit_id, staff_id, reason))
     restored_id = int(undo.detail["merge_id"])
-    return {
-        "audit_id": undo.id,
-        "reader": profile(session, reader_id),
-        "restored_reader": profile(session, restored_id),
-    }
+    return schemas.UndoMergeReply.view(
+        audit_id=undo.id,
+        reader=profile(session, reader_id),
+        restored_reader=profile(session, restored_id),
+    )
 
 
 def _safe(detail: Any) -> Any:
@@ -226,17 +228,17 @@ def audit_history(session: Session, reader_id: int) -> list[dict[str, Any]]:
         if not related:
             continue
         items.append(
-            {
-                "id": entry.id,
-                "action": entry.action,
-                "subject": entry.subject,
-                "staff": None
+            schemas.AuditItem.view(
+                id=entry.id,
+                action=entry.action,
+                subject=entry.subject,
+                staff=None
                 if entry.staff_user_id is None
                 else {"id": entry.staff_user_id, "name": names.get(entry.staff_user_id)},
-                "created_at": iso(entry.created_at),
-                "summary": summary(entry, reader_id),
-                "detail": _safe(detail),
-            }
+                created_at=entry.created_at,
+                summary=summary(entry, reader_id),
+                detail=_safe(detail),
+            )
         )
     return items
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from crm_store.audit import audit
 from crm_store.models import Conversation, OutboundMessage, Reader, Ticket, TicketStatus
-from handoff_console.services.common import check_text, iso
+from handoff_console.schemas import desk as schemas
+from handoff_console.services.common import check_text
 from handoff_console.services.errors import BadRequest, Conflict, NotFound
 from handoff_console.services.queue import reader_brief
 from handoff_console.services.relay import PENDING_EMAIL, Delivery, queue_message
@@ -22,16 +23,16 @@ STATUSES = [s.value for s in TicketStatus]
 def ticket_view(session: Session, ticket: Ticket) -> dict[str, Any]:
     """A ticket as the API shows it."""
     reader = session.get(Reader, ticket.reader_id) if ticket.reader_id else None
-    return {
-        "id": ticket.id,
-        "subject": ticket.subject,
-        "body": ticket.body,
-        "contact": ticket.contact,
-        "status": ticket.status.value,
-        "created_at": iso(ticket.created_at),
-        "conversation_id": ticket.conversation_id,
-        "reader": reader_brief(reader),
-    }
+    return schemas.Ticket.view(
+        id=ticket.id,
+        subject=ticket.subject,
+        body=ticket.body,
+        contact=ticket.contact,
+        status=ticket.status.value,
+        created_at=ticket.created_at,
+        conversation_id=ticket.conversation_id,
+        reader=reader_brief(reader),
+    )
 
 
 def _status(value: object) -> TicketStatus:
@@ -85,8 +86,7 @@ def reply(
         )
         session.add(row)
         session.flush()
-        result: dict[str, Any] = {"id": row.id, "status": PENDING_EMAIL}
-        result["delivery"] = "email_queued"
+        result = schemas.TicketReply.view(id=row.id, status=PENDING_EMAIL, delivery="email_queued")
     elif ":" in contact:
         channel, _, sender_id = contact.partition(":")
         conversation = session.execute(
@@ -103,7 +103,9 @@ def reply(
             ticket_id=ticket.id,
             require_handoff=False,
         )
-        result = {"id": delivery.outbound_id, "status": "pending", "delivery": "chat"}
+        result = schemas.TicketReply.view(
+            id=delivery.outbound_id, status="pending", delivery="chat"
+        )
     else:
         raise Conflict("no_contact", "This ticket has no email address or chat to reply to.")
     ticket.status = TicketStatus.PENDING

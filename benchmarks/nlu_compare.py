@@ -234,11 +234,24 @@ def run_pipeline_holdout(
     )  # fmt: skip
     scores = read_reports(out)
     print(f"[{name}] {scores} (train {train_seconds:.0f}s); parse latency...", flush=True)
+    return _timed_result(name, model_path, work, messages, train_seconds, test_seconds, scores)
+
+
+def _timed_result(
+    name: str,
+    model_path: Path,
+    work: Path,
+    messages: int,
+    train_seconds: float,
+    eval_seconds: float,
+    scores: dict[str, float],
+) -> PipelineResult:
+    """Measure the model's parse latency and gather one pipeline's figures."""
     latency = _latency(name, model_path, work, messages)
     return PipelineResult(
         name=name,
         train_seconds=train_seconds,
-        cv_seconds=test_seconds,
+        cv_seconds=eval_seconds,
         parse_p50_ms=latency["p50_ms"],
         parse_p99_ms=latency["p99_ms"],
         **scores,
@@ -273,15 +286,7 @@ def run_pipeline(name: str, config: Path, work: Path, folds: int, messages: int)
     print(f"[{name}] {scores} (cv {cv_seconds:.0f}s); full train...", flush=True)
     model_path, train_seconds = _train(name, config, NLU_DATA, work)
     print(f"[{name}] trained in {train_seconds:.0f}s; parse latency...", flush=True)
-    latency = _latency(name, model_path, work, messages)
-    return PipelineResult(
-        name=name,
-        train_seconds=train_seconds,
-        cv_seconds=cv_seconds,
-        parse_p50_ms=latency["p50_ms"],
-        parse_p99_ms=latency["p99_ms"],
-        **scores,
-    )
+    return _timed_result(name, model_path, work, messages, train_seconds, cv_seconds, scores)
 
 
 def format_table(results: list[PipelineResult]) -> str:

@@ -46,43 +46,39 @@ def rasa_service(settings: Settings, model: Path, *, name: str = "rasa") -> Serv
     )
 
 
+def _python_module(
+    settings: Settings, name: str, module: str, health_url: str | None = None
+) -> ServiceSpec:
+    """A process started as ``python -m <module>`` from the project root, logging to
+    ``var/log/<name>.log``, with the environment every process gets."""
+    return ServiceSpec(
+        name=name,
+        argv=[sys.executable, "-m", module],
+        env=process_environment(settings),
+        cwd=settings.root,
+        log_path=settings.log_dir / f"{name}.log",
+        health_url=health_url,
+    )
+
+
 def actions_service(settings: Settings) -> ServiceSpec:
     """The Rasa SDK action server, behind the shared token (:mod:`actions.server`).
 
     It reads its address and token from the environment (``RIC_ACTIONS_HOST``,
     ``RIC_ACTIONS_PORT``, ``RIC_ACTIONS_TOKEN``), so the token is not on its command line.
     """
-    return ServiceSpec(
-        name="actions",
-        argv=[sys.executable, "-m", "actions.server"],
-        env=process_environment(settings),
-        cwd=settings.root,
-        log_path=settings.log_dir / "actions.log",
-        health_url=settings.actions_health_url,
-    )
+    return _python_module(settings, "actions", "actions.server", settings.actions_health_url)
 
 
 def console_service(settings: Settings) -> ServiceSpec:
     """The handoff console (Sanic)."""
-    return ServiceSpec(
-        name="console",
-        argv=[sys.executable, "-m", "handoff_console"],
-        env=process_environment(settings),
-        cwd=settings.root,
-        log_path=settings.log_dir / "console.log",
-        health_url=f"http://127.0.0.1:{settings.console_port}/healthz",
-    )
+    health = f"http://127.0.0.1:{settings.console_port}/healthz"
+    return _python_module(settings, "console", "handoff_console", health)
 
 
 def worker_service(settings: Settings) -> ServiceSpec:
-    """The scheduler process: ingestion catch-up and, later, follow-ups and analysis."""
-    return ServiceSpec(
-        name="worker",
-        argv=[sys.executable, "-m", "worker"],
-        env=process_environment(settings),
-        cwd=settings.root,
-        log_path=settings.log_dir / "worker.log",
-    )
+    """The worker: ingestion, follow-ups, surveys, reader care and the nightly analysis."""
+    return _python_module(settings, "worker", "worker")
 
 
 def all_services(settings: Settings, model: Path) -> list[ServiceSpec]:

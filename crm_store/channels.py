@@ -73,7 +73,8 @@ def record_reachability(
     costs one read and writes only when the identity was marked unreachable.
 
     Returns:
-        Whether the stored flag changed (False also when there is no such identity).
+        Whether the identity's row was written (False when there is no such identity,
+        or when it is marked reachable and already was).
     """
     if reachable:
         blocked = session.execute(

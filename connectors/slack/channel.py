@@ -72,13 +72,11 @@ class SlackInput(PlatformInput[SlackSettings]):
     """The Slack input channel (Events API and interactivity)."""
 
     channel_name = CHANNEL
-
     label = "Slack"
+    settings_class = SlackSettings
     webhook_path = "/events"  # the Events API and interactivity alike
     _client: AsyncWebClient | None = None  # made on first use
     _handler: AsyncSlackRequestHandler | None = None  # made on first use
-
-    settings_class = SlackSettings
 
     @property
     def client(self) -> AsyncWebClient:

@@ -60,11 +60,9 @@ class TelegramInput(PlatformInput[TelegramSettings]):
     """The Telegram input channel (webhook only)."""
 
     channel_name = CHANNEL
-
     label = "Telegram"
-    _bot: Bot | None = None  # made on first use
-
     settings_class = TelegramSettings
+    _bot: Bot | None = None  # made on first use
 
     @property
     def bot(self) -> Bot:

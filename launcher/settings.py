@@ -41,40 +41,34 @@ class Settings:
     actions_token: str = field(repr=False)
     actions_host: str = "127.0.0.1"
 
-    @property
-    def rasa_url(self) -> str:
-        """The Rasa server as the other processes reach it."""
-        return f"http://127.0.0.1:{self.rasa_port}"
+    # Derived in __post_init__: where the processes and browsers reach each server.
+    rasa_url: str = field(init=False)
+    rasa_public_url: str = field(init=False)
+    actions_base_url: str = field(init=False)
+    actions_url: str = field(init=False)
+    actions_health_url: str = field(init=False)
+    console_url: str = field(init=False)
+    log_dir: Path = field(init=False)
 
-    @property
-    def rasa_public_url(self) -> str:
-        """The Rasa server as a reader's browser reaches it (serves the widget)."""
-        return RasaConfig().rasa_public_url or f"http://{self.public_host}:{self.rasa_port}"
-
-    @property
-    def actions_base_url(self) -> str:
-        """The action server as Rasa and the console reach it (loopback unless bound elsewhere)."""
-        return f"http://{connect_host(self.actions_host)}:{self.actions_port}"
-
-    @property
-    def actions_url(self) -> str:
-        """The action server's webhook."""
-        return f"{self.actions_base_url}/webhook"
-
-    @property
-    def actions_health_url(self) -> str:
-        """The action server's health check, the one route it answers without a token."""
-        return f"{self.actions_base_url}/health"
-
-    @property
-    def console_url(self) -> str:
-        """The console as a librarian's browser reaches it."""
-        return f"http://{self.public_host}:{self.console_port}"
-
-    @property
-    def log_dir(self) -> Path:
-        """One log file per process lives here."""
-        return self.var_dir / "log"
+    def __post_init__(self) -> None:
+        """Derive the addresses (and the log folder) from the hosts and ports."""
+        actions = f"http://{connect_host(self.actions_host)}:{self.actions_port}"
+        derived: dict[str, object] = {
+            # The Rasa server as the other processes reach it, and as a reader's browser
+            # does (it serves the widget).
+            "rasa_url": f"http://127.0.0.1:{self.rasa_port}",
+            "rasa_public_url": RasaConfig().rasa_public_url
+            or f"http://{self.public_host}:{self.rasa_port}",
+            # The action server as Rasa and the console reach it (loopback unless bound
+            # elsewhere): its webhook, and its health check, the one route without a token.
+            "actions_base_url": actions,
+            "actions_url": f"{actions}/webhook",
+            "actions_health_url": f"{actions}/health",
+            "console_url": f"http://{self.public_host}:{self.console_port}",
+            "log_dir": self.var_dir / "log",  # one log file per process
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)  # frozen: set once, here
 
 
 def connect_host(bind_host: str) -> str:

@@ -12,12 +12,14 @@ Exceptions::
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, BaseSettings, Extra, Field, ValidationError
+from pydantic import BaseModel, BaseSettings, Extra, Field, SecretStr, ValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -34,45 +36,81 @@ class SettingsError(ValueError):
 def setting(
     default: Any,
     env: str,
-    description: str,
     *,
     blank: Blank = "keep",
     strip: bool = False,
     parse: Callable[[str], Any] | None = None,
     lenient: bool = False,
-    shown_default: str | None = None,
     **constraints: Any,
 ) -> Any:
     """Declare a setting read from the environment variable ``env``.
 
+    What it means is written in the model's docstring, under ``Attributes:``; a
+    sentence there starting ``Default:`` says how the documentation shows the default
+    when the value alone does not say it.
+
     Args:
         default: The value when the variable is unset.
         env: The variable's name.
-        description: What the setting means; ``docs/configuration.md`` shows it.
         blank: ``keep`` passes an empty value on as ``""`` (which fails for numbers);
             ``unset`` reads an empty value as if the variable were unset.
         strip: Strip surrounding whitespace from the variable's text first.
         parse: Turns the variable's text into the value (flags with their own spelling).
         lenient: A value that does not fit is logged as a warning and the default is
             used, instead of failing.
-        shown_default: How the documentation shows the default, when the value alone
-            does not say it (a computed default, for example).
         constraints: pydantic constraints such as ``ge=1``.
 
     Returns:
         The pydantic field.
     """
     return Field(
-        default,
-        env=env,
-        description=description,
-        blank=blank,
-        strip=strip,
-        parse=parse,
-        lenient=lenient,
-        shown_default=shown_default,
-        **constraints,
+        default, env=env, blank=blank, strip=strip, parse=parse, lenient=lenient, **constraints
     )
+
+
+def trimmed(default: Any, env: str, **options: Any) -> Any:
+    """A setting whose surrounding whitespace is stripped, and which is unset when empty."""
+    return setting(default, env, blank="unset", strip=True, **options)
+
+
+def tolerant(default: int, env: str, **options: Any) -> Any:
+    """A worker timing: a value that is not a whole number is logged and the default used."""
+    return setting(default, env, lenient=True, **options)
+
+
+def switch(env: str) -> Any:
+    """An off-by-default switch that only ``1`` turns on."""
+    return setting(False, env, parse=exactly_one)
+
+
+def secret(env: str, *, strip: bool = True) -> Any:
+    """A token or password: a ``SecretStr``, hidden in every ``repr``; empty when unset."""
+    return setting(SecretStr(""), env, strip=strip)
+
+
+def attribute_docs(docstring: str | None) -> dict[str, str]:
+    """The entries of a Google-style ``Attributes:`` section, by attribute name.
+
+    An entry is ``name: text``, continued on more deeply indented lines.
+    """
+    entries: dict[str, str] = {}
+    lines = inspect.cleandoc(docstring or "").splitlines()
+    if "Attributes:" not in lines:
+        return entries
+    name = ""
+    for line in lines[lines.index("Attributes:") + 1 :]:
+        if line and not line.startswith(" "):
+            break  # the next section
+        match = _ENTRY.match(line)
+        if match:
+            name = match["name"]
+            entries[name] = match["text"].strip()
+        elif name and line.strip():
+            entries[name] += " " + line.strip()
+    return entries
+
+
+_ENTRY = re.compile(r"^ {4}(?P<name>\w+): (?P<text>.*)$")
 
 
 class RicSettings(BaseSettings):
@@ -93,6 +131,16 @@ class RicSettings(BaseSettings):
         case_sensitive = True
         extra = Extra.forbid
         allow_mutation = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Give each field the meaning written in the class docstring (``Attributes:``)."""
+        super().__init_subclass__(**kwargs)
+        docs = attribute_docs(cls.__doc__)
+        for name, field in cls.__fields__.items():
+            text = docs.get(name, "")
+            meaning, _, shown = text.partition(" Default: ")
+            field.field_info.description = meaning.removesuffix(".") if shown else meaning
+            field.field_info.extra["shown_default"] = shown.removesuffix(".") or None
 
     def __init__(self, _environ: Mapping[str, str] | None = None, **values: Any) -> None:
         """Read the environment (or ``_environ``), then apply ``values`` over it."""

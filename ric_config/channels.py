@@ -2,172 +2,110 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import SecretStr
 
-from ric_config._base import RicSettings, setting, yes_no
+from ric_config._base import RicSettings, secret, trimmed, yes_no
 
 __all__ = ["EmailConfig", "SlackConfig", "TelegramConfig", "WebchatConfig"]
 
 
-def _text(env: str, description: str, default: str = "", **options: Any) -> str:
-    """A piece of text with surrounding whitespace stripped."""
-    result: str = setting(default, env, description, strip=True, **options)
-    return result
-
-
-def _secret(env: str, description: str, *, strip: bool = True) -> SecretStr:
-    """A token or password: never shown in a ``repr`` or in logs."""
-    result: SecretStr = setting(SecretStr(""), env, description, strip=strip)
-    return result
-
-
 class WebchatConfig(RicSettings):
-    """The widget channel; unset values fall back to ``credentials.yml``."""
+    """The widget channel; unset values fall back to ``credentials.yml``.
+
+    Attributes:
+        allowed_origins: comma-separated page origins allowed to open widget sockets.
+            Default: `*`
+        queue_size: widget messages of one conversation that may wait for the bot at
+            once (all tabs together, each tab at most its share); the next gets a `busy`
+            error frame and the widget keeps its text in the input box
+            (docs/architecture.md, *Reader input rules*). Default: `8`
+        send_timeout_seconds: a widget tab that does not accept a frame within this time
+            is closed (it reconnects and replays what it missed), so it cannot hold up
+            the conversation's other tabs. Default: `10`
+    """
 
     area = "Web widget"
 
-    allowed_origins: str | None = setting(
-        None,
-        "RIC_WEBCHAT_ALLOWED_ORIGINS",
-        "comma-separated page origins allowed to open widget sockets",
-        blank="unset",
-        strip=True,
-        shown_default="`*`",
-    )
-    queue_size: int | None = setting(
-        None,
-        "RIC_WEBCHAT_QUEUE_SIZE",
-        "widget messages of one conversation that may wait for the bot at once (all tabs "
-        "together, each tab at most its share); the next gets a `busy` error frame and the "
-        "widget keeps its text in the input box (docs/architecture.md, *Reader input rules*)",
-        blank="unset",
-        strip=True,
-        shown_default="8",
-    )
-    send_timeout_seconds: float | None = setting(
-        None,
-        "RIC_WEBCHAT_SEND_TIMEOUT_SECONDS",
-        "a widget tab that does not accept a frame within this time is closed (it reconnects "
-        "and replays what it missed), so it cannot hold up the conversation's other tabs",
-        blank="unset",
-        strip=True,
-        shown_default="10",
-    )
+    allowed_origins: str | None = trimmed(None, "RIC_WEBCHAT_ALLOWED_ORIGINS")
+    queue_size: int | None = trimmed(None, "RIC_WEBCHAT_QUEUE_SIZE")
+    send_timeout_seconds: float | None = trimmed(None, "RIC_WEBCHAT_SEND_TIMEOUT_SECONDS")
 
 
 class TelegramConfig(RicSettings):
-    """The Telegram channel (docs/channels/telegram.md)."""
+    """The Telegram channel (docs/channels/telegram.md).
+
+    Attributes:
+        bot_token: Telegram bot token (BotFather); without it and the secret token the
+            webhook answers 503
+        secret_token: the webhook's secret token, checked on every update
+        api_base_url: another Bot API server (a test stand-in).
+            Default: `https://api.telegram.org`
+        webhook_url: public webhook URL for `python -m connectors.telegram set-webhook`
+    """
 
     area = "Telegram"
 
-    bot_token: SecretStr = _secret(
-        "TELEGRAM_BOT_TOKEN",
-        "Telegram bot token (BotFather); without it and the secret the webhook answers 503",
-    )
-    secret_token: SecretStr = _secret(
-        "TELEGRAM_SECRET_TOKEN", "the webhook's secret token, checked on every update"
-    )
-    api_base_url: str = _text(
-        "TELEGRAM_API_BASE_URL",
-        "another Bot API server",
-        shown_default="`https://api.telegram.org`",
-    )
-    webhook_url: str = _text(
-        "TELEGRAM_WEBHOOK_URL",
-        "public webhook URL for `python -m connectors.telegram set-webhook`",
-    )
+    bot_token: SecretStr = secret("TELEGRAM_BOT_TOKEN")
+    secret_token: SecretStr = secret("TELEGRAM_SECRET_TOKEN")
+    api_base_url: str = trimmed("", "TELEGRAM_API_BASE_URL")
+    webhook_url: str = trimmed("", "TELEGRAM_WEBHOOK_URL")
 
 
 class SlackConfig(RicSettings):
-    """The Slack channel (docs/channels/slack.md)."""
+    """The Slack channel (docs/channels/slack.md).
+
+    Attributes:
+        bot_token: Slack bot token (`xoxb-…`); without it and the signing secret the
+            endpoint answers 503
+        signing_secret: Slack's signing secret, checked on every request
+        api_base_url: another Slack Web API (the tests' stand-in).
+            Default: `https://slack.com/api/`
+    """
 
     area = "Slack"
 
-    bot_token: SecretStr = _secret(
-        "SLACK_BOT_TOKEN",
-        "Slack bot token (`xoxb-…`); without it and the signing secret the endpoint answers 503",
-    )
-    signing_secret: SecretStr = _secret(
-        "SLACK_SIGNING_SECRET", "Slack's signing secret, checked on every request"
-    )
-    api_base_url: str = _text(
-        "SLACK_API_BASE_URL",
-        "another Slack Web API (the tests' stand-in)",
-        shown_default="`https://slack.com/api/`",
-    )
+    bot_token: SecretStr = secret("SLACK_BOT_TOKEN")
+    signing_secret: SecretStr = secret("SLACK_SIGNING_SECRET")
+    api_base_url: str = trimmed("", "SLACK_API_BASE_URL")
 
 
 class EmailConfig(RicSettings):
-    """The email channel and the worker's staff email (docs/channels/email.md)."""
+    """The email channel and the worker's staff email (docs/channels/email.md).
+
+    Attributes:
+        imap_host: the library mailbox's IMAP server; unset leaves the email channel
+            idle
+        imap_port: the IMAP port. Default: 993 (143 without SSL)
+        imap_user: IMAP login, usually the library's address
+        imap_password: IMAP (app) password; never logged
+        imap_mailbox: folder the channel reads
+        imap_ssl: implicit TLS (IMAPS); `1/true/yes/on` or `0/false/no/off`
+        smtp_host: SMTP server for the channel's answers
+        smtp_port: the SMTP port. Default: 587 (25 without STARTTLS; 465 = implicit TLS)
+        smtp_user: SMTP login; none when unset
+        smtp_password: SMTP password; never logged
+        smtp_starttls: upgrade the SMTP connection with STARTTLS; `1/true/yes/on` or
+            `0/false/no/off`
+        from_address: `From` of the library's mail, e.g.
+            `Riverbend Library <ask@library.example.org>`. Default: `RIC_EMAIL_IMAP_USER`
+        poll_seconds: how often the mailbox is checked for unseen mail
+        rate_limit: answered mails per sender and window (`20`, `5/minute`, `100/day`,
+            `3/600s`); excess mail is logged, not answered
+    """
 
     area = "Email"
 
-    imap_host: str = _text(
-        "RIC_EMAIL_IMAP_HOST",
-        "the library mailbox's IMAP server; unset leaves the email channel idle",
-    )
-    imap_port: int | None = setting(
-        None,
-        "RIC_EMAIL_IMAP_PORT",
-        "the IMAP port",
-        blank="unset",
-        strip=True,
-        shown_default="993 (143 without SSL)",
-    )
-    imap_user: str = _text("RIC_EMAIL_IMAP_USER", "IMAP login, usually the library's address")
-    imap_password: SecretStr = _secret(
-        "RIC_EMAIL_IMAP_PASSWORD", "IMAP (app) password; never logged", strip=False
-    )
-    imap_mailbox: str = _text(
-        "RIC_EMAIL_IMAP_MAILBOX", "folder the channel reads", "INBOX", blank="unset"
-    )
-    imap_ssl: bool = setting(
-        True,
-        "RIC_EMAIL_IMAP_SSL",
-        "implicit TLS (IMAPS); `1/true/yes/on` or `0/false/no/off`",
-        blank="unset",
-        strip=True,
-        parse=yes_no,
-    )
-    smtp_host: str = _text("RIC_EMAIL_SMTP_HOST", "SMTP server for the channel's answers")
-    smtp_port: int | None = setting(
-        None,
-        "RIC_EMAIL_SMTP_PORT",
-        "the SMTP port",
-        blank="unset",
-        strip=True,
-        shown_default="587 (25 without STARTTLS; 465 = implicit TLS)",
-    )
-    smtp_user: str = _text("RIC_EMAIL_SMTP_USER", "SMTP login; none when unset")
-    smtp_password: SecretStr = _secret(
-        "RIC_EMAIL_SMTP_PASSWORD", "SMTP password; never logged", strip=False
-    )
-    smtp_starttls: bool = setting(
-        True,
-        "RIC_EMAIL_SMTP_STARTTLS",
-        "upgrade the SMTP connection with STARTTLS; `1/true/yes/on` or `0/false/no/off`",
-        blank="unset",
-        strip=True,
-        parse=yes_no,
-    )
-    from_address: str = _text(
-        "RIC_EMAIL_FROM",
-        "`From` of the library's mail, e.g. `Riverbend Library <ask@library.example.org>`",
-        shown_default="`RIC_EMAIL_IMAP_USER`",
-    )
-    poll_seconds: float = setting(
-        30.0,
-        "RIC_EMAIL_POLL_SECONDS",
-        "how often the mailbox is checked for unseen mail",
-        blank="unset",
-        strip=True,
-    )
-    rate_limit: str = _text(
-        "RIC_EMAIL_RATE_LIMIT",
-        "answered mails per sender and window (`20`, `5/minute`, `100/day`, `3/600s`); excess "
-        "mail is logged, not answered",
-        "20/hour",
-        blank="unset",
-    )
+    imap_host: str = trimmed("", "RIC_EMAIL_IMAP_HOST")
+    imap_port: int | None = trimmed(None, "RIC_EMAIL_IMAP_PORT")
+    imap_user: str = trimmed("", "RIC_EMAIL_IMAP_USER")
+    imap_password: SecretStr = secret("RIC_EMAIL_IMAP_PASSWORD", strip=False)
+    imap_mailbox: str = trimmed("INBOX", "RIC_EMAIL_IMAP_MAILBOX")
+    imap_ssl: bool = trimmed(True, "RIC_EMAIL_IMAP_SSL", parse=yes_no)
+    smtp_host: str = trimmed("", "RIC_EMAIL_SMTP_HOST")
+    smtp_port: int | None = trimmed(None, "RIC_EMAIL_SMTP_PORT")
+    smtp_user: str = trimmed("", "RIC_EMAIL_SMTP_USER")
+    smtp_password: SecretStr = secret("RIC_EMAIL_SMTP_PASSWORD", strip=False)
+    smtp_starttls: bool = trimmed(True, "RIC_EMAIL_SMTP_STARTTLS", parse=yes_no)
+    from_address: str = trimmed("", "RIC_EMAIL_FROM")
+    poll_seconds: float = trimmed(30.0, "RIC_EMAIL_POLL_SECONDS")
+    rate_limit: str = trimmed("20/hour", "RIC_EMAIL_RATE_LIMIT")

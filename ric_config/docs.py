@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from pathlib import Path
 
@@ -47,11 +48,13 @@ PIN codes, passwords and tokens are never logged, and no token is ever passed on
 command line. Database URLs are printed with the password hidden.
 """
 
-_TYPES = {str: "text", int: "integer", float: "number", bool: "flag", SecretStr: "secret"}
+_TYPES = ((SecretStr, "secret"), (bool, "flag"), (int, "integer"), (float, "number"), (str, "text"))
 
 
 def _type(field: ModelField) -> str:
-    return _TYPES.get(field.outer_type_, getattr(field.outer_type_, "__name__", "value"))
+    # constrained types (``ge=1``) are subclasses of the plain ones
+    kind = field.outer_type_
+    return next((name for base, name in _TYPES if issubclass(kind, base)), kind.__name__)
 
 
 def _default(field: ModelField) -> str:
@@ -66,11 +69,17 @@ def _default(field: ModelField) -> str:
     return f"`{value}`"
 
 
+def _summary(model: type[RicSettings]) -> str:
+    """The model's docstring before its ``Attributes:`` section, as one paragraph."""
+    text = inspect.cleandoc(model.__doc__ or "").partition("Attributes:")[0]
+    return " ".join(text.split())
+
+
 def _table(model: type[RicSettings]) -> str:
     lines = [
         f"## {model.area}",
         "",
-        f"`ric_config.{model.__name__}`: {(model.__doc__ or '').strip()}",
+        f"`ric_config.{model.__name__}`: {_summary(model)}",
         "",
         "| variable | type | default | meaning |",
         "|---|---|---|---|",

@@ -8,34 +8,24 @@ __all__ = ["StoreConfig"]
 
 
 class StoreConfig(RicSettings):
-    """Where the data lives and how conversation events reach the reader store."""
+    """Where the data lives and how conversation events reach the reader store.
+
+    Attributes:
+        var_dir: databases, logs (`var/log/`), secrets and the test clock.
+            Default: `./var`
+        database_url: the reader store (SQLite or `postgresql://…`).
+            Default: `sqlite:///var/crm.db` (the launcher: `$RIC_VAR_DIR/crm.db`)
+        tracker_database_url: Rasa's tracker store; must differ from the reader store.
+            Default: `sqlite:///var/tracker.db` (the launcher: `$RIC_VAR_DIR/tracker.db`)
+        store_logging: `tail`: the worker tails the tracker store; `live`: also a writer
+            thread in Rasa; `off`: neither (benchmarks); anything else means `tail`
+        ingest_linger_seconds: how long the `live` writer waits to batch events
+    """
 
     area = "Store and data folder"
 
-    var_dir: str | None = setting(
-        None,
-        "RIC_VAR_DIR",
-        "databases, logs (`var/log/`), secrets and the test clock",
-        shown_default="`./var`",
-    )
-    database_url: str | None = setting(
-        None,
-        "RIC_DATABASE_URL",
-        "the reader store (SQLite or `postgresql://…`)",
-        shown_default="`sqlite:///var/crm.db` (the launcher: `$RIC_VAR_DIR/crm.db`)",
-    )
-    tracker_database_url: str | None = setting(
-        None,
-        "RIC_TRACKER_DATABASE_URL",
-        "Rasa's tracker store; must differ from the reader store",
-        shown_default="`sqlite:///var/tracker.db` (the launcher: `$RIC_VAR_DIR/tracker.db`)",
-    )
-    store_logging: str = setting(
-        "tail",
-        "RIC_STORE_LOGGING",
-        "`tail`: the worker tails the tracker store; `live`: also a writer thread in Rasa; "
-        "`off`: neither (benchmarks); anything else means `tail`",
-    )
-    ingest_linger_seconds: float = setting(
-        0.05, "RIC_INGEST_LINGER_SECONDS", "how long the `live` writer waits to batch events"
-    )
+    var_dir: str | None = setting(None, "RIC_VAR_DIR")
+    database_url: str | None = setting(None, "RIC_DATABASE_URL")
+    tracker_database_url: str | None = setting(None, "RIC_TRACKER_DATABASE_URL")
+    store_logging: str = setting("tail", "RIC_STORE_LOGGING")
+    ingest_linger_seconds: float = setting(0.05, "RIC_INGEST_LINGER_SECONDS")

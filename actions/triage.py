@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import NamedTuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -42,35 +43,50 @@ class ActionNonEnglish(Named, Action, name="action_non_english"):
         return []
 
 
-_TOPICS: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
-    (intent, label, re.compile(pattern, re.IGNORECASE))
-    for intent, label, pattern in (
-        ("reset_pin", "Reset my PIN", r"\b(?:reset|forgot\w*|change|new)\b.{0,20}\bpin\b"),
-        (
-            "renew_loans",
-            "Renew my books",
-            r"\brenew\w*|\bextend\b|\bkeep (?:them|it|my \w+) longer",
-        ),
-        ("check_fines", "My fines", r"\bfines?\b|\bowe\b|\bcharges?\b|\bbalance\b"),
-        ("hold_status", "My holds", r"\bmy (?:holds?|reservations?)\b|\bholds? (?:ready|status)"),
-        ("check_loans", "My loans", r"\bmy loans\b|\bchecked out\b|\bon loan\b|\bdue\b"),
-        ("library_hours", "Opening hours", r"\bopen\w*|\bclos(?:e|es|ing)\b|\bhours\b"),
-        ("faq/parking", "Parking", r"\bpark\w*"),
-        ("faq/wifi", "Wifi", r"\bwi-?fi\b|\binternet\b"),
-        ("faq/printing", "Printing", r"\bprint\w*"),
-        ("faq/food_drink", "Food and drink", r"\b(?:food|eat|drinks?|coffee|snacks?)\b"),
-        ("faq/events", "Events", r"\b(?:events?|clubs?|storytimes?|author talks?|workshops?)\b"),
-        ("book_room", "Book a room", r"\b(?:study|meeting) room\b|\bbook a room\b"),
-        ("library_location", "Addresses", r"\bwhere is\b|\baddress\b|\bdirections\b"),
-        ("search_catalog", "Find a book", r"\bdo you have\b|\blooking for\b|\bin stock\b"),
-    )
+class _Topic(NamedTuple):
+    intent: str
+    label: str  # a button's short label
+    words: str  # a regular expression, matched in any case
+    to_do: str | None = None  # an account request: "Now, to <to_do> I need to sign you in."
+
+
+_TOPICS = (
+    _Topic("reset_pin", "Reset my PIN", r"\b(?:reset|forgot\w*|change|new)\b.{0,20}\bpin\b"),
+    _Topic(
+        "renew_loans",
+        "Renew my books",
+        r"\brenew\w*|\bextend\b|\bkeep (?:them|it|my \w+) longer",
+        "renew your books",
+    ),
+    _Topic(
+        "check_fines",
+        "My fines",
+        r"\bfines?\b|\bowe\b|\bcharges?\b|\bbalance\b",
+        "check your fines",
+    ),
+    _Topic(
+        "hold_status",
+        "My holds",
+        r"\bmy (?:holds?|reservations?)\b|\bholds? (?:ready|status)",
+        "check your holds",
+    ),
+    _Topic(
+        "check_loans",
+        "My loans",
+        r"\bmy loans\b|\bchecked out\b|\bon loan\b|\bdue\b",
+        "list your loans",
+    ),
+    _Topic("library_hours", "Opening hours", r"\bopen\w*|\bclos(?:e|es|ing)\b|\bhours\b"),
+    _Topic("faq/parking", "Parking", r"\bpark\w*"),
+    _Topic("faq/wifi", "Wifi", r"\bwi-?fi\b|\binternet\b"),
+    _Topic("faq/printing", "Printing", r"\bprint\w*"),
+    _Topic("faq/food_drink", "Food and drink", r"\b(?:food|eat|drinks?|coffee|snacks?)\b"),
+    _Topic("faq/events", "Events", r"\b(?:events?|clubs?|storytimes?|author talks?|workshops?)\b"),
+    _Topic("book_room", "Book a room", r"\b(?:study|meeting) room\b|\bbook a room\b"),
+    _Topic("library_location", "Addresses", r"\bwhere is\b|\baddress\b|\bdirections\b"),
+    _Topic("search_catalog", "Find a book", r"\bdo you have\b|\blooking for\b|\bin stock\b"),
 )
-_ACCOUNT_PHRASES = {
-    "renew_loans": "renew your books",
-    "check_fines": "check your fines",
-    "hold_status": "check your holds",
-    "check_loans": "list your loans",
-}
+_ACCOUNT_PHRASES = {topic.intent: topic.to_do for topic in _TOPICS if topic.to_do}
 _ACCOUNT = tuple(_ACCOUNT_PHRASES)
 _CREDENTIAL_WORDS = re.compile(
     r"\b(?:my|the|library|card|number|no|is|it'?s|its|pin|code|and|here|here's|ok|so|"
@@ -88,9 +104,9 @@ def is_credentials(part: str) -> bool:
 
 def topic_of(part: str) -> tuple[str | None, str]:
     """The intent a request is about and a short label for a button, by its words."""
-    for intent, label, pattern in _TOPICS:
-        if pattern.search(part):
-            return intent, label
+    for topic in _TOPICS:
+        if re.search(topic.words, part, re.IGNORECASE):
+            return topic.intent, topic.label
     words = part.split()
     return None, " ".join(words[:4]) + ("…" if len(words) > 4 else "")
 

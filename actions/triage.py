@@ -24,7 +24,7 @@ from actions.account import run_request
 from actions.identity import ValidateIdentifyForm, find_card_number, find_pin
 from crm_store.redaction import mask_pins
 from library.profile import load_profile
-from nlu_components.language_guard import reply_for_language
+from nlu_components.language_reply import reply_for_language
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,10 @@ message is confidently not English it replaces the intent with ``non_english``
 The key is registered as an output property, so it survives
 ``Message.as_dict(only_output_properties=True)`` in the processor, is stored in
 the ``UserUttered`` event's ``parse_data`` and is sent to the action server as
-part of ``latest_message``. No entity is added: a span-less entity that is not in
-the domain makes Rasa log a warning on every turn and could reach slot mappings.
+part of ``latest_message`` (the action's reply is built by
+:func:`nlu_components.language_reply.reply_for_language`). No entity is added: a
+span-less entity that is not in the domain makes Rasa log a warning on every turn and
+could reach slot mappings.
 """
 
 # Foreign letters and punctuation (dotless i, Greek, fullwidth colon) are the point here.
@@ -51,7 +53,6 @@ __all__ = [
     "LanguageGuess",
     "detect_language",
     "is_confidently_foreign",
-    "reply_for_language",
 ]
 
 LANGUAGE_KEY = "language"
@@ -302,84 +303,6 @@ def _script_guess(
 def is_confidently_foreign(guess: LanguageGuess, threshold: float = DEFAULT_THRESHOLD) -> bool:
     """Whether ``guess`` is a non-English language at or above ``threshold``."""
     return guess.code not in {"en", UNDETERMINED} and guess.confidence >= threshold
-
-
-# --- the reply ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Phrase:
-    sorry: str
-    helper: str
-    colon: str = ": "
-    stop: str = "."
-    joiner: str = " "
-
-
-_PHRASES: dict[str, _Phrase] = {
-    "en": _Phrase("Sorry, this service works in English.", "A librarian may be able to help"),
-    "zh": _Phrase("抱歉，本服务仅支持英文。", "图书馆员也许可以帮助您", "：", "。", ""),
-    "ja": _Phrase("申し訳ありませんが、このサービスは英語でのみご利用いただけます。",
-                  "図書館員がお手伝いできるかもしれません", "：", "。", ""),
-    "ko": _Phrase("죄송합니다. 이 서비스는 영어로만 이용하실 수 있습니다.",
-                  "사서가 도와드릴 수 있을 것입니다"),
-    "ar": _Phrase("عذرًا، هذه الخدمة متاحة باللغة الإنجليزية فقط.",
-                  "قد يتمكن أحد أمناء المكتبة من مساعدتك"),
-    "ru": _Phrase("Извините, этот сервис работает только на английском языке.",
-                  "Вам может помочь библиотекарь"),
-    "uk": _Phrase("Вибачте, цей сервіс працює лише англійською мовою.",
-                  "Вам може допомогти бібліотекар"),
-    "es": _Phrase("Lo sentimos, este servicio funciona en inglés.",
-                  "Un bibliotecario podría ayudarle"),
-    "fr": _Phrase("Désolé, ce service fonctionne en anglais.",
-                  "Un bibliothécaire pourra peut-être vous aider", " : "),
-    "de": _Phrase("Entschuldigung, dieser Dienst funktioniert nur auf Englisch.",
-                  "Das Bibliotheksteam kann Ihnen vielleicht helfen"),
-    "it": _Phrase("Ci dispiace, questo servizio funziona in inglese.",
-                  "Un bibliotecario potrebbe aiutarla"),
-    "pt": _Phrase("Desculpe, este serviço funciona em inglês.",
-                  "Um bibliotecário talvez possa ajudar"),
-    "nl": _Phrase("Sorry, deze dienst werkt in het Engels.",
-                  "Een bibliothecaris kan u misschien helpen"),
-    "pl": _Phrase("Przepraszamy, ta usługa działa w języku angielskim.",
-                  "Być może pomoże Państwu bibliotekarz"),
-    "tr": _Phrase("Üzgünüz, bu hizmet yalnızca İngilizce olarak sunulmaktadır.",
-                  "Bir kütüphaneci size yardımcı olabilir"),
-    "el": _Phrase("Λυπούμαστε, αυτή η υπηρεσία λειτουργεί στα αγγλικά.",
-                  "Ένας βιβλιοθηκονόμος ίσως μπορεί να σας βοηθήσει"),
-    "hi": _Phrase("क्षमा करें, यह सेवा अंग्रेज़ी में काम करती है।",
-                  "कोई लाइब्रेरियन आपकी मदद कर सकता है", ": ", "।"),
-    "he": _Phrase("מצטערים, השירות הזה פועל באנגלית בלבד.",
-                  "ייתכן שצוות הספרייה יוכל לעזור"),
-    "th": _Phrase("ขออภัย บริการนี้ใช้งานได้เป็นภาษาอังกฤษเท่านั้น",
-                  "บรรณารักษ์อาจช่วยคุณได้", ": ", ""),
-}
-
-
-def _sentence(phrase: _Phrase, contact: str) -> str:
-    ending = f"{phrase.colon}{contact}" if contact else phrase.stop
-    return f"{phrase.sorry}{phrase.joiner}{phrase.helper}{ending}"
-
-
-def reply_for_language(code: str, contact: str = "") -> str:
-    """The "this service works in English" reply, in English and the reader's language.
-
-    Args:
-        code: The detected language code (see :func:`detect_language`).
-        contact: How to reach a librarian (an email address, phone number or
-            URL), appended after a colon in every language. Without it the
-            sentence ends "A librarian may be able to help."
-
-    Returns:
-        The English sentence, then on the next line the same sentence in the
-        reader's language. Unknown codes, ``"en"`` and ``"und"`` get English only.
-    """
-    contact = contact.strip()
-    english = _sentence(_PHRASES["en"], contact)
-    phrase = _PHRASES.get(code.strip().lower().split("-")[0])
-    if phrase is None or phrase is _PHRASES["en"]:
-        return english
-    return f"{english}\n{_sentence(phrase, contact)}"
 
 
 # --- the graph component -----------------------------------------------------------

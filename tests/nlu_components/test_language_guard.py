@@ -18,8 +18,8 @@ from nlu_components.language_guard import (
     LanguageGuard,
     LanguageGuess,
     detect_language,
-    reply_for_language,
 )
+from nlu_components.language_reply import reply_for_language
 
 
 @pytest.mark.parametrize(

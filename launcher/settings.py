@@ -14,6 +14,7 @@ from ric_config import (
     NetworkConfig,
     RasaConfig,
     StoreConfig,
+    check_environment,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,7 +114,11 @@ def load_settings(var_dir: Path | None = None) -> Settings:
     Neither the Rasa HTTP API nor the action server ever runs without a token: when
     ``RASA_AUTH_TOKEN`` or ``RIC_ACTIONS_TOKEN`` is unset, one is generated on first run
     into ``var/secrets/`` and reused afterwards.
+
+    Raises:
+        SettingsError: A variable of any process holds a wrong value (all are named).
     """
+    check_environment()  # fail here, naming the variable, not later inside a process
     store, network, rasa, actions = StoreConfig(), NetworkConfig(), RasaConfig(), ActionsConfig()
     var = (var_dir or Path(store.var_dir or ROOT / "var")).resolve()
     var.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ Keyword arguments override the environment. A wrong value raises
 from __future__ import annotations
 
 from ric_config._base import RicSettings, SettingsError
+from ric_config.areas import ALL_SETTINGS, check_environment
 from ric_config.channels import EmailConfig, SlackConfig, TelegramConfig, WebchatConfig
 from ric_config.library import LibraryConfig
 from ric_config.servers import (
@@ -42,21 +43,5 @@ __all__ = [
     "TelegramConfig",
     "WebchatConfig",
     "WorkerConfig",
+    "check_environment",
 ]
-
-ALL_SETTINGS: tuple[type[RicSettings], ...] = (
-    NetworkConfig,
-    StoreConfig,
-    RasaConfig,
-    ActionsConfig,
-    ConsoleConfig,
-    LauncherConfig,
-    LibraryConfig,
-    WorkerConfig,
-    AnalyticsConfig,
-    WebchatConfig,
-    TelegramConfig,
-    SlackConfig,
-    EmailConfig,
-)
-"""Every settings model, in the order of ``docs/configuration.md``."""

@@ -222,3 +222,11 @@ def test_the_processes_settings_keep_their_secrets_out_of_the_repr(tmp_path: Pat
         ),
     ]
     assert [type(item).__name__ for item in objects if secret in repr(item)] == []
+
+
+def test_the_start_up_check_names_every_wrong_variable() -> None:
+    ric_config.check_environment({})
+    with pytest.raises(ric_config.SettingsError) as caught:
+        ric_config.check_environment({"RIC_CONSOLE_PORT": "x", "RIC_EMAIL_SMTP_PORT": "y"})
+    assert "RIC_CONSOLE_PORT" in str(caught.value)
+    assert "RIC_EMAIL_SMTP_PORT" in str(caught.value)

@@ -11,6 +11,7 @@ The tree (all are :class:`crm_store.errors.CrmStoreError`)::
 from __future__ import annotations
 
 from crm_store.errors import CrmStoreError
+from crm_store.redaction import mask_card
 
 __all__ = [
     "CardConflictError",
@@ -46,11 +47,3 @@ class CardConflictError(IdentityError):
 
 class InvalidRequestError(IdentityError):
     """The merge, split or undo asked for is not possible."""
-
-
-def mask_card(card_number: str | None) -> str | None:
-    """Hide all but the last four characters of a card number (``**********3456``)."""
-    if card_number is None:
-        return None
-    visible = card_number[-4:] if len(card_number) > 4 else ""
-    return "*" * (len(card_number) - len(visible)) + visible

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_store.models import Handoff, HandoffStatus, OutboundMessage
-from handoff_console.services.common import check_text, get_conversation, iso, now, staff_name
+from handoff_console.schemas.conversations import Outbound
+from handoff_console.services.common import check_text, get_conversation, now, staff_name
 from handoff_console.services.conversations import require_holder
 from messaging.relay import (
     FAILED,
@@ -39,10 +40,6 @@ __all__ = [
     "send_and_record",
     "undelivered",
 ]
-
-OUTBOUND_FIELDS = ("id", "conversation_id", "status", "attempts", "last_error", "text")
-"""The outbound row's columns the API shows as they are (and ``created_at`` as text)."""
-
 
 def queue_message(
     session: Session,
@@ -81,10 +78,8 @@ def queue_message(
 
 
 def outbound_view(row: OutboundMessage) -> dict[str, Any]:
-    """An outbound row as the API shows it."""
-    view: dict[str, Any] = {name: getattr(row, name) for name in OUTBOUND_FIELDS}
-    view["created_at"] = iso(row.created_at)
-    return view
+    """An outbound row as the API shows it (``schemas.conversations.Outbound``)."""
+    return Outbound.view(**{name: getattr(row, name) for name in Outbound.__fields__})
 
 
 def undelivered(session: Session, conversation_id: int) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from crm_store.models import StaffUser
 from crm_store.staffing import staff_loads
+from handoff_console.schemas.desk import Presence, Staff
 from handoff_console.services.common import now
 from handoff_console.services.errors import BadRequest
 
@@ -28,20 +29,20 @@ def set_presence(session: Session, staff_id: int, presence: object) -> dict[str,
     assert user is not None
     user.presence = str(presence)
     user.last_seen_at = now()
-    return {"id": user.id, "presence": user.presence}
+    return Presence.view(id=user.id, presence=user.presence)
 
 
 def list_staff(session: Session) -> list[dict[str, Any]]:
     """Every active staff member with their presence, load and capacity."""
     return [
-        {
-            "id": u.id,
-            "display_name": u.display_name,
-            "role": u.role.value,
-            "presence": u.presence,
-            "load": load,
-            "capacity": u.capacity,
-            "department": u.department,
-        }
+        Staff.view(
+            id=u.id,
+            display_name=u.display_name,
+            role=u.role.value,
+            presence=u.presence,
+            load=load,
+            capacity=u.capacity,
+            department=u.department,
+        )
         for u, load in staff_loads(session)
     ]

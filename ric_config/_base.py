@@ -88,6 +88,9 @@ def secret(env: str, *, strip: bool = True) -> Any:
     return setting(SecretStr(""), env, strip=strip)
 
 
+_ENTRY = re.compile(r"^ {4}(?P<name>\w+): (?P<text>.*)$")
+
+
 def attribute_docs(docstring: str | None) -> dict[str, str]:
     """The entries of a Google-style ``Attributes:`` section, by attribute name.
 
@@ -110,16 +113,13 @@ def attribute_docs(docstring: str | None) -> dict[str, str]:
     return entries
 
 
-_ENTRY = re.compile(r"^ {4}(?P<name>\w+): (?P<text>.*)$")
-
-
 class RicSettings(BaseSettings):
     """Settings of one area, read from the environment when built.
 
     Keyword arguments override the environment. ``_environ`` reads another mapping
     instead of ``os.environ`` (the variables of one test, for example); :meth:`load` is
-    the typed way to pass it. A value that
-    does not fit raises :class:`SettingsError` naming the variable.
+    the typed way to pass it. A value that does not fit raises :class:`SettingsError`
+    naming the variable.
     """
 
     area: ClassVar[str] = ""

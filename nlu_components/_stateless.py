@@ -17,7 +17,8 @@ class StatelessComponent(GraphComponent):
     """A graph component built from its config alone: no training, nothing persisted.
 
     ``component_config`` holds ``get_default_config()`` overridden by the pipeline's
-    options. Subclasses that need more set-up extend ``__init__`` and call ``super()``.
+    options. Subclasses that need more set-up extend ``__init__`` and call ``super()``;
+    one that needs the execution context overrides :meth:`from_config`.
     """
 
     def __init__(self, config: dict[str, Any] | None = None) -> None:
@@ -33,4 +34,11 @@ class StatelessComponent(GraphComponent):
         execution_context: ExecutionContext,
     ) -> _Component:
         """Create the component from its config (see ``GraphComponent.create``)."""
+        return cls.from_config(config, execution_context)
+
+    @classmethod
+    def from_config(
+        cls: type[_Component], config: dict[str, Any], execution_context: ExecutionContext
+    ) -> _Component:
+        """Build the component from the merged config; the pipeline node is in the context."""
         return cls(config)

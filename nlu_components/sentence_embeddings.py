@@ -27,16 +27,16 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlu_components._stateless import StatelessComponent
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -165,7 +165,7 @@ def limit_threads(threads: int) -> None:
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
+class SentenceEmbeddingFeaturizer(DenseFeaturizer, StatelessComponent):
     """Adds all-MiniLM-L6-v2 sentence embeddings as dense sentence-level features.
 
     DIET and the ResponseSelector combine sequence- and sentence-level features
@@ -216,7 +216,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             config: The merged component config.
             execution_context: Rasa's execution context; its node name is the alias.
         """
-        super().__init__(execution_context.node_name, config)
+        # Called by name: the featurizer takes (name, config); StatelessComponent, next in
+        # the MRO, is initialised by Featurizer with no arguments.
+        DenseFeaturizer.__init__(self, execution_context.node_name, config)
         self._batch_size = int(config["batch_size"])
         self._normalize = bool(config["normalize"])
         self._sequence_mode = str(config["sequence_features"])
@@ -232,14 +234,10 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         self._direct = is_mean_pooled_transformer(self._model)
 
     @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
+    def from_config(
+        cls, config: dict[str, Any], execution_context: ExecutionContext
     ) -> SentenceEmbeddingFeaturizer:
-        """Create a new component (it has nothing to train)."""
+        """Build the featurizer; the pipeline node's name is its alias (nothing to train)."""
         return cls(config, execution_context)
 
     @classmethod

@@ -2,6 +2,7 @@
 
 - :mod:`library.profile`: the library's own facts (branches, hours, policies) from
   ``bot/library_profile.yml``;
+- :mod:`library.hours`: a branch's opening hours on a day, the next opening, the usual week;
 - :mod:`library.staffed_time`: time measured in staffed hours;
 - :mod:`library.ils`: the adapters to the integrated library system (the demo ILS and Koha);
 - :func:`mask_card`: the one way a card number is shown (``**********3456``), defined

@@ -16,6 +16,15 @@ from urllib.parse import quote
 
 import aiohttp
 
+__all__ = [
+    "RasaClient",
+    "RasaError",
+    "RasaRejected",
+    "RasaUnreachable",
+    "librarian_message",
+    "system_message",
+]
+
 
 class RasaError(Exception):
     """Base class for every error the Rasa client raises."""
@@ -67,9 +76,7 @@ class RasaClient:
                 if reply.status >= 400:
                     raise RasaRejected(reply.status, text)
                 return text
-        except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as error:
-            raise RasaUnreachable(f"{type(error).__name__}: {error}") from error
-        except aiohttp.ClientError as error:
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise RasaUnreachable(f"{type(error).__name__}: {error}") from error
 
     async def append_events(

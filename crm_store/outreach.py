@@ -28,7 +28,7 @@ def latest_reachable_conversation(session: Session, reader_id: int) -> Conversat
         ChannelIdentity.reader_id == reader_id,
         ChannelIdentity.reachable.is_(False),
     )
-    return (
+    found: Conversation | None = (
         session.execute(
             select(Conversation)
             .where(
@@ -42,3 +42,4 @@ def latest_reachable_conversation(session: Session, reader_id: int) -> Conversat
         .scalars()
         .first()
     )
+    return found

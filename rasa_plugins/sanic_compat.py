@@ -36,7 +36,7 @@ def install() -> None:
         return
     shim = types.SimpleNamespace(**vars(asyncio))
     shim.wait = _wait
-    impl.asyncio = shim  # type: ignore[assignment,attr-defined]
+    impl.asyncio = shim  # type: ignore[assignment,attr-defined,unused-ignore]
     _patched = True
 
 

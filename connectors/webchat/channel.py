@@ -28,7 +28,6 @@ message's id: it is never dropped silently.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -43,13 +42,9 @@ from connectors.webchat.lines import SessionLines
 from connectors.webchat.session import SocketSession
 from connectors.webchat.settings import CHANNEL, WebchatSettings
 from messaging.text_safety import MAX_MESSAGE_CHARS
-from rasa_plugins.sanic_compat import patch_sanic_websockets
+from rasa_plugins import sanic_compat
 
 __all__ = ["STATIC_DIR", "WebchatInput"]
-
-logger = logging.getLogger(__name__)
-
-patch_sanic_websockets()
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -86,6 +81,9 @@ class WebchatInput(ChannelNamed, InputChannel):  # type: ignore[misc]
         }
         self.hub = ConnectionHub(send_timeout_seconds=settings.send_timeout_seconds)
         self.lines = SessionLines(settings.queue_size)
+        # The launcher installs the Rasa patches at start-up; a Rasa started another
+        # way gets the one the sockets need here (installing twice changes nothing).
+        sanic_compat.install()
 
     def get_output_channel(self) -> OutputChannel:
         """Channel used for proactive messages (console replies, worker surveys)."""

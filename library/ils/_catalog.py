@@ -23,6 +23,21 @@ FORMATS: frozenset[str] = frozenset({"book", "large_print", "ebook", "audiobook"
 
 COPY_STATUSES: frozenset[str] = frozenset({"available", "on_loan", "in_transit", "missing"})
 
+_FORMAT_ALIASES = {
+    "e-book": "ebook",
+    "audio": "audiobook",
+    "audio book": "audiobook",
+    "large print": "large_print",
+    "large-print": "large_print",
+    "film": "dvd",
+}
+
+
+def canonical_format(value: str) -> str:
+    """The format id for a format a caller named ("audio book" -> "audiobook")."""
+    cleaned = value.strip().lower()
+    return _FORMAT_ALIASES.get(cleaned, cleaned.replace(" ", "_"))
+
 
 @dataclass(frozen=True)
 class CatalogRecord:

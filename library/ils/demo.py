@@ -26,16 +26,16 @@ from zoneinfo import ZoneInfo
 
 from crm_store.redaction import mask_card
 from library.ils import _format, errors, records
+from library.ils._cards import is_locked, record_pin_attempt, unlock
 from library.ils._catalog import (
     DIGITAL_FORMATS,
     PICKUP_BRANCHES,
     CatalogRecord,
+    canonical_format,
     load_catalog,
 )
 from library.ils._lending import (
     FINE_LIMIT,
-    MATERIAL_RULES,
-    MAX_DAYS_OVERDUE_TO_RENEW,
     MaterialRule,
     judge_renewal,
     read_holds,
@@ -49,9 +49,6 @@ from library.ils.base import LibrarySystem
 from ric_config import LibraryConfig
 
 __all__ = [
-    "FINE_LIMIT",
-    "MATERIAL_RULES",
-    "MAX_DAYS_OVERDUE_TO_RENEW",
     "DemoLibrarySystem",
     "DemoSettings",
     "MaterialRule",
@@ -68,24 +65,11 @@ MAX_FAILED_PINS = 5
 """Consecutive wrong PINs that lock a card."""
 MAX_HOLDS = 10
 """Active holds a reader may have at once."""
-_FORMAT_ALIASES = {
-    "e-book": "ebook",
-    "audio": "audiobook",
-    "audio book": "audiobook",
-    "large print": "large_print",
-    "large-print": "large_print",
-    "film": "dvd",
-}
 
 
 def london_today() -> dt.date:
     """Today's date in Europe/London, the demo library's time zone."""
     return dt.datetime.now(_LONDON).date()
-
-
-def _canonical_format(value: str) -> str:
-    cleaned = value.strip().lower()
-    return _FORMAT_ALIASES.get(cleaned, cleaned.replace(" ", "_"))
 
 
 @dataclass(frozen=True)
@@ -160,10 +144,7 @@ class DemoLibrarySystem(LibrarySystem):
             card_number: The card to unlock.
         """
         with self._store.transaction() as db:
-            db.execute(
-                "UPDATE cards SET failed_attempts = 0, locked = 0 WHERE card_number = ?",
-                (card_number.replace(" ", ""),),
-            )
+            unlock(db, card_number.replace(" ", ""))
         logger.info("Card %s unlocked", mask_card(card_number))
 
     def _check_up(self) -> None:
@@ -184,16 +165,20 @@ class DemoLibrarySystem(LibrarySystem):
             logger.exception("The demo library system's database failed")
             raise errors.LibrarySystemUnavailable() from error
 
-    async def _read(self, patron_id: str, work: Callable[[sqlite3.Connection], _T]) -> _T:
-        """Run ``work`` in one transaction for a signed-in reader, off the event loop."""
-        self._check_up()
-        self._patron(patron_id)
+    async def _transact(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``work`` in one transaction, off the event loop."""
 
         def run() -> _T:
             with self._store.transaction() as db:
                 return work(db)
 
         return await self._call(run)
+
+    async def _read(self, patron_id: str, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``work`` in one transaction for a signed-in reader, off the event loop."""
+        self._check_up()
+        self._patron(patron_id)
+        return await self._transact(work)
 
     def _patron(self, patron_id: str) -> DemoPatron:
         patron = self._by_id.get(patron_id)
@@ -210,44 +195,18 @@ class DemoLibrarySystem(LibrarySystem):
         masked = mask_card(card)
         patron = self._by_card.get(card)
 
-        def locked() -> bool:
-            with self._store.transaction() as db:
-                row = db.execute(
-                    "SELECT locked FROM cards WHERE card_number = ?", (card,)
-                ).fetchone()
-                return bool(row and row["locked"])
-
-        def record(success: bool) -> int:
-            with self._store.transaction() as db:
-                if db.execute("SELECT locked FROM cards WHERE card_number = ?", (card,)).fetchone()[
-                    "locked"
-                ]:
-                    raise errors.CardLocked(card[-4:])
-                if success:
-                    db.execute(
-                        "UPDATE cards SET failed_attempts = 0 WHERE card_number = ?", (card,)
-                    )
-                    return MAX_FAILED_PINS
-                db.execute(
-                    "UPDATE cards SET failed_attempts = failed_attempts + 1, "
-                    "locked = (failed_attempts + 1 >= ?) WHERE card_number = ?",
-                    (MAX_FAILED_PINS, card),
-                )
-                failed = db.execute(
-                    "SELECT failed_attempts FROM cards WHERE card_number = ?", (card,)
-                ).fetchone()["failed_attempts"]
-                return MAX_FAILED_PINS - int(failed)
-
         if patron is None:
             logger.info("Sign-in refused: unknown card %s", masked)
             raise errors.UnknownCard(card[-4:])
-        if await self._call(locked):
+        if await self._transact(lambda db: is_locked(db, card)):
             logger.info("Sign-in refused: card %s is locked", masked)
             raise errors.CardLocked(card[-4:])
         # The hash check is deliberately slow, so keep it off the event loop and
         # outside the database lock.
         matches = await asyncio.to_thread(verify_pin, pin, patron.pin_hash)
-        attempts_left = await self._call(lambda: record(matches))
+        attempts_left = await self._transact(
+            lambda db: record_pin_attempt(db, card, matches, MAX_FAILED_PINS)
+        )
         if matches:
             logger.info("Card %s signed in", masked)
             return patron.as_patron()
@@ -320,7 +279,7 @@ class DemoLibrarySystem(LibrarySystem):
             raise errors.HoldRefused(
                 "unknown_record", f"There is no catalogue record {record_id!r}."
             )
-        wanted = _canonical_format(format)
+        wanted = canonical_format(format)
         if record.format == wanted:
             return record
         # The same work in another format is another record; hold that one instead.
@@ -354,40 +313,39 @@ class DemoLibrarySystem(LibrarySystem):
         if record.format in DIGITAL_FORMATS:
             branch = "online"
 
-        def place() -> records.Hold:
-            with self._store.transaction() as db:
-                # The reader already has it, on loan or on hold: the first match refuses.
-                already: tuple[tuple[str, errors.HoldRefusalReason, str], ...] = (
-                    (
-                        "SELECT 1 FROM loans WHERE patron_id = ? AND record_id = ?",
-                        "already_on_loan",
-                        f"You already have “{record.title}” on loan.",
-                    ),
-                    (
-                        "SELECT 1 FROM holds WHERE patron_id = ? AND record_id = ?",
-                        "already_on_hold",
-                        f"You already have a hold on “{record.title}”.",
-                    ),
+        def place(db: sqlite3.Connection) -> records.Hold:
+            # The reader already has it, on loan or on hold: the first match refuses.
+            already: tuple[tuple[str, errors.HoldRefusalReason, str], ...] = (
+                (
+                    "SELECT 1 FROM loans WHERE patron_id = ? AND record_id = ?",
+                    "already_on_loan",
+                    f"You already have “{record.title}” on loan.",
+                ),
+                (
+                    "SELECT 1 FROM holds WHERE patron_id = ? AND record_id = ?",
+                    "already_on_hold",
+                    f"You already have a hold on “{record.title}”.",
+                ),
+            )
+            for query, reason, message in already:
+                if db.execute(query, (patron_id, record.record_id)).fetchone():
+                    raise errors.HoldRefused(reason, message)
+            count = db.execute(
+                "SELECT COUNT(*) FROM holds WHERE patron_id = ?", (patron_id,)
+            ).fetchone()[0]
+            if count >= MAX_HOLDS:
+                raise errors.HoldRefused(
+                    "hold_limit_reached",
+                    f"You already have {MAX_HOLDS} holds, the most allowed at once.",
                 )
-                for query, reason, message in already:
-                    if db.execute(query, (patron_id, record.record_id)).fetchone():
-                        raise errors.HoldRefused(reason, message)
-                count = db.execute(
-                    "SELECT COUNT(*) FROM holds WHERE patron_id = ?", (patron_id,)
-                ).fetchone()[0]
-                if count >= MAX_HOLDS:
-                    raise errors.HoldRefused(
-                        "hold_limit_reached",
-                        f"You already have {MAX_HOLDS} holds, the most allowed at once.",
-                    )
-                db.execute(
-                    "INSERT INTO holds (patron_id, record_id, pickup_branch, status, placed_on) "
-                    "VALUES (?, ?, ?, 'waiting', ?)",
-                    (patron_id, record.record_id, branch, self._today().isoformat()),
-                )
-                return read_holds(db, self._catalog, patron_id)[-1]
+            db.execute(
+                "INSERT INTO holds (patron_id, record_id, pickup_branch, status, placed_on) "
+                "VALUES (?, ?, ?, 'waiting', ?)",
+                (patron_id, record.record_id, branch, self._today().isoformat()),
+            )
+            return read_holds(db, self._catalog, patron_id)[-1]
 
-        hold = await self._call(place)
+        hold = await self._transact(place)
         logger.info("Hold %s placed for %s on %s", hold.hold_id, patron_id, record.record_id)
         where = (
             "it will be lent to you online when it's your turn"
@@ -435,5 +393,5 @@ class DemoLibrarySystem(LibrarySystem):
         """
         self._check_up()
         return self._index.search(
-            query, limit=limit, format=None if format is None else _canonical_format(format)
+            query, limit=limit, format=None if format is None else canonical_format(format)
         )

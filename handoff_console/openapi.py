@@ -1,7 +1,7 @@
 """The console API's OpenAPI 3.0 document, served at ``GET /api/openapi.json``.
 
 The document is generated: every ``/api/`` route declared with
-:func:`handoff_console.api.api_route` brings its own operation, with schemas from the
+:func:`handoff_console.api.route` brings its own operation, with schemas from the
 pydantic models in :mod:`handoff_console.schemas`. This module adds the parts that
 belong to the whole API (info, servers, security schemes) and the description of
 ``GET /api/health``, whose route the home page's blueprint declares.
@@ -15,7 +15,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from handoff_console.api import PUBLIC, Operation, api_route, build_paths
+from handoff_console import api
 from handoff_console.schemas.system import HealthReport
 
 __all__ = ["DESCRIBED", "bp", "build_document"]
@@ -34,21 +34,21 @@ SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer"},
 }
 DESCRIBED = {
-    ("GET", "/api/health"): Operation(
+    ("GET", "/api/health"): api.Operation(
         "Health of every service, and the ingestion lag and quarantine",
         HealthReport,
-        roles=PUBLIC,
+        roles=api.PUBLIC,
         tag="system",
     ),
 }
-"""Routes declared without `api_route`, by (method, OpenAPI path)."""
+"""Routes declared without `api.route`, by (method, OpenAPI path)."""
 
-OPENAPI = Operation("This document", {"type": "object"}, roles=PUBLIC, tag="system")
+OPENAPI = api.Operation("This document", {"type": "object"}, roles=api.PUBLIC, tag="system")
 
 
 def build_document(app: Sanic) -> dict[str, Any]:
     """The OpenAPI 3.0 document of every ``/api`` endpoint ``app`` serves."""
-    paths, schemas = build_paths(app, DESCRIBED)
+    paths, schemas = api.build_paths(app, DESCRIBED)
     return {
         "openapi": "3.0.3",
         "info": INFO,
@@ -59,7 +59,7 @@ def build_document(app: Sanic) -> dict[str, Any]:
     }
 
 
-@api_route(bp, "GET", "/api/openapi.json", OPENAPI)
+@api.route(bp, "GET", "/api/openapi.json", OPENAPI)
 async def openapi(request: Request) -> HTTPResponse:
     """The OpenAPI document (built once per app: the routes do not change once it runs)."""
     document = getattr(request.app.ctx, "openapi", None)

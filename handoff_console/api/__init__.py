@@ -1,6 +1,6 @@
 """The console's JSON API plumbing: declared routes (with their OpenAPI) and request helpers.
 
-Blueprints declare each endpoint with :func:`api_route` and an `Operation`; the
+Blueprints declare each endpoint with :func:`route` and an `Operation`; the
 handlers use :func:`json_body`, :func:`staff`, :func:`in_store` / :func:`answer`
 and :func:`rasa`. ``handoff_console.openapi`` serves the document :func:`build_paths`
 builds from the declarations.
@@ -14,17 +14,20 @@ from handoff_console.api.registry import (
     ItemList,
     Operation,
     Query,
-    api_route,
     build_paths,
+    route,
 )
 from handoff_console.api.requests import (
     INVALID_UNICODE,
     answer,
     api_error,
+    as_caller,
+    as_staff,
     has_lone_surrogate,
     in_store,
     json_body,
     rasa,
+    send_now,
     staff,
 )
 
@@ -37,11 +40,14 @@ __all__ = [
     "Query",
     "answer",
     "api_error",
-    "api_route",
+    "as_caller",
+    "as_staff",
     "build_paths",
     "has_lone_surrogate",
     "in_store",
     "json_body",
     "rasa",
+    "route",
+    "send_now",
     "staff",
 ]

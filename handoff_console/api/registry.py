@@ -1,6 +1,6 @@
 """Route declarations that are also the OpenAPI document.
 
-:func:`api_route` registers a Sanic route, guards it with
+:func:`route` registers a Sanic route, guards it with
 :func:`~handoff_console.auth.require_staff` (unless it is public) and records its
 `Operation` on the handler. :func:`build_paths` walks the app's routes and turns each
 recorded operation into OpenAPI 3.0, with the request and response schemas taken
@@ -29,8 +29,8 @@ __all__ = [
     "ItemList",
     "Operation",
     "Query",
-    "api_route",
     "build_paths",
+    "route",
 ]
 
 H = TypeVar("H", bound=Callable[..., Coroutine[Any, Any, Any]])
@@ -137,7 +137,7 @@ def _schema(value: Schema, models: set[type[BaseModel]]) -> dict[str, Any]:
     return dict(value)
 
 
-def api_route(
+def route(
     bp: Blueprint, method: str, uri: str, operation: Operation
 ) -> Callable[[H], H]:
     """Register ``uri`` on ``bp`` for ``method``, guarded by ``operation.roles``, documented.
@@ -171,7 +171,7 @@ def build_paths(
 
     Args:
         app: The app whose routes are described.
-        described: Operations of routes declared without `api_route`, by
+        described: Operations of routes declared without `route`, by
             (method, OpenAPI path).
     """
     paths: dict[str, Any] = {}

@@ -16,17 +16,21 @@ from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session
 
 from handoff_console.auth import StaffIdentity
-from handoff_console.services.errors import ApiError, BadRequest
+from handoff_console.services.errors import ApiError, BadRequest, UpstreamUnavailable
 from messaging.rasa_client import RasaClient
+from messaging.relay import PENDING, Delivery, send_and_record
 
 __all__ = [
     "INVALID_UNICODE",
     "answer",
     "api_error",
+    "as_caller",
+    "as_staff",
     "has_lone_surrogate",
     "in_store",
     "json_body",
     "rasa",
+    "send_now",
     "staff",
 ]
 
@@ -96,6 +100,43 @@ async def answer(
 ) -> HTTPResponse:
     """Run ``work`` in one transaction and answer with its result as JSON."""
     return response.json(await in_store(request, work), status=status)
+
+
+async def as_caller(
+    request: Request,
+    work: Callable[[Session, int, dict[str, Any]], Any],
+    status: int = 200,
+) -> HTTPResponse:
+    """Answer with ``work(session, caller's staff id, JSON body)``, run in one transaction."""
+    body = json_body(request)
+    me = staff(request).id
+    return await answer(request, lambda session: work(session, me, body), status=status)
+
+
+async def as_staff(
+    request: Request, work: Callable[[Session, int], Any], status: int = 200
+) -> HTTPResponse:
+    """Answer with ``work(session, caller's staff id)``, run in one transaction."""
+    me = staff(request).id
+    return await answer(request, lambda session: work(session, me), status=status)
+
+
+async def send_now(request: Request, delivery: Delivery, **details: object) -> None:
+    """Hand a queued librarian message to Rasa now; a 502 when Rasa is down (it is retried).
+
+    Raises:
+        UpstreamUnavailable: Rasa could not be reached; the body names the pending
+            outbound row (``id``, ``status``) and ``details``.
+    """
+    error = await send_and_record(request.app.ctx.sessions, rasa(request), delivery)
+    if error is not None:
+        raise UpstreamUnavailable(
+            "rasa_unreachable",
+            "The chat server could not be reached; the message will be retried.",
+            id=delivery.outbound_id,
+            status=PENDING,
+            **details,
+        )
 
 
 def rasa(request: Request) -> RasaClient:

@@ -6,16 +6,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from handoff_console.api import (
-    ItemList,
-    Operation,
-    Query,
-    answer,
-    api_route,
-    in_store,
-    json_body,
-    staff,
-)
+from handoff_console import api
 from handoff_console.schemas.base import ID_SCHEMA
 from handoff_console.schemas.desk import CannedBody, CannedResponse, CannedText
 from handoff_console.services import canned as service
@@ -24,46 +15,44 @@ from library.profile import load_profile
 
 bp = Blueprint("api_canned")
 
-SEARCH = Operation(
+SEARCH = api.Operation(
     "Search canned responses",
-    ItemList(CannedResponse),
-    query=(Query("q", {"type": "string"}, "matches title, body or shortcut"),),
+    api.ItemList(CannedResponse),
+    query=(api.Query("q", {"type": "string"}, "matches title, body or shortcut"),),
 )
-CREATE = Operation(
+CREATE = api.Operation(
     "Add a canned response",
     CannedResponse,
     status=201,
     errors={409: "duplicate_shortcut"},
     body=CannedBody,
 )
-RENDER = Operation(
+RENDER = api.Operation(
     "Fill {reader_name}, {librarian_name} and {library_name}",
     CannedText,
-    query=(Query("conversation_id", ID_SCHEMA),),
+    query=(api.Query("conversation_id", ID_SCHEMA),),
 )
 
 
-@api_route(bp, "GET", "/api/canned-responses", SEARCH)
+@api.route(bp, "GET", "/api/canned-responses", SEARCH)
 async def search(request: Request) -> HTTPResponse:
     """Canned responses matching ``?q=`` in title, body or shortcut."""
     q = request.args.get("q")
-    return response.json({"items": await in_store(request, lambda s: service.search(s, q))})
+    return response.json({"items": await api.in_store(request, lambda s: service.search(s, q))})
 
 
-@api_route(bp, "POST", "/api/canned-responses", CREATE)
+@api.route(bp, "POST", "/api/canned-responses", CREATE)
 async def create(request: Request) -> HTTPResponse:
     """Add a canned response."""
-    body = json_body(request)
-    me = staff(request).id
-    return await answer(request, lambda s: service.create(s, me, body), status=201)
+    return await api.as_caller(request, service.create, status=201)
 
 
-@api_route(bp, "GET", "/api/canned-responses/<canned_id:id>/render", RENDER)
+@api.route(bp, "GET", "/api/canned-responses/<canned_id:id>/render", RENDER)
 async def render(request: Request, canned_id: int) -> HTTPResponse:
     """The text with ``{reader_name}``, ``{librarian_name}`` and ``{library_name}`` filled."""
     conversation_id = query_id(request.args.get("conversation_id"), "conversation_id")
-    me = staff(request).id
+    me = api.staff(request).id
     library = load_profile().library.name
-    return await answer(
+    return await api.answer(
         request, lambda s: service.render(s, canned_id, me, conversation_id, library)
     )

@@ -10,7 +10,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session
 
-from handoff_console.api import Operation, answer, api_route, in_store, json_body, rasa, staff
+from handoff_console import api
 from handoff_console.schemas.conversations import Conversation, HandoffReply, Note, SentMessage
 from handoff_console.schemas.desk import NoteBody, ResolveBody, TextBody, TransferBody
 from handoff_console.services import conversation_views as views
@@ -25,17 +25,17 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("api_conversations")
 
 CONFLICT = "already_claimed (with claimed_by), not_in_handoff or at_capacity"
-VIEW = Operation(
+VIEW = api.Operation(
     "A conversation with messages, notes and the reader's profile",
     Conversation,
     errors={404: "No such conversation"},
 )
-CLAIM = Operation(
+CLAIM = api.Operation(
     "Claim the conversation",
     HandoffReply,
     errors={409: CONFLICT, 404: "No such conversation"},
 )
-SEND = Operation(
+SEND = api.Operation(
     "Send a message to the reader through Rasa",
     SentMessage,
     status=201,
@@ -46,29 +46,29 @@ SEND = Operation(
     },
     body=TextBody,
 )
-NOTE = Operation(
+NOTE = api.Operation(
     "Add an internal note", Note, status=201, errors={400: "Empty note"}, body=NoteBody
 )
-TRANSFER = Operation(
+TRANSFER = api.Operation(
     "Transfer to a colleague or back to the queue",
     HandoffReply,
     errors={409: CONFLICT},
     body=TransferBody,
 )
-RESOLVE = Operation(
+RESOLVE = api.Operation(
     "Resolve the handoff and give the conversation back to the bot",
     HandoffReply,
     errors={409: CONFLICT, 502: "rasa_unreachable: nothing changed"},
     body=ResolveBody,
 )
-REOPEN = Operation(
+REOPEN = api.Operation(
     "Reopen a resolved conversation; you hold it and the bot pauses",
     HandoffReply,
     errors={409: "not_resolved, already_open or at_capacity", 502: "rasa_unreachable"},
 )
 
 
-@api_route(bp, "GET", "/api/conversations/<conversation_id:id>", VIEW)
+@api.route(bp, "GET", "/api/conversations/<conversation_id:id>", VIEW)
 async def view(request: Request, conversation_id: int) -> HTTPResponse:
     """The conversation, its handoff, every message, notes and the reader's profile."""
 
@@ -76,56 +76,50 @@ async def view(request: Request, conversation_id: int) -> HTTPResponse:
         undelivered = relay.undelivered(session, conversation_id)
         return views.conversation_view(session, conversation_id, undelivered)
 
-    body = await in_store(request, _read)
+    body = await api.in_store(request, _read)
     if body["reader"] is not None and body["reader"]["verified"]:
         body["reader"]["loans_summary"] = await views.loans_summary(
-            rasa(request), body["sender_id"]
+            api.rasa(request), body["sender_id"]
         )
     return response.json(body)
 
 
-@api_route(bp, "POST", "/api/conversations/<conversation_id:id>/claim", CLAIM)
+@api.route(bp, "POST", "/api/conversations/<conversation_id:id>/claim", CLAIM)
 async def claim(request: Request, conversation_id: int) -> HTTPResponse:
     """Take the conversation: 409 ``already_claimed``, ``not_in_handoff`` or ``at_capacity``."""
-    me = staff(request).id
-    return await answer(request, lambda s: {"handoff": service.claim(s, conversation_id, me)})
+    return await api.as_staff(
+        request, lambda s, me: {"handoff": service.claim(s, conversation_id, me)}
+    )
 
 
-@api_route(bp, "POST", "/api/conversations/<conversation_id:id>/messages", SEND)
+@api.route(bp, "POST", "/api/conversations/<conversation_id:id>/messages", SEND)
 async def send_message(request: Request, conversation_id: int) -> HTTPResponse:
     """Relay a librarian's message to the reader through Rasa (201, or 502 and retried)."""
-    text = json_body(request).get("text")
-    me = staff(request)
-    delivery = await in_store(
+    text = api.json_body(request).get("text")
+    me = api.staff(request)
+    delivery = await api.in_store(
         request, lambda s: relay.queue_message(s, conversation_id, me.id, me.role, text)
     )
-    error = await relay.send_and_record(request.app.ctx.sessions, rasa(request), delivery)
-    if error is not None:
-        raise UpstreamUnavailable(
-            "rasa_unreachable",
-            "The chat server could not be reached; the message will be retried.",
-            id=delivery.outbound_id,
-            status=relay.PENDING,
-        )
+    await api.send_now(request, delivery)
     return response.json({"id": delivery.outbound_id, "status": relay.SENT}, status=201)
 
 
-@api_route(bp, "POST", "/api/conversations/<conversation_id:id>/notes", NOTE)
+@api.route(bp, "POST", "/api/conversations/<conversation_id:id>/notes", NOTE)
 async def add_note(request: Request, conversation_id: int) -> HTTPResponse:
     """Add an internal note."""
-    body = json_body(request).get("body")
-    me = staff(request).id
-    return await answer(
+    body = api.json_body(request).get("body")
+    me = api.staff(request).id
+    return await api.answer(
         request, lambda s: service.add_note(s, conversation_id, me, body), status=201
     )
 
 
-@api_route(bp, "POST", "/api/conversations/<conversation_id:id>/transfer", TRANSFER)
+@api.route(bp, "POST", "/api/conversations/<conversation_id:id>/transfer", TRANSFER)
 async def transfer(request: Request, conversation_id: int) -> HTTPResponse:
     """Hand over to a colleague (``to_user_id``) or back to a department's queue."""
-    body = json_body(request)
-    me = staff(request)
-    handoff = await in_store(
+    body = api.json_body(request)
+    me = api.staff(request)
+    handoff = await api.in_store(
         request,
         lambda s: service.transfer(
             s,
@@ -140,24 +134,24 @@ async def transfer(request: Request, conversation_id: int) -> HTTPResponse:
     return response.json({"handoff": handoff})
 
 
-@api_route(bp, "POST", "/api/conversations/<conversation_id:id>/resolve", RESOLVE)
+@api.route(bp, "POST", "/api/conversations/<conversation_id:id>/resolve", RESOLVE)
 async def resolve(request: Request, conversation_id: int) -> HTTPResponse:
     """Close the handoff and give the conversation back to the bot."""
-    body = json_body(request)
-    me = staff(request)
+    body = api.json_body(request)
+    me = api.staff(request)
 
     def _check(session: Session) -> tuple[str, str]:
         service.check_resolve(session, conversation_id, me.id, me.role)
         conversation = get_conversation(session, conversation_id)
         return conversation.sender_id, conversation.channel
 
-    sender_id, channel = await in_store(request, _check)
+    sender_id, channel = await api.in_store(request, _check)
     try:
-        await service.resume_in_rasa(rasa(request), sender_id, channel)
+        await service.resume_in_rasa(api.rasa(request), sender_id, channel)
     except RasaError as error:
         logger.warning("could not resume %s: %s", sender_id, error)
         raise UpstreamUnavailable() from error
-    handoff, conversation = await in_store(
+    handoff, conversation = await api.in_store(
         request,
         lambda s: service.resolve(
             s, conversation_id, me.id, me.role, note=body.get("note"), tags=body.get("tags")
@@ -167,19 +161,19 @@ async def resolve(request: Request, conversation_id: int) -> HTTPResponse:
     return response.json({"handoff": handoff})
 
 
-@api_route(bp, "POST", "/api/conversations/<conversation_id:id>/reopen", REOPEN)
+@api.route(bp, "POST", "/api/conversations/<conversation_id:id>/reopen", REOPEN)
 async def reopen(request: Request, conversation_id: int) -> HTTPResponse:
     """Take a resolved conversation back from the bot; the caller holds it."""
-    me = staff(request).id
+    me = api.staff(request).id
 
     def _check(session: Session) -> str:
         service.check_reopen(session, conversation_id, me)
         return get_conversation(session, conversation_id).sender_id
 
-    sender_id = await in_store(request, _check)
+    sender_id = await api.in_store(request, _check)
     try:
-        await rasa(request).append_events(sender_id, [{"event": "pause"}])
+        await api.rasa(request).append_events(sender_id, [{"event": "pause"}])
     except RasaError as error:
         raise UpstreamUnavailable() from error
-    handoff = await in_store(request, lambda s: service.reopen(s, conversation_id, me))
+    handoff = await api.in_store(request, lambda s: service.reopen(s, conversation_id, me))
     return response.json({"handoff": handoff})

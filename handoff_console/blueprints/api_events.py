@@ -7,11 +7,11 @@ import asyncio
 from sanic import Blueprint
 from sanic.request import Request
 
-from handoff_console.api import Operation, api_route
+from handoff_console import api
 
 bp = Blueprint("api_events")
 
-EVENTS = Operation(
+EVENTS = api.Operation(
     "Server-Sent Events: `queue` (data as GET /api/queue) when the queue changes, "
     "`message` (data {conversation_id, message}) for each new message in a "
     "conversation in handoff; a comment heartbeat every 15 s",
@@ -23,7 +23,7 @@ EVENTS = Operation(
 HEARTBEAT_SECONDS = 15.0
 
 
-@api_route(bp, "GET", "/api/events", EVENTS)
+@api.route(bp, "GET", "/api/events", EVENTS)
 async def events(request: Request) -> None:
     """Stream events until the client goes away; the current queue is sent first."""
     hub = request.app.ctx.events

@@ -10,23 +10,22 @@ from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session
 
 from crm_store import clock
-from handoff_console import login_throttle
-from handoff_console.api import ItemList, Operation, api_route, in_store, json_body, staff
+from handoff_console import api, login_throttle
 from handoff_console.schemas.auth import ClearThrottleBody, Throttle, ThrottleCleared
 from handoff_console.services.errors import BadRequest
 
 bp = Blueprint("api_login_throttles")
 
 ADMINS = ("admin",)
-LIST = Operation(
+LIST = api.Operation(
     "Login throttles (admins): each (user name, address) pair with failed logins "
     "that count, its failures and how long it must still wait",
-    ItemList(Throttle),
+    api.ItemList(Throttle),
     errors={403: "Admins only"},
     roles=ADMINS,
     tag="auth",
 )
-CLEAR = Operation(
+CLEAR = api.Operation(
     "Lift a user name's login throttle (admins), from one address or from every "
     "address; audited as login_throttle.clear",
     ThrottleCleared,
@@ -49,14 +48,14 @@ def throttle_json(throttle: login_throttle.Throttle) -> dict[str, Any]:
     )
 
 
-@api_route(bp, "GET", "/api/login-throttles", LIST)
+@api.route(bp, "GET", "/api/login-throttles", LIST)
 async def list_throttles(request: Request) -> HTTPResponse:
     """Every (user name, address) pair with failed logins that count, longest wait first."""
 
     def _read(session: Session) -> list[dict[str, Any]]:
         return [throttle_json(t) for t in login_throttle.throttles(session)]
 
-    return response.json({"items": await in_store(request, _read)})
+    return response.json({"items": await api.in_store(request, _read)})
 
 
 def _text(body: dict[str, Any], field: str, *, required: bool, limit: int) -> str | None:
@@ -68,17 +67,17 @@ def _text(body: dict[str, Any], field: str, *, required: bool, limit: int) -> st
     return value.strip()
 
 
-@api_route(bp, "POST", "/api/login-throttles/clear", CLEAR)
+@api.route(bp, "POST", "/api/login-throttles/clear", CLEAR)
 async def clear_throttle(request: Request) -> HTTPResponse:
     """Lift a user name's throttle: ``{"username", "address"?}`` (no address: every address).
 
     Audited as ``login_throttle.clear`` with the admin, the address and the count.
     """
-    body = json_body(request)
+    body = api.json_body(request)
     username = _text(body, "username", required=True, limit=login_throttle.USERNAME_CHARS)
     address = _text(body, "address", required=False, limit=login_throttle.ADDRESS_CHARS)
-    me = staff(request).id
-    removed, audit_id = await in_store(
+    me = api.staff(request).id
+    removed, audit_id = await api.in_store(
         request, lambda s: login_throttle.clear(s, str(username), address, actor_id=me, via="api")
     )
     return response.json(

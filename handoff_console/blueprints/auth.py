@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.models import ApiToken, StaffUser
+from handoff_console import api
 from handoff_console.accounts import (
     AccountError,
     LoginRateLimited,
@@ -24,7 +25,6 @@ from handoff_console.accounts import (
     issue_api_token,
     revoke_api_token,
 )
-from handoff_console.api import INVALID_UNICODE, PUBLIC, Operation, api_route, has_lone_surrogate
 from handoff_console.auth import (
     SESSION_COOKIE,
     StaffIdentity,
@@ -56,7 +56,7 @@ WRONG_CREDENTIALS = "Wrong user name or password."
 NO_STORE = {"Cache-Control": "no-store"}
 
 ADMINS = ("admin",)
-API_LOGIN = Operation(
+API_LOGIN = api.Operation(
     "Sign in; sets the ric_session cookie and returns the CSRF token",
     LoginReply,
     errors={
@@ -66,12 +66,12 @@ API_LOGIN = Operation(
         "address (retry_after seconds, also in Retry-After)",
     },
     body=LoginBody,
-    roles=PUBLIC,
+    roles=api.PUBLIC,
     tag="auth",
 )
-API_LOGOUT = Operation("Sign out (ends the session)", SignedOut, tag="auth")
-ME = Operation("The signed-in staff member", Me, tag="auth")
-CREATE_TOKEN = Operation(
+API_LOGOUT = api.Operation("Sign out (ends the session)", SignedOut, tag="auth")
+ME = api.Operation("The signed-in staff member", Me, tag="auth")
+CREATE_TOKEN = api.Operation(
     "Issue an API token (shown once)",
     Token,
     status=201,
@@ -80,7 +80,7 @@ CREATE_TOKEN = Operation(
     roles=ADMINS,
     tag="auth",
 )
-DELETE_TOKEN = Operation(
+DELETE_TOKEN = api.Operation(
     "Revoke an API token",
     TokenRevoked,
     errors={403: "Admins only", 404: "No such token"},
@@ -164,8 +164,8 @@ def _json_body(request: Request) -> tuple[Any, str | None]:
         body = json.loads(request.body or b"")
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None, "body is not JSON"
-    if has_lone_surrogate(body):
-        return None, INVALID_UNICODE
+    if api.has_lone_surrogate(body):
+        return None, api.INVALID_UNICODE
     return body, None
 
 
@@ -235,7 +235,7 @@ async def logout(request: Request) -> HTTPResponse:
     return resp
 
 
-@api_route(bp, "POST", "/api/auth/login", API_LOGIN)
+@api.route(bp, "POST", "/api/auth/login", API_LOGIN)
 async def api_login(request: Request) -> HTTPResponse:
     """JSON sign-in: ``{"username", "password"}`` → the user, the CSRF token and the cookie."""
     body, problem = _json_body(request)
@@ -260,26 +260,26 @@ async def api_login(request: Request) -> HTTPResponse:
     if outcome.identity is None or outcome.cookie_token is None:
         return response.json({"error": "invalid_credentials"}, status=401)
     resp = response.json(
-        {"user": _user_json(outcome.identity), "csrf_token": outcome.identity.csrf_token},
+        LoginReply.view(user=_user_json(outcome.identity), csrf_token=outcome.identity.csrf_token),
         headers=NO_STORE,
     )
     set_session_cookie(resp, request, outcome.cookie_token)
     return resp
 
 
-@api_route(bp, "POST", "/api/auth/logout", API_LOGOUT)
+@api.route(bp, "POST", "/api/auth/logout", API_LOGOUT)
 async def api_logout(request: Request) -> HTTPResponse:
     """End the cookie session (CSRF-protected); a bearer caller just gets ``ok``."""
     staff: StaffIdentity = request.ctx.staff
     if staff.csrf_token is not None:
         _end(request)
-    resp = response.json({"ok": True})
+    resp = response.json(SignedOut.view(ok=True))
     if staff.csrf_token is not None:
         clear_session_cookie(resp, request)
     return resp
 
 
-@api_route(bp, "GET", "/api/me", ME)
+@api.route(bp, "GET", "/api/me", ME)
 async def me(request: Request) -> HTTPResponse:
     """The caller: id, user name, display name, role, presence and CSRF token."""
     staff: StaffIdentity = request.ctx.staff
@@ -287,11 +287,11 @@ async def me(request: Request) -> HTTPResponse:
         user = session.get(StaffUser, staff.id)
         presence = str(user.presence) if user is not None else "away"
     return response.json(
-        {**_user_json(staff, presence), "csrf_token": staff.csrf_token}, headers=NO_STORE
+        Me.view(**_user_json(staff, presence), csrf_token=staff.csrf_token), headers=NO_STORE
     )
 
 
-@api_route(bp, "POST", "/api/tokens", CREATE_TOKEN)
+@api.route(bp, "POST", "/api/tokens", CREATE_TOKEN)
 async def create_token(request: Request) -> HTTPResponse:
     """Issue an API token for the calling admin: ``{"name"}`` → 201 ``{"id", "token"}``."""
     body, problem = _json_body(request)
@@ -307,10 +307,10 @@ async def create_token(request: Request) -> HTTPResponse:
             ).scalar_one()
     except AccountError as error:
         return _bad_request(str(error))
-    return response.json({"id": token_id, "token": token}, status=201, headers=NO_STORE)
+    return response.json(Token.view(id=token_id, token=token), status=201, headers=NO_STORE)
 
 
-@api_route(bp, "DELETE", "/api/tokens/<token_id:id>", DELETE_TOKEN)
+@api.route(bp, "DELETE", "/api/tokens/<token_id:id>", DELETE_TOKEN)
 async def delete_token(request: Request, token_id: int) -> HTTPResponse:
     """Revoke an API token."""
     try:
@@ -318,4 +318,4 @@ async def delete_token(request: Request, token_id: int) -> HTTPResponse:
             revoke_api_token(session, token_id)
     except AccountError:
         return response.json({"error": "not_found"}, status=404)
-    return response.json({"id": token_id, "revoked": True})
+    return response.json(TokenRevoked.view(id=token_id, revoked=True))

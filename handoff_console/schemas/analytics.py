@@ -7,13 +7,13 @@ the rates from these pairs and the daily row's model is built from the same list
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import Field, create_model
 
 from handoff_console.schemas.base import ApiModel, Day, Timestamp
 
-__all__ = ["COUNT_COLUMNS", "RATES", "DailyReply", "DailyRow", "Number", "SummaryReply"]
+__all__ = ["COUNT_COLUMNS", "RATES", "DailyReply", "DailyRow", "Number", "Rate", "SummaryReply"]
 
 COUNT_COLUMNS = (
     "conversations", "contained_conversations", "handoff_conversations", "handoffs",
@@ -25,19 +25,28 @@ COUNT_COLUMNS = (
 )  # fmt: skip
 """The summed columns of ``daily_metrics``, in the order of the JSON and the CSV."""
 
+
+
+class Rate(NamedTuple):
+    """A rate of two count columns; null when the denominator is 0."""
+
+    numerator: str
+    denominator: str
+
+
 RATES = {
-    "containment_rate": ("contained_conversations", "conversations"),
-    "handoff_rate": ("handoff_conversations", "conversations"),
-    "first_response_mean_seconds": ("first_response_seconds_sum", "responded_handoffs"),
-    "resolution_mean_seconds": ("resolution_seconds_sum", "resolved_handoffs"),
-    "csat": ("positive_ratings", "ratings"),
-    "mean_rating": ("rating_sum", "ratings"),
-    "response_rate": ("surveys_answered", "surveys_sent"),
-    "fallback_rate": ("fallback_messages", "reader_messages"),
-    "abandonment_rate": ("abandoned_handoffs", "handoffs"),
-    "sentiment_mean": ("sentiment_sum", "comments"),
+    "containment_rate": Rate("contained_conversations", "conversations"),
+    "handoff_rate": Rate("handoff_conversations", "conversations"),
+    "first_response_mean_seconds": Rate("first_response_seconds_sum", "responded_handoffs"),
+    "resolution_mean_seconds": Rate("resolution_seconds_sum", "resolved_handoffs"),
+    "csat": Rate("positive_ratings", "ratings"),
+    "mean_rating": Rate("rating_sum", "ratings"),
+    "response_rate": Rate("surveys_answered", "surveys_sent"),
+    "fallback_rate": Rate("fallback_messages", "reader_messages"),
+    "abandonment_rate": Rate("abandoned_handoffs", "handoffs"),
+    "sentiment_mean": Rate("sentiment_sum", "comments"),
 }
-"""Each rate's (numerator, denominator) columns; a rate is null when its denominator is 0."""
+"""The rates of the daily rows and the summary, by name."""
 
 
 class Number(float):

@@ -17,11 +17,18 @@ from sanic.exceptions import SanicException
 
 
 class ApiError(SanicException):
-    """Base class of the console API's errors."""
+    """Base class of the console API's errors.
+
+    A subclass names its status, code and default message as class keywords.
+    """
 
     status_code = 500
     code = "internal_error"
     message = "Something went wrong."
+
+    def __init_subclass__(cls, *, status: int, code: str, message: str) -> None:
+        super().__init_subclass__()
+        cls.status_code, cls.code, cls.message = status, code, message
 
     def __init__(self, code: str | None = None, message: str | None = None, **extra: Any) -> None:
         super().__init__(message or self.message, status_code=self.status_code)
@@ -34,33 +41,21 @@ class ApiError(SanicException):
         return {"error": self.code, "message": self.message, **self.details}
 
 
-class BadRequest(ApiError):
+class BadRequest(ApiError, status=400, code="bad_request", message="The request is invalid."):
     """The request is malformed or a value is invalid."""
 
-    status_code = 400
-    code = "bad_request"
-    message = "The request is invalid."
 
-
-class NotFound(ApiError):
+class NotFound(ApiError, status=404, code="not_found", message="No such record."):
     """The record does not exist."""
 
-    status_code = 404
-    code = "not_found"
-    message = "No such record."
 
-
-class Conflict(ApiError):
+class Conflict(
+    ApiError, status=409, code="conflict", message="The record's state does not allow this."
+):
     """The record's state does not allow this action."""
 
-    status_code = 409
-    code = "conflict"
-    message = "The record's state does not allow this."
 
-
-class UpstreamUnavailable(ApiError):
+class UpstreamUnavailable(
+    ApiError, status=502, code="rasa_unreachable", message="The chat server could not be reached."
+):
     """Rasa could not be reached."""
-
-    status_code = 502
-    code = "rasa_unreachable"
-    message = "The chat server could not be reached."

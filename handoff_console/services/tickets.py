@@ -18,21 +18,15 @@ from handoff_console.services.relay import PENDING_EMAIL, Delivery, queue_messag
 
 _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
 STATUSES = [s.value for s in TicketStatus]
+TICKET_FIELDS = ("id", "subject", "body", "contact", "created_at", "conversation_id")
+"""The ticket's columns the API shows as they are."""
 
 
 def ticket_view(session: Session, ticket: Ticket) -> dict[str, Any]:
     """A ticket as the API shows it."""
     reader = session.get(Reader, ticket.reader_id) if ticket.reader_id else None
-    return schemas.Ticket.view(
-        id=ticket.id,
-        subject=ticket.subject,
-        body=ticket.body,
-        contact=ticket.contact,
-        status=ticket.status.value,
-        created_at=ticket.created_at,
-        conversation_id=ticket.conversation_id,
-        reader=reader_brief(reader),
-    )
+    shown = {name: getattr(ticket, name) for name in TICKET_FIELDS}
+    return schemas.Ticket.view(**shown, status=ticket.status.value, reader=reader_brief(reader))
 
 
 def _status(value: object) -> TicketStatus:

@@ -24,7 +24,10 @@ CREATE = api.Operation(
     "Add a canned response",
     CannedResponse,
     status=201,
-    errors={409: "duplicate_shortcut"},
+    errors={
+        400: "bad_title, bad_shortcut, empty_text or text_too_long",
+        409: "duplicate_shortcut",
+    },
     body=CannedBody,
 )
 RENDER = api.Operation(

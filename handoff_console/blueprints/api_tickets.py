@@ -32,7 +32,7 @@ REPLY = api.Operation(
     "Reply on the reader's chat, or queue an email; the ticket becomes pending",
     TicketReply,
     status=201,
-    errors={409: "no_contact or unreachable_contact"},
+    errors={400: "empty_text or text_too_long", 409: "no_contact or unreachable_contact"},
     body=TextBody,
 )
 UPDATE = api.Operation(

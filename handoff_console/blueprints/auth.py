@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import BaseModel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -56,7 +57,12 @@ WRONG_CREDENTIALS = "Wrong user name or password."
 NO_STORE = {"Cache-Control": "no-store"}
 
 ADMINS = ("admin",)
-API_LOGIN = api.Operation(
+def _auth_operation(summary: str, ok: type[BaseModel], **details: Any) -> api.Operation:
+    """An operation of signing in and API tokens (the ``auth`` tag of the document)."""
+    return api.Operation(summary, ok, tag="auth", **details)
+
+
+API_LOGIN = _auth_operation(
     "Sign in; sets the ric_session cookie and returns the CSRF token",
     LoginReply,
     errors={
@@ -67,25 +73,22 @@ API_LOGIN = api.Operation(
     },
     body=LoginBody,
     roles=api.PUBLIC,
-    tag="auth",
 )
-API_LOGOUT = api.Operation("Sign out (ends the session)", SignedOut, tag="auth")
-ME = api.Operation("The signed-in staff member", Me, tag="auth")
-CREATE_TOKEN = api.Operation(
+API_LOGOUT = _auth_operation("Sign out (ends the session)", SignedOut)
+ME = _auth_operation("The signed-in staff member", Me)
+CREATE_TOKEN = _auth_operation(
     "Issue an API token (shown once)",
     Token,
     status=201,
     errors={400: "bad_request", 403: "Admins only"},
     body=TokenBody,
     roles=ADMINS,
-    tag="auth",
 )
-DELETE_TOKEN = api.Operation(
+DELETE_TOKEN = _auth_operation(
     "Revoke an API token",
     TokenRevoked,
     errors={403: "Admins only", 404: "No such token"},
     roles=ADMINS,
-    tag="auth",
 )
 
 

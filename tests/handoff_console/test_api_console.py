@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import re
 import time
 import uuid
 
@@ -26,6 +25,7 @@ from crm_store.models import (
     Ticket,
 )
 from crm_store.repositories import create_ticket
+from tests.handoff_console.test_openapi import served_api_routes
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)> & "quotes"'
 
@@ -376,13 +376,7 @@ def _served_api_routes() -> dict[str, set[str]]:
     """Every ``/api`` route the console app registers, with ``{id}`` path parameters."""
     from handoff_console.app import create_app
 
-    app = create_app(name=f"routes_{uuid.uuid4().hex[:8]}")
-    routes: dict[str, set[str]] = {}
-    for route in app.router.routes:
-        path = re.sub(r"<\w+(:[^>]*)?>", "{id}", "/" + route.path)
-        if path.startswith("/api"):
-            routes.setdefault(path, set()).update(m.lower() for m in route.methods)
-    return routes
+    return served_api_routes(create_app(name=f"routes_{uuid.uuid4().hex[:8]}"))
 
 
 def test_openapi_describes_every_api_route(api_clients):

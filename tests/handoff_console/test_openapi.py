@@ -27,7 +27,8 @@ def document(app: Sanic) -> dict[str, Any]:
     return build_document(app)
 
 
-def _api_routes(app: Sanic) -> dict[str, set[str]]:
+def served_api_routes(app: Sanic) -> dict[str, set[str]]:
+    """Every ``/api/`` route ``app`` registers, with ``{id}`` path parameters."""
     routes: dict[str, set[str]] = {}
     for route in app.router.routes:
         path = re.sub(r"<\w+(:[^>]*)?>", "{id}", "/" + route.path)
@@ -41,7 +42,7 @@ def test_every_api_route_is_described_and_nothing_else(
 ) -> None:
     described = {path: set(item) for path, item in document["paths"].items()}
 
-    assert described == _api_routes(app)
+    assert described == served_api_routes(app)
 
 
 def test_every_reference_resolves(document: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from sanic.server.websockets import impl
 
-__all__ = ["install", "patch_sanic_websockets"]
+__all__ = ["install"]
 
 _real_wait = asyncio.wait
 _patched = False
@@ -38,7 +38,3 @@ def install() -> None:
     shim.wait = _wait
     impl.asyncio = shim  # type: ignore[assignment,attr-defined,unused-ignore]
     _patched = True
-
-
-patch_sanic_websockets = install
-"""The former name of :func:`install`, kept for callers not yet moved to it."""

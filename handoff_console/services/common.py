@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_store import clock
-from crm_store.audit import audit as audit  # the store owns the audit log; re-exported
 from crm_store.models import (
     Conversation,
     Handoff,

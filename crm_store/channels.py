@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from crm_store.conversations import ensure_conversation
 from crm_store.identities.reach import mark_reachable, mark_unreachable
 from crm_store.models import ChannelIdentity, Conversation, Reader
-from crm_store.models.channels import EmailMessage
+from crm_store.models.operations import EmailMessage
 from crm_store.receipts import first_receipt, forget_receipt
 
 __all__ = [

@@ -6,7 +6,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm_store.models.channels import InboundReceipt
+from crm_store.models.operations import InboundReceipt
 
 
 def first_receipt(sessions: sessionmaker[Session], channel: str, external_id: str) -> bool:

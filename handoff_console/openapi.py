@@ -3,8 +3,7 @@
 The document is generated: every ``/api/`` route declared with
 :func:`handoff_console.api.route` brings its own operation, with schemas from the
 pydantic models in :mod:`handoff_console.schemas`. This module adds the parts that
-belong to the whole API (info, servers, security schemes) and the description of
-``GET /api/health``, whose route the home page's blueprint declares.
+belong to the whole API (info, servers, security schemes).
 """
 
 from __future__ import annotations
@@ -16,9 +15,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from handoff_console import api
-from handoff_console.schemas.system import HealthReport
 
-__all__ = ["DESCRIBED", "bp", "build_document"]
+__all__ = ["bp", "build_document"]
 
 bp = Blueprint("api_openapi")
 
@@ -33,22 +31,12 @@ SECURITY_SCHEMES = {
     "session": {"type": "apiKey", "in": "cookie", "name": "ric_session"},
     "bearer": {"type": "http", "scheme": "bearer"},
 }
-DESCRIBED = {
-    ("GET", "/api/health"): api.Operation(
-        "Health of every service, and the ingestion lag and quarantine",
-        HealthReport,
-        roles=api.PUBLIC,
-        tag="system",
-    ),
-}
-"""Routes declared without `api.route`, by (method, OpenAPI path)."""
-
 OPENAPI = api.Operation("This document", {"type": "object"}, roles=api.PUBLIC, tag="system")
 
 
 def build_document(app: Sanic) -> dict[str, Any]:
     """The OpenAPI 3.0 document of every ``/api`` endpoint ``app`` serves."""
-    paths, schemas = api.build_paths(app, DESCRIBED)
+    paths, schemas = api.build_paths(app)
     return {
         "openapi": "3.0.3",
         "info": INFO,

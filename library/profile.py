@@ -17,8 +17,11 @@ this module is their public face and loads (and caches) the file.
 
 from __future__ import annotations
 
+import logging
 import threading
+from datetime import date, datetime, timezone, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -46,9 +49,13 @@ __all__ = [
     "ProfileError",
     "clear_profile_cache",
     "default_profile_path",
+    "library_today",
+    "library_zone",
     "load_profile",
     "parse_profile",
 ]
+
+logger = logging.getLogger(__name__)
 
 PROFILE_ENV = "RIC_LIBRARY_PROFILE"
 
@@ -101,3 +108,22 @@ def clear_profile_cache() -> None:
     """Forget every cached profile, so the next :func:`load_profile` reads the file."""
     with _cache_lock:
         _cache.clear()
+
+
+def library_zone() -> tzinfo:
+    """The library's time zone: ``RIC_LIBRARY_TIMEZONE``, else the profile's.
+
+    UTC, with the error logged, when neither can be read, so that a broken profile
+    delays nothing that only needs a date.
+    """
+    name = LibraryConfig().library_timezone
+    try:
+        return ZoneInfo(name) if name else load_profile().tz
+    except (ProfileError, OSError, ValueError):
+        logger.exception("could not read the library's time zone; using UTC")
+        return timezone.utc
+
+
+def library_today(current: datetime) -> date:
+    """The library's local date at ``current``."""
+    return current.astimezone(library_zone()).date()

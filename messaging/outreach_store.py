@@ -14,14 +14,8 @@ from sqlalchemy.orm import Session
 
 from crm_store import clock
 from crm_store.models import ChannelIdentity, Conversation, Feedback
-from crm_store.models.worker import (
-    FollowUp,
-    FollowUpStatus,
-    Notification,
-    ReaderPreference,
-    Survey,
-    SurveyStatus,
-)
+from crm_store.models.operations import FollowUp, Notification, ReaderPreference, Survey
+from crm_store.models.statuses import FollowUpStatus, SurveyStatus
 from messaging.outbox import insert_once
 
 __all__ = [

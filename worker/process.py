@@ -33,9 +33,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from crm_store.db import database_url, store_logging_mode
+from library.profile import library_zone
 from ric_config import WorkerConfig
 from worker.jobs import beat, run_catch_up
-from worker.jobs._outreach import library_zone
 from worker.jobs.follow_ups import remind_stale_tickets, send_due_follow_ups
 from worker.jobs.handoff_jobs import (
     abandon_silent,

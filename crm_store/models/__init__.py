@@ -1,43 +1,52 @@
 """The reader store's tables.
 
-The core tables live in :mod:`crm_store.models.core`; the console's (staff, sign-ins,
-notes, outbox, audit) in :mod:`crm_store.models.staff`; the analytics, channel and worker
-tables in their own modules. Importing this package registers every table on one metadata.
+- :mod:`crm_store.models.statuses`: every status and kind a row can hold;
+- :mod:`crm_store.models.core`: readers, identities, conversations, messages, raw events,
+  handoffs, tickets, feedback, and the staff tables (accounts, sign-ins, notes, canned
+  replies, the librarian outbox, the audit log);
+- :mod:`crm_store.models.operations`: what the worker, the channels and the nightly
+  analysis keep (surveys, follow-ups, notifications, reminders, receipts, the email
+  thread map, daily metrics and analysis runs).
+
+Importing this package registers every table on one metadata.
 """
 
-from crm_store.models import analytics, channels, worker
+from crm_store.models import operations
 from crm_store.models.core import (
+    ApiToken,
+    AuditEntry,
     Base,
+    CannedResponse,
     ChannelIdentity,
+    ConsoleSession,
     Conversation,
-    ConversationStatus,
-    Direction,
     Feedback,
     Handoff,
-    HandoffStatus,
     IngestCheckpoint,
+    LoginAttempt,
     Message,
+    Note,
+    OutboundMessage,
     QuarantinedEvent,
     RawEvent,
     Reader,
-    SenderKind,
     ServiceHeartbeat,
+    StaffUser,
     Ticket,
-    TicketStatus,
     UtcDateTime,
     mapper_registry,
     utcnow,
 )
-from crm_store.models.staff import (
-    ApiToken,
-    AuditEntry,
-    CannedResponse,
-    ConsoleSession,
-    LoginAttempt,
-    Note,
-    OutboundMessage,
+from crm_store.models.statuses import (
+    ConversationStatus,
+    Direction,
+    FollowUpStatus,
+    HandoffStatus,
+    ReminderStatus,
+    SenderKind,
     StaffRole,
-    StaffUser,
+    SurveyStatus,
+    TicketStatus,
 )
 
 __all__ = [
@@ -51,6 +60,7 @@ __all__ = [
     "ConversationStatus",
     "Direction",
     "Feedback",
+    "FollowUpStatus",
     "Handoff",
     "HandoffStatus",
     "IngestCheckpoint",
@@ -61,16 +71,16 @@ __all__ = [
     "QuarantinedEvent",
     "RawEvent",
     "Reader",
+    "ReminderStatus",
     "SenderKind",
     "ServiceHeartbeat",
     "StaffRole",
     "StaffUser",
+    "SurveyStatus",
     "Ticket",
     "TicketStatus",
     "UtcDateTime",
-    "analytics",
-    "channels",
     "mapper_registry",
+    "operations",
     "utcnow",
-    "worker",
 ]

@@ -17,6 +17,7 @@ from handoff_console.schemas.worker import (
     PreferencesBody,
 )
 from handoff_console.services import worker_views as service
+from library.profile import library_today
 
 bp = Blueprint("api_notifications")
 
@@ -80,7 +81,7 @@ async def mark_read(request: Request, notification_id: int) -> HTTPResponse:
 @api.route(bp, "POST", "/api/conversations/<conversation_id:id>/follow-up", ADD_FOLLOW_UP)
 async def add_follow_up(request: Request, conversation_id: int) -> HTTPResponse:
     """Follow up with the reader on ``due`` (``{"due": "YYYY-MM-DD", "note": "..."}``)."""
-    today = service.library_today(clock.now())
+    today = library_today(clock.now())
     return await api.as_caller(
         request,
         lambda s, me, body: service.add_follow_up(s, conversation_id, me, body, today),

@@ -6,8 +6,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from handoff_console import api
 from handoff_console.blueprints._render import render
 from handoff_console.health import check_all
+from handoff_console.schemas.system import HealthReport
 
 bp = Blueprint("home")
 
@@ -18,7 +20,17 @@ async def healthz(_: Request) -> HTTPResponse:
     return response.json({"status": "ok"})
 
 
-@bp.get("/api/health")
+@api.route(
+    bp,
+    "GET",
+    "/api/health",
+    api.Operation(
+        "Health of every service, and the ingestion lag and quarantine",
+        HealthReport,
+        roles=api.PUBLIC,
+        tag="system",
+    ),
+)
 async def api_health(request: Request) -> HTTPResponse:
     """Every service's health as JSON.
 

@@ -15,7 +15,6 @@ from handoff_console.services.errors import (
     UpstreamUnavailable,
 )
 from handoff_console.services.events import EventHub
-from messaging.relay import retry_pending
 
 __all__ = [
     "ApiError",
@@ -26,5 +25,4 @@ __all__ = [
     "UpstreamUnavailable",
     "on_resolved",
     "resolved_hooks",
-    "retry_pending",
 ]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from crm_store import clock
 from crm_store.audit import audit
 from crm_store.models import Reader
-from crm_store.models.analytics import (
+from crm_store.models.operations import (
     ALL_CHANNELS,
     AnalysisRun,
     ChurnedReader,

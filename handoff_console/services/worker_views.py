@@ -7,9 +7,8 @@ data; the pages escape it when they show it.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timezone, tzinfo
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -17,33 +16,21 @@ from sqlalchemy.orm import Session
 from crm_store import clock
 from crm_store.audit import audit
 from crm_store.models import Reader
-from crm_store.models.worker import FollowUp, FollowUpStatus, Notification
+from crm_store.models.operations import FollowUp, Notification
+from crm_store.models.statuses import FollowUpStatus
 from handoff_console.schemas import worker as schemas
 from handoff_console.services.common import get_conversation, open_handoff_of
 from handoff_console.services.errors import BadRequest, Conflict, NotFound
-from library.profile import ProfileError, load_profile
 from messaging.outreach_store import (
     preference_view,
     preferences_of,
     schedule_follow_up,
     set_preferences,
 )
-from ric_config import LibraryConfig
 
 logger = logging.getLogger(__name__)
 
 NOTE_LIMIT = 2000
-
-
-def library_today(current: datetime) -> date:
-    """The library's local date at ``current`` (``RIC_LIBRARY_TIMEZONE`` or the profile's)."""
-    name = LibraryConfig().library_timezone
-    try:
-        zone: tzinfo = ZoneInfo(name) if name else load_profile().tz
-    except (ProfileError, OSError, ValueError):
-        logger.exception("could not read the library's time zone; using UTC")
-        zone = timezone.utc
-    return current.astimezone(zone).date()
 
 
 def notification_view(row: Notification) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from actions.reminders import (
     ActionStopReminders,
 )
 from crm_store.models import ChannelIdentity, Conversation, Reader
-from crm_store.models.worker import FollowUp, FollowUpStatus, Notification, ReaderPreference
+from crm_store.models.operations import FollowUp, Notification, ReaderPreference
+from crm_store.models.statuses import FollowUpStatus
 from messaging.outreach_store import schedule_follow_up
 from tests.aio import run as aio_run
 

@@ -19,7 +19,8 @@ from crm_store.db import make_engine, make_session_factory
 from crm_store.ingestion import RasaEvent, ingest
 from crm_store.migrate import upgrade
 from crm_store.models import HandoffStatus, StaffUser
-from crm_store.models.worker import FollowUp, FollowUpStatus
+from crm_store.models.operations import FollowUp
+from crm_store.models.statuses import FollowUpStatus
 from crm_store.repositories import open_handoff
 from handoff_console.accounts import create_staff
 from messaging.outreach_store import record_follow_up_answer

@@ -30,7 +30,7 @@ from connectors.email.transport import EmailTransportError
 from crm_store.db import make_engine, make_session_factory
 from crm_store.migrate import upgrade
 from crm_store.models import ChannelIdentity, Conversation, Reader
-from crm_store.models.channels import EmailMessage as EmailRow
+from crm_store.models.operations import EmailMessage as EmailRow
 from crm_store.receipts import first_receipt
 from tests.aio import run
 from tests.conftest import require_service

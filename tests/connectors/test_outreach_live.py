@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from crm_store.models.worker import ReaderPreference
+from crm_store.models.operations import ReaderPreference
 from library.ils import clear_library_system_cache
 from tests.aio import run
 from tests.handoff_console.conftest import ApiClient

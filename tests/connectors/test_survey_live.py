@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from crm_store import clock
 from crm_store.models import Feedback
-from crm_store.models.worker import Survey
+from crm_store.models.operations import Survey
 from tests.aio import run
 from tests.live_console import conversation_id as conversation_of_sender
 from tests.live_console import handoff_in_widget, live_librarian, wait_for

@@ -238,7 +238,7 @@ def receipts(system: RunningSystem, channel: str, external_id: str) -> int:
     """How many times the reader store recorded a delivery id."""
     from sqlalchemy import create_engine, func, select
 
-    from crm_store.models.channels import InboundReceipt
+    from crm_store.models.operations import InboundReceipt
 
     engine = create_engine(system.database_url, future=True)
     try:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
 from crm_store.models import Conversation
-from crm_store.models.analytics import AnalysisRun, ChurnedReader, DailyMetric, QuestionCluster
+from crm_store.models.operations import AnalysisRun, ChurnedReader, DailyMetric, QuestionCluster
 from tests.crm_store.test_analytics_metrics import DAY, at, build_store
 from worker.jobs._resources import store_sessions
 from worker.jobs.analysis import nightly_analysis

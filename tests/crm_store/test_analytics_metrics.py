@@ -27,8 +27,7 @@ from crm_store.models import (
     Reader,
     SenderKind,
 )
-from crm_store.models.analytics import DailyMetric
-from crm_store.models.worker import Survey
+from crm_store.models.operations import DailyMetric, Survey
 from library.profile import (
     OpeningTimes,
     clear_profile_cache,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
-from crm_store.models.channels import InboundReceipt
+from crm_store.models.operations import InboundReceipt
 from crm_store.receipts import first_receipt, forget_receipt
 from worker.jobs.receipts import prune_old_receipts
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
 from crm_store.models import Feedback, Message, Note, RawEvent, Reader, StaffRole, StaffUser
-from crm_store.models.analytics import DailyMetric, RetentionRun
+from crm_store.models.operations import DailyMetric, RetentionRun
 from tests.crm_store.test_analytics_metrics import HOURS, action_event, conversation, message
 from worker.analytics.metrics import compute_day, store_day
 from worker.analytics.retention import MARKER

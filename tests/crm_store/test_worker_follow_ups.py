@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
 from crm_store.models import OutboundMessage, Ticket, TicketStatus
-from crm_store.models.worker import FollowUp, Notification
+from crm_store.models.operations import FollowUp, Notification
 from messaging.outreach_store import record_follow_up_answer, schedule_follow_up
 from tests.crm_store._worker_data import conversation, reader, resolved_handoff, staff, travel
 from tests.standins.rasa_api import RasaStandIn, rasa_standin

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
-from crm_store.models.worker import SentReminder
+from crm_store.models.operations import SentReminder
 from library.ils import DemoLibrarySystem
+from library.profile import library_zone
 from messaging.outreach_store import set_preferences
 from tests.crm_store._worker_data import conversation, reader, travel
 from tests.standins.rasa_api import RasaStandIn, rasa_standin
-from worker.jobs._outreach import library_zone
 from worker.jobs.reader_care import DUE_INTENT, HOLD_INTENT, send_reminders
 
 __all__ = ["rasa_standin", "travel"]

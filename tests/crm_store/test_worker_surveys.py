@@ -13,7 +13,8 @@ from crm_store import clock
 from crm_store.db import make_engine, make_session_factory
 from crm_store.migrate import upgrade
 from crm_store.models import ChannelIdentity, Feedback, SenderKind
-from crm_store.models.worker import Survey, SurveyStatus
+from crm_store.models.operations import Survey
+from crm_store.models.statuses import SurveyStatus
 from crm_store.repositories import record_feedback
 from messaging.outreach_store import link_survey_answer
 from tests.crm_store._worker_data import (

@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from crm_store.models import Handoff, HandoffStatus, Reader
-from crm_store.models.worker import FollowUp, FollowUpStatus
+from crm_store.models.operations import FollowUp
+from crm_store.models.statuses import FollowUpStatus
 from messaging.outreach_store import notify, record_follow_up_answer
 
 XSS = '<img src=x onerror="alert(1)">'

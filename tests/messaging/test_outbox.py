@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
 from crm_store.models import OutboundMessage, StaffUser
-from crm_store.models.worker import Notification
+from crm_store.models.operations import Notification
 from messaging import outbox, relay
 from tests.crm_store._worker_data import START, conversation, staff, travel
 

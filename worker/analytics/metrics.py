@@ -27,8 +27,8 @@ from crm_store.models import (
     RawEvent,
     SenderKind,
 )
-from crm_store.models.analytics import ALL_CHANNELS, DailyMetric
-from crm_store.models.worker import Survey, SurveyStatus
+from crm_store.models.operations import ALL_CHANNELS, DailyMetric, Survey
+from crm_store.models.statuses import SurveyStatus
 from library.staffed_time import StaffedHours, staffed_seconds
 from worker.analytics.sentiment import score
 

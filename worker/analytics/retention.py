@@ -40,7 +40,7 @@ from crm_store.models import (
     Ticket,
     TicketStatus,
 )
-from crm_store.models.analytics import RetentionRun
+from crm_store.models.operations import RetentionRun
 
 logger = logging.getLogger("worker.analytics.retention")
 

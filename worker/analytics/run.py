@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm_store.models.analytics import AnalysisRun, ChurnedReader, QuestionCluster
+from crm_store.models.operations import AnalysisRun, ChurnedReader, QuestionCluster
 from library.staffed_time import StaffedHours
 from worker.analytics.churn import churned_readers, loyalty
 from worker.analytics.clusters import Encoder, cluster_questions, unanswered_questions

@@ -9,19 +9,17 @@ import asyncio
 import logging
 import threading
 from collections.abc import Awaitable, Callable
-from datetime import datetime, time, timedelta, timezone, tzinfo
-from functools import lru_cache
+from datetime import datetime, time, timedelta, timezone
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_store.models import ChannelIdentity, Conversation
 from crm_store.outreach import PROACTIVE_CHANNELS, latest_reachable_conversation
-from library.profile import ProfileError, load_profile
+from library.profile import library_zone
 from messaging.rasa_client import RasaClient
-from ric_config import LibraryConfig, RasaConfig, WorkerConfig
+from ric_config import RasaConfig, WorkerConfig
 
 logger = logging.getLogger(__name__)
 
@@ -30,22 +28,6 @@ T = TypeVar("T")
 DEFAULT_QUIET_HOURS = "21:00-08:00"
 CLAIM_TIMEOUT = timedelta(minutes=15)
 """A row claimed longer ago than this by a worker that never finished is tried again."""
-
-
-@lru_cache(maxsize=4)
-def _profile_zone(name: str | None) -> tzinfo:
-    if name:
-        return ZoneInfo(name)
-    try:
-        return load_profile().tz
-    except (ProfileError, OSError, ValueError):
-        logger.exception("could not read the library's time zone; using UTC")
-        return timezone.utc
-
-
-def library_zone() -> tzinfo:
-    """The library's time zone: ``RIC_LIBRARY_TIMEZONE`` or the library profile's."""
-    return _profile_zone(LibraryConfig().library_timezone or None)
 
 
 def _parse_quiet(spec: str) -> tuple[time, time] | None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import func, select, update
@@ -41,8 +41,10 @@ from crm_store.models import (
     Ticket,
     TicketStatus,
 )
-from crm_store.models.worker import FollowUp, FollowUpStatus, Notification
+from crm_store.models.operations import FollowUp, Notification
+from crm_store.models.statuses import FollowUpStatus
 from crm_store.outreach import latest_reachable_conversation
+from library.profile import library_today
 from messaging.outbox import (
     NO_CHANNEL,
     SENT,
@@ -58,7 +60,6 @@ from messaging.rasa_client import RasaClient
 from ric_config import EmailConfig, SettingsError, WorkerConfig
 from worker.jobs._outreach import (
     CLAIM_TIMEOUT,
-    library_zone,
     quiet_until,
     reachable_target,
     with_rasa,
@@ -230,11 +231,6 @@ class _Send:
     follow_up_id: int
     sender_id: str
     channel: str
-
-
-def library_today(current: datetime) -> date:
-    """The library's local date at ``current``."""
-    return current.astimezone(library_zone()).date()
 
 
 def _target(session: Session, conversation: Conversation) -> Conversation | None:

@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
 from crm_store.models import Reader
-from crm_store.models.worker import ReaderPreference, ReminderStatus, SentReminder
+from crm_store.models.operations import ReaderPreference, SentReminder
+from crm_store.models.statuses import ReminderStatus
 from crm_store.outreach import latest_reachable_conversation
 from library.ils import (
     Hold,
@@ -43,9 +44,10 @@ from library.ils import (
     Loan,
     get_library_system,
 )
+from library.profile import library_today
 from messaging.outbox import NO_CHANNEL, SendCounts, attempt, insert_once, mark_sent
 from messaging.rasa_client import RasaClient
-from worker.jobs._outreach import library_zone, quiet_until, with_rasa
+from worker.jobs._outreach import quiet_until, with_rasa
 from worker.jobs._resources import store_sessions
 
 logger = logging.getLogger(__name__)
@@ -181,7 +183,7 @@ def send_reminders(
     run = CareRun()
     if quiet_until(current) is not None:
         return run
-    today = current.astimezone(library_zone()).date()
+    today = library_today(current)
     with factory() as session:
         consents = _consenting(session)
     if not consents:

@@ -9,7 +9,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
-from crm_store.models.channels import InboundReceipt
+from crm_store.models.operations import InboundReceipt
 from ric_config import WorkerConfig
 from worker.jobs._resources import store_sessions
 

@@ -25,8 +25,9 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from crm_store.models import Conversation, ConversationStatus, Handoff, HandoffStatus
-from crm_store.models.core import Message, SenderKind
-from crm_store.models.worker import Survey, SurveyStatus
+from crm_store.models.core import Message
+from crm_store.models.operations import Survey
+from crm_store.models.statuses import SenderKind, SurveyStatus
 from messaging.outbox import insert_once
 from ric_config import WorkerConfig
 

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
 from crm_store.models import Conversation, Feedback, Handoff, HandoffStatus
-from crm_store.models.worker import Survey, SurveyStatus
+from crm_store.models.operations import Survey
+from crm_store.models.statuses import SurveyStatus
 from messaging.outbox import (
     NO_CHANNEL,
     SENT,

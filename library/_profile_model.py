@@ -117,6 +117,8 @@ class LibraryProfile:
         loan_rules: Loan rule per material type.
         total_max_items: Most items one member may have out over all types.
         raw: The whole parsed YAML document, read-only, for FAQ placeholders.
+        suggested_topics: What the web widget offers as buttons when its panel opens
+            on an empty conversation; each is sent as the reader's message.
     """
 
     library: LibraryInfo
@@ -127,6 +129,7 @@ class LibraryProfile:
     loan_rules: Mapping[str, LoanRule]
     total_max_items: int
     raw: Mapping[str, Any]
+    suggested_topics: tuple[str, ...] = ()
 
     @property
     def timezone(self) -> str:

@@ -231,6 +231,17 @@ def _parse_loan_rules(value: Any) -> tuple[int, dict[str, model.LoanRule]]:
     return total, rules
 
 
+MAX_SUGGESTED_TOPICS = 5
+
+
+def _suggested_topics(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ProfileError(f"suggested_topics: expected a list, got {_describe(value)}")
+    if len(value) > MAX_SUGGESTED_TOPICS:
+        raise ProfileError(f"suggested_topics: at most {MAX_SUGGESTED_TOPICS}, got {len(value)}")
+    return tuple(_text(topic, f"suggested_topics[{i}]") for i, topic in enumerate(value))
+
+
 def parse_profile(document: Any) -> model.LibraryProfile:
     """Validate a parsed YAML document and build the profile from it.
 
@@ -287,4 +298,5 @@ def parse_profile(document: Any) -> model.LibraryProfile:
         loan_rules=MappingProxyType(loan_rules),
         total_max_items=total_max_items,
         raw=MappingProxyType(dict(root)),
+        suggested_topics=_suggested_topics(root.get("suggested_topics", [])),
     )

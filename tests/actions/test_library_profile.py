@@ -196,3 +196,24 @@ def test_missing_file_and_broken_yaml(tmp_path):
     broken.write_text("library: [unclosed\n", encoding="utf-8")
     with pytest.raises(ProfileError, match="not valid YAML"):
         load_profile(broken)
+
+
+def test_suggested_topics_come_from_the_profile():
+    profile = load_profile(REAL_PROFILE, reload=True)
+    assert profile.suggested_topics == (
+        "When are you open today?",
+        "Renew my loans",
+        "Find a book",
+        "Talk to a librarian",
+    )
+
+
+def test_suggested_topics_are_optional_and_checked(tmp_path):
+    without = _variant(tmp_path, lambda d: d.pop("suggested_topics"))
+    assert load_profile(without, reload=True).suggested_topics == ()
+    too_many = _variant(tmp_path, lambda d: d.update(suggested_topics=["a", "b", "c", "d", "e", "f"]))
+    with pytest.raises(ProfileError, match=r"suggested_topics: at most 5, got 6"):
+        load_profile(too_many, reload=True)
+    blank = _variant(tmp_path, lambda d: d.update(suggested_topics=["Hours", " "]))
+    with pytest.raises(ProfileError, match=r"suggested_topics\[1\]: expected a non-empty string"):
+        load_profile(blank, reload=True)

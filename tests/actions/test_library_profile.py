@@ -211,7 +211,8 @@ def test_suggested_topics_come_from_the_profile():
 def test_suggested_topics_are_optional_and_checked(tmp_path):
     without = _variant(tmp_path, lambda d: d.pop("suggested_topics"))
     assert load_profile(without, reload=True).suggested_topics == ()
-    too_many = _variant(tmp_path, lambda d: d.update(suggested_topics=["a", "b", "c", "d", "e", "f"]))
+    six = ["a", "b", "c", "d", "e", "f"]
+    too_many = _variant(tmp_path, lambda d: d.update(suggested_topics=six))
     with pytest.raises(ProfileError, match=r"suggested_topics: at most 5, got 6"):
         load_profile(too_many, reload=True)
     blank = _variant(tmp_path, lambda d: d.update(suggested_topics=["Hours", " "]))

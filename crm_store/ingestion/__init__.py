@@ -2,7 +2,8 @@
 
 - :mod:`crm_store.ingestion.events`: :class:`RasaEvent` and its identity, :func:`event_key`;
 - :mod:`crm_store.ingestion.records`: :func:`ingest`, which writes raw events, messages,
-  conversations and channel identities;
+  conversations and channel identities (an intent triggered from outside, :func:`is_external`,
+  is kept as a raw event only);
 - :mod:`crm_store.ingestion.quarantine`: :func:`ingest_or_quarantine`, which writes a batch
   and sets aside each event that cannot be ingested, so the copy moves on.
 """
@@ -22,7 +23,7 @@ from crm_store.ingestion.quarantine import (
     quarantined_positions,
     safe_text,
 )
-from crm_store.ingestion.records import UNKNOWN_CHANNEL, ingest
+from crm_store.ingestion.records import UNKNOWN_CHANNEL, ingest, is_external
 
 __all__ = [
     "ERROR_TEXT_LIMIT",
@@ -35,6 +36,7 @@ __all__ = [
     "from_broker_message",
     "ingest",
     "ingest_or_quarantine",
+    "is_external",
     "quarantine",
     "quarantine_and_log",
     "quarantine_count",

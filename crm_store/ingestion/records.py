@@ -6,6 +6,11 @@ when they are new, and records Rasa's ``pause`` and ``resume`` through the store
 status writer (:func:`crm_store.conversations.set_conversation_status`): a handoff may
 be paused or resumed by Rasa itself, and the guard there keeps an old replay from
 undoing a newer change.
+
+An intent triggered from outside (Rasa's ``trigger_intent``, such as the console's
+``EXTERNAL_handoff_resolved``) is logged by Rasa as a ``user`` event with the text
+``"EXTERNAL: <intent>"``; the reader never typed it, so it stays in ``raw_events`` only
+and is neither a message nor a sign of the reader's presence (:func:`is_external`).
 """
 
 from __future__ import annotations
@@ -31,20 +36,48 @@ from crm_store.models import (
     SenderKind,
 )
 
-__all__ = ["UNKNOWN_CHANNEL", "ingest"]
+__all__ = ["UNKNOWN_CHANNEL", "ingest", "is_external"]
 
 UNKNOWN_CHANNEL = "unknown"
 
+#: Rasa's marker (``rasa.shared.core.constants.IS_EXTERNAL``) and text prefix
+#: (``EXTERNAL_MESSAGE_PREFIX``) of a ``user`` event made by ``trigger_intent``.
+EXTERNAL_METADATA_KEY = "is_external"
+EXTERNAL_TEXT_PREFIX = "EXTERNAL: "
 
 
 def _utc(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc)
 
 
+def is_external(event: RasaEvent) -> bool:
+    """Whether ``event`` is a ``user`` event Rasa made for a triggered intent, not a reader's.
+
+    Rasa marks them with ``metadata.is_external``; older trackers may lack the metadata,
+    so the ``"EXTERNAL: <intent>"`` text of a ``EXTERNAL_*`` intent counts as well.
+    """
+    if event.type_name != "user":
+        return False
+    body = event.body
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict) and metadata.get(EXTERNAL_METADATA_KEY) is True:
+        return True
+    intent = (body.get("parse_data") or {}).get("intent") or {}
+    name = intent.get("name") if isinstance(intent, dict) else None
+    text = body.get("text")
+    return (
+        isinstance(name, str)
+        and name.startswith("EXTERNAL_")
+        and isinstance(text, str)
+        and text == f"{EXTERNAL_TEXT_PREFIX}{name}"
+    )
+
 
 def _message_row(event: RasaEvent, conversation_id: int, channel: str) -> dict[str, Any] | None:
     body = event.body
     metadata = body.get("metadata") or {}
+    if is_external(event):
+        return None
     if event.type_name == "user":
         parse = body.get("parse_data") or {}
         intent = parse.get("intent") or {}
@@ -93,7 +126,6 @@ _STATUS_BY_EVENT = {
 }
 
 
-
 def _ensure_identity(session: Session, conversation: Conversation, channel: str) -> None:
     identity = session.execute(
         select(ChannelIdentity).where(
@@ -132,9 +164,10 @@ def _apply_conversation(session: Session, sender_id: str, events: list[RasaEvent
     channel_guess = str(first.body.get("input_channel") or UNKNOWN_CHANNEL)
     conversation = ensure_conversation(session, sender_id, channel_guess, _utc(first.timestamp))
     channel = conversation.channel
-    for event in events:
+    readers = [e for e in events if e.type_name == "user" and not is_external(e)]
+    for event in readers:
         input_channel = event.body.get("input_channel")
-        if channel == UNKNOWN_CHANNEL and event.type_name == "user" and input_channel:
+        if channel == UNKNOWN_CHANNEL and input_channel:
             channel = str(input_channel)
             conversation.channel = channel
     rows = [row for e in events if (row := _message_row(e, conversation.id, channel))]
@@ -151,7 +184,7 @@ def _apply_conversation(session: Session, sender_id: str, events: list[RasaEvent
         status = _STATUS_BY_EVENT.get(event.type_name)
         if status is not None:
             set_conversation_status(conversation, status, _utc(event.timestamp))
-    if channel != UNKNOWN_CHANNEL and any(e.type_name == "user" for e in events):
+    if channel != UNKNOWN_CHANNEL and readers:
         _ensure_identity(session, conversation, channel)
 
 

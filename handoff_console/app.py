@@ -16,6 +16,7 @@ from handoff_console.blueprints.home import bp as home_bp
 from handoff_console.blueprints.pages import bp as pages_bp
 from handoff_console.blueprints.readers_pages import bp as readers_pages_bp
 from handoff_console.blueprints.static_files import bp as static_bp
+from handoff_console.error_pages import ConsoleErrorHandler
 from handoff_console.services.ids import ID_PATTERN, ID_ROUTE_TYPE, console_record_id
 from handoff_console.settings import ConsoleSettings
 
@@ -25,7 +26,8 @@ HERE = Path(__file__).resolve().parent
 def create_app(settings: ConsoleSettings | None = None, name: str = "handoff_console") -> Sanic:
     """Build the console app; shared resources go on ``app.ctx`` before the server starts."""
     settings = settings or ConsoleSettings.from_env()
-    app = Sanic(name)
+    # Errors: JSON under /api/ (register_api), a page for browsers elsewhere.
+    app = Sanic(name, error_handler=ConsoleErrorHandler())
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.ctx.settings = settings
     app.ctx.templates = Environment(

@@ -1,4 +1,4 @@
-"""One conversation: view, claim, messages, notes, transfer, resolve, reopen."""
+"""One conversation: view, claim (or take over), messages, notes, transfer, resolve, reopen."""
 
 from __future__ import annotations
 
@@ -12,12 +12,18 @@ from sqlalchemy.orm import Session
 
 from handoff_console import api
 from handoff_console.schemas.conversations import Conversation, HandoffReply, Note, SentMessage
-from handoff_console.schemas.desk import NoteBody, ResolveBody, TextBody, TransferBody
+from handoff_console.schemas.desk import (
+    ClaimBody,
+    NoteBody,
+    ResolveBody,
+    TextBody,
+    TransferBody,
+)
 from handoff_console.services import conversation_views as views
 from handoff_console.services import conversations as service
 from handoff_console.services import relay
 from handoff_console.services.common import get_conversation
-from handoff_console.services.errors import UpstreamUnavailable
+from handoff_console.services.errors import BadRequest, UpstreamUnavailable
 from messaging.rasa_client import RasaError
 
 logger = logging.getLogger(__name__)
@@ -31,17 +37,18 @@ VIEW = api.Operation(
     errors={404: "No such conversation"},
 )
 CLAIM = api.Operation(
-    "Claim the conversation",
+    "Claim the conversation, or take it over from a colleague (take_over, audited)",
     HandoffReply,
-    errors={409: CONFLICT, 404: "No such conversation"},
+    errors={409: CONFLICT, 404: "No such conversation", 400: "take_over is not a boolean"},
+    body=ClaimBody,
 )
 SEND = api.Operation(
-    "Send a message to the reader through Rasa",
+    "Send a message to the reader through Rasa; a waiting conversation is claimed first",
     SentMessage,
     status=201,
     errors={
         400: "empty_text or text_too_long",
-        409: CONFLICT,
+        409: CONFLICT + "; nothing is saved or sent (a colleague's: claim with take_over)",
         502: "rasa_unreachable: saved as pending (id, status) and retried",
     },
     body=TextBody,
@@ -58,7 +65,11 @@ TRANSFER = api.Operation(
 RESOLVE = api.Operation(
     "Resolve the handoff and give the conversation back to the bot",
     HandoffReply,
-    errors={409: CONFLICT, 502: "rasa_unreachable: nothing changed"},
+    errors={
+        400: "require_answered is not a boolean",
+        409: CONFLICT + ", or unanswered (with require_answered)",
+        502: "rasa_unreachable: nothing changed",
+    },
     body=ResolveBody,
 )
 REOPEN = api.Operation(
@@ -84,11 +95,20 @@ async def view(request: Request, conversation_id: int) -> HTTPResponse:
     return response.json(body)
 
 
+def _flag(body: dict[str, Any], name: str) -> bool:
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        raise BadRequest("bad_request", f"{name} must be true or false.")
+    return value
+
+
 @api.route(bp, "POST", "/api/conversations/<conversation_id:id>/claim", CLAIM)
 async def claim(request: Request, conversation_id: int) -> HTTPResponse:
     """Take the conversation: 409 ``already_claimed``, ``not_in_handoff`` or ``at_capacity``."""
+    take_over = _flag(api.json_body(request), "take_over")
     return await api.as_staff(
-        request, lambda s, me: {"handoff": service.claim(s, conversation_id, me)}
+        request,
+        lambda s, me: {"handoff": service.claim(s, conversation_id, me, take_over=take_over)},
     )
 
 
@@ -140,8 +160,12 @@ async def resolve(request: Request, conversation_id: int) -> HTTPResponse:
     body = api.json_body(request)
     me = api.staff(request)
 
+    require_answered = _flag(body, "require_answered")
+
     def _check(session: Session) -> tuple[str, str]:
-        service.check_resolve(session, conversation_id, me.id, me.role)
+        service.check_resolve(
+            session, conversation_id, me.id, me.role, require_answered=require_answered
+        )
         conversation = get_conversation(session, conversation_id)
         return conversation.sender_id, conversation.channel
 

@@ -24,6 +24,7 @@ __all__ = [
     "Reader",
     "ReaderIdentity",
     "SentMessage",
+    "SystemLine",
     "TicketBrief",
 ]
 
@@ -102,6 +103,25 @@ class Message(ApiModel):
     channel: str
     sent_at: Timestamp
     librarian_name: str | None
+
+
+class SystemLine(ApiModel):
+    """A line between the transcript's messages: who joined, transferred, resolved."""
+
+    id: str = Field(description="Stable across reloads, e.g. audit-12 or handoff-3-requested")
+    kind: Literal[
+        "requested",
+        "claim",
+        "take_over",
+        "transfer",
+        "auto_assign",
+        "resolve",
+        "reopen",
+        "abandoned",
+        "ticketed",
+    ]
+    text: str = Field(description="Such as 'Sam Reyes joined' or 'Resolved by Sam Reyes'.")
+    at: Timestamp
 
 
 class Note(ApiModel):
@@ -188,9 +208,22 @@ class Conversation(ApiModel):
     id: int
     sender_id: str
     channel: str
-    status: Literal["active", "handoff", "resolved", "abandoned"]
+    status: Literal["active", "handoff", "resolved", "abandoned"] = Field(
+        description="Who answers the reader now (the bot or staff); see state for the handoff."
+    )
+    state: Literal["bot", "waiting", "claimed", "resolved", "abandoned", "ticketed"] = Field(
+        description="The latest handoff's status (bot: never handed off); the one source "
+        "of the status a librarian reads"
+    )
+    state_label: str = Field(description="Waiting, With <name>, Resolved, ...")
+    unanswered: bool = Field(
+        description="The handoff is open and the reader wrote after the last librarian reply"
+    )
     handoff: Handoff | None
     messages: list[Message]
+    system_lines: list[SystemLine] = Field(
+        description="Handoff requests, joins, transfers, take-overs and resolves, oldest first"
+    )
     notes: list[Note]
     reader: Reader | None
     undelivered: list[Outbound] = Field(description="Librarian messages pending or failed.")

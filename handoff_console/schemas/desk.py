@@ -13,6 +13,7 @@ __all__ = [
     "CannedBody",
     "CannedResponse",
     "CannedText",
+    "ClaimBody",
     "NoteBody",
     "Presence",
     "PresenceBody",
@@ -112,6 +113,19 @@ class ResolveBody(ApiModel):
 
     note: str = ""
     tags: list[str] = []
+    require_answered: bool = Field(
+        False,
+        description="Refuse (409 unanswered) when the reader wrote after the last "
+        "librarian reply; the console sends true, then false once the librarian confirms",
+    )
+
+
+class ClaimBody(ApiModel):
+    """Whether to take a conversation a colleague holds."""
+
+    take_over: bool = Field(
+        False, description="Take the conversation from the librarian holding it (audited)"
+    )
 
 
 class TicketStatusBody(ApiModel):

@@ -2,30 +2,42 @@
 
 Each view is built through its model in :mod:`handoff_console.schemas.conversations`,
 so the JSON and the OpenAPI document share one definition.
+
+The conversation's state (waiting → with <name> → resolved) is read from its latest
+handoff and holder only (:func:`conversation_state`), never from a second flag; the
+transcript's system lines ("Sam Reyes joined", "Resolved by Sam Reyes") come from the
+handoff's request time and the audit rows its claim, transfer and resolve write
+(:func:`system_lines`), so nothing else records them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_store.models import (
+    AuditEntry,
     ChannelIdentity,
     Conversation,
     Feedback,
     Handoff,
+    HandoffStatus,
     Message,
     Note,
+    OutboundMessage,
     Reader,
+    SenderKind,
     StaffUser,
     Ticket,
 )
 from handoff_console.schemas import conversations as schemas
 from handoff_console.services.common import (
+    OPEN_STATUSES,
     get_conversation,
     latest_handoff_of,
     open_handoff_of,
@@ -36,13 +48,16 @@ from library.ils import LibrarySystemError, get_library_system
 from messaging.rasa_client import RasaClient, RasaError
 
 __all__ = [
+    "conversation_state",
     "conversation_view",
     "handoff_view",
+    "is_unanswered",
     "loans_summary",
     "message_view",
     "note_view",
     "reader_view",
     "staff_names",
+    "system_lines",
 ]
 
 logger = logging.getLogger(__name__)
@@ -71,6 +86,123 @@ def handoff_view(session: Session, handoff: Handoff | None) -> dict[str, Any] | 
         department=handoff.department,
         transfer_note=handoff.transfer_note,
     )
+
+
+def conversation_state(handoff: Handoff | None, names: dict[int, str]) -> tuple[str, str]:
+    """The conversation's state and its label, from its latest handoff and holder.
+
+    ``bot`` (never handed off), ``waiting``, ``claimed`` ("With Sam Reyes"),
+    ``resolved``, ``abandoned`` or ``ticketed``.
+    """
+    if handoff is None:
+        return "bot", "With the assistant"
+    status = handoff.status
+    if status == HandoffStatus.CLAIMED:
+        holder = names.get(int(handoff.librarian_id or 0), "a librarian")
+        return status.value, f"With {holder}"
+    labels = {
+        HandoffStatus.WAITING: "Waiting",
+        HandoffStatus.RESOLVED: "Resolved",
+        HandoffStatus.ABANDONED: "Abandoned",
+        HandoffStatus.TICKETED: "Turned into a ticket",
+    }
+    return status.value, labels.get(status, status.value)
+
+
+def is_unanswered(session: Session, conversation_id: int, handoff: Handoff | None) -> bool:
+    """Whether the open handoff's reader wrote after the last librarian reply.
+
+    A reply counts from when the librarian sent it (its outbound row), even before
+    Rasa has logged it; a reply that failed for good does not count.
+    """
+    if handoff is None or handoff.status not in OPEN_STATUSES:
+        return False
+    last_read: datetime | None = session.execute(
+        select(func.max(Message.sent_at)).where(
+            Message.conversation_id == conversation_id,
+            Message.sender_kind == SenderKind.READER,
+        )
+    ).scalar_one()
+    if last_read is None:
+        return False
+    replies = [
+        session.execute(
+            select(func.max(Message.sent_at)).where(
+                Message.conversation_id == conversation_id,
+                Message.sender_kind == SenderKind.LIBRARIAN,
+            )
+        ).scalar_one(),
+        session.execute(
+            select(func.max(OutboundMessage.created_at)).where(
+                OutboundMessage.conversation_id == conversation_id,
+                OutboundMessage.status != "failed",
+            )
+        ).scalar_one(),
+    ]
+    last_reply = max((r for r in replies if r is not None), default=None)
+    return last_reply is None or last_read > last_reply
+
+
+def _line_text(entry: AuditEntry, names: dict[int, str]) -> str | None:
+    detail = entry.detail or {}
+    actor = names.get(int(entry.staff_user_id or 0), "A librarian")
+
+    def named(key: str) -> str:
+        return names.get(int(detail.get(key) or 0), "a librarian")
+
+    action = entry.action.removeprefix("handoff.")
+    if action == "transfer":
+        if detail.get("to_user_id") is not None:
+            return f"{actor} transferred the conversation to {named('to_user_id')}"
+        department = detail.get("department")
+        queue = f"the {department} queue" if department else "the queue"
+        return f"{actor} returned the conversation to {queue}"
+    texts = {
+        "claim": f"{actor} joined",
+        "take_over": f"{actor} took over from {named('from_user_id')}",
+        "auto_assign": f"Assigned to {named('librarian_id')}",
+        "resolve": f"Resolved by {actor}",
+        "reopen": f"Reopened by {actor}",
+        "abandoned": "Closed: the reader went quiet",
+        "ticketed": f"Turned into ticket #{detail.get('ticket_id')}",
+    }
+    return texts.get(action)
+
+
+def system_lines(
+    session: Session, conversation_id: int, names: dict[int, str]
+) -> list[dict[str, Any]]:
+    """The transcript's system lines: each handoff request, and who joined, transferred,
+    took over and resolved, oldest first."""
+    handoffs = list(
+        session.execute(select(Handoff).where(Handoff.conversation_id == conversation_id))
+        .scalars()
+    )
+    lines = [
+        schemas.SystemLine.view(
+            id=f"handoff-{h.id}-requested",
+            kind="requested",
+            text="Waiting for a librarian",
+            at=h.requested_at,
+        )
+        for h in handoffs
+    ]
+    subjects = [f"conversation:{conversation_id}"] + [f"handoff:{h.id}" for h in handoffs]
+    entries = session.execute(
+        select(AuditEntry)
+        .where(AuditEntry.subject.in_(subjects), AuditEntry.action.like("handoff.%"))
+        .order_by(AuditEntry.created_at, AuditEntry.id)
+    ).scalars()
+    for entry in entries:
+        text = _line_text(entry, names)
+        if text is not None:
+            kind = entry.action.removeprefix("handoff.")
+            lines.append(
+                schemas.SystemLine.view(
+                    id=f"audit-{entry.id}", kind=kind, text=text, at=entry.created_at
+                )
+            )
+    return sorted(lines, key=lambda line: (line["at"], line["id"]))
 
 
 def message_view(message: Message, names: dict[int, str]) -> dict[str, Any]:
@@ -150,6 +282,7 @@ def conversation_view(
         .where(Message.conversation_id == conversation_id)
         .order_by(Message.sent_at, Message.id)
     ).scalars()
+    state, state_label = conversation_state(handoff, names)
     notes = session.execute(
         select(Note).where(Note.conversation_id == conversation_id).order_by(Note.created_at)
     ).scalars()
@@ -159,8 +292,12 @@ def conversation_view(
         sender_id=conversation.sender_id,
         channel=conversation.channel,
         status=conversation.status.value,
+        state=state,
+        state_label=state_label,
+        unanswered=is_unanswered(session, conversation_id, handoff),
         handoff=handoff_view(session, handoff),
         messages=[message_view(m, names) for m in messages],
+        system_lines=system_lines(session, conversation_id, names),
         notes=[note_view(session, n) for n in notes],
         reader=None if reader is None else reader_view(session, reader, conversation.id),
         undelivered=undelivered,

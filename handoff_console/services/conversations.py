@@ -1,4 +1,4 @@
-"""One conversation as a librarian works on it: view, claim, notes, transfer, resolve, reopen.
+"""One conversation as a librarian works on it: claim (also by replying), notes, transfer, resolve.
 
 Store changes are plain functions on a session (the caller owns the transaction);
 the ``*_in_rasa`` coroutines do the matching Rasa side, and the blueprints call
@@ -33,7 +33,7 @@ from handoff_console.services.common import (
     open_handoff_of,
     staff_name,
 )
-from handoff_console.services.conversation_views import handoff_view, note_view
+from handoff_console.services.conversation_views import handoff_view, is_unanswered, note_view
 from handoff_console.services.errors import BadRequest, Conflict, NotFound
 from handoff_console.services.ids import body_id
 from messaging.rasa_client import RasaClient, RasaError
@@ -96,42 +96,72 @@ def require_holder(session: Session, conversation_id: int, staff_id: int, role: 
         and handoff.librarian_id != staff_id
         and role != StaffRole.ADMIN.value
     ):
-        raise Conflict(
-            "already_claimed",
-            "Another librarian has this conversation.",
-            claimed_by=staff_name(session, handoff.librarian_id),
-        )
+        raise _already_claimed(session, handoff)
     return handoff
 
 
-def claim(session: Session, conversation_id: int, staff_id: int) -> dict[str, Any]:
-    """Take a waiting conversation; claiming one's own claim again is a no-op."""
+def _already_claimed(session: Session, handoff: Handoff) -> Conflict:
+    holder = staff_name(session, handoff.librarian_id)
+    return Conflict(
+        "already_claimed",
+        f"{holder or 'Another librarian'} is handling this conversation.",
+        claimed_by=holder,
+    )
+
+
+def claim(
+    session: Session, conversation_id: int, staff_id: int, *, take_over: bool = False
+) -> dict[str, Any]:
+    """Take a waiting conversation; claiming one's own claim again is a no-op.
+
+    With ``take_over`` the caller also takes a conversation a colleague holds (audited
+    as ``handoff.take_over``); without it that is a 409 ``already_claimed``.
+    """
     handoff = _require_open(session, conversation_id)
     if handoff.status == HandoffStatus.CLAIMED:
         if handoff.librarian_id == staff_id:
             return handoff_view(session, handoff) or {}
-        raise Conflict(
-            "already_claimed",
-            "Another librarian has this conversation.",
-            claimed_by=staff_name(session, handoff.librarian_id),
-        )
+        if not take_over:
+            raise _already_claimed(session, handoff)
     _check_capacity(session, staff_id)
-    # A conditional update, so two librarians clicking at once cannot both win.
+    holder = handoff.librarian_id
+    # A conditional update, so two librarians clicking at once cannot both win: the
+    # handoff must still be as this request saw it (waiting, or held by ``holder``).
+    seen = (
+        Handoff.status == HandoffStatus.WAITING
+        if handoff.status == HandoffStatus.WAITING
+        else (Handoff.status == HandoffStatus.CLAIMED) & (Handoff.librarian_id == holder)
+    )
     won = session.execute(
         update(Handoff)
-        .where(Handoff.id == handoff.id, Handoff.status == HandoffStatus.WAITING)
+        .where(Handoff.id == handoff.id, seen)
         .values(status=HandoffStatus.CLAIMED, librarian_id=staff_id, claimed_at=now())
         .execution_options(synchronize_session=False)
     ).rowcount
     session.refresh(handoff)
     if not won:
-        raise Conflict(
-            "already_claimed",
-            "Another librarian has this conversation.",
-            claimed_by=staff_name(session, handoff.librarian_id),
-        )
-    audit(session, staff_id, "handoff.claim", f"conversation:{conversation_id}")
+        raise _already_claimed(session, handoff)
+    subject = f"conversation:{conversation_id}"
+    if holder is None:
+        audit(session, staff_id, "handoff.claim", subject)
+    else:
+        audit(session, staff_id, "handoff.take_over", subject, from_user_id=holder)
     return handoff_view(session, handoff) or {}
+
+
+def claim_for_reply(session: Session, conversation_id: int, staff_id: int, role: str) -> Handoff:
+    """The open handoff a librarian's reply goes out under, claimed for them if waiting.
+
+    A reply to a waiting conversation claims it first, in the reply's transaction, so
+    the queue shows who answers; when two librarians race, one claim wins and the
+    other reply is refused (409 ``already_claimed``) and never saved or sent. A
+    conversation a colleague holds is refused the same way (admins may still write).
+    """
+    handoff = require_holder(session, conversation_id, staff_id, role)
+    if handoff.status == HandoffStatus.WAITING:
+        claim(session, conversation_id, staff_id)
+        session.refresh(handoff)
+    return handoff
 
 
 # -- notes and transfer ----------------------------------------------------
@@ -193,9 +223,25 @@ def transfer(
 # -- resolve and reopen ----------------------------------------------------
 
 
-def check_resolve(session: Session, conversation_id: int, staff_id: int, role: str) -> str:
-    """Check the caller may resolve; returns the Rasa sender id."""
-    require_holder(session, conversation_id, staff_id, role)
+def check_resolve(
+    session: Session,
+    conversation_id: int,
+    staff_id: int,
+    role: str,
+    *,
+    require_answered: bool = False,
+) -> str:
+    """Check the caller may resolve; returns the Rasa sender id.
+
+    With ``require_answered`` a conversation whose reader wrote after the last
+    librarian reply is refused (409 ``unanswered``), so the console can ask first.
+    """
+    handoff = require_holder(session, conversation_id, staff_id, role)
+    if require_answered and is_unanswered(session, conversation_id, handoff):
+        raise Conflict(
+            "unanswered",
+            "The reader's last question is unanswered. Resolve anyway?",
+        )
     return get_conversation(session, conversation_id).sender_id
 
 

@@ -1,7 +1,8 @@
 """Librarian messages to readers: the console's half of the relay.
 
 A librarian's message is saved as an ``outbound_messages`` row (:func:`queue_message`,
-which checks that the librarian holds the handoff) and then delivered by
+which claims a waiting handoff for the librarian first and refuses one a colleague
+holds, :func:`handoff_console.services.conversations.claim_for_reply`) and then delivered by
 :mod:`messaging.relay`, which also retries what could not be delivered. The console
 shows what is still on its way (:func:`undelivered`).
 """
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from crm_store.models import Handoff, HandoffStatus, OutboundMessage
 from handoff_console.schemas.conversations import Outbound
 from handoff_console.services.common import check_text, get_conversation, now, staff_name
-from handoff_console.services.conversations import require_holder
+from handoff_console.services.conversations import claim_for_reply
 from messaging.relay import (
     FAILED,
     PENDING,
@@ -41,6 +42,7 @@ __all__ = [
     "undelivered",
 ]
 
+
 def queue_message(
     session: Session,
     conversation_id: int,
@@ -51,11 +53,17 @@ def queue_message(
     ticket_id: int | None = None,
     require_handoff: bool = True,
 ) -> Delivery:
-    """Save a librarian's message as a pending outbound row; return what to deliver."""
+    """Save a librarian's message as a pending outbound row; return what to deliver.
+
+    With ``require_handoff`` (a conversation's reply box) the conversation must be in a
+    handoff: a waiting one is claimed for the librarian in the same transaction, one a
+    colleague holds is a 409 ``already_claimed`` and nothing is saved. Tickets and the
+    reader page write outside a handoff (``require_handoff=False``).
+    """
     body = check_text(text)
     conversation = get_conversation(session, conversation_id)
     if require_handoff:
-        handoff = require_holder(session, conversation_id, staff_id, role)
+        handoff = claim_for_reply(session, conversation_id, staff_id, role)
         if handoff.first_response_at is None:
             handoff.first_response_at = now()
     row = OutboundMessage(

@@ -15,6 +15,7 @@ from handoff_console.blueprints.api_analytics import bp as analytics_bp
 from handoff_console.blueprints.api_canned import bp as canned_bp
 from handoff_console.blueprints.api_conversations import bp as conversations_bp
 from handoff_console.blueprints.api_events import bp as events_bp
+from handoff_console.blueprints.api_inbox import bp as inbox_bp
 from handoff_console.blueprints.api_login_throttles import bp as login_throttles_bp
 from handoff_console.blueprints.api_notifications import bp as notifications_bp
 from handoff_console.blueprints.api_queue import bp as queue_bp
@@ -29,6 +30,7 @@ __all__ = ["API_BLUEPRINTS", "register_api"]
 
 API_BLUEPRINTS = (
     queue_bp,
+    inbox_bp,
     conversations_bp,
     tickets_bp,
     canned_bp,

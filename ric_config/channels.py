@@ -22,6 +22,10 @@ class WebchatConfig(RicSettings):
         send_timeout_seconds: a widget tab that does not accept a frame within this time
             is closed (it reconnects and replays what it missed), so it cannot hold up
             the conversation's other tabs. Default: `10`
+        handoff_poll_seconds: how often the widget channel reads the reader store for its
+            open conversations' handoffs (queue position, a librarian joining or
+            leaving) and whether librarians are available; one query per open
+            conversation and one for availability per round. Default: `3`
     """
 
     area = "Web widget"
@@ -29,6 +33,7 @@ class WebchatConfig(RicSettings):
     allowed_origins: str | None = trimmed(None, "RIC_WEBCHAT_ALLOWED_ORIGINS")
     queue_size: int | None = trimmed(None, "RIC_WEBCHAT_QUEUE_SIZE")
     send_timeout_seconds: float | None = trimmed(None, "RIC_WEBCHAT_SEND_TIMEOUT_SECONDS")
+    handoff_poll_seconds: float = trimmed(3.0, "RIC_WEBCHAT_HANDOFF_POLL_SECONDS", gt=0)
 
 
 class TelegramConfig(RicSettings):

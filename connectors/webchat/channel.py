@@ -37,6 +37,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.shared import ChannelNamed, OnNewMessage
+from connectors.webchat.handoff import HandoffWatcher
 from connectors.webchat.hub import ConnectionHub, WebchatOutput
 from connectors.webchat.lines import SessionLines
 from connectors.webchat.session import SocketSession
@@ -72,15 +73,17 @@ class WebchatInput(ChannelNamed, InputChannel):  # type: ignore[misc]
         settings = settings if settings is not None else WebchatSettings.from_env()
         if allowed_origins is not None:
             settings = WebchatSettings(
-                allowed_origins, settings.queue_size, settings.send_timeout_seconds
+                allowed_origins,
+                settings.queue_size,
+                settings.send_timeout_seconds,
+                settings.handoff_poll_seconds,
             )
         self.settings = settings
         self.max_message_chars = max_message_chars
-        self.allowed_origins = {
-            o.strip() for o in settings.allowed_origins.split(",") if o.strip()
-        }
+        self.allowed_origins = {o.strip() for o in settings.allowed_origins.split(",") if o.strip()}
         self.hub = ConnectionHub(send_timeout_seconds=settings.send_timeout_seconds)
         self.lines = SessionLines(settings.queue_size)
+        self.handoffs = HandoffWatcher(self.hub, settings.handoff_poll_seconds)
         # The launcher installs the Rasa patches at start-up; a Rasa started another
         # way gets the one the sockets need here (installing twice changes nothing).
         sanic_compat.install()
@@ -112,7 +115,13 @@ class WebchatInput(ChannelNamed, InputChannel):  # type: ignore[misc]
                 await ws.close(code=1008, reason="origin not allowed")
                 return
             session = SocketSession(
-                self.hub, self.lines, self.max_message_chars, request, ws, on_new_message
+                self.hub,
+                self.lines,
+                self.max_message_chars,
+                request,
+                ws,
+                on_new_message,
+                handoffs=self.handoffs,
             )
             await session.run()
 

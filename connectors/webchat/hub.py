@@ -48,6 +48,10 @@ class ConnectionHub:
             if not sockets:
                 del self._sockets[session_id]
 
+    def session_ids(self) -> list[str]:
+        """The conversations with at least one open socket."""
+        return list(self._sockets)
+
     def connected(self, session_id: str) -> int:
         """How many sockets are open for a conversation."""
         return len(self._sockets.get(session_id, ()))

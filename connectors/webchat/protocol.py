@@ -10,12 +10,18 @@ Client frames (JSON objects)::
 
 Server frames::
 
-    {"type": "welcome", "session_id": "...", "max_chars": 4000, "queue_size": 8}
-    {"type": "history", "messages": [<message>, ...]}
-    {"type": "ack", "id": "...", "duplicate": false}
+    {"type": "welcome", "session_id": "...", "max_chars": 4000, "queue_size": 8,
+     "greeting": "Hi! ...", "topics": ["Renew my loans", ...]}
+    {"type": "history", "messages": [<message>, ...], "secret": false, "handoff": {...}}
+    {"type": "ack", "id": "...", "duplicate": false, "secret": false}
     {"type": "typing", "on": true}
     {"type": "error", "code": "...", "message": "...", "id": "..."}
     {"type": "pong"}
+    {"type": "handoff", ...}     see :mod:`connectors.webchat.handoff`
+
+``secret`` (history, ack): the bot's latest question asks for a secret (the PIN), so the
+widget masks its input box until a later frame says otherwise. ``handoff`` in the
+history frame is the conversation's handoff frame, when the reader store answered.
     <message>: {"type": "bot" | "reader", "ts": ..., "text": ..., "buttons": [...],
                 "sender": "bot" | "librarian" | "reader", "id": ..., "name": ...}
 
@@ -44,6 +50,8 @@ from typing import Any
 
 from messaging.text_safety import MAX_MESSAGE_CHARS, clean_text, strip_guard
 
+SECRET_SLOTS = frozenset({"pin_check"})
+"""Form slots whose answer is a secret: the widget masks its input while one is asked."""
 MAX_FRAME_CHARS = 64_000
 MAX_JSON_DEPTH = 8
 """How deeply a client frame may nest arrays and objects; real frames nest 1 level."""
@@ -128,9 +136,7 @@ def _since(raw: Mapping[str, Any]) -> float:
 def _client_id(raw: Mapping[str, Any]) -> str:
     frame_id = raw.get("id")
     if not isinstance(frame_id, str) or not _CLIENT_ID.fullmatch(frame_id):
-        raise FrameError(
-            "malformed", "'id' must be a string of 1 to 64 printable ASCII characters"
-        )
+        raise FrameError("malformed", "'id' must be a string of 1 to 64 printable ASCII characters")
     return frame_id
 
 
@@ -261,3 +267,14 @@ def history_frames(events: Iterable[Mapping[str, Any]], since: float = 0.0) -> l
             message["timestamp"] = ts
             frames.append(bot_frame(message))
     return frames
+
+
+def asks_for_secret(events: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether the bot's latest request (``requested_slot``) is for a secret slot."""
+    requested = None
+    for event in events:
+        if event.get("event") == "slot" and event.get("name") == "requested_slot":
+            requested = event.get("value")
+        elif event.get("event") == "active_loop" and not event.get("name"):
+            requested = None
+    return requested in SECRET_SLOTS

@@ -19,9 +19,11 @@ from sanic.request import Request
 
 from connectors.shared import OnNewMessage, holds_user_message, recent_offers, tracker_events
 from connectors.webchat import protocol
+from connectors.webchat.handoff import HandoffWatcher, opening
 from connectors.webchat.hub import ConnectionHub, WebchatOutput
 from connectors.webchat.lines import QueuedMessage, SessionLines
 from connectors.webchat.settings import CHANNEL
+from library.profile import load_profile
 from messaging.text_safety import neutralize_intent_shortcut
 
 __all__ = ["BUSY_TEXT", "SERVER_ERROR_TEXT", "SocketSession"]
@@ -29,8 +31,7 @@ __all__ = ["BUSY_TEXT", "SERVER_ERROR_TEXT", "SocketSession"]
 logger = logging.getLogger(__name__)
 
 BUSY_TEXT = (
-    "I'm still answering your earlier messages. Please wait for my reply, "
-    "then send this one again."
+    "I'm still answering your earlier messages. Please wait for my reply, then send this one again."
 )
 SERVER_ERROR_TEXT = "Sorry, something went wrong on our side. Please try again."
 
@@ -47,6 +48,8 @@ class SocketSession:
         ws: the socket.
         on_new_message: hands one message to Rasa.
         session_id: the conversation, known once the tab said hello.
+        handoffs: reads the conversation's handoff for the ``handoff`` frame (none in
+            tests that do not need the reader store).
     """
 
     hub: ConnectionHub
@@ -56,6 +59,7 @@ class SocketSession:
     ws: Any
     on_new_message: OnNewMessage
     session_id: str = ""
+    handoffs: HandoffWatcher | None = None
 
     async def send(self, frame: dict[str, Any]) -> None:
         """Send one frame to this socket."""
@@ -74,6 +78,7 @@ class SocketSession:
                     "session_id": self.session_id,
                     "max_chars": self.max_message_chars,
                     "queue_size": self.lines.capacity,
+                    **opening(load_profile()),
                 }
             )
             await self._send_history(hello.since)
@@ -114,9 +119,16 @@ class SocketSession:
         return await tracker_events(self.request.app.ctx.agent.tracker_store, self.session_id)
 
     async def _send_history(self, since: float) -> None:
-        await self.send(
-            {"type": "history", "messages": protocol.history_frames(await self._events(), since)}
-        )
+        """The messages after ``since``, whether the PIN is asked, and the handoff's state."""
+        events = await self._events()
+        frame: dict[str, Any] = {
+            "type": "history",
+            "messages": protocol.history_frames(events, since),
+            "secret": protocol.asks_for_secret(events),
+        }
+        if self.handoffs is not None and (handoff := await self.handoffs.greet(self.session_id)):
+            frame["handoff"] = handoff
+        await self.send(frame)
 
     async def _handle(self, data: str | bytes) -> None:
         try:
@@ -214,6 +226,9 @@ class SocketSession:
         else:
             # Acknowledged only once Rasa has saved the turn: if the server dies mid-turn the
             # widget still holds the message in its outbox and re-sends it after reconnecting.
-            await self._reply(message, {"type": "ack", "id": frame.id, "duplicate": False})
+            # "secret": the bot now asks for the PIN, so the tab masks its input box.
+            secret = protocol.asks_for_secret(await self._events())
+            ack = {"type": "ack", "id": frame.id, "duplicate": False, "secret": secret}
+            await self._reply(message, ack)
         finally:
             await self.hub.send(self.session_id, {"type": "typing", "on": False})

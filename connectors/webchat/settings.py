@@ -10,6 +10,7 @@ from ric_config import WebchatConfig
 
 __all__ = [
     "CHANNEL",
+    "DEFAULT_HANDOFF_POLL_SECONDS",
     "DEFAULT_QUEUE_SIZE",
     "DEFAULT_SEND_TIMEOUT_SECONDS",
     "WebchatSettings",
@@ -18,6 +19,7 @@ __all__ = [
 CHANNEL = "webchat"
 DEFAULT_QUEUE_SIZE = 8
 DEFAULT_SEND_TIMEOUT_SECONDS = 10.0
+DEFAULT_HANDOFF_POLL_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -31,11 +33,15 @@ class WebchatSettings:
         send_timeout_seconds: how long a tab may take to accept a frame before the
             channel closes its socket (it reconnects and replays what it missed), so
             that one stalled tab cannot hold up the others.
+        handoff_poll_seconds: how often the open conversations' handoffs and the
+            librarians' availability are read from the reader store
+            (:mod:`connectors.webchat.handoff`).
     """
 
     allowed_origins: str = "*"
     queue_size: int = DEFAULT_QUEUE_SIZE
     send_timeout_seconds: float = DEFAULT_SEND_TIMEOUT_SECONDS
+    handoff_poll_seconds: float = DEFAULT_HANDOFF_POLL_SECONDS
 
     def __post_init__(self) -> None:
         if self.queue_size < 1:
@@ -84,4 +90,5 @@ class WebchatSettings:
                 DEFAULT_SEND_TIMEOUT_SECONDS,
                 float,
             ),
+            handoff_poll_seconds=config.handoff_poll_seconds,
         )

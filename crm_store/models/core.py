@@ -260,7 +260,7 @@ class Ticket(Base):
     status = Column(
         string_enum(TicketStatus, "ticket_status"), nullable=False, default=TicketStatus.NEW
     )
-    assignee_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True)
+    assignee_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True, index=True)
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -364,7 +364,7 @@ class Note(Base):
 
 
 class CannedResponse(Base):
-    """A reusable reply with placeholders such as ``{reader_name}``."""
+    """A reusable reply with placeholders such as ``{first_name}``, shared or personal."""
 
     __tablename__ = "canned_responses"
 
@@ -374,6 +374,11 @@ class CannedResponse(Base):
     shortcut = Column(String(40), nullable=True, unique=True)
     created_by = Column(Integer, ForeignKey("staff_users.id"), nullable=True)
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+    # None: shared by every librarian; else a personal reply of this staff member.
+    owner_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True, index=True)
+    language = Column(String(16), nullable=True)
+    tag = Column(String(40), nullable=True)
+    updated_at = Column(UtcDateTime, nullable=True, default=utcnow, onupdate=utcnow)
 
 
 class OutboundMessage(Base):

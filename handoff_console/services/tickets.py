@@ -9,8 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_store.audit import audit
-from crm_store.models import Conversation, OutboundMessage, Reader, Ticket, TicketStatus
+from crm_store.models import (
+    Conversation,
+    OutboundMessage,
+    Reader,
+    StaffUser,
+    Ticket,
+    TicketStatus,
+)
 from handoff_console.schemas import desk as schemas
+from handoff_console.schemas.tickets import TicketReplyEntry, TicketView
 from handoff_console.services.common import check_text
 from handoff_console.services.errors import BadRequest, Conflict, NotFound
 from handoff_console.services.queue import reader_brief
@@ -18,15 +26,68 @@ from handoff_console.services.relay import PENDING_EMAIL, Delivery, queue_messag
 
 _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
 STATUSES = [s.value for s in TicketStatus]
-TICKET_FIELDS = ("id", "subject", "body", "contact", "created_at", "conversation_id")
+TICKET_FIELDS = ("id", "body", "contact", "created_at", "updated_at", "conversation_id")
 """The ticket's columns the API shows as they are."""
+SUBJECT_CHARS = 80
 
 
-def ticket_view(session: Session, ticket: Ticket) -> dict[str, Any]:
-    """A ticket as the API shows it."""
+def subject_of(ticket: Ticket) -> str:
+    """The reader's first question (the body's first line), shortened at a word.
+
+    Tickets made when no librarian came in time are stored as "Chat not answered:
+    <reason>"; the reader's own words say more, so the body comes first.
+    """
+    line = next((ln.strip() for ln in (ticket.body or "").splitlines() if ln.strip()), "")
+    if not line:
+        return str(ticket.subject or "(no subject)")
+    if len(line) <= SUBJECT_CHARS:
+        return line
+    cut = line[:SUBJECT_CHARS].rsplit(" ", 1)[0] or line[:SUBJECT_CHARS]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def _replies(session: Session, tickets: list[Ticket]) -> dict[int, list[dict[str, Any]]]:
+    """Every reply sent on these tickets, oldest first, by ticket id."""
+    found: dict[int, list[dict[str, Any]]] = {t.id: [] for t in tickets}
+    by_email = {t.id for t in tickets if _EMAIL.match((t.contact or "").strip())}
+    if not tickets:
+        return found
+    rows = session.execute(
+        select(OutboundMessage, StaffUser.display_name)
+        .outerjoin(StaffUser, StaffUser.id == OutboundMessage.staff_user_id)
+        .where(OutboundMessage.ticket_id.in_(list(found)))
+        .order_by(OutboundMessage.created_at, OutboundMessage.id)
+    ).all()
+    for row, author in rows:
+        found[row.ticket_id].append(
+            TicketReplyEntry.view(
+                id=row.id,
+                text=row.text,
+                author=author,
+                status=row.status,
+                delivery="email" if row.ticket_id in by_email else "chat",
+                created_at=row.created_at,
+                sent_at=row.sent_at,
+            )
+        )
+    return found
+
+
+def ticket_view(
+    session: Session, ticket: Ticket, replies: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A ticket as the API shows it, with its assignee and reply history."""
     reader = session.get(Reader, ticket.reader_id) if ticket.reader_id else None
+    assignee = session.get(StaffUser, ticket.assignee_id) if ticket.assignee_id else None
     shown = {name: getattr(ticket, name) for name in TICKET_FIELDS}
-    return schemas.Ticket.view(**shown, status=ticket.status.value, reader=reader_brief(reader))
+    return TicketView.view(
+        **shown,
+        subject=subject_of(ticket),
+        status=ticket.status.value,
+        reader=reader_brief(reader),
+        assignee=None if assignee is None else {"id": assignee.id, "name": assignee.display_name},
+        replies=_replies(session, [ticket])[ticket.id] if replies is None else replies,
+    )
 
 
 def _status(value: object) -> TicketStatus:
@@ -35,12 +96,22 @@ def _status(value: object) -> TicketStatus:
     return TicketStatus(value)
 
 
-def list_tickets(session: Session, status: str | None) -> list[dict[str, Any]]:
-    """Tickets, newest first, optionally of one status."""
+def list_tickets(
+    session: Session, status: str | None, assignee: str | None = None, me: int | None = None
+) -> list[dict[str, Any]]:
+    """Tickets, newest first, optionally of one status and assignee (``me`` or ``none``)."""
     query = select(Ticket).order_by(Ticket.created_at.desc(), Ticket.id.desc())
     if status:
         query = query.where(Ticket.status == _status(status))
-    return [ticket_view(session, t) for t in session.execute(query).scalars()]
+    if assignee == "me":
+        query = query.where(Ticket.assignee_id == me)
+    elif assignee == "none":
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif assignee:
+        raise BadRequest("bad_assignee", "assignee must be me or none.")
+    tickets = list(session.execute(query).scalars())
+    replies = _replies(session, tickets)
+    return [ticket_view(session, t, replies[t.id]) for t in tickets]
 
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket:
@@ -51,13 +122,37 @@ def get_ticket(session: Session, ticket_id: int) -> Ticket:
     return ticket
 
 
-def set_status(session: Session, ticket_id: int, staff_id: int, status: object) -> dict[str, Any]:
-    """Move a ticket to another status."""
+def _assignee(session: Session, value: object) -> int | None:
+    if value is None:
+        return None
+    user = session.get(StaffUser, value) if type(value) is int and value > 0 else None
+    if user is None or not user.active:
+        raise BadRequest("bad_assignee", "assignee_id must be an active staff member's id.")
+    return int(user.id)
+
+
+def update(
+    session: Session, ticket_id: int, staff_id: int, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """Change a ticket's status, its assignee (``null`` unassigns), or both; audited."""
     ticket = get_ticket(session, ticket_id)
-    ticket.status = _status(status)
-    audit(session, staff_id, "ticket.status", f"ticket:{ticket_id}", status=ticket.status.value)
+    if "status" not in payload and "assignee_id" not in payload:
+        raise BadRequest("bad_request", "Give a status, an assignee_id, or both.")
+    if "status" in payload:
+        ticket.status = _status(payload["status"])
+        audit(session, staff_id, "ticket.status", f"ticket:{ticket_id}", status=ticket.status.value)
+    if "assignee_id" in payload:
+        ticket.assignee_id = _assignee(session, payload["assignee_id"])
+        audit(
+            session, staff_id, "ticket.assign", f"ticket:{ticket_id}", assignee=ticket.assignee_id
+        )
     session.flush()
     return ticket_view(session, ticket)
+
+
+def set_status(session: Session, ticket_id: int, staff_id: int, status: object) -> dict[str, Any]:
+    """Move a ticket to another status."""
+    return update(session, ticket_id, staff_id, {"status": status})
 
 
 def reply(

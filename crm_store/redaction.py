@@ -85,6 +85,19 @@ def mask_card(card_number: str | None) -> str | None:
     return "*" * (len(card_number) - len(visible)) + visible
 
 
+def mask_cards_in_text(text: str) -> str:
+    """Return ``text`` with every 14-digit card number in it masked to its last four.
+
+    However the reader grouped the digits ("2123 4000 1234 56"), the number becomes
+    ``**********3456``; the text around it is kept. Staff views of transcripts use it,
+    so a card typed in a chat shows no more than the profile does.
+    """
+    spans = card_spans(text)
+    for start, end, digits in reversed(spans):
+        text = text[:start] + mask_card(digits) + text[end:]
+    return text
+
+
 def mask_pins(text: str, pin_requested: bool) -> str:
     """Return ``text`` with PIN-like digit runs masked, if a PIN is plausibly present.
 

@@ -18,16 +18,23 @@ from handoff_console import api
 from handoff_console.schemas.desk import TextBody
 from handoff_console.schemas.readers import (
     AuditItem,
+    CatalogueHit,
+    HoldBody,
+    HoldReply,
+    LibraryAccount,
     MergeBody,
     MergeReply,
     ReaderMessageSent,
     ReaderProfile,
     ReaderSummary,
+    RenewBody,
+    RenewReply,
     SplitBody,
     SplitReply,
     UndoMergeBody,
     UndoMergeReply,
 )
+from handoff_console.services import reader_library as ils
 from handoff_console.services import readers as service
 from handoff_console.services import relay
 from handoff_console.services.errors import Conflict
@@ -54,8 +61,7 @@ SEARCH = api.Operation(
     query=(api.Query("q", {"type": "string", "maxLength": 200}),),
 )
 VIEW = api.Operation(
-    "A reader's identities on every channel, masked card, conversations, tickets "
-    "and feedback",
+    "A reader's identities on every channel, masked card, conversations, tickets and feedback",
     ReaderProfile,
     errors=NO_READER,
 )
@@ -109,6 +115,45 @@ AUDIT = api.Operation(
     "links, undeliverable messages (card numbers masked)",
     api.ItemList(AuditItem),
     errors=NO_READER,
+)
+
+ILS_DOWN = {503: "library_system_unavailable: the library system is down or timing out"}
+NO_CARD = "no_card_on_file (not verified with a card) or card_not_in_library_system"
+LIBRARY = api.Operation(
+    "The reader's loans (titles, due dates in the library's words), holds and charges "
+    "from the library system, for a verified reader with a card on file",
+    LibraryAccount,
+    errors={**NO_READER, 409: NO_CARD, **ILS_DOWN},
+)
+RENEW = _for_editors(
+    "Renew one of the reader's loans on their behalf (librarians and admins); audited "
+    "as reader.renew_on_behalf",
+    RenewReply,
+    errors={
+        400: "bad_item_id",
+        404: "No such reader, or loan_not_found: the item is not on loan to them",
+        409: f"renewal_refused (reason: the library system's), {NO_CARD}",
+        **ILS_DOWN,
+    },
+    body=RenewBody,
+)
+HOLD = _for_editors(
+    "Place a hold on the reader's behalf (librarians and admins); audited as reader.hold_on_behalf",
+    HoldReply,
+    status=201,
+    errors={
+        400: "bad_request: record_id, format and pickup_branch are needed",
+        **NO_READER,
+        409: f"hold_refused (reason: the library system's), {NO_CARD}",
+        **ILS_DOWN,
+    },
+    body=HoldBody,
+)
+CATALOGUE = api.Operation(
+    "Search the library's catalogue (for placing a hold on a reader's behalf)",
+    api.ItemList(CatalogueHit),
+    errors={400: "query_too_long", **ILS_DOWN},
+    query=(api.Query("q", {"type": "string", "maxLength": 200}),),
 )
 
 
@@ -179,3 +224,39 @@ async def send_message(request: Request, reader_id: int) -> HTTPResponse:
         {"id": outcome.outbound_id, "status": relay.SENT, "channel": outcome.channel},
         status=201,
     )
+
+
+async def _card(request: Request, reader_id: int) -> str:
+    return await api.in_store(request, lambda s: ils.card_on_file(s, reader_id))
+
+
+@api.route(bp, "GET", "/api/readers/<reader_id:id>/library", LIBRARY)
+async def library_account(request: Request, reader_id: int) -> HTTPResponse:
+    """Loans, holds and charges from the library system (503 when it is down)."""
+    return response.json(await ils.account(await _card(request, reader_id)))
+
+
+@api.route(bp, "POST", "/api/readers/<reader_id:id>/renewals", RENEW)
+async def renew(request: Request, reader_id: int) -> HTTPResponse:
+    """Renew ``item_id`` for the reader; the new due date, audited."""
+    body = api.json_body(request)
+    me = api.staff(request).id
+    renewed = await ils.renew(await _card(request, reader_id), body)
+    return await api.answer(request, lambda s: ils.record_renewal(s, reader_id, me, renewed))
+
+
+@api.route(bp, "POST", "/api/readers/<reader_id:id>/holds", HOLD)
+async def place_hold(request: Request, reader_id: int) -> HTTPResponse:
+    """Place a hold for the reader (201); audited."""
+    body = api.json_body(request)
+    me = api.staff(request).id
+    placed = await ils.place_hold(await _card(request, reader_id), body)
+    return await api.answer(
+        request, lambda s: ils.record_hold(s, reader_id, me, placed), status=201
+    )
+
+
+@api.route(bp, "GET", "/api/catalogue", CATALOGUE)
+async def catalogue(request: Request) -> HTTPResponse:
+    """Catalogue records matching ``q``, best first (at most 10)."""
+    return response.json({"items": await ils.catalogue(request.args.get("q", ""))})

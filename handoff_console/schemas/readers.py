@@ -6,16 +6,26 @@ from typing import Any
 
 from pydantic import Field
 
-from handoff_console.schemas.base import ApiModel, RecordId, Timestamp
+from handoff_console.schemas.base import ApiModel, Day, RecordId, Timestamp
 
 __all__ = [
     "AuditItem",
+    "CatalogueHit",
+    "HoldBody",
+    "HoldReply",
+    "LibraryAccount",
+    "LibraryCharge",
+    "LibraryCharges",
+    "LibraryHold",
+    "LibraryLoan",
     "MergeBody",
     "MergeReply",
     "ReaderFields",
     "ReaderMessageSent",
     "ReaderProfile",
     "ReaderSummary",
+    "RenewBody",
+    "RenewReply",
     "SplitBody",
     "SplitReply",
     "UndoMergeBody",
@@ -46,6 +56,9 @@ class ProfileIdentity(ApiModel):
     id: int
     channel: str
     external_id: str
+    label: str = Field(
+        description='as people read it: "Telegram @ada", "Web chat (Chrome, 3 visits)"'
+    )
     reachable: bool
     last_seen_at: Timestamp | None
     created_at: Timestamp
@@ -68,6 +81,7 @@ class ProfileConversation(ApiModel):
     status: str
     started_at: Timestamp
     last_activity_at: Timestamp
+    csat: int | None = Field(description="the reader's latest rating (1-5) of it, if any")
 
 
 class ProfileTicket(ApiModel):
@@ -78,6 +92,7 @@ class ProfileTicket(ApiModel):
     status: str
     conversation_id: int | None
     created_at: Timestamp
+    csat: int | None = Field(description="the reader's latest rating of its conversation")
 
 
 class ProfileFeedback(ApiModel):
@@ -160,3 +175,110 @@ class SplitBody(ApiModel):
 
     identity_ids: list[RecordId]
     reason: str
+
+
+class LibraryLoan(ApiModel):
+    """One item the reader has on loan, with its due date as people read it."""
+
+    item_id: str
+    record_id: str
+    title: str
+    author: str
+    format: str
+    due_date: Day
+    due_label: str = Field(description='the library\'s way of writing it, "Tue 8 Dec 2026"')
+    due_relative: str = Field(description='"due in 3 days", "due today", "overdue by 2 days"')
+    overdue: bool
+    renewals_used: int
+    renewals_allowed: int
+    blocked_by_hold: bool
+
+
+class LibraryHold(ApiModel):
+    """One of the reader's holds."""
+
+    hold_id: str
+    record_id: str
+    title: str
+    format: str
+    status: str
+    status_label: str
+    pickup_branch: str
+    pickup_branch_name: str
+    queue_position: int
+    pickup_by: Day | None
+    pickup_by_label: str | None
+
+
+class LibraryCharge(ApiModel):
+    """One outstanding charge."""
+
+    description: str
+    amount: str = Field(description="decimal text, such as 0.75")
+    date: Day
+    date_label: str
+
+
+class LibraryCharges(ApiModel):
+    """The reader's outstanding charges."""
+
+    total: str
+    currency: str
+    blocks_borrowing: bool
+    items: list[LibraryCharge]
+
+
+class LibraryAccount(ApiModel):
+    """Loans, holds and charges from the library system, for a reader with a card on file."""
+
+    card: str = Field(description="all but the last 4 masked")
+    today_label: str
+    loans: list[LibraryLoan]
+    holds: list[LibraryHold]
+    charges: LibraryCharges
+
+
+class RenewBody(ApiModel):
+    """Renew one loan on the reader's behalf."""
+
+    item_id: str = Field(min_length=1, max_length=64)
+
+
+class RenewReply(ApiModel):
+    """A renewal the library system made; audited as ``reader.renew_on_behalf``."""
+
+    audit_id: int
+    item_id: str
+    title: str | None
+    new_due_date: Day
+    due_label: str
+    due_relative: str
+    message: str
+
+
+class HoldBody(ApiModel):
+    """Place a hold on the reader's behalf."""
+
+    record_id: str = Field(min_length=1, max_length=64)
+    format: str = Field(min_length=1, max_length=64, description="book, audiobook, ebook…")
+    pickup_branch: str = Field(min_length=1, max_length=64)
+
+
+class HoldReply(ApiModel):
+    """A hold the library system placed; audited as ``reader.hold_on_behalf``."""
+
+    audit_id: int
+    hold: LibraryHold
+    message: str
+
+
+class CatalogueHit(ApiModel):
+    """A catalogue record a librarian may place a hold on."""
+
+    record_id: str
+    title: str
+    author: str
+    year: int
+    format: str
+    available: int
+    total: int

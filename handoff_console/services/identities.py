@@ -12,11 +12,98 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm_store.identities import ReaderNotFoundError, mask_card
-from crm_store.models import ChannelIdentity, Conversation, Feedback, Reader, Ticket
+from crm_store.models import ChannelIdentity, Conversation, Feedback, RawEvent, Reader, Ticket
 from crm_store.outreach import latest_reachable_conversation
 from handoff_console.services.common import iso
 
-__all__ = ["reader_brief", "reader_profile", "search_readers"]
+__all__ = ["browser_name", "identity_label", "reader_brief", "reader_profile", "search_readers"]
+
+_CHANNEL_NAMES = {
+    "webchat": "Web chat",
+    "telegram": "Telegram",
+    "email": "Email",
+    "slack": "Slack",
+    "rest": "REST API",
+}
+# Order matters: Edge and Opera announce "Chrome" too, Chrome announces "Safari".
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Safari/", "Safari"),
+)
+
+
+def browser_name(user_agent: object) -> str | None:
+    """The browser a User-Agent string names ("Chrome", "Firefox"…), or None."""
+    if not isinstance(user_agent, str):
+        return None
+    return next((name for token, name in _BROWSERS if token in user_agent), None)
+
+
+def _latest_metadata(session: Session, sender_id: str) -> dict[str, Any]:
+    """The metadata of the newest reader message Rasa logged for ``sender_id``."""
+    bodies = session.execute(
+        select(RawEvent.body)
+        .where(RawEvent.sender_id == sender_id, RawEvent.type_name == "user")
+        .order_by(RawEvent.timestamp.desc(), RawEvent.id.desc())
+        .limit(20)
+    ).scalars()
+    for body in bodies:
+        metadata = body.get("metadata") if isinstance(body, dict) else None
+        if isinstance(metadata, dict) and metadata:
+            return metadata
+    return {}
+
+
+def _section(metadata: dict[str, Any], key: str) -> dict[str, Any]:
+    """One channel's part of a message's metadata ({} when absent)."""
+    part = metadata.get(key)
+    return part if isinstance(part, dict) else {}
+
+
+def _visits(session: Session, sender_id: str) -> int:
+    """Chat sessions Rasa started for ``sender_id`` (at least 1 once it has written)."""
+    started = session.execute(
+        select(func.count())
+        .select_from(RawEvent)
+        .where(RawEvent.sender_id == sender_id, RawEvent.type_name == "session_started")
+    ).scalar_one()
+    if started:
+        return int(started)
+    spoke = session.execute(
+        select(RawEvent.id).where(RawEvent.sender_id == sender_id).limit(1)
+    ).first()
+    return 1 if spoke else 0
+
+
+def identity_label(session: Session, identity: ChannelIdentity) -> str:
+    """The identity as people read it: "Telegram @ada", "Web chat (Chrome, 3 visits)".
+
+    Built from what the channels recorded in the reader's messages' metadata; a detail
+    the store never learnt is named as unknown rather than replaced by a raw id.
+    """
+    channel = str(identity.channel)
+    address = str(identity.external_id)
+    name = _CHANNEL_NAMES.get(channel, channel.capitalize())
+    if channel == "email":
+        return f"Email {address}"
+    metadata = _latest_metadata(session, address)
+    if channel == "telegram":
+        username = _section(metadata, "telegram").get("username")
+        return f"Telegram @{username}" if username else "Telegram (username not known)"
+    if channel == "slack":
+        slack = _section(metadata, "slack")
+        handle = slack.get("user_name") or slack.get("username")
+        return f"Slack @{handle}" if handle else "Slack (name not known)"
+    if channel == "webchat":
+        browser = browser_name(metadata.get("user_agent")) or "browser not known"
+        visits = _visits(session, address)
+        word = "visit" if visits == 1 else "visits"
+        return f"{name} ({browser}, {visits} {word})"
+    return name
 
 
 def _reader_fields(reader: Reader) -> dict[str, Any]:
@@ -96,6 +183,10 @@ def reader_profile(session: Session, reader_id: int) -> dict[str, Any]:
     tickets = _newest_first(session, Ticket, reader_id, "created_at")
     feedback = _newest_first(session, Feedback, reader_id, "created_at")
     reachable = latest_reachable_conversation(session, reader_id)
+    ratings: dict[int, int] = {}
+    for f in reversed(feedback):  # oldest first, so the newest rating of each stays
+        if f.conversation_id is not None:
+            ratings[int(f.conversation_id)] = int(f.rating)
     return {
         **_reader_fields(reader),
         "verified_at": iso(reader.verified_at),
@@ -104,6 +195,7 @@ def reader_profile(session: Session, reader_id: int) -> dict[str, Any]:
                 "id": i.id,
                 "channel": i.channel,
                 "external_id": i.external_id,
+                "label": identity_label(session, i),
                 "reachable": bool(i.reachable),
                 "last_seen_at": iso(i.last_seen_at),
                 "created_at": iso(i.created_at),
@@ -121,6 +213,7 @@ def reader_profile(session: Session, reader_id: int) -> dict[str, Any]:
                 "status": c.status.value,
                 "started_at": iso(c.started_at),
                 "last_activity_at": iso(c.last_activity_at),
+                "csat": ratings.get(int(c.id)),
             }
             for c in conversations
         ],
@@ -131,6 +224,7 @@ def reader_profile(session: Session, reader_id: int) -> dict[str, Any]:
                 "status": t.status.value,
                 "conversation_id": t.conversation_id,
                 "created_at": iso(t.created_at),
+                "csat": None if t.conversation_id is None else ratings.get(int(t.conversation_id)),
             }
             for t in tickets
         ],

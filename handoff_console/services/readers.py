@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
@@ -32,6 +33,7 @@ from handoff_console.services.conversation_views import staff_names
 from handoff_console.services.errors import BadRequest, Conflict, NotFound
 from handoff_console.services.identities import reader_profile, search_readers
 from handoff_console.services.ids import body_id
+from handoff_console.services.reader_library import day_label
 from handoff_console.services.relay import Delivery, queue_message
 
 EDITOR_ROLES = ("librarian", "admin")
@@ -53,8 +55,6 @@ def _store_errors(work: Callable[[], T]) -> T:
         raise Conflict("card_conflict", str(error)) from error
     except InvalidRequestError as error:
         raise BadRequest("invalid_request", str(error)) from error
-
-
 
 
 def _reason(value: object) -> str:
@@ -197,6 +197,15 @@ def summary(entry: AuditEntry, reader_id: int) -> str:
         )
     if entry.action == UNDELIVERABLE:
         return f"Message not delivered: {detail.get('problem')}"
+    if entry.action == "reader.renew_on_behalf":
+        due = detail.get("new_due_date")
+        when = day_label(date.fromisoformat(due)) if isinstance(due, str) else "unknown"
+        return f"Renewed “{detail.get('title')}” for the reader; now due {when}."
+    if entry.action == "reader.hold_on_behalf":
+        return (
+            f"Placed a hold on “{detail.get('title')}” for the reader, to collect at "
+            f"{detail.get('pickup_branch')}."
+        )
     return entry.action
 
 

@@ -1,6 +1,7 @@
 /*
- * One reader: identities on every channel, masked card, conversations, tickets and
- * feedback; split (tick identities), merge (search, confirm), message on the latest
+ * One reader: identities on every channel (as people read them), masked card, feedback,
+ * and the reader panel (static/reader_panel.js: library account, earlier conversations
+ * and tickets with their ratings); split (tick identities), merge (search, confirm), message on the latest
  * reachable channel, and the audit history. Every reader-provided string is set with
  * textContent (RicConsole.el); nothing here assigns innerHTML.
  */
@@ -42,36 +43,18 @@
       return el("tr", { dataset: { identityId: String(i.id), channel: i.channel } }, [
         box,
         el("td", {}, [el("span", { className: "channel-badge", text: i.channel })]),
+        el("td", { className: "identity-label", text: i.label }),
         el("td", { className: "address", text: i.external_id }),
         el("td", { className: "reachable", text: i.reachable ? "yes" : "no (blocked or unreachable)" }),
         el("td", {}, [i.last_seen_at ? C.timeEl(i.last_seen_at) : el("span", { className: "muted", text: "never" })]),
       ]);
     }));
-    if (!r.identities.length) rows.appendChild(el("tr", {}, [el("td", { colspan: "5", className: "empty", text: "No identities." })]));
+    if (!r.identities.length) rows.appendChild(el("tr", {}, [el("td", { colspan: "6", className: "empty", text: "No identities." })]));
 
     var target = r.reachable_conversation;
     $("reach-target").textContent = target
       ? "Messages go to their most recent reachable channel: " + target.channel + " (conversation #" + target.id + ")."
       : "No channel can reach this reader now; a message would be recorded, not sent.";
-
-    var conversations = $("conversations-list");
-    conversations.replaceChildren.apply(conversations, r.conversations.map(function (c) {
-      return el("li", { dataset: { conversationId: String(c.id) } }, [
-        el("a", { href: "/conversations/" + encodeURIComponent(c.id), text: "Conversation #" + c.id }),
-        " ", el("span", { className: "channel-badge", text: c.channel }),
-        " " + c.status + " · last activity ", C.timeEl(c.last_activity_at),
-      ]);
-    }));
-    empty(conversations, "No conversations.");
-
-    var tickets = $("tickets-list");
-    tickets.replaceChildren.apply(tickets, r.tickets.map(function (t) {
-      return el("li", { dataset: { ticketId: String(t.id) } }, [
-        el("span", { text: "#" + t.id + " " }), el("span", { className: "ticket-subject", text: t.subject }),
-        " (" + t.status + ") ", C.timeEl(t.created_at),
-      ]);
-    }));
-    empty(tickets, "No tickets.");
 
     var feedback = $("feedback-list");
     feedback.replaceChildren.apply(feedback, r.feedback.map(function (f) {
@@ -126,6 +109,10 @@
   }
 
   function load() {
+    window.RicReaderPanel.render($("reader-panel"), readerId, {
+      sections: ["library", "history"], canEdit: canEdit,
+      onChange: function () { C.api("GET", base + "/audit").then(function (d) { renderAudit(d.items || []); }); },
+    });
     return Promise.all([C.api("GET", base), C.api("GET", base + "/audit")]).then(function (results) {
       renderProfile(results[0]);
       renderAudit(results[1].items || []);

@@ -123,7 +123,10 @@ def test_search_open_merge_split_and_audit(page: Page, scene: Scene) -> None:
     identities = page.locator("#identities-rows tr")
     expect(identities).to_have_count(1)
     expect(identities.first.locator(".address")).to_have_text("web-ada")
-    expect(page.locator("#conversations-list li")).to_have_count(1)
+    expect(page.locator("#reader-panel .rp-conversation")).to_have_count(1)
+    expect(identities.first.locator(".identity-label")).to_have_text(
+        "Web chat (browser not known, 1 visit)"
+    )
     expect(page.locator("#audit-list li").first).to_contain_text("Verified on webchat web-ada")
 
     # Merge the anonymous Telegram reader in: search, choose, confirm.

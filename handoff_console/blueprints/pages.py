@@ -33,19 +33,28 @@ class ShellPage:
             under their own names.
         template: The Jinja template; its stem names the route.
         summary: What the page shows (the handler's docstring).
+        framable: Whether the inbox may show the page in a frame (same origin
+            only); every other page refuses to be framed at all.
     """
 
     uri: str
     template: str
     summary: str
+    framable: bool = False
 
 
 PAGES = (
+    ShellPage(
+        "/inbox",
+        "inbox.html",
+        "The inbox: conversation lists, the conversation and the reader, side by side.",
+    ),
     ShellPage("/queue", "queue.html", "The live queue of conversations waiting for a librarian."),
     ShellPage(
         "/conversations/<conversation_id:id>",
         "conversation.html",
         "One conversation: transcript, reply box, notes, reader profile and actions.",
+        framable=True,
     ),
     ShellPage("/tickets", "tickets.html", "Messages readers left when no librarian was on duty."),
     ShellPage("/canned", "canned.html", "Canned replies: list and create."),
@@ -73,7 +82,11 @@ def staff_page(request: Request, template: str, **context: object) -> HTTPRespon
 def _shell(page: ShellPage) -> Handler:
     @require_staff()
     async def show(request: Request, **params: int) -> HTTPResponse:
-        return staff_page(request, page.template, **params)
+        reply = staff_page(request, page.template, **params)
+        if page.framable:
+            reply.headers["X-Frame-Options"] = "SAMEORIGIN"
+            reply.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+        return reply
 
     show.__doc__ = page.summary
     return show
@@ -92,3 +105,12 @@ def add_shell_pages(blueprint: Blueprint, pages: Iterable[ShellPage]) -> None:
 
 
 add_shell_pages(bp, PAGES)
+
+SUPERVISOR_ROLES = ("manager", "admin")
+
+
+@bp.get("/supervisor", name="supervisor")
+@require_staff(*SUPERVISOR_ROLES)
+async def supervisor(request: Request) -> HTTPResponse:
+    """Who is online, each librarian's load and the queue (managers and admins)."""
+    return staff_page(request, "supervisor.html")

@@ -258,6 +258,20 @@
       return true;
     }
 
+    var armed = false;
+    // After a reload, resume the audio on the page's first click or key (a user gesture).
+    function arm() {
+      if (armed) return;
+      armed = true;
+      var firstGesture = function () {
+        if (enabled) unlock();
+        document.removeEventListener("pointerdown", firstGesture, true);
+        document.removeEventListener("keydown", firstGesture, true);
+      };
+      document.addEventListener("pointerdown", firstGesture, true);
+      document.addEventListener("keydown", firstGesture, true);
+    }
+
     function attach(button, hintEl) {
       toggle = button;
       hint = hintEl || null;
@@ -268,18 +282,13 @@
         if (enabled) unlock().then(function (ok) { if (ok) play(); render(); });
         render();
       });
-      var firstGesture = function () {
-        if (enabled) unlock();
-        document.removeEventListener("pointerdown", firstGesture, true);
-        document.removeEventListener("keydown", firstGesture, true);
-      };
-      document.addEventListener("pointerdown", firstGesture, true);
-      document.addEventListener("keydown", firstGesture, true);
+      arm();
       render();
     }
 
     return {
       attach: attach,
+      arm: arm,
       play: play,
       enabled: function () { return enabled; },
     };
@@ -311,6 +320,144 @@
     init(window.RicConsole, ui);
   }
 
+  // ---------------------------------------------------------------- alerts on every page
+  /*
+   * Every console page (not one shown inside the inbox's frame) counts the readers
+   * waiting in its tab title, "(2) Tickets · …", and plays the cue when a new one
+   * arrives, from the SSE `queue` events. Pages that want the queue too call
+   * alerts.listen(fn) instead of opening a second event stream. The old /queue page
+   * (it has #queue-list) keeps its own count and cue.
+   */
+  var alerts = (function () {
+    var listeners = [];
+    var seen = null;
+    var started = false;
+    var waiting = 0;
+
+    function title() {
+      var bare = document.title.replace(/^\(\d+\) /, "");
+      document.title = waiting > 0 ? "(" + waiting + ") " + bare : bare;
+    }
+
+    function onQueue(data) {
+      var items = data && Array.isArray(data.items) ? data.items : [];
+      var ids = new Set();
+      var fresh = [];
+      items.forEach(function (item) {
+        if (item.status !== "waiting") return;
+        ids.add(item.handoff_id);
+        if (seen && !seen.has(item.handoff_id)) fresh.push(item);
+      });
+      seen = ids;
+      waiting = ids.size;
+      title();
+      if (fresh.length) sound.play();
+      listeners.forEach(function (fn) {
+        try { fn(items, fresh); } catch (e) { window.console.error(e); }
+      });
+    }
+
+    function start(handlers, options) {
+      if (started) return;
+      started = true;
+      sound.arm();
+      var all = Object.assign({}, handlers || {}, { queue: onQueue });
+      subscribe(all, options || {});
+    }
+
+    return {
+      start: start,
+      listen: function (fn) { listeners.push(fn); },
+      waiting: function () { return waiting; },
+    };
+  })();
+
+  // ---------------------------------------------------------------- keyboard shortcuts
+  /*
+   * shortcuts.add(["j", "ArrowDown"], "Next conversation in the list", fn) binds keys
+   * on this page; `?` opens a dialog listing them. Nothing fires while the focus is in
+   * a text field, a select or an editable element, or with Ctrl, Alt or Meta held.
+   * shortcuts.watch(document) listens on another same-origin document too (a frame).
+   */
+  var shortcuts = (function () {
+    var bindings = [];
+    var dialog = null;
+
+    function typing(target) {
+      if (!target || !target.closest) return false;
+      return Boolean(target.closest("input, textarea, select, [contenteditable=''], [contenteditable=true]"));
+    }
+
+    function find(key) {
+      for (var i = 0; i < bindings.length; i += 1) {
+        if (bindings[i].keys.indexOf(key) !== -1) return bindings[i];
+      }
+      return null;
+    }
+
+    function help() {
+      if (!dialog) {
+        dialog = el("dialog", { id: "shortcut-help", className: "shortcut-help", "aria-labelledby": "shortcut-help-title" });
+        document.body.appendChild(dialog);
+      }
+      var rows = bindings.map(function (b) {
+        var keys = [];
+        b.keys.forEach(function (k, i) {
+          if (i) keys.push(" or ");
+          keys.push(el("kbd", { text: k === " " ? "Space" : k }));
+        });
+        return el("tr", {}, [el("td", {}, keys), el("td", { text: b.description })]);
+      });
+      rows.push(el("tr", {}, [el("td", {}, [el("kbd", { text: "?" })]), el("td", { text: "Show this help" })]));
+      var close = el("button", { type: "button", text: "Close" });
+      close.addEventListener("click", function () { dialog.close(); });
+      dialog.replaceChildren(
+        el("h2", { id: "shortcut-help-title", text: "Keyboard shortcuts" }),
+        el("table", {}, [
+          el("thead", {}, [el("tr", {}, [el("th", { text: "Key" }), el("th", { text: "Does" })])]),
+          el("tbody", {}, rows),
+        ]),
+        el("p", { className: "muted small", text: "Shortcuts never fire while you type in a field." }),
+        close
+      );
+      if (!dialog.open) dialog.showModal();
+      close.focus();
+    }
+
+    function onKey(event) {
+      if (event.defaultPrevented || event.ctrlKey || event.altKey || event.metaKey) return;
+      if (typing(event.target)) return;
+      // Enter on a link or button keeps its own meaning.
+      if (event.key === "Enter" && event.target.closest && event.target.closest("a, button, summary")) return;
+      if (dialog && dialog.open) return;
+      if (event.key === "?") { event.preventDefault(); help(); return; }
+      var binding = find(event.key);
+      if (!binding) return;
+      event.preventDefault();
+      binding.handler(event);
+    }
+
+    function watch(doc) { doc.addEventListener("keydown", onKey); }
+    watch(document);
+
+    return {
+      add: function (keys, description, handler) {
+        bindings.push({ keys: keys, description: description, handler: handler });
+      },
+      help: help,
+      watch: watch,
+      list: function () { return bindings.map(function (b) { return { keys: b.keys.slice(), description: b.description }; }); },
+    };
+  })();
+
+  var inFrame = window.top !== window;
+  document.addEventListener("DOMContentLoaded", function () {
+    if (inFrame || !document.querySelector('meta[name="csrf-token"]')) return;
+    if (document.getElementById("queue-list")) return;
+    if (document.body.dataset.alerts === "manual") return;
+    alerts.start();
+  });
+
   window.RicConsole = {
     api: api,
     ApiError: ApiError,
@@ -326,5 +473,8 @@
     debounce: debounce,
     me: me,
     page: page,
+    alerts: alerts,
+    shortcuts: shortcuts,
+    inFrame: inFrame,
   };
 })();

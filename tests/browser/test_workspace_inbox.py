@@ -1,0 +1,224 @@
+"""The inbox and the supervisor view in headless Chromium.
+
+Only the console runs here (a real ``python -m handoff_console`` on a migrated SQLite
+store). Readers' conversations and handoffs are written to the store the way the
+worker's ingestion and the handoff action write them; the console's live events pick
+them up from there as they do in production.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_store.db import make_engine, make_session_factory
+from crm_store.ingestion import RasaEvent, ingest
+from crm_store.migrate import upgrade
+from crm_store.repositories import open_handoff
+from handoff_console.accounts import create_staff
+from tests.handoff_console.console_server import ConsoleServer, start_console
+
+pytestmark = [pytest.mark.browser, pytest.mark.workspace]
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "img" / "console"
+PASSWORD = "correct-horse-battery-staple"
+XSS = '<img src=x onerror="window.__pwned=1">'
+BOT_REPLY = "I've asked a librarian to join. Please stay here."
+LIVE = 15_000
+
+
+@dataclass
+class Scene:
+    """A console on a store with a librarian (sam) and a manager (morgan)."""
+
+    console: ConsoleServer
+    url: str
+    sessions: sessionmaker[Session]
+
+
+def ask(sessions: sessionmaker[Session], text: str, channel: str = "webchat") -> int:
+    """A reader asks ``text``, the bot answers, and the conversation waits for a librarian."""
+    sender_id = f"reader-{uuid.uuid4().hex[:10]}"
+    start = time.time() - 5
+    user = {"event": "user", "text": text, "timestamp": start, "input_channel": channel,
+            "parse_data": {"intent": {"name": "request_human", "confidence": 0.9}}}  # fmt: skip
+    bot = {"event": "bot", "text": BOT_REPLY, "timestamp": start + 1}
+    with sessions.begin() as session:
+        ingest(session, [RasaEvent(sender_id, user), RasaEvent(sender_id, bot)], "test")
+        handoff, _ = open_handoff(
+            session, sender_id=sender_id, channel=channel, reason="reader asked"
+        )
+        return int(handoff.conversation_id)
+
+
+@pytest.fixture
+def scene(tmp_path: Path) -> Iterator[Scene]:
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    upgrade(url)
+    sessions = make_session_factory(make_engine(url))
+    with sessions.begin() as session:
+        create_staff(
+            session, username="sam", password=PASSWORD, role="librarian", display_name="Sam Reyes"
+        )
+        create_staff(
+            session, username="morgan", password=PASSWORD, role="manager", display_name="Morgan Lee"
+        )
+    console = start_console(url, tmp_path / "console.log")
+    try:
+        yield Scene(console, f"http://127.0.0.1:{console.port}", sessions)
+    finally:
+        console.stop()
+        sessions.kw["bind"].dispose()
+
+
+def sign_in(page: Page, scene: Scene, path: str, username: str = "sam") -> None:
+    page.goto(f"{scene.url}{path}")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(re.escape(f"{scene.url}{path}") + r"(\?|$)"))
+
+
+def count(page: Page, name: str):
+    return page.locator(f'[data-count="{name}"]')
+
+
+def test_the_inbox_updates_live_and_shows_the_readers_question(page: Page, scene: Scene) -> None:
+    first = ask(scene.sessions, "Can I renew a book for my thesis?")
+    sign_in(page, scene, "/inbox")
+    expect(page.locator("#live-status")).to_have_text("Live", timeout=LIVE)
+    expect(count(page, "waiting")).to_have_text("1")
+    expect(count(page, "bot")).to_have_text("0")
+    page.evaluate("window.__marker = 'no reload'")
+
+    second = ask(scene.sessions, f"{XSS} my card is 2123 4000 1234 56", channel="telegram")
+    expect(count(page, "waiting")).to_have_text("2", timeout=LIVE)
+    expect(page).to_have_title(re.compile(r"^\(2\) Inbox"))
+    card = page.locator(f'.inbox-item[data-conversation-id="{second}"]')
+    expect(card.locator(".inbox-question")).to_have_text(f"{XSS} my card is **********3456")
+    expect(card.locator(".channel-badge")).to_have_text("Telegram")
+    expect(card.locator(".inbox-wait")).to_have_text(re.compile(r"^\d+(s|m \d\ds)$"))
+    expect(card).to_have_class(re.compile(r"\bis-new\b"))
+    expect(page.locator("#inbox-announcer")).to_contain_text("New conversation")
+    older = page.locator(".inbox-item").first
+    expect(older).to_have_attribute("data-conversation-id", str(first))  # oldest first
+    assert page.evaluate("window.__pwned === undefined")
+    assert page.evaluate("window.__marker") == "no reload"
+
+    # The title count is on every console page, not only the inbox.
+    page.goto(f"{scene.url}/tickets")
+    expect(page).to_have_title(re.compile(r"^\(2\) "), timeout=LIVE)
+
+
+def test_filters_and_search_live_in_the_url(page: Page, scene: Scene) -> None:
+    ask(scene.sessions, "Where is the interlibrary loan desk?")
+    wanted = ask(scene.sessions, "Do you have 100% cotton tote bags?", channel="telegram")
+    sign_in(page, scene, "/inbox")
+    expect(count(page, "waiting")).to_have_text("2")
+    page.get_by_label("Search transcripts").fill("100% cotton")
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"[?&]q=100%25\+cotton"))
+    expect(page.locator(".inbox-item")).to_have_count(1)
+    expect(count(page, "waiting")).to_have_text("1")
+
+    shared = f"{scene.url}/inbox?list=open&channel=telegram"
+    page.goto(shared)
+    expect(page.locator(".inbox-tab[aria-current=page]")).to_have_attribute("data-list", "open")
+    expect(page.get_by_label("Channel")).to_have_value("telegram")
+    expect(page.locator(".inbox-item")).to_have_count(1)
+    expect(page.locator(".inbox-item")).to_have_attribute("data-conversation-id", str(wanted))
+    page.get_by_role("link", name=re.compile("^Bot only")).click()
+    expect(page).to_have_url(re.compile(r"list=bot&channel=telegram"))
+    expect(page.locator("#inbox-empty")).to_be_visible()
+
+    page.goto(f"{scene.url}/inbox?list=waiting&from=2026-13-40")
+    expect(page.locator("#console-alert")).to_contain_text("YYYY-MM-DD")
+
+
+def test_keyboard_shortcuts_move_claim_and_help(page: Page, scene: Scene) -> None:
+    first = ask(scene.sessions, "first reader")
+    second = ask(scene.sessions, "second reader")
+    sign_in(page, scene, "/inbox")
+    expect(count(page, "waiting")).to_have_text("2")
+
+    # Typing in a field is never a shortcut.
+    page.get_by_label("Search transcripts").press("c")
+    expect(page.get_by_label("Search transcripts")).to_have_value("c")
+    page.get_by_label("Search transcripts").fill("")
+    page.locator("h1").click()
+
+    page.keyboard.press("n")
+    expect(page).to_have_url(re.compile(rf"open={first}\b"))
+    expect(page.locator(".inbox-item.is-selected")).to_have_attribute(
+        "data-conversation-id", str(first)
+    )
+    frame = page.frame_locator("#inbox-frame")
+    expect(frame.locator("#conversation")).to_have_attribute("data-conversation-id", str(first))
+    page.keyboard.press("j")
+    expect(page.locator(".inbox-item.is-selected")).to_have_attribute(
+        "data-conversation-id", str(second)
+    )
+    page.keyboard.press("k")
+    expect(page.locator(".inbox-item.is-selected")).to_have_attribute(
+        "data-conversation-id", str(first)
+    )
+
+    page.locator("h1").click()
+    page.keyboard.press("c")
+    expect(count(page, "mine")).to_have_text("1", timeout=LIVE)
+    expect(count(page, "waiting")).to_have_text("1")
+    expect(page.locator("#inbox-announcer")).to_contain_text(f"You claimed conversation {first}")
+
+    page.locator("h1").click()
+    page.keyboard.press("e")
+    expect(frame.locator("#reply-text")).to_be_focused()
+
+    page.locator("h1").click()
+    page.keyboard.press("?")
+    help_dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(help_dialog).to_be_visible()
+    expect(help_dialog).to_contain_text("Next waiting conversation")
+    help_dialog.get_by_role("button", name="Close").click()
+    expect(help_dialog).to_be_hidden()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1366, "height": 800})
+    page.screenshot(path=str(SHOTS / "inbox.png"))
+
+
+def test_the_supervisor_view_is_for_managers(page: Page, scene: Scene) -> None:
+    held = ask(scene.sessions, "please help")
+    ask(scene.sessions, "hello?")
+    sign_in(page, scene, "/inbox")
+    page.goto(f"{scene.url}/inbox?list=waiting&open={held}")
+    expect(page.locator(".inbox-item.is-selected")).to_have_count(1)
+    page.locator("h1").click()
+    page.keyboard.press("c")
+    expect(count(page, "mine")).to_have_text("1", timeout=LIVE)
+    expect(page.get_by_role("link", name="Supervisor")).to_have_count(0)
+    refused = page.goto(f"{scene.url}/supervisor")
+    assert refused is not None and refused.status == 403
+
+    page.context.clear_cookies()
+    sign_in(page, scene, "/supervisor", "morgan")
+    expect(page.locator("#figure-waiting")).to_have_text("1")
+    expect(page.locator("#figure-claimed")).to_have_text("1")
+    expect(page.locator("#figure-oldest")).to_have_text(re.compile(r"^\d+(s|m \d\ds)$"))
+    sam = page.locator("#staff-rows tr", has_text="Sam Reyes")
+    expect(sam).to_contain_text("1 of 3")
+    expect(sam.get_by_role("link", name=f"#{held}")).to_have_attribute(
+        "href", f"/inbox?list=open&open={held}"
+    )
+    ask(scene.sessions, "one more")
+    expect(page.locator("#figure-waiting")).to_have_text("2", timeout=LIVE)
+    page.set_viewport_size({"width": 1366, "height": 700})
+    page.screenshot(path=str(SHOTS / "supervisor.png"))

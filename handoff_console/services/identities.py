@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from crm_store.channels import thread_of
 from crm_store.identities import ReaderNotFoundError, mask_card
 from crm_store.models import ChannelIdentity, Conversation, Feedback, RawEvent, Reader, Ticket
 from crm_store.outreach import latest_reachable_conversation
@@ -89,7 +90,9 @@ def identity_label(session: Session, identity: ChannelIdentity) -> str:
     address = str(identity.external_id)
     name = _CHANNEL_NAMES.get(channel, channel.capitalize())
     if channel == "email":
-        return f"Email {address}"
+        thread = None if "@" in address else thread_of(session, address)
+        mailbox = address if thread is None else thread.address
+        return f"Email {mailbox}" if "@" in mailbox else "Email (address not known)"
     metadata = _latest_metadata(session, address)
     if channel == "telegram":
         username = _section(metadata, "telegram").get("username")

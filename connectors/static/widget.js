@@ -5,7 +5,7 @@
  *   <script src="https://host/webhooks/webchat/widget.js" defer
  *           data-title="Ask the library" data-open="true" data-greeting="Hi!"></script>
  *
- * Wire protocol: see connectors/webchat_protocol.py (docstring).
+ * Wire protocol: see connectors/webchat/protocol.py and connectors/webchat/handoff.py.
  * Plain ES2019, no dependencies, no build step. Every server- or reader-provided
  * string goes through textContent / createTextNode; never innerHTML.
  */
@@ -95,6 +95,9 @@
     botKeys: new Set(),     // "ts|text" of rendered bot messages (dedupe)
     restored: "",           // text the widget put back into the input box (busy refusals)
     entries: new Map(),     // id -> outbox entry sent by this tab (localStorage may be off)
+    secret: false,          // the bot asked for the PIN: the masked box is in use
+    lines: new Set(),       // keys of handoff system lines shown ("7:joined")
+    opening: null,          // the welcome's greeting and topics, shown on an empty chat
   };
 
   // ---------------------------------------------------------------- DOM helpers
@@ -137,9 +140,9 @@
     ".ric-close{border:0;background:transparent;color:#fff;font-size:26px;line-height:1;width:40px;height:40px;border-radius:6px;cursor:pointer}",
     ".ric-close:hover{background:rgba(255,255,255,.15)}",
     ".ric-log{flex:1;overflow-y:auto;overflow-x:hidden;padding:12px;background:#f4f6f8;display:flex;flex-direction:column;gap:10px}",
-    ".ric-msg{max-width:85%;padding:8px 11px;border-radius:12px;background:#fff;border:1px solid #d5dbe1;overflow-wrap:anywhere;word-break:break-word}",
+    ".ric-msg,.ric-opening{max-width:85%;padding:8px 11px;border-radius:12px;background:#fff;border:1px solid #d5dbe1;overflow-wrap:anywhere;word-break:break-word}",
     ".ric-reader{align-self:flex-end;background:#dcebf9;border-color:#b4cfea}",
-    ".ric-bot,.ric-librarian,.ric-error{align-self:flex-start}",
+    ".ric-bot,.ric-librarian,.ric-error,.ric-opening{align-self:flex-start}",
     ".ric-librarian{background:#eaf6ec;border-color:#b5dcbc}",
     ".ric-error{background:#fdecea;border-color:#e6a19a;color:#7a1c14}",
     ".ric-meta{display:flex;gap:8px;justify-content:space-between;font-size:12px;color:#4a5560;margin-bottom:2px}",
@@ -151,9 +154,12 @@
     ".ric-reader[data-state=failed]{border-color:#c62828}",
     ".ric-reader[data-state=failed] .ric-state{color:#a01d1d;font-weight:700}",
     ".ric-choices{display:flex;flex-wrap:wrap;gap:6px;margin-top:8px}",
-    ".ric-choice{border:1px solid #0b5394;background:#fff;color:#0b5394;border-radius:16px;padding:6px 12px;min-height:36px;cursor:pointer;max-width:100%;text-align:left;overflow-wrap:anywhere}",
-    ".ric-choice:hover:not(:disabled){background:#e8f1fa}",
-    ".ric-choice:disabled{border-color:#aab4be;color:#5f6b76;cursor:default}",
+    ".ric-choice,.ric-topic{border:1px solid #0b5394;background:#fff;color:#0b5394;border-radius:16px;padding:6px 12px;min-height:36px;cursor:pointer;max-width:100%;text-align:left;overflow-wrap:anywhere}",
+    ".ric-choice:hover:not(:disabled),.ric-topic:hover:not(:disabled){background:#e8f1fa}",
+    ".ric-choice:disabled,.ric-topic:disabled{border-color:#aab4be;color:#5f6b76;cursor:default}",
+    ".ric-system{align-self:center;max-width:95%;padding:3px 10px;border-radius:10px;background:#e4e8ec;color:#30373e;font-size:13px;text-align:center}",
+    ".ric-queue{padding:6px 12px;font-size:14px;background:#fff4d6;color:#3d2f00;border-bottom:1px solid #e6cf8a}",
+    ".ric-queue[data-state=with_librarian]{background:#eaf6ec;color:#123d1a;border-color:#b5dcbc}",
     ".ric-typing{padding:4px 14px;font-size:13px;font-style:italic;color:#4a5560;background:#f4f6f8}",
     ".ric-form{display:flex;flex-wrap:wrap;align-items:flex-end;gap:8px;padding:10px;border-top:1px solid #d5dbe1}",
     ".ric-input{flex:1;min-width:0;font-size:16px;resize:none;max-height:140px;padding:8px 10px;border:1px solid #8a96a3;border-radius:8px}",
@@ -190,16 +196,23 @@
       el("div", { className: "ric-heading" }, [el("h2", { className: "ric-title", text: TITLE }), ui.status]),
       ui.close,
     ]);
+    ui.queue = el("div", { className: "ric-queue", role: "status", hidden: "" });
     ui.log = el("div", { className: "ric-log", role: "log", "aria-live": "polite", "aria-relevant": "additions", tabindex: "0", "aria-label": "Conversation" });
     ui.typing = el("div", { className: "ric-typing", "aria-live": "polite", hidden: "" });
     ui.input = el("textarea", { id: "ric-input", className: "ric-input", rows: "1", placeholder: "Type your question…", "aria-describedby": "ric-counter" });
+    // A textarea cannot be type=password: while the bot asks for the PIN, this box stands in.
+    ui.pin = el("input", {
+      id: "ric-pin", className: "ric-input", type: "password", autocomplete: "off",
+      inputmode: "numeric", placeholder: "Your PIN", hidden: "",
+    });
+    ui.label = el("label", { for: "ric-input", className: "ric-sr", text: "Your message" });
     ui.counter = el("div", { id: "ric-counter", className: "ric-counter", hidden: "" });
     ui.send = el("button", { type: "submit", className: "ric-send", "aria-label": "Send message", text: "Send" });
     ui.form = el("form", { className: "ric-form" }, [
-      el("label", { for: "ric-input", className: "ric-sr", text: "Your message" }), ui.input, ui.send, ui.counter,
+      ui.label, ui.input, ui.pin, ui.send, ui.counter,
     ]);
     ui.panel = el("div", { id: "ric-panel", className: "ric-panel", role: "dialog", "aria-label": TITLE, hidden: "" },
-      [header, ui.log, ui.typing, ui.form]);
+      [header, ui.queue, ui.log, ui.typing, ui.form]);
     // Lives outside the panel: the log is display:none while closed, and hidden
     // live regions are not announced.
     ui.announcer = el("div", { className: "ric-sr", "aria-live": "polite", "aria-atomic": "true" });
@@ -272,7 +285,7 @@
   // buttons stay visible (context) but disabled.
   function retireChoices() {
     ui.log.querySelectorAll(".ric-quick").forEach(function (n) { n.remove(); });
-    ui.log.querySelectorAll(".ric-choice").forEach(function (b) { b.disabled = true; });
+    ui.log.querySelectorAll(".ric-choice,.ric-topic").forEach(function (b) { b.disabled = true; });
   }
 
   var STATE_TEXT = {
@@ -320,7 +333,8 @@
         if (state.botKeys.has(rkey)) return;
         state.botKeys.add(rkey);
       }
-      renderReader(m.id, text, ms, "delivered");
+      var rnode = renderReader(m.id, text, ms, "delivered");
+      if (typeof m.ts === "number") rnode.setAttribute("data-ts", String(m.ts));
       return;
     }
     if (m.type !== "bot") return;
@@ -334,6 +348,7 @@
     if (typeof m.image === "string" && /^https?:\/\//i.test(m.image)) {
       node.appendChild(el("img", { className: "ric-img", src: m.image, alt: "Image from " + sender }));
     }
+    if (typeof m.ts === "number") node.setAttribute("data-ts", String(m.ts));
     addChoices(node, m.buttons, false);
     addChoices(node, m.quick_replies, true);
     append(node);
@@ -366,6 +381,96 @@
     append(node);
   }
 
+  // ---------------------------------------------------------------- handoff
+  // A line that happened earlier than messages already shown (a reload, a slow poll)
+  // goes where its time puts it, so "Sam has left" precedes the survey it led to.
+  function insertByTs(node, ts) {
+    var kids = ui.log.children;
+    for (var i = 0; i < kids.length; i++) {
+      var t = parseFloat(kids[i].getAttribute("data-ts"));
+      if (!isNaN(t) && t > ts) { ui.log.insertBefore(node, kids[i]); scrollToEnd(); return; }
+    }
+    append(node);
+  }
+
+  var OFFLINE_TEXT = "Librarians offline — the assistant can help, and a librarian will reply later";
+
+  function queueText(f) {
+    var wait = typeof f.wait === "string" ? " (" + f.wait + ")" : "";
+    if (f.position === 1) return "You're next in the queue" + wait;
+    return "You are number " + f.position + " in the queue" + wait;
+  }
+
+  // The handoff frame: availability in the header, the queue or the librarian in the
+  // strip under it, and each join or leave once as a line in the conversation.
+  function applyHandoff(f, live) {
+    if (!f || typeof f !== "object") return;
+    if (state.ready || state.ws) {
+      // Whoever is with the reader is there, whatever the presence of the others.
+      var here = f.state === "with_librarian" || f.available === true;
+      setStatus(here ? "Librarians available" : OFFLINE_TEXT);
+    }
+    (Array.isArray(f.lines) ? f.lines : []).forEach(function (l) {
+      if (!l || typeof l.key !== "string" || typeof l.text !== "string" || state.lines.has(l.key)) return;
+      state.lines.add(l.key);
+      var node = el("div", { className: "ric-system", "data-key": l.key, text: l.text });
+      var ts = typeof l.ts === "number" ? l.ts : Infinity;
+      if (ts !== Infinity) { node.setAttribute("data-ts", String(ts)); noteTs(ts); }
+      insertByTs(node, ts);
+      if (live) ui.announcer.textContent = l.text;
+    });
+    var strip = "";
+    if (f.state === "waiting" && typeof f.position === "number") strip = queueText(f);
+    else if (f.state === "with_librarian" && typeof f.librarian === "string") {
+      strip = "You're chatting with " + f.librarian + " (librarian)";
+    }
+    ui.queue.textContent = strip;
+    ui.queue.hidden = !strip;
+    ui.queue.setAttribute("data-state", typeof f.state === "string" ? f.state : "none");
+  }
+
+  // An empty conversation opens with a greeting and the library's suggested topics;
+  // each topic is sent as if the reader had typed it.
+  function showOpening() {
+    var o = state.opening;
+    if (!o || state.openingShown || ui.log.querySelector(".ric-msg") || state.pending.size) return;
+    var text = GREETING || (typeof o.greeting === "string" ? o.greeting : "");
+    if (!text) return;
+    state.openingShown = true;
+    // Not a .ric-msg: the greeting is the widget's, not part of the stored conversation.
+    var node = el("div", { className: "ric-opening" }, [
+      el("div", { className: "ric-meta" }, [el("span", { className: "ric-sender", text: BOT_NAME })]),
+      el("div", { className: "ric-text", text: text }),
+    ]);
+    var topics = (Array.isArray(o.topics) ? o.topics : []).filter(function (t) { return typeof t === "string" && t; });
+    if (topics.length) {
+      var box = el("div", { className: "ric-choices", role: "group", "aria-label": "Suggested topics" });
+      topics.forEach(function (topic) {
+        var btn = el("button", { type: "button", className: "ric-topic", text: topic });
+        btn.addEventListener("click", function () { sendText(topic); ui.input.focus(); });
+        box.appendChild(btn);
+      });
+      node.appendChild(box);
+    }
+    append(node);
+  }
+
+  // While the bot asks for the PIN the password box replaces the textarea, so the
+  // PIN is masked as it is typed; it never goes to localStorage or to the other tabs.
+  function setSecret(on) {
+    on = on === true;
+    if (on === state.secret) return;
+    var active = root.activeElement;
+    var hadFocus = active === ui.input || active === ui.pin;
+    state.secret = on;
+    ui.input.hidden = on;
+    ui.pin.hidden = !on;
+    ui.label.setAttribute("for", on ? "ric-pin" : "ric-input");
+    ui.label.textContent = on ? "Your PIN (hidden as you type)" : "Your message";
+    if (!on) ui.pin.value = "";
+    if (hadFocus) (on ? ui.pin : ui.input).focus();
+  }
+
   // ---------------------------------------------------------------- outgoing
   // The server has settled a message ("delivered" or "failed"): it leaves the outbox,
   // and its bubble shows the outcome. Returns the bubble, if it is on the page.
@@ -390,6 +495,7 @@
     var entry = state.entries.get(id) || outbox.read().filter(function (e) { return e.id === id; })[0];
     var node = settle(id, null);
     if (node) { state.readerEls.delete(id); node.remove(); }
+    if (entry && entry.secret) { ui.pin.value = entry.text; return; }
     var text = entry ? (entry.type === "button" ? entry.title : entry.text) : "";
     if (typeof text !== "string" || !text) return;
     var value = ui.input.value;
@@ -404,7 +510,7 @@
 
   function frameFor(entry, resend) {
     if (entry.type === "button") return { type: "button", id: entry.id, payload: entry.payload, title: entry.title };
-    return { type: "message", id: entry.id, text: entry.text, resend: !!resend };
+    return { type: "message", id: entry.id, text: entry.text, resend: !!resend, secret: !!entry.secret };
   }
 
   function transmit(entry, resend) {
@@ -420,10 +526,11 @@
   // Bubble first, then outbox, then socket: the reader sees it instantly and it
   // survives a reload or a dropped connection.
   function sendEntry(entry) {
-    outbox.add(entry);
+    if (!entry.secret) outbox.add(entry);
     state.entries.set(entry.id, entry);
     state.pending.add(entry.id);
-    renderReader(entry.id, entry.type === "button" ? entry.title : entry.text, Date.now(), "sending");
+    var shown = entry.type === "button" ? entry.title : entry.secret ? "\u2022".repeat(charCount(entry.text)) : entry.text;
+    renderReader(entry.id, shown, Date.now(), "sending");
     transmit(entry, false);
     return entry.id;
   }
@@ -442,6 +549,13 @@
   }
 
   function submitInput() {
+    if (state.secret) {
+      var pin = ui.pin.value.trim();
+      if (!pin) return;
+      sendEntry({ type: "message", id: uuid(), text: pin, secret: true });
+      ui.pin.value = "";
+      return;
+    }
     if (sendText(ui.input.value) === null) return;
     state.restored = "";
     ui.input.value = "";
@@ -452,13 +566,17 @@
   // Re-send everything this tab still owes the server, in order. Entries the server
   // already processed come back as duplicate acks, so resending is always safe.
   function flushOutbox() {
-    outbox.read().forEach(function (entry) {
+    var secrets = [];
+    state.entries.forEach(function (entry) { if (entry.secret) secrets.push(entry); });
+    outbox.read().concat(secrets).forEach(function (entry) {
       if (state.pending.has(entry.id)) transmit(entry, true);
     });
   }
 
   // ---------------------------------------------------------------- connection
   function setStatus(text) { ui.status.textContent = text; }
+  // The header says whether librarians are there; whether the socket is, is an attribute.
+  function setConnection(online) { ui.status.setAttribute("data-connection", online ? "online" : "offline"); }
 
   function clearTimers() {
     clearTimeout(state.timers.retry);
@@ -469,6 +587,7 @@
 
   function connect() {
     clearTimers();
+    setConnection(false);
     setStatus("Connecting…");
     var ws;
     try { ws = new WebSocket(WS_URL); } catch (e) { scheduleReconnect(); return; }
@@ -497,6 +616,7 @@
     var ws = state.ws;
     state.ws = null;
     state.ready = false;
+    setConnection(false);
     if (ws) {
       ws.onopen = ws.onmessage = ws.onclose = null;
       try { ws.close(); } catch (e) { /* already closed */ }
@@ -550,7 +670,9 @@
         if (typeof f.max_chars === "number" && f.max_chars > 0) { state.maxChars = f.max_chars; updateCounter(); }
         state.attempt = 0;
         clearTimeout(state.timers.pong);
-        setStatus("Online");
+        setStatus("Connected");
+        setConnection(true);
+        if (typeof f.greeting === "string" || Array.isArray(f.topics)) state.opening = { greeting: f.greeting, topics: f.topics };
         startPing();
         break;
       case "history": {
@@ -560,12 +682,19 @@
         // Still-undelivered messages belong after everything the server already has.
         state.pending.forEach(function (id) { var n = state.readerEls.get(id); if (n) append(n); });
         if (state.pending.size) retireChoices();
+        applyHandoff(f.handoff, live);
+        if (typeof f.secret === "boolean") setSecret(f.secret);
+        showOpening();
         state.ready = true;
         flushOutbox();
         break;
       }
       case "ack":
         if (typeof f.id === "string") markDelivered(f.id);
+        if (typeof f.secret === "boolean") setSecret(f.secret);
+        break;
+      case "handoff":
+        applyHandoff(f, true);
         break;
       case "typing":
         showTyping(f.on === true);
@@ -598,7 +727,6 @@
   function boot() {
     buildUi();
     document.body.appendChild(host);
-    if (GREETING) append(bubble("bot", BOT_NAME, Date.now(), GREETING));
     // Messages a previous page load could not deliver: show them now, send after history.
     outbox.read().forEach(function (entry) {
       state.pending.add(entry.id);

@@ -3,7 +3,7 @@
 Client frames (JSON objects)::
 
     {"type": "hello", "session_id": "<uuid or null>", "since": <unix ts>}
-    {"type": "message", "id": "<client uuid>", "text": "...", "resend": false}
+    {"type": "message", "id": "<client uuid>", "text": "...", "resend": false, "secret": false}
     {"type": "button", "id": "<client uuid>", "payload": "/intent", "title": "Shown text"}
     {"type": "sync", "since": <unix ts>}
     {"type": "ping"}
@@ -18,6 +18,9 @@ Server frames::
     {"type": "error", "code": "...", "message": "...", "id": "..."}
     {"type": "pong"}
     {"type": "handoff", ...}     see :mod:`connectors.webchat.handoff`
+
+A message with ``secret`` (the reader typed their PIN in the masked box) reaches the
+conversation's other tabs as dots, never as its text.
 
 ``secret`` (history, ack): the bot's latest question asks for a secret (the PIN), so the
 widget masks its input box until a later frame says otherwise. ``handoff`` in the
@@ -83,6 +86,7 @@ class ClientFrame:
     session_id: str | None = None
     since: float = 0.0
     resend: bool = False
+    secret: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -189,7 +193,11 @@ def parse_client_frame(data: str | bytes, max_chars: int = MAX_MESSAGE_CHARS) ->
         if not text.strip():
             return None
         return ClientFrame(
-            "message", id=frame_id, text=text.strip(), resend=raw.get("resend") is True
+            "message",
+            id=frame_id,
+            text=text.strip(),
+            resend=raw.get("resend") is True,
+            secret=raw.get("secret") is True,
         )
     if kind == "button":
         frame_id = _client_id(raw)
@@ -267,6 +275,11 @@ def history_frames(events: Iterable[Mapping[str, Any]], since: float = 0.0) -> l
             message["timestamp"] = ts
             frames.append(bot_frame(message))
     return frames
+
+
+def masked(text: str) -> str:
+    """What the other tabs show for a secret message: one dot per character."""
+    return "\u2022" * len(text)
 
 
 def asks_for_secret(events: Iterable[Mapping[str, Any]]) -> bool:

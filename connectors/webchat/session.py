@@ -166,7 +166,8 @@ class SocketSession:
             self.hub.forget(self.session_id, frame.id)
             await self.send({"type": "error", "code": "busy", "id": frame.id, "message": BUSY_TEXT})
             return
-        echo = {"type": "reader", "id": frame.id, "text": frame.text, "sender": "reader"}
+        shown = protocol.masked(frame.text) if frame.secret else frame.text
+        echo = {"type": "reader", "id": frame.id, "text": shown, "sender": "reader"}
         await self.hub.send(self.session_id, echo, skip=self.ws)
 
     async def _tracker_has(self, message_id: str) -> bool:

@@ -17,7 +17,9 @@ W = "#ric-webchat"  # Playwright's CSS selectors pierce the widget's open shadow
 
 def open_chat(page: Page, system: RunningSystem) -> None:
     page.goto(f"{system.console_url}/demo")
-    expect(page.locator(f"{W} .ric-status")).to_have_text("Online", timeout=15_000)
+    expect(page.locator(f"{W} .ric-status")).to_have_attribute(
+        "data-connection", "online", timeout=15_000
+    )
     page.locator(f"{W} .ric-launcher").click()
     expect(page.locator(f"{W} [role=dialog]")).to_be_visible()
 
@@ -44,7 +46,9 @@ def test_chat_reload_and_history(page: Page, system: RunningSystem) -> None:
     transcript = page.locator(f"{W} .ric-msg .ric-text").all_text_contents()
 
     page.reload()
-    expect(page.locator(f"{W} .ric-status")).to_have_text("Online", timeout=15_000)
+    expect(page.locator(f"{W} .ric-status")).to_have_attribute(
+        "data-connection", "online", timeout=15_000
+    )
     page.evaluate("RicWebchat.open()")
     expect(page.locator(f"{W} .ric-msg .ric-text")).to_have_text(transcript, timeout=10_000)
     assert page.evaluate("RicWebchat.sessionId()") == session_id
@@ -79,7 +83,9 @@ def test_too_long_message_shows_an_error(page: Page, system: RunningSystem) -> N
 
 def test_keyboard_only(page: Page, system: RunningSystem) -> None:
     page.goto(f"{system.console_url}/demo")
-    expect(page.locator(f"{W} .ric-status")).to_have_text("Online", timeout=15_000)
+    expect(page.locator(f"{W} .ric-status")).to_have_attribute(
+        "data-connection", "online", timeout=15_000
+    )
     page.locator(f"{W} .ric-launcher").focus()
     page.keyboard.press("Enter")
     expect(page.locator(f"{W} textarea")).to_be_focused()
@@ -102,7 +108,9 @@ def test_phone_width_has_no_horizontal_scroll(browser: Browser, system: RunningS
     )
     page = context.new_page()
     page.goto(f"{system.console_url}/demo")
-    expect(page.locator(f"{W} .ric-status")).to_have_text("Online", timeout=15_000)
+    expect(page.locator(f"{W} .ric-status")).to_have_attribute(
+        "data-connection", "online", timeout=15_000
+    )
     page.locator(f"{W} .ric-launcher").click()
     send(page, "a-very-long-unbroken-word-" * 10)
     expect(page.locator(f"{W} .ric-reader")).to_have_count(1)
@@ -158,7 +166,9 @@ def test_offline_messages_are_queued_and_sent_after_reconnect(
     control["block"] = True
     for route in control["routes"]:
         route.close()
-    expect(page.locator(f"{W} .ric-status")).not_to_have_text("Online", timeout=10_000)
+    expect(page.locator(f"{W} .ric-status")).to_have_attribute(
+        "data-connection", "offline", timeout=10_000
+    )
     send(page, "what are your opening hours")
     queued = page.locator(f"{W} .ric-reader").last
     expect(queued).to_have_attribute("data-state", "queued", timeout=10_000)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.webchat.handoff import HandoffWatcher, handoff_frame, opening, staffed_at
 from connectors.webchat.hub import ConnectionHub
-from connectors.webchat.protocol import asks_for_secret
+from connectors.webchat.protocol import asks_for_secret, masked, parse_client_frame
 from crm_store.handoff_status import (
     HandoffView,
     SystemLine,
@@ -23,6 +22,7 @@ from crm_store.handoff_status import (
 from crm_store.models import Handoff, HandoffStatus, StaffRole, StaffUser
 from crm_store.repositories import open_handoff
 from library.profile import load_profile
+from tests.aio import run
 
 pytestmark = pytest.mark.workspace
 
@@ -195,7 +195,7 @@ def test_the_watcher_pushes_only_what_changed(sessions: sessionmaker[Session]) -
         pushed.append(await watcher.poll_once())
         return pushed
 
-    assert asyncio.run(rounds()) == [1, 0, 1]
+    assert run(rounds()) == [1, 0, 1]
     assert [(f["state"], f.get("position"), f["available"]) for f in socket.frames] == [
         ("waiting", 2, True),
         ("waiting", 1, True),
@@ -215,3 +215,11 @@ def test_the_frame_carries_lines_as_timestamps() -> None:
         "librarian": "Sam",
         "lines": [{"key": "3:joined", "ts": T0.timestamp(), "text": "Sam (librarian) joined"}],
     }
+
+
+def test_a_secret_message_is_echoed_as_dots() -> None:
+    frame = parse_client_frame('{"type": "message", "id": "m1", "text": "1234", "secret": true}')
+    assert frame is not None
+    assert (frame.text, frame.secret, masked(frame.text)) == ("1234", True, "\u2022" * 4)
+    plain = parse_client_frame('{"type": "message", "id": "m2", "text": "hi"}')
+    assert plain is not None and plain.secret is False

@@ -22,7 +22,7 @@ from handoff_console.schemas.desk import (
 from handoff_console.services import conversation_views as views
 from handoff_console.services import conversations as service
 from handoff_console.services import relay
-from handoff_console.services.common import get_conversation
+from handoff_console.services.common import get_conversation, now
 from handoff_console.services.errors import BadRequest, UpstreamUnavailable
 from messaging.rasa_client import RasaError
 
@@ -162,6 +162,8 @@ async def resolve(request: Request, conversation_id: int) -> HTTPResponse:
 
     require_answered = _flag(body, "require_answered")
 
+    asked_at = now()
+
     def _check(session: Session) -> tuple[str, str]:
         service.check_resolve(
             session, conversation_id, me.id, me.role, require_answered=require_answered
@@ -178,7 +180,13 @@ async def resolve(request: Request, conversation_id: int) -> HTTPResponse:
     handoff, conversation = await api.in_store(
         request,
         lambda s: service.resolve(
-            s, conversation_id, me.id, me.role, note=body.get("note"), tags=body.get("tags")
+            s,
+            conversation_id,
+            me.id,
+            me.role,
+            note=body.get("note"),
+            tags=body.get("tags"),
+            at=asked_at,
         ),
     )
     service.on_resolved(conversation)

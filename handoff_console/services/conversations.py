@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -253,8 +254,13 @@ def resolve(
     *,
     note: object,
     tags: object,
+    at: datetime | None = None,
 ) -> tuple[dict[str, Any], Conversation]:
-    """Mark the handoff resolved with the librarian's note and tags."""
+    """Mark the handoff resolved with the librarian's note and tags.
+
+    ``at`` is when the librarian asked (before Rasa was told), so the transcript's
+    "Resolved by …" line sits before the bot's "I'm back"; the default is now.
+    """
     handoff = require_holder(session, conversation_id, staff_id, role)
     if note is not None and not isinstance(note, str):
         raise BadRequest("bad_request", "note must be text.")
@@ -263,14 +269,15 @@ def resolve(
     ):
         raise BadRequest("bad_request", "tags must be a list of text.")
     conversation = get_conversation(session, conversation_id)
-    current = now()
+    current = at or now()
     handoff.status = HandoffStatus.RESOLVED
     handoff.librarian_id = handoff.librarian_id or staff_id
     handoff.resolved_at = current
     handoff.resolution_note = note or None
     handoff.tags = [t.strip() for t in tags or [] if t.strip()]
     set_conversation_status(conversation, ConversationStatus.ACTIVE, current)
-    audit(session, staff_id, "handoff.resolve", f"conversation:{conversation_id}")
+    entry = audit(session, staff_id, "handoff.resolve", f"conversation:{conversation_id}")
+    entry.created_at = current
     session.flush()
     return handoff_view(session, handoff) or {}, conversation
 

@@ -1,6 +1,10 @@
 /*
- * One conversation: transcript (live through SSE `message` events), reply box,
- * canned replies, internal notes, reader profile, transfer, resolve and reopen.
+ * One conversation: transcript (live through SSE `message` events) with its system
+ * lines ("Sam Reyes joined", "Resolved by Sam Reyes"), reply box, canned replies,
+ * internal notes, reader profile, take-over, transfer, resolve and reopen.
+ * The status reads the server's `state_label` (Waiting, With <name>, Resolved): one
+ * source of truth. A reply to a waiting conversation claims it on the server; one a
+ * colleague holds is refused (409), and the page offers to take it over.
  * Every reader- or staff-provided string is set with textContent; never innerHTML.
  */
 (function () {
@@ -41,7 +45,28 @@
     resolveTags: document.getElementById("resolve-tags"),
   };
 
-  var state = { conversation: null, messageIds: new Set(), pending: [], noteIds: new Set() };
+  var state = { conversation: null, messageIds: new Set(), lineIds: new Set(), pending: [], noteIds: new Set() };
+
+  // The take-over offer and the unanswered-question check live next to the reply box
+  // and the resolve button; they are built here so the template stays the layout.
+  var holder = {
+    box: el("div", { id: "holder-banner", className: "form-error holder-banner", role: "status", hidden: true }),
+    text: el("span", { id: "holder-text" }),
+    takeOver: el("button", { type: "button", id: "take-over-button", text: "Take over" }),
+    blocked: [],
+  };
+  holder.box.append(holder.text, " ", holder.takeOver);
+  ui.replyForm.parentNode.insertBefore(holder.box, ui.replyForm);
+  var unanswered = {
+    box: el("div", { id: "unanswered-confirm", className: "form-error unanswered-confirm", role: "alert", hidden: true }),
+    force: el("button", { type: "button", id: "resolve-anyway", text: "Resolve anyway" }),
+    cancel: el("button", { type: "button", className: "button-secondary", text: "Keep it open" }),
+  };
+  unanswered.box.append(
+    el("p", { text: "The reader's last question is unanswered \u2014 resolve anyway?" }),
+    unanswered.force, " ", unanswered.cancel
+  );
+  ui.resolveForm.appendChild(unanswered.box);
 
   var CHANNELS = { webchat: "Web chat", telegram: "Telegram", slack: "Slack", email: "Email", sms: "SMS" };
   var STATUS = { active: "With the assistant", handoff: "With a librarian", resolved: "Resolved", abandoned: "Abandoned" };
@@ -77,6 +102,37 @@
     return li;
   }
 
+  function systemLineEl(line) {
+    var li = el("li", { className: "msg msg-system msg-system-line", dataset: { lineId: String(line.id), kind: line.kind } }, [
+      el("span", { className: "msg-text", text: line.text }), " ", C.timeEl(line.at),
+    ]);
+    return li;
+  }
+
+  // Rows sit in time order (data-at); local, unconfirmed replies stay at the end.
+  function place(li, at) {
+    var when = Date.parse(at);
+    li.dataset.at = isNaN(when) ? String(Date.now()) : String(when);
+    var stick = nearBottom();
+    var firstPending = state.pending.length ? state.pending[0].li : null;
+    var before = firstPending && firstPending.parentNode === ui.transcript ? firstPending : null;
+    var rows = ui.transcript.querySelectorAll("li[data-at]:not(.msg-local)");
+    for (var i = rows.length - 1; i >= 0; i--) {
+      if (Number(rows[i].dataset.at) <= Number(li.dataset.at)) break;
+      before = rows[i];
+    }
+    ui.transcript.insertBefore(li, before);
+    if (stick) ui.transcript.scrollTop = ui.transcript.scrollHeight;
+  }
+
+  function addSystemLines(lines) {
+    (lines || []).forEach(function (line) {
+      if (state.lineIds.has(String(line.id))) return;
+      state.lineIds.add(String(line.id));
+      place(systemLineEl(line), line.at);
+    });
+  }
+
   function nearBottom() {
     var t = ui.transcript;
     return t.scrollHeight - t.scrollTop - t.clientHeight < 80;
@@ -97,18 +153,15 @@
         state.pending = state.pending.filter(function (p) { return p !== mine; });
       }
     }
-    var stick = nearBottom();
-    var li = messageEl(m);
     // Keep local, unconfirmed replies at the end so the order stays truthful.
-    var firstPending = state.pending.length ? state.pending[0].li : null;
-    if (firstPending && firstPending.parentNode === ui.transcript) ui.transcript.insertBefore(li, firstPending);
-    else ui.transcript.appendChild(li);
-    if (stick) ui.transcript.scrollTop = ui.transcript.scrollHeight;
+    place(messageEl(m), m.sent_at);
   }
 
   // ---------------------------------------------------------------- header and actions
   function renderHeader(conv) {
-    ui.status.textContent = STATUS[conv.status] || conv.status;
+    ui.status.textContent = conv.state_label || STATUS[conv.status] || conv.status;
+    root.dataset.state = conv.state || "";
+    root.dataset.unanswered = conv.unanswered ? "true" : "false";
     ui.channel.textContent = channelName(conv.channel);
     var h = conv.handoff;
     var text = "";
@@ -123,6 +176,9 @@
     var open = h && (h.status === "waiting" || h.status === "claimed");
     var heldByOther = h && h.status === "claimed" && h.librarian && Number(h.librarian.id) !== myId;
     ui.claim.hidden = !(h && h.status === "waiting");
+    holder.box.hidden = !heldByOther;
+    if (heldByOther) holder.text.textContent = h.librarian.name + " is handling this conversation \u2014 take over?";
+    else holder.blocked = [];
     ui.reopen.hidden = !(h && h.status === "resolved");
     ui.transferDetails.hidden = !open;
     ui.resolveDetails.hidden = !open;
@@ -211,6 +267,7 @@
       renderHeader(conv);
       var messages = Array.isArray(conv.messages) ? conv.messages : [];
       messages.forEach(appendMessage);
+      addSystemLines(conv.system_lines);
       renderNotes(Array.isArray(conv.notes) ? conv.notes : []);
       renderReader(conv.reader);
       showUndelivered(conv.undelivered);
@@ -224,6 +281,7 @@
       state.conversation = conv;
       renderHeader(conv);
       (conv.messages || []).forEach(appendMessage);
+      addSystemLines(conv.system_lines);
     }).catch(C.showError);
   }
 
@@ -258,12 +316,19 @@
     }, PENDING_POLL_MS);
   }
 
+  // A reply to a waiting conversation claims it on the server: show who holds it now.
+  function afterReply() {
+    var h = state.conversation && state.conversation.handoff;
+    if (h && h.status === "waiting") reloadHeader();
+  }
+
   function postReply(p) {
     setReplyState(p, "sending");
     C.api("POST", base + "/messages", { text: p.text }).then(function (reply) {
       if (p.confirmed) return;
       if (reply && reply.id !== undefined) { p.outboundId = reply.id; p.li.dataset.outboundId = String(reply.id); }
       setReplyState(p, "sent");
+      afterReply();
     }).catch(function (error) {
       if (p.confirmed) return;
       if (error && error.status === 502 && error.body && error.body.status === "pending") {
@@ -271,6 +336,15 @@
         p.li.dataset.outboundId = String(error.body.id);
         setReplyState(p, "pending");
         watchPending(p);
+        afterReply();
+      } else if (error && error.status === 409 && error.error === "already_claimed") {
+        // Nothing was saved or sent: the reply waits here until the librarian takes over.
+        var name = (error.body && error.body.claimed_by) || "Another librarian";
+        setReplyState(p, "failed", name + " is handling this conversation");
+        if (holder.blocked.indexOf(p) < 0) holder.blocked.push(p);
+        holder.text.textContent = name + " is handling this conversation \u2014 take over?";
+        holder.box.hidden = false;
+        reloadHeader();
       } else {
         setReplyState(p, "failed", error && error.message ? error.message : "error");
       }
@@ -379,6 +453,19 @@
     }).catch(C.showError);
   });
 
+  // ---------------------------------------------------------------- take over
+  holder.takeOver.addEventListener("click", function () {
+    holder.takeOver.disabled = true;
+    C.api("POST", base + "/claim", { take_over: true }).then(function () {
+      C.clearError();
+      var blocked = holder.blocked;
+      holder.blocked = [];
+      holder.box.hidden = true;
+      blocked.forEach(postReply);
+      return reloadHeader();
+    }).catch(C.showError).then(function () { holder.takeOver.disabled = false; });
+  });
+
   // ---------------------------------------------------------------- claim / transfer / resolve / reopen
   ui.claim.addEventListener("click", function () {
     ui.claim.disabled = true;
@@ -435,18 +522,33 @@
     }).catch(C.showError);
   });
 
-  ui.resolveForm.addEventListener("submit", function (e) {
-    e.preventDefault();
+  // The server refuses (409 unanswered) while the reader's last message has no reply;
+  // the librarian confirms here, and the second request resolves anyway.
+  function resolve(requireAnswered) {
     var tags = ui.resolveTags.value.split(",").map(function (t) { return t.trim(); }).filter(Boolean);
     var submit = document.getElementById("resolve-submit");
     submit.disabled = true;
-    C.api("POST", base + "/resolve", { note: ui.resolveNote.value.trim() || null, tags: tags }).then(function () {
+    unanswered.force.disabled = true;
+    var body = { note: ui.resolveNote.value.trim() || null, tags: tags, require_answered: requireAnswered };
+    C.api("POST", base + "/resolve", body).then(function () {
       C.clearError();
+      unanswered.box.hidden = true;
       ui.resolveForm.reset();
       ui.resolveDetails.open = false;
       return reloadHeader();
-    }).catch(C.showError).then(function () { submit.disabled = false; });
-  });
+    }).catch(function (error) {
+      if (error && error.status === 409 && error.error === "unanswered") {
+        unanswered.box.hidden = false;
+        unanswered.force.focus();
+      } else {
+        C.showError(error);
+      }
+    }).then(function () { submit.disabled = false; unanswered.force.disabled = false; });
+  }
+
+  ui.resolveForm.addEventListener("submit", function (e) { e.preventDefault(); resolve(true); });
+  unanswered.force.addEventListener("click", function () { resolve(false); });
+  unanswered.cancel.addEventListener("click", function () { unanswered.box.hidden = true; ui.replyText.focus(); });
 
   ui.reopen.addEventListener("click", function () {
     C.api("POST", base + "/reopen", {}).then(function () {

@@ -13,10 +13,9 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +30,7 @@ pytestmark = [pytest.mark.workspace, pytest.mark.browser, pytest.mark.rasa]
 W = "#ric-webchat"  # Playwright's CSS selectors pierce the widget's open shadow root
 BOT_TIMEOUT = 30_000
 LIVE_TIMEOUT = 20_000
-SCREENSHOT = ROOT / "docs" / "img" / "console" / "conversation-states.png"
+SCREENSHOTS = ROOT / "docs" / "img" / "console"
 
 SAM_REPLY = "Hello, I'm Sam <b>from reference</b>."
 MARIA_REPLY = "Maria here: I look after theses."
@@ -129,6 +128,13 @@ def _sent_texts(store: sessionmaker[Session], conversation: int) -> list[str]:
         )
 
 
+def _shoot(locator: Locator, name: str) -> None:
+    """Save a screenshot for docs/console.md (each under 200 KB)."""
+    path = SCREENSHOTS / name
+    locator.screenshot(path=str(path))
+    assert path.stat().st_size < 200_000
+
+
 def _ingested_trigger(store: sessionmaker[Session], sender_id: str) -> bool:
     """Whether the raw events hold the resolve's trigger and a bot message followed it."""
     with store() as session:
@@ -191,6 +197,7 @@ def test_a_reply_claims_a_colleague_cannot_answer_too_and_the_transcript_says_wh
     expect(refused).to_have_count(1)
     expect(refused.locator(".msg-state")).to_contain_text("Sam Reyes is handling this conversation")
     assert _sent_texts(store, conversation) == [SAM_REPLY]
+    _shoot(maria_page.locator(".transcript-panel"), "conversation-take-over.png")
 
     # She takes over (the claim flow, audited); her reply goes out now.
     maria_page.get_by_role("button", name="Take over").click()
@@ -217,6 +224,7 @@ def test_a_reply_claims_a_colleague_cannot_answer_too_and_the_transcript_says_wh
     expect(confirm).to_be_visible()
     expect(confirm).to_contain_text("The reader's last question is unanswered — resolve anyway?")
     expect(maria_page.locator("#conversation-status")).to_have_text("With Maria Lopez")
+    _shoot(maria_page.locator("#resolve-details"), "conversation-unanswered.png")
     maria_page.get_by_role("button", name="Resolve anyway").click()
     expect(maria_page.locator("#conversation-status")).to_have_text(
         "Resolved", timeout=LIVE_TIMEOUT
@@ -255,5 +263,4 @@ def test_a_reply_claims_a_colleague_cannot_answer_too_and_the_transcript_says_wh
     )
     assert transcript.locator("img, b").count() == 0
     transcript.evaluate("t => { t.scrollTop = t.scrollHeight; }")
-    maria_page.locator(".transcript-panel").screenshot(path=str(SCREENSHOT))
-    assert Path(SCREENSHOT).stat().st_size < 200_000
+    _shoot(maria_page.locator(".transcript-panel"), "conversation-states.png")

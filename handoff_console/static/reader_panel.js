@@ -102,12 +102,14 @@
         el("td", {}, [el("span", { className: "rp-title", text: loan.title }), el("br"),
           el("span", { className: "muted small", text: loan.author + " · " + loan.format })]),
         due,
-        el("td", { text: loan.renewals_used + " of " + loan.renewals_allowed + (loan.blocked_by_hold ? " · another reader is waiting" : "") }),
-        ctx.canEdit ? el("td", {}, [action, " ", status]) : null,
+        el("td", { className: "rp-renewals" }, [
+          loan.renewals_used + " of " + loan.renewals_allowed + (loan.blocked_by_hold ? " · another reader is waiting" : ""),
+          ctx.canEdit ? el("div", { className: "rp-renew-box" }, [action, " ", status]) : null,
+        ]),
       ]);
     });
     if (!rows.length) return note("No loans.", "empty rp-no-loans");
-    var head = ["Title", "Due", "Renewals"].concat(ctx.canEdit ? ["Action"] : []);
+    var head = ["Title", "Due", "Renewals"];
     return el("table", { className: "rp-table rp-loans" }, [
       el("caption", { className: "visually-hidden", text: "Loans" }),
       el("thead", {}, [el("tr", {}, head.map(function (h) { return el("th", { scope: "col", text: h }); }))]),

@@ -252,6 +252,19 @@ def test_identities_and_history_with_csat(page: Page, scene: Scene) -> None:
         ["Web chat (Chrome, 3 visits)", "Telegram @ada_reads"]
     )
 
+    # Narrow, as in the inbox's right pane: everything fits without sideways scrolling.
+    page.evaluate(
+        """(id) => { const box = document.createElement('div'); box.id = 'narrow';
+                     box.style.width = '360px'; box.style.background = '#fff';
+                     document.body.prepend(box);
+                     return window.RicReaderPanel.render(box, id, {canEdit: true}); }""",
+        scene.ada,
+    )
+    narrow = page.locator("#narrow")
+    expect(narrow.locator(".rp-loans tbody tr")).to_have_count(4)
+    assert narrow.evaluate("(box) => box.scrollWidth <= box.clientWidth")
+    narrow.screenshot(path=str(SHOTS / "reader-panel-narrow.png"))
+
 
 def test_library_system_down_is_said_plainly(page: Page, scene: Scene) -> None:
     (scene.ils_dir / "ils_down").touch()

@@ -8,7 +8,11 @@ them up from there as they do in production.
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.db import make_engine, make_session_factory
@@ -25,10 +29,10 @@ from crm_store.migrate import upgrade
 from crm_store.repositories import open_handoff
 from handoff_console.accounts import create_staff
 from tests.handoff_console.console_server import ConsoleServer, start_console
+from tests.system import ROOT, RunningSystem
 
 pytestmark = [pytest.mark.browser, pytest.mark.workspace]
 
-ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "img" / "console"
 PASSWORD = "correct-horse-battery-staple"
 XSS = '<img src=x onerror="window.__pwned=1">'
@@ -222,3 +226,73 @@ def test_the_supervisor_view_is_for_managers(page: Page, scene: Scene) -> None:
     expect(page.locator("#figure-waiting")).to_have_text("2", timeout=LIVE)
     page.set_viewport_size({"width": 1366, "height": 700})
     page.screenshot(path=str(SHOTS / "supervisor.png"))
+
+
+# -- against the whole system: a real reader in the widget, Rasa and the action server --
+
+W = "#ric-webchat"  # Playwright's CSS selectors pierce the widget's open shadow root
+QUESTION = "can I talk to a librarian please about <b>interlibrary</b> loans"
+
+
+@pytest.fixture
+def system_librarian(system: RunningSystem) -> tuple[str, str]:
+    """A librarian account made with the admin CLI: (username, password)."""
+    username = f"inbox-{uuid.uuid4().hex[:6]}"
+    password = secrets.token_urlsafe(18)
+    env = {**os.environ, "RIC_DATABASE_URL": system.database_url, "RIC_ADMIN_PASSWORD": password}
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "handoff_console.admin", "create-user",
+            "--username", username, "--role", "librarian", "--display-name", "Ines Park",
+        ],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return username, password
+
+
+@pytest.mark.rasa
+def test_a_reader_asking_in_the_widget_reaches_the_inbox_live(
+    browser: Browser, system: RunningSystem, system_librarian: tuple[str, str]
+) -> None:
+    librarian_context = browser.new_context(viewport={"width": 1366, "height": 900})
+    reader_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    try:
+        librarian, reader = librarian_context.new_page(), reader_context.new_page()
+        for tab in (librarian, reader):
+            tab.on("pageerror", lambda error: errors.append(str(error)))
+        librarian.goto(f"{system.console_url}/inbox")
+        librarian.get_by_label("User name").fill(system_librarian[0])
+        librarian.get_by_label("Password").fill(system_librarian[1])
+        librarian.get_by_role("button", name="Sign in").click()
+        expect(librarian.locator("#live-status")).to_have_text("Live", timeout=LIVE)
+        expect(count(librarian, "waiting")).not_to_have_text("…")
+        before = int(count(librarian, "waiting").inner_text())
+
+        reader.goto(f"{system.console_url}/demo")
+        reader.locator(f"{W} .ric-launcher").click()
+        reader.locator(f"{W} textarea").fill(QUESTION)
+        reader.keyboard.press("Enter")
+        expect(reader.locator(f"{W} .ric-bot .ric-text").last).to_contain_text(
+            "asked a librarian", timeout=30_000
+        )
+        session_id = reader.evaluate("RicWebchat.sessionId()")
+
+        card = librarian.locator(f'.inbox-item[data-sender-id="{session_id}"]')
+        expect(card).to_have_count(1, timeout=LIVE)
+        expect(card.locator(".inbox-question")).to_have_text(QUESTION)
+        expect(card.locator(".channel-badge")).to_have_text("Web chat")
+        expect(count(librarian, "waiting")).to_have_text(str(before + 1))
+        expect(librarian).to_have_title(re.compile(rf"^\({before + 1}\) Inbox"))
+
+        card.locator("a").click()
+        librarian.locator("h1").click()
+        librarian.keyboard.press("c")
+        expect(count(librarian, "mine")).to_have_text("1", timeout=LIVE)
+        frame = librarian.frame_locator("#inbox-frame")
+        expect(frame.locator("#conversation-status")).to_contain_text("Ines Park", timeout=LIVE)
+    finally:
+        librarian_context.close()
+        reader_context.close()
+    assert errors == []

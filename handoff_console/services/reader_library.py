@@ -289,6 +289,7 @@ def record_hold(
         record_id=hold["record_id"],
         title=hold["title"],
         pickup_branch=hold["pickup_branch"],
+        pickup_branch_name=hold["pickup_branch_name"],
     )
     session.flush()
     return schemas.HoldReply.view(audit_id=int(entry.id), **placed)

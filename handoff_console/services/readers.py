@@ -204,7 +204,7 @@ def summary(entry: AuditEntry, reader_id: int) -> str:
     if entry.action == "reader.hold_on_behalf":
         return (
             f"Placed a hold on “{detail.get('title')}” for the reader, to collect at "
-            f"{detail.get('pickup_branch')}."
+            f"{detail.get('pickup_branch_name') or detail.get('pickup_branch')}."
         )
     return entry.action
 

@@ -223,7 +223,7 @@ def test_place_a_hold_on_behalf_and_its_refusal(page: Page, scene: Scene) -> Non
         "Waiting in the queue at Northside Branch"
     )
     expect(page.locator("#audit-list li").first).to_contain_text(
-        "Placed a hold on “Frankenstein” for the reader, to collect at northside."
+        "Placed a hold on “Frankenstein” for the reader, to collect at Northside Branch."
     )
 
 

@@ -24,8 +24,9 @@ class WebchatConfig(RicSettings):
             the conversation's other tabs. Default: `10`
         handoff_poll_seconds: how often the widget channel reads the reader store for its
             open conversations' handoffs (queue position, a librarian joining or
-            leaving) and whether librarians are available; one query per open
-            conversation and one for availability per round. Default: `3`
+            leaving) and whether librarians are available; per round, one indexed query
+            per open conversation (one more for a librarian's name, two more while it
+            waits) and one for availability. Default: `3`
     """
 
     area = "Web widget"

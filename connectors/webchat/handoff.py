@@ -3,9 +3,10 @@
 The channel runs inside the Rasa server and reads the reader store itself, so the
 console never has to call the widget: every ``RIC_WEBCHAT_HANDOFF_POLL_SECONDS`` the
 :class:`HandoffWatcher` reads, for each conversation with an open socket, its handoff
-(:func:`crm_store.handoff_status.handoff_view`: one query, two more while waiting) and,
-once per round, whether librarians are available. A tab gets a frame when what it
-shows would change, and the current one inside its ``history`` frame on (re)connecting::
+(:func:`crm_store.handoff_status.handoff_view`: one indexed query, one more for a
+librarian's name, two more while waiting) and, once per round, whether librarians are
+available. A tab gets a frame when what it shows would change, and the current one
+inside its ``history`` frame on (re)connecting::
 
     {"type": "handoff", "available": true, "state": "waiting" | "with_librarian" | "none",
      "position": 2, "wait": "about 4 minutes", "librarian": "Sam",

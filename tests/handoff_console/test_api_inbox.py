@@ -17,6 +17,7 @@ from crm_store.ingestion import RasaEvent, ingest
 from crm_store.models import Conversation, Handoff, HandoffStatus
 from crm_store.repositories import open_handoff
 from handoff_console.services.common import now
+from handoff_console.services.inbox import inbox_page, parse_filters
 
 pytestmark = pytest.mark.workspace
 
@@ -193,3 +194,25 @@ def test_bad_filters_are_a_400(api_clients, query):
 def test_the_inbox_needs_staff(api_clients):
     reply = api_clients["anon"].get("/api/inbox")
     assert reply.status == 401
+
+
+def test_search_and_tag_filters_on_sqlite_and_postgresql(sessions):
+    """The same SQL on both databases: ILIKE/lower LIKE with escapes, the tag in the JSON."""
+    store = type("Store", (), {"sessions": sessions})()
+    percent = talk(store, "Is it 100% FREE to join?")
+    talk(store, "is it 100 free to join?")
+    underscore = talk(store, "my pin_code does not work")
+    talk(store, "my pinXcode does not work")
+    with sessions.begin() as session:
+        handoff = session.query(Handoff).filter(Handoff.conversation_id == percent).one()
+        handoff.tags = ["fees", "membership"]
+
+    def ids(**params: str) -> list[int]:
+        with sessions.begin() as session:
+            page = inbox_page(session, 0, parse_filters({"list": "open", **params}))
+        return [item["conversation_id"] for item in page["items"]]
+
+    assert ids(q="100% free") == [percent]
+    assert ids(q="pin_code") == [underscore]
+    assert ids(tag="membership") == [percent]
+    assert ids(tag="member") == []

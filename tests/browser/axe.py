@@ -2,7 +2,8 @@
 
 ``vendor/axe-core/`` holds axe-core's own minified build and its licence (MPL-2.0),
 from the npm registry; nothing is loaded from a CDN. axe checks the page's DOM as it
-is when called, open shadow roots included (so the widget is checked inside its host).
+is when called, open shadow roots and frames included (so the widget is checked inside
+its host, and the inbox together with the conversation in its frame).
 """
 
 from __future__ import annotations
@@ -54,11 +55,12 @@ def axe_violations(page: Page, impacts: tuple[str, ...] = BLOCKING) -> list[Viol
     """Run axe-core on ``page`` and return its violations of the given impacts.
 
     Args:
-        page: A loaded page; axe is injected once per document.
+        page: A loaded page; axe is injected once into each of its documents.
         impacts: Which impacts to keep (``minor``, ``moderate``, ``serious``, ``critical``).
     """
-    if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.add_script_tag(path=AXE_JS)
+    for frame in page.frames:  # axe checks a frame's content only where it runs too
+        if not frame.evaluate("() => typeof window.axe === 'object'"):
+            frame.add_script_tag(path=AXE_JS)
     found = page.evaluate(RUN_AXE, list(impacts))
     return [
         Violation(

@@ -1,6 +1,8 @@
 """What several channels share: names, whole-message output, tracker look-ups, buttons.
 
 - :class:`ChannelNamed`: Rasa's ``name()`` of a channel class from its ``channel_name``.
+- :class:`StoreSessions`: the reader-store sessions a channel part was given, or ones
+  made from the environment on first use.
 - :class:`PostingOutput`: the base of a chat platform's output channel, where every kind
   of bot message becomes one post of text and buttons.
 - :class:`WholeMessageOutput`: the base of an output channel that takes each bot message
@@ -21,7 +23,9 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, ClassVar, Protocol
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
+from sqlalchemy.orm import Session, sessionmaker
 
+from crm_store.db import make_engine, make_session_factory
 from messaging.text_safety import offered_payloads
 
 __all__ = [
@@ -30,6 +34,7 @@ __all__ = [
     "ElementLister",
     "OnNewMessage",
     "PostingOutput",
+    "StoreSessions",
     "TrackerSource",
     "WholeMessageOutput",
     "button_url",
@@ -73,6 +78,22 @@ class ChannelNamed:
     def name(cls) -> str:
         """The channel's name."""
         return cls.channel_name
+
+
+class StoreSessions:
+    """Gives a class ``sessions``: the reader-store session factory passed to ``__init__``,
+    or, without one, a factory made from the environment on first use."""
+
+    def __init__(self, sessions: sessionmaker[Session] | None = None) -> None:
+        super().__init__()
+        self._sessions = sessions
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """Reader-store sessions, made on first use."""
+        if self._sessions is None:
+            self._sessions = make_session_factory(make_engine())
+        return self._sessions
 
 
 class WholeMessageOutput(ChannelNamed, OutputChannel):  # type: ignore[misc]

@@ -31,15 +31,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.email.poller import MailPoller
 from connectors.email.sender import CHANNEL, EmailOutput, MailSender
 from connectors.email.settings import EmailSettings
-from connectors.shared import ChannelNamed, holds_user_message, tracker_events
-from crm_store.db import make_engine, make_session_factory
+from connectors.shared import ChannelNamed, StoreSessions, holds_user_message, tracker_events
 
 __all__ = ["EmailInput"]
 
 logger = logging.getLogger(__name__)
 
 
-class EmailInput(ChannelNamed, InputChannel):  # type: ignore[misc]
+class EmailInput(ChannelNamed, StoreSessions, InputChannel):  # type: ignore[misc]
     """The email channel: a mailbox poller plus proactive sending."""
 
     channel_name = CHANNEL
@@ -58,17 +57,10 @@ class EmailInput(ChannelNamed, InputChannel):  # type: ignore[misc]
         settings: EmailSettings | None = None,
         sessions: sessionmaker[Session] | None = None,
     ) -> None:
+        super().__init__(sessions)
         self.settings = settings or EmailSettings.from_env()
-        self._sessions = sessions
         self.poller: MailPoller | None = None
         self._task: asyncio.Task[None] | None = None
-
-    @property
-    def sessions(self) -> sessionmaker[Session]:
-        """Reader-store sessions, opened on first use."""
-        if self._sessions is None:
-            self._sessions = make_session_factory(make_engine())
-        return self._sessions
 
     def get_output_channel(self) -> OutputChannel:
         """Channel used for proactive messages (console replies, worker surveys)."""

@@ -26,9 +26,9 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.shared import StoreSessions
 from connectors.webchat.hub import ConnectionHub
 from crm_store import clock
-from crm_store.db import make_engine, make_session_factory
 from crm_store.handoff_status import HandoffView, handoff_view, librarians_online, wait_text
 from library.profile import LibraryProfile, load_profile
 from library.staffed_time import staffed_hours_from_profile
@@ -75,7 +75,7 @@ def handoff_frame(view: HandoffView, available: bool) -> dict[str, Any]:
     return frame
 
 
-class HandoffWatcher:
+class HandoffWatcher(StoreSessions):
     """Reads the open conversations' handoffs and pushes what changed to their tabs."""
 
     def __init__(
@@ -85,19 +85,12 @@ class HandoffWatcher:
         sessions: sessionmaker[Session] | None = None,
         always_staffed: bool | None = None,
     ) -> None:
+        super().__init__(sessions)
         self.hub = hub
         self.poll_seconds = poll_seconds
-        self._sessions = sessions
         self._always = always_staffed
         self._sent: dict[str, dict[str, Any]] = {}
         self._task: asyncio.Task[None] | None = None
-
-    @property
-    def sessions(self) -> sessionmaker[Session]:
-        """Reader-store sessions, made on first use."""
-        if self._sessions is None:
-            self._sessions = make_session_factory(make_engine())
-        return self._sessions
 
     def _staffed(self) -> bool:
         always = self._always

@@ -1,5 +1,7 @@
 """Data for a first run: demo readers with their channel identities, and starter canned replies.
 
+The data is in ``crm_store/seed_data/`` (YAML, checked on loading).
+
 Idempotent: readers are matched by card number, identities by (channel, address),
 starter canned replies by shortcut. Each starter reply is added once (an audit entry
 ``canned.seed`` remembers it), so one that staff edited or deleted stays that way.
@@ -8,7 +10,9 @@ starter canned replies by shortcut. Each starter reply is added once (an audit e
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
+import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,62 +21,38 @@ from crm_store.models import AuditEntry, CannedResponse, ChannelIdentity, Reader
 
 SEEDED_CANNED = "canned.seed"
 
-DEMO_READERS: list[dict[str, str]] = [
-    {
-        "display_name": "Ada Okafor",
-        "email": "ada.okafor@example.org",
-        "card_number": "21234000123456",
-    },
-    {
-        "display_name": "Tomás Silva",
-        "email": "tomas.silva@example.org",
-        "card_number": "21234000234567",
-    },
-    {"display_name": "Mei Lin", "email": "mei.lin@example.org", "card_number": "21234000345678"},
-    {
-        "display_name": "Jonah Fischer",
-        "email": "jonah.fischer@example.org",
-        "card_number": "21234000456789",
-    },
-]
+SEED_DATA = Path(__file__).with_name("seed_data")
+"""The seed data files: ``demo_readers.yml`` and ``canned_replies.yml``."""
 
 
-STARTER_CANNED: list[dict[str, str]] = [
-    {"shortcut": "hello", "tag": "greeting", "title": "Greeting",
-     "body": "Hi {first_name}, I'm {librarian_name} from {library_name}. How can I help?"},
-    {"shortcut": "checking", "tag": "general", "title": "Checking that for you",
-     "body": "Thanks, {first_name}. Let me check that for you; it will take a minute or two."},
-    {"shortcut": "renew", "tag": "loans", "title": "Renewals",
-     "body": "You can renew loans in your account online, or I can renew them for you now. "
-     "Items with a hold from another reader can't be renewed."},
-    {"shortcut": "pickup", "tag": "holds", "title": "Holds pickup",
-     "body": "Your hold is waiting at the holds shelf of the branch you chose. Bring your "
-     "library card; we keep it for 7 days."},
-    {"shortcut": "fines", "tag": "charges", "title": "Fines policy",
-     "body": "{library_name} charges for lost or damaged items; you'll find the details "
-     "under \"Fees and charges\" on our website. I can look up your account if you like."},
-    {"shortcut": "print", "tag": "services", "title": "Printing",
-     "body": "You can print from the library computers, or send files from your own device "
-     "to the print service and pick them up at the release station."},
-    {"shortcut": "wifi", "tag": "services", "title": "Wi-Fi",
-     "body": "Free Wi-Fi is available in every branch; pick the library network and accept "
-     "the terms in your browser. No password is needed."},
-    {"shortcut": "hours", "tag": "general", "title": "Opening hours",
-     "body": "Our opening hours for every branch are on the website, and the assistant "
-     "here can tell you today's hours: just ask \"when are you open?\""},
-    {"shortcut": "ill", "tag": "loans", "title": "Interlibrary loan",
-     "body": "We don't have that one, {first_name}, but we can borrow it from another "
-     "library through interlibrary loan. Shall I start a request for you?"},
-    {"shortcut": "email", "tag": "general", "title": "A colleague will email you",
-     "body": "A colleague who knows this best will email you within two working days. "
-     "Thanks for your patience, {first_name}."},
-    {"shortcut": "outofscope", "tag": "general", "title": "Out of scope",
-     "body": "I'm sorry, that's not something {library_name} can help with. Is there "
-     "anything library-related I can do for you?"},
-    {"shortcut": "bye", "tag": "closing", "title": "Closing",
-     "body": "Glad I could help, {first_name}. I'll close this chat now; the assistant is "
-     "here any time, and you can ask for a librarian again."},
-]  # fmt: skip
+def load_seed_data(name: str, fields: tuple[str, ...]) -> list[dict[str, str]]:
+    """The entries of ``seed_data/<name>``, checked: a YAML list of mappings.
+
+    Each entry has exactly ``fields``, all non-empty text, and the first field is unique.
+
+    Raises:
+        ValueError: the file does not hold such a list.
+    """
+    path = SEED_DATA / name
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(loaded, list):
+        raise ValueError(f"{path}: expected a list of entries")
+    entries: list[dict[str, str]] = []
+    for number, entry in enumerate(loaded, 1):
+        if not isinstance(entry, dict) or set(entry) != set(fields):
+            raise ValueError(f"{path}: entry {number} must have exactly {', '.join(fields)}")
+        if not all(isinstance(value, str) and value.strip() for value in entry.values()):
+            raise ValueError(f"{path}: entry {number} has an empty or non-text field")
+        if any(entry[fields[0]] == seen[fields[0]] for seen in entries):
+            raise ValueError(f"{path}: entry {number} repeats {fields[0]} {entry[fields[0]]!r}")
+        entries.append({field: str(entry[field]) for field in fields})
+    return entries
+
+
+DEMO_READERS = load_seed_data("demo_readers.yml", ("card_number", "display_name", "email"))
+"""The demo readers of a first run, each with an email identity."""
+
+STARTER_CANNED = load_seed_data("canned_replies.yml", ("shortcut", "tag", "title", "body"))
 """Useful shared replies every library starts with (English; placeholders filled per chat)."""
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "api_error",
     "as_caller",
     "as_staff",
+    "body_fields",
     "has_lone_surrogate",
     "in_store",
     "json_body",
@@ -82,6 +83,11 @@ def json_body(request: Request) -> dict[str, Any]:
     if has_lone_surrogate(body):
         raise BadRequest("bad_text", INVALID_UNICODE)
     return body
+
+
+def body_fields(body: dict[str, Any], *names: str) -> dict[str, Any]:
+    """The values of ``names`` in a JSON body (None where left out), to pass on as keywords."""
+    return {name: body.get(name) for name in names}
 
 
 async def in_store(request: Request, work: Callable[[Session], T]) -> T:

@@ -38,20 +38,16 @@ CREATE = api.Operation(
     body=CannedReplyBody,
     tag=TAG,
 )
-REPLACE = api.Operation(
-    "Replace a canned reply (fields left out are cleared)",
-    CannedReply,
-    errors={400: BAD_INPUT, 403: MAY_NOT, 404: "not_found", 409: "duplicate_shortcut"},
-    body=CannedReplyBody,
-    tag=TAG,
-)
-CHANGE = api.Operation(
-    "Change some fields of a canned reply",
-    CannedReply,
-    errors={400: BAD_INPUT, 403: MAY_NOT, 404: "not_found", 409: "duplicate_shortcut"},
-    body=CannedReplyPatch,
-    tag=TAG,
-)
+
+
+def _edit(summary: str, body: type[CannedReplyBody] | type[CannedReplyPatch]) -> api.Operation:
+    """A PUT or PATCH of one canned reply: its new view, or why not."""
+    errors = {400: BAD_INPUT, 403: MAY_NOT, 404: "not_found", 409: "duplicate_shortcut"}
+    return api.Operation(summary, CannedReply, errors=errors, body=body, tag=TAG)
+
+
+REPLACE = _edit("Replace a canned reply (fields left out are cleared)", CannedReplyBody)
+CHANGE = _edit("Change some fields of a canned reply", CannedReplyPatch)
 DELETE = api.Operation(
     "Delete a canned reply", Deleted, errors={403: MAY_NOT, 404: "not_found"}, tag=TAG
 )

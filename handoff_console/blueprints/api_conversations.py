@@ -42,15 +42,22 @@ CLAIM = api.Operation(
     errors={409: CONFLICT, 404: "No such conversation", 400: "take_over is not a boolean"},
     body=ClaimBody,
 )
+
+
+def _rasa_errors(bad_input: str, conflict: str, unreachable: str) -> dict[int, str]:
+    """The errors of an operation that reaches Rasa: bad input, a conflict, Rasa down."""
+    return {400: bad_input, 409: CONFLICT + conflict, 502: f"rasa_unreachable: {unreachable}"}
+
+
 SEND = api.Operation(
     "Send a message to the reader through Rasa; a waiting conversation is claimed first",
     SentMessage,
     status=201,
-    errors={
-        400: "empty_text or text_too_long",
-        409: CONFLICT + "; nothing is saved or sent (a colleague's: claim with take_over)",
-        502: "rasa_unreachable: saved as pending (id, status) and retried",
-    },
+    errors=_rasa_errors(
+        "empty_text or text_too_long",
+        "; nothing is saved or sent (a colleague's: claim with take_over)",
+        "saved as pending (id, status) and retried",
+    ),
     body=TextBody,
 )
 NOTE = api.Operation(
@@ -65,11 +72,11 @@ TRANSFER = api.Operation(
 RESOLVE = api.Operation(
     "Resolve the handoff and give the conversation back to the bot",
     HandoffReply,
-    errors={
-        400: "require_answered is not a boolean",
-        409: CONFLICT + ", or unanswered (with require_answered)",
-        502: "rasa_unreachable: nothing changed",
-    },
+    errors=_rasa_errors(
+        "require_answered is not a boolean",
+        ", or unanswered (with require_answered)",
+        "nothing changed",
+    ),
     body=ResolveBody,
 )
 REOPEN = api.Operation(
@@ -137,19 +144,10 @@ async def add_note(request: Request, conversation_id: int) -> HTTPResponse:
 @api.route(bp, "POST", "/api/conversations/<conversation_id:id>/transfer", TRANSFER)
 async def transfer(request: Request, conversation_id: int) -> HTTPResponse:
     """Hand over to a colleague (``to_user_id``) or back to a department's queue."""
-    body = api.json_body(request)
+    options = api.body_fields(api.json_body(request), "to_user_id", "department", "note")
     me = api.staff(request)
     handoff = await api.in_store(
-        request,
-        lambda s: service.transfer(
-            s,
-            conversation_id,
-            me.id,
-            me.role,
-            to_user_id=body.get("to_user_id"),
-            department=body.get("department"),
-            note=body.get("note"),
-        ),
+        request, lambda s: service.transfer(s, conversation_id, me.id, me.role, **options)
     )
     return response.json({"handoff": handoff})
 
@@ -177,17 +175,10 @@ async def resolve(request: Request, conversation_id: int) -> HTTPResponse:
     except RasaError as error:
         logger.warning("could not resume %s: %s", sender_id, error)
         raise UpstreamUnavailable() from error
+    options = api.body_fields(body, "note", "tags")
     handoff, conversation = await api.in_store(
         request,
-        lambda s: service.resolve(
-            s,
-            conversation_id,
-            me.id,
-            me.role,
-            note=body.get("note"),
-            tags=body.get("tags"),
-            at=asked_at,
-        ),
+        lambda s: service.resolve(s, conversation_id, me.id, me.role, at=asked_at, **options),
     )
     service.on_resolved(conversation)
     return response.json({"handoff": handoff})

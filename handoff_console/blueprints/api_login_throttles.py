@@ -38,14 +38,7 @@ CLEAR = api.Operation(
 
 def throttle_json(throttle: login_throttle.Throttle) -> dict[str, Any]:
     """One throttle as the API shows it."""
-    return Throttle.view(
-        username=throttle.username,
-        address=throttle.address,
-        failures=throttle.failures,
-        last_failure_at=throttle.last_failure_at,
-        retry_at=throttle.retry_at,
-        retry_after=throttle.retry_after_seconds(clock.now()),
-    )
+    return Throttle.view_of(throttle, retry_after=throttle.retry_after_seconds(clock.now()))
 
 
 @api.route(bp, "GET", "/api/login-throttles", LIST)

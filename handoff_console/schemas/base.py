@@ -77,6 +77,12 @@ class ApiModel(BaseModel):
         """The JSON body of these values, checked against the model."""
         return cls(**values).dict(by_alias=True)
 
+    @classmethod
+    def view_of(cls, source: object, **values: Any) -> dict[str, Any]:
+        """``view`` of ``values``, each other field read from ``source``'s attribute of its name."""
+        read = {name: getattr(source, name) for name in cls.__fields__ if name not in values}
+        return cls.view(**read, **values)
+
 
 class _IsoText(str):
     """Text of a date or datetime; a view may pass the value itself."""

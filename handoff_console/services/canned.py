@@ -37,18 +37,11 @@ class Forbidden(
 
 def canned_view(session: Session, row: CannedResponse, me: int, role: str) -> dict[str, Any]:
     """A canned reply as the API shows it to staff member ``me``."""
-    return CannedReply.view(
-        id=row.id,
-        title=row.title,
-        body=row.body,
-        shortcut=row.shortcut,
-        language=row.language,
-        tag=row.tag,
+    return CannedReply.view_of(
+        row,
         shared=row.owner_id is None,
         owner=staff_name(session, row.owner_id),
         can_edit=may_edit(row, me, role),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,8 @@ from crm_store.models import (
 )
 from handoff_console.services.errors import BadRequest, NotFound
 from messaging.text_safety import clean_text
+
+R = TypeVar("R")
 
 OPEN_STATUSES = (HandoffStatus.WAITING, HandoffStatus.CLAIMED)
 MAX_TEXT_CHARS = 4000
@@ -31,12 +34,17 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def get_or_404(session: Session, model: type[R], row_id: int, noun: str) -> R:
+    """The ``model`` row with id ``row_id``, or a 404 naming it a ``noun``."""
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound("not_found", f"No {noun} has the id {row_id}.")
+    return row
+
+
 def get_conversation(session: Session, conversation_id: int) -> Conversation:
     """The conversation, or a 404."""
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
-        raise NotFound("not_found", f"No conversation has the id {conversation_id}.")
-    return conversation
+    return get_or_404(session, Conversation, conversation_id, "conversation")
 
 
 def open_handoff_of(session: Session, conversation_id: int) -> Handoff | None:

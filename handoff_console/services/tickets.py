@@ -19,8 +19,8 @@ from crm_store.models import (
 )
 from handoff_console.schemas import desk as schemas
 from handoff_console.schemas.tickets import TicketReplyEntry, TicketView
-from handoff_console.services.common import check_text
-from handoff_console.services.errors import BadRequest, Conflict, NotFound
+from handoff_console.services.common import check_text, get_or_404
+from handoff_console.services.errors import BadRequest, Conflict
 from handoff_console.services.queue import reader_brief
 from handoff_console.services.relay import PENDING_EMAIL, Delivery, queue_message
 
@@ -116,10 +116,7 @@ def list_tickets(
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket:
     """The ticket, or a 404."""
-    ticket = session.get(Ticket, ticket_id)
-    if ticket is None:
-        raise NotFound("not_found", f"No ticket has the id {ticket_id}.")
-    return ticket
+    return get_or_404(session, Ticket, ticket_id, "ticket")
 
 
 def _assignee(session: Session, value: object) -> int | None:

@@ -51,6 +51,26 @@
     return node;
   }
 
+  // Keep the rows of a live conversation list (``rows``: conversation id -> {li, ...})
+  // in step with ``items``: build the missing rows, update each, drop the gone ones,
+  // and reorder only when needed (moving a node that holds focus would drop the focus).
+  function syncRows(list, rows, items, build, update) {
+    var ids = new Set();
+    items.forEach(function (item) {
+      var id = String(item.conversation_id);
+      ids.add(id);
+      var row = rows.get(id);
+      if (!row) { row = build(item); rows.set(id, row); }
+      update(row, item);
+    });
+    rows.forEach(function (row, id) { if (!ids.has(id)) { row.li.remove(); rows.delete(id); } });
+    var wanted = items.map(function (item) { return rows.get(String(item.conversation_id)).li; });
+    var current = Array.prototype.slice.call(list.children);
+    if (wanted.length !== current.length || wanted.some(function (li, i) { return current[i] !== li; })) {
+      wanted.forEach(function (li) { list.appendChild(li); });
+    }
+  }
+
   function pad(n) { return n < 10 ? "0" + n : String(n); }
 
   function parseTime(value) {
@@ -463,6 +483,7 @@
     ApiError: ApiError,
     csrfToken: csrfToken,
     el: el,
+    syncRows: syncRows,
     timeEl: timeEl,
     parseTime: parseTime,
     duration: duration,

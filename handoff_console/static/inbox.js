@@ -145,20 +145,7 @@ window.RicConsole.page({
       var count = document.querySelector('[data-count="' + name + '"]');
       if (count) count.textContent = String(data.counts[name]);
     });
-    var ids = new Set();
-    items.forEach(function (item) {
-      var id = String(item.conversation_id);
-      ids.add(id);
-      var row = rows.get(id);
-      if (!row) { row = buildRow(item); rows.set(id, row); }
-      updateRow(row, item);
-    });
-    rows.forEach(function (row, id) { if (!ids.has(id)) { row.li.remove(); rows.delete(id); } });
-    var wanted = items.map(function (item) { return rows.get(String(item.conversation_id)).li; });
-    var current = Array.prototype.slice.call(ui.list.children);
-    if (wanted.length !== current.length || wanted.some(function (li, i) { return current[i] !== li; })) {
-      wanted.forEach(function (li) { ui.list.appendChild(li); });
-    }
+    C.syncRows(ui.list, rows, items, buildRow, updateRow);
     ui.empty.hidden = items.length !== 0;
     var first = (data.page - 1) * data.page_size;
     ui.summary.textContent = LIST_NAMES[data.list] + ": " + (data.total === 0 ? "none"

@@ -104,12 +104,7 @@ window.RicConsole.page({ list: "queue-list", empty: "queue-empty", summary: "que
 
   function render(items) {
     var arrivals = [];
-    var ids = new Set();
-    items.forEach(function (item) {
-      var id = String(item.conversation_id);
-      ids.add(id);
-      var row = rows.get(id);
-      if (!row) { row = buildRow(item); rows.set(id, row); }
+    C.syncRows(ui.list, rows, items, buildRow, function (row, item) {
       updateRow(row, item);
       var k = key(item);
       if (!seenHandoffs.has(k)) {
@@ -117,14 +112,6 @@ window.RicConsole.page({ list: "queue-list", empty: "queue-empty", summary: "que
         if (loaded && item.status === "waiting") arrivals.push(row);
       }
     });
-    rows.forEach(function (row, id) {
-      if (!ids.has(id)) { row.li.remove(); rows.delete(id); }
-    });
-    // Reorder only when needed: moving a node that holds focus would drop the focus.
-    var wanted = items.map(function (item) { return rows.get(String(item.conversation_id)).li; });
-    var current = Array.prototype.slice.call(ui.list.children);
-    var same = wanted.length === current.length && wanted.every(function (li, i) { return current[i] === li; });
-    if (!same) wanted.forEach(function (li) { ui.list.appendChild(li); });
 
     var waiting = items.filter(function (item) { return item.status === "waiting"; }).length;
     ui.empty.hidden = items.length !== 0;

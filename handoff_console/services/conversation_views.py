@@ -35,6 +35,7 @@ from crm_store.models import (
     StaffUser,
     Ticket,
 )
+from crm_store.redaction import mask_cards_in_text
 from handoff_console.schemas import conversations as schemas
 from handoff_console.services.common import (
     OPEN_STATUSES,
@@ -210,7 +211,7 @@ def message_view(message: Message, names: dict[int, str]) -> dict[str, Any]:
     return schemas.Message.view(
         id=message.id,
         sender_kind=message.sender_kind.value,
-        text=message.text,
+        text=None if message.text is None else mask_cards_in_text(message.text),
         channel=message.channel,
         sent_at=message.sent_at,
         librarian_name=names.get(message.librarian_id) if message.librarian_id else None,

@@ -144,7 +144,7 @@ def test_lone_surrogates_and_control_characters_never_reach_rasa(system: Running
 
     session_id, frames, echo = run(scenario())
     assert [f for f in frames if f["type"] == "ack"] == [
-        {"type": "ack", "id": "s-1", "duplicate": False}
+        {"type": "ack", "id": "s-1", "duplicate": False, "secret": False}
     ]
     [event] = user_events(system, session_id)
     assert event["text"] == "hello \ufffd open? now"

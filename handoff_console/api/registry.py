@@ -164,16 +164,9 @@ def openapi_path(sanic_path: str) -> str:
     return _PARAMETER.sub("{id}", "/" + sanic_path.lstrip("/"))
 
 
-def build_paths(
-    app: Sanic, described: Mapping[tuple[str, str], Operation] | None = None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The ``paths`` and ``components.schemas`` of every documented ``/api/`` route.
-
-    Args:
-        app: The app whose routes are described.
-        described: Operations of routes declared without `route`, by
-            (method, OpenAPI path).
-    """
+def build_paths(app: Sanic) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``paths`` and ``components.schemas`` of every ``/api/`` route declared with
+    :func:`route` in ``app``."""
     paths: dict[str, Any] = {}
     models: set[type[BaseModel]] = {Error}
     for route in app.router.routes:
@@ -182,8 +175,6 @@ def build_paths(
             continue
         for method in sorted(route.methods):
             operation = getattr(route.handler, OPERATION, None)
-            if operation is None:
-                operation = (described or {}).get((method, template))
             if operation is not None:
                 item = paths.setdefault(template, {})
                 item[method.lower()] = operation.openapi(template, models)

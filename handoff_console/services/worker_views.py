@@ -6,7 +6,6 @@ data; the pages escape it when they show it.
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 from typing import Any
 
@@ -27,8 +26,6 @@ from messaging.outreach_store import (
     schedule_follow_up,
     set_preferences,
 )
-
-logger = logging.getLogger(__name__)
 
 NOTE_LIMIT = 2000
 

@@ -1,0 +1,1 @@
+"""Tests for issue 17 (the manager dashboard)."""

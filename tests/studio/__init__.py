@@ -1,0 +1,1 @@
+"""Tests for issue 16 (the admin studio)."""

@@ -11,6 +11,7 @@ from sanic import Sanic
 from crm_store.db import make_engine, make_session_factory
 from handoff_console.blueprints import register_api
 from handoff_console.blueprints.auth import bp as auth_bp
+from handoff_console.blueprints.dashboard import bp as dashboard_bp
 from handoff_console.blueprints.demo import bp as demo_bp
 from handoff_console.blueprints.home import bp as home_bp
 from handoff_console.blueprints.pages import bp as pages_bp
@@ -42,6 +43,7 @@ def create_app(settings: ConsoleSettings | None = None, name: str = "handoff_con
     app.blueprint(auth_bp)
     app.blueprint(pages_bp)
     app.blueprint(readers_pages_bp)
+    app.blueprint(dashboard_bp)
     register_api(app)
 
     async def open_store(app: Sanic, _loop: Any) -> None:

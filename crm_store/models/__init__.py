@@ -6,12 +6,13 @@
   replies, the librarian outbox, the audit log);
 - :mod:`crm_store.models.operations`: what the worker, the channels and the nightly
   analysis keep (surveys, follow-ups, notifications, reminders, receipts, the email
-  thread map, daily metrics and analysis runs).
+  thread map, daily metrics and analysis runs);
+- :mod:`crm_store.models.trust`: the email outbox (issue 18).
 
 Importing this package registers every table on one metadata.
 """
 
-from crm_store.models import operations
+from crm_store.models import operations, trust
 from crm_store.models.core import (
     ApiToken,
     AuditEntry,
@@ -48,6 +49,7 @@ from crm_store.models.statuses import (
     SurveyStatus,
     TicketStatus,
 )
+from crm_store.models.trust import EmailOutboxEntry
 
 __all__ = [
     "ApiToken",
@@ -59,6 +61,7 @@ __all__ = [
     "Conversation",
     "ConversationStatus",
     "Direction",
+    "EmailOutboxEntry",
     "Feedback",
     "FollowUpStatus",
     "Handoff",
@@ -82,5 +85,6 @@ __all__ = [
     "UtcDateTime",
     "mapper_registry",
     "operations",
+    "trust",
     "utcnow",
 ]

@@ -17,6 +17,7 @@ from handoff_console.blueprints.home import bp as home_bp
 from handoff_console.blueprints.pages import bp as pages_bp
 from handoff_console.blueprints.readers_pages import bp as readers_pages_bp
 from handoff_console.blueprints.static_files import bp as static_bp
+from handoff_console.blueprints.studio_pages import bp as studio_pages_bp
 from handoff_console.error_pages import ConsoleErrorHandler
 from handoff_console.services.ids import ID_PATTERN, ID_ROUTE_TYPE, console_record_id
 from handoff_console.settings import ConsoleSettings
@@ -43,6 +44,7 @@ def create_app(settings: ConsoleSettings | None = None, name: str = "handoff_con
     app.blueprint(auth_bp)
     app.blueprint(pages_bp)
     app.blueprint(readers_pages_bp)
+    app.blueprint(studio_pages_bp)
     app.blueprint(dashboard_bp)
     register_api(app)
 

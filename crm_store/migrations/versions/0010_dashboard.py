@@ -1,7 +1,7 @@
 """issue 17: the manager dashboard (channel sessions, rollup tables, report subscriptions)
 
-Reserved in the chain so that the issues' work can land in any order; a revision with
-nothing to change upgrades and downgrades as a no-op.
+Reserved in the chain so that the issues' work can land in any order. Each part of
+issue 17 adds its own block below.
 
 Revision ID: 0010
 Revises: 0009
@@ -10,15 +10,170 @@ Create Date: 2026-12-06 14:00:00
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
+import crm_store.models
+
 revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
 
 
+# -- part 1: channel sessions and the dashboard's rollups ---------------------------------
+
+
+def _upgrade_sessions_and_rollups() -> None:
+    """Create ``conversation_sessions`` and ``dashboard_rollups`` (crm_store.models.dashboard).
+
+    Existing conversations are split into sessions by the worker's rollup job (or
+    ``python -m worker.jobs.rollups --resplit``), which reads the messages with the
+    configured inactivity period; the migration itself only creates the tables.
+    """
+    utc = crm_store.models.UtcDateTime
+    op.create_table(
+        "conversation_sessions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("conversation_id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=40), nullable=False),
+        sa.Column("reader_id", sa.Integer(), nullable=True),
+        sa.Column("started_at", utc(), nullable=False),
+        sa.Column("ended_at", utc(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=True),
+        sa.Column("hour", sa.Integer(), nullable=True),
+        sa.Column("language", sa.String(length=16), nullable=True),
+        sa.Column("branch", sa.String(length=80), nullable=True),
+        sa.Column("intent", sa.String(length=120), nullable=True),
+        sa.Column("reader_messages", sa.Integer(), nullable=True),
+        sa.Column("fallback_messages", sa.Integer(), nullable=True),
+        sa.Column("handoff", sa.Boolean(), nullable=True),
+        sa.Column("handoff_reason", sa.String(length=200), nullable=True),
+        sa.Column("librarian_id", sa.Integer(), nullable=True),
+        sa.Column("first_response_seconds", sa.Float(), nullable=True),
+        sa.Column("resolution_seconds", sa.Float(), nullable=True),
+        sa.Column("rating", sa.Integer(), nullable=True),
+        sa.Column("returned", sa.Boolean(), nullable=True),
+        sa.Column("contained", sa.Boolean(), nullable=True),
+        sa.Column("computed_at", utc(), nullable=True),
+        sa.ForeignKeyConstraint(["conversation_id"], ["conversations.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("conversation_id", "seq", name="uq_conversation_sessions_seq"),
+    )
+    op.create_index("ix_conversation_sessions_started_at", "conversation_sessions", ["started_at"])
+    op.create_index("ix_conversation_sessions_day_hour", "conversation_sessions", ["day", "hour"])
+    op.create_index(
+        "ix_conversation_sessions_reader_started",
+        "conversation_sessions",
+        ["reader_id", "started_at"],
+    )
+    op.create_index(
+        "ix_conversation_sessions_librarian_id", "conversation_sessions", ["librarian_id"]
+    )
+    counts = [
+        sa.Column(name, sa.Integer(), nullable=False, server_default="0")
+        for name in (
+            "conversations",
+            "contained",
+            "handoffs",
+            "reader_messages",
+            "fallback_messages",
+            "ratings",
+            "positive_ratings",
+            "rating_sum",
+            "responded",
+        )
+    ]
+    op.create_table(
+        "dashboard_rollups",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("hour", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=40), nullable=False),
+        sa.Column("branch", sa.String(length=80), nullable=False),
+        sa.Column("language", sa.String(length=16), nullable=False),
+        sa.Column("intent", sa.String(length=120), nullable=False),
+        *counts,
+        sa.Column("first_response_sum", sa.Float(), nullable=False, server_default="0"),
+        sa.Column("resolved", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("resolution_sum", sa.Float(), nullable=False, server_default="0"),
+        sa.Column("computed_at", utc(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint(
+            "day", "hour", "channel", "branch", "language", "intent", name="uq_dashboard_rollups"
+        ),
+    )
+    op.create_index("ix_dashboard_rollups_day", "dashboard_rollups", ["day"])
+
+
+def _downgrade_sessions_and_rollups() -> None:
+    """Drop the two tables."""
+    op.drop_index("ix_dashboard_rollups_day", table_name="dashboard_rollups")
+    op.drop_table("dashboard_rollups")
+    for name in ("librarian_id", "reader_started", "day_hour", "started_at"):
+        op.drop_index(f"ix_conversation_sessions_{name}", table_name="conversation_sessions")
+    op.drop_table("conversation_sessions")
+
+
+# -- end of part 1 -----------------------------------------------------------------------
+
+
+# -- part 2: reader intelligence and the weekly report ------------------------------------
+
+
+def _upgrade_reports() -> None:
+    """Create ``report_subscriptions``, ``weekly_reports`` and ``dashboard_keys``
+    (crm_store.models.dashboard_reports)."""
+    utc = crm_store.models.UtcDateTime
+    op.create_table(
+        "report_subscriptions",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("staff_user_id", sa.Integer(), sa.ForeignKey("staff_users.id"), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", utc(), nullable=False),
+        sa.Column("updated_at", utc(), nullable=False),
+        sa.UniqueConstraint("staff_user_id", name="uq_report_subscriptions_staff"),
+    )
+    op.create_table(
+        "weekly_reports",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("week_start", sa.Date(), nullable=False),
+        sa.Column("staff_user_id", sa.Integer(), sa.ForeignKey("staff_users.id"), nullable=False),
+        sa.Column("to_address", sa.String(length=320), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("claimed_at", utc(), nullable=True),
+        sa.Column("sent_at", utc(), nullable=True),
+        sa.Column("created_at", utc(), nullable=False),
+        sa.UniqueConstraint("week_start", "staff_user_id", name="uq_weekly_report"),
+    )
+    op.create_table(
+        "dashboard_keys",
+        sa.Column("name", sa.String(length=60), primary_key=True),
+        sa.Column("value", sa.String(length=128), nullable=False),
+        sa.Column("created_at", utc(), nullable=False),
+    )
+
+
+def _downgrade_reports() -> None:
+    """Drop the three tables."""
+    op.drop_table("dashboard_keys")
+    op.drop_table("weekly_reports")
+    op.drop_table("report_subscriptions")
+
+
+# -- end of part 2 -----------------------------------------------------------------------
+
+
 def upgrade() -> None:
-    """Nothing yet."""
+    """Apply every part's block."""
+    _upgrade_sessions_and_rollups()
+    _upgrade_reports()
 
 
 def downgrade() -> None:
-    """Nothing yet."""
+    """Undo them, last first."""
+    _downgrade_reports()
+    _downgrade_sessions_and_rollups()

@@ -35,6 +35,7 @@ from crm_store.models import (
     Reader,
     SenderKind,
 )
+from crm_store.sessions import extend_sessions
 
 __all__ = ["UNKNOWN_CHANNEL", "ingest", "is_external"]
 
@@ -186,6 +187,8 @@ def _apply_conversation(session: Session, sender_id: str, events: list[RasaEvent
             set_conversation_status(conversation, status, _utc(event.timestamp))
     if channel != UNKNOWN_CHANNEL and readers:
         _ensure_identity(session, conversation, channel)
+    # Issue 17: the messages open or extend the conversation's channel sessions.
+    extend_sessions(session, conversation, [row["sent_at"] for row in rows])
 
 
 def ingest(session: Session, events: Iterable[RasaEvent], source: str) -> int:
@@ -234,4 +237,3 @@ def ingest(session: Session, events: Iterable[RasaEvent], source: str) -> int:
     for sender_id, sender_events in by_sender.items():
         _apply_conversation(session, sender_id, sender_events)
     return len(fresh)
-

@@ -1,0 +1,144 @@
+"""The dashboard's rollups: each channel session's facts, summed per local hour and keys.
+
+The worker refreshes recent days (``worker.jobs.rollups``); :func:`refresh_days`
+recomputes the facts of every session that started on the given library-local days
+(:func:`crm_store.session_facts.collect_facts`), stores them on the sessions and
+replaces those days' ``dashboard_rollups`` rows, in the caller's transaction.
+Requests then aggregate a few thousand rollup rows instead of a million messages.
+
+The time zone and the staffed-time function come from the caller (the worker passes
+the library profile's), so that this module needs nothing above the reader store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from crm_store.models.dashboard import ROLLUP_MEASURES, DashboardRollup
+from crm_store.session_facts import (
+    POSITIVE_RATING,
+    RETURN_WINDOW,
+    SessionFacts,
+    StaffedSeconds,
+    collect_facts,
+)
+
+__all__ = ["RollupKey", "refresh_days", "rollup_rows"]
+
+RollupKey = tuple[date, int, str, str, str, str]
+"""(local day, hour, channel, branch, language, intent)."""
+
+
+def _local_midnight(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def rollup_rows(facts: Iterable[SessionFacts], zone: tzinfo) -> dict[RollupKey, dict[str, float]]:
+    """The sums of the counted sessions per (local day, hour, channel, branch, language, intent)."""
+    sums: dict[RollupKey, dict[str, float]] = {}
+    for item in facts:
+        if not item.counted:
+            continue
+        local = item.row.started_at.astimezone(zone)
+        key = (local.date(), local.hour, item.channel, item.branch, item.language, item.intent)
+        row = sums.setdefault(key, dict.fromkeys(ROLLUP_MEASURES, 0))
+        row["conversations"] += 1
+        row["contained"] += int(item.contained)
+        row["handoffs"] += int(item.handoff)
+        row["reader_messages"] += item.reader_messages
+        row["fallback_messages"] += item.fallback_messages
+        if item.rating is not None:
+            row["ratings"] += 1
+            row["positive_ratings"] += int(item.rating >= POSITIVE_RATING)
+            row["rating_sum"] += item.rating
+        if item.first_response is not None:
+            row["responded"] += 1
+            row["first_response_sum"] += item.first_response
+        if item.resolution is not None:
+            row["resolved"] += 1
+            row["resolution_sum"] += item.resolution
+    return sums
+
+
+def _store_facts(facts: Iterable[SessionFacts], zone: tzinfo, now: datetime) -> None:
+    for item in facts:
+        row = item.row
+        local = row.started_at.astimezone(zone)
+        row.day = local.date()
+        row.hour = local.hour
+        row.channel = item.channel
+        row.reader_id = item.reader_id
+        row.language = item.language
+        row.branch = item.branch
+        row.intent = item.intent if item.counted else None
+        row.reader_messages = item.reader_messages
+        row.fallback_messages = item.fallback_messages
+        row.handoff = item.handoff
+        row.handoff_reason = item.handoff_reason
+        row.librarian_id = item.librarian_id
+        row.first_response_seconds = item.first_response
+        row.resolution_seconds = item.resolution
+        row.rating = item.rating
+        row.returned = item.returned if item.counted else None
+        row.contained = item.contained if item.counted else None
+        row.computed_at = now
+
+
+def refresh_days(
+    session: Session,
+    days: Iterable[date],
+    zone: tzinfo,
+    staffed: StaffedSeconds,
+    now: datetime,
+    fallback_ids: Callable[[datetime, datetime], set[int]] | None = None,
+) -> int:
+    """Recompute the facts and rollups of the sessions that started on ``days`` (local).
+
+    Args:
+        session: An open session; the caller owns the transaction.
+        days: Library-local days.
+        zone: The library's time zone.
+        staffed: Staffed seconds between two instants.
+        now: The time recorded on the rows.
+        fallback_ids: Ids of reader messages in ``[start, end)`` a fallback action answered.
+
+    Returns:
+        How many rollup rows were written.
+    """
+    written = 0
+    for day in sorted(set(days)):
+        lo = _local_midnight(day, zone)
+        hi = _local_midnight(day + timedelta(days=1), zone)
+        # The next day's sessions decide this day's returns.
+        facts = collect_facts(
+            session,
+            lo,
+            hi + RETURN_WINDOW + timedelta(hours=1),
+            staffed,
+            fallback_ids(lo, hi + timedelta(days=1)) if fallback_ids else None,
+        )
+        own = [f for f in facts if f.row.started_at < hi]
+        _store_facts(own, zone, now)
+        session.execute(delete(DashboardRollup).where(DashboardRollup.day == day))
+        rows = [
+            {
+                "day": key[0],
+                "hour": key[1],
+                "channel": key[2],
+                "branch": key[3],
+                "language": key[4],
+                "intent": key[5],
+                "computed_at": now,
+                **values,
+            }
+            for key, values in rollup_rows(own, zone).items()
+        ]
+        if rows:
+            session.execute(DashboardRollup.__table__.insert(), rows)
+        session.flush()
+        written += len(rows)
+    return written

@@ -194,7 +194,8 @@ def _messages(
                 owner.counted = True
             if intent and intent not in OUTREACH_ANSWERS:
                 owner.intents.append(intent)
-                if intent == "faq" and len(owner.intents) == 1:
+                topical = [name for name in owner.intents if name not in SMALL_TALK]
+                if intent == "faq" and len(topical) == 1:
                     faq_keys[key] = owner
     for item in (f for facts in by_conversation.values() for f in facts):
         topical = [name for name in item.intents if name not in SMALL_TALK]

@@ -35,6 +35,7 @@ from apscheduler.triggers.cron import CronTrigger
 from crm_store.db import database_url, store_logging_mode
 from library.profile import library_zone
 from ric_config import WorkerConfig
+from ric_config.dashboard import DashboardConfig
 from worker.jobs import beat, run_catch_up
 from worker.jobs.follow_ups import remind_stale_tickets, send_due_follow_ups
 from worker.jobs.handoff_jobs import (
@@ -46,6 +47,7 @@ from worker.jobs.handoff_jobs import (
 from worker.jobs.ingest import tail_tracker_store
 from worker.jobs.leader import Leadership, leadership_for
 from worker.jobs.reader_care import send_reminders
+from worker.jobs.rollups import refresh_dashboard_rollups
 from worker.jobs.surveys import run_surveys
 
 logger = logging.getLogger("worker.process")
@@ -88,6 +90,7 @@ def interval_jobs() -> list[tuple[Callable[..., Any], int]]:
         (remind_stale_tickets, max(1, config.ticket_reminder_check_seconds)),
         (send_due_follow_ups, max(1, config.follow_up_check_seconds)),
         (send_reminders, max(1, config.reader_care_check_seconds)),
+        (refresh_dashboard_rollups, max(1, DashboardConfig().rollup_check_seconds)),
     ]
 
 

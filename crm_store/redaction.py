@@ -1,10 +1,16 @@
-"""Keep PINs out of everything Rasa saves.
+"""Keep PINs and card numbers out of everything Rasa saves.
 
 A reader types their PIN in a chat message. The identification form reads it from
 the live turn, but the tracker store (and so the reader store) must never keep it.
 Before an event is saved, :func:`redact_event` replaces PIN-like digit runs in a
 reader's message when the bot had just asked for the PIN, or when the message says
 "pin" next to the digits ("card is 21234000123456, pin 4821").
+
+Card numbers are masked to their last four digits in the texts of stored events too
+(:func:`mask_cards_in_event`, issue 18). The one exception is the ``card_number`` slot:
+the identification form reads it back from the stored tracker on the reader's next
+turn (the PIN comes after the card), so it is kept until the conversation is deleted
+(``RIC_RETENTION_TRACKER_DAYS``) or the reader is erased.
 """
 
 from __future__ import annotations
@@ -98,6 +104,33 @@ def mask_cards_in_text(text: str) -> str:
     return text
 
 
+EMAIL_MASK = "[email]"
+PHONE_MASK = "[phone]"
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# A phone number: an optional +, then 7 to 15 digits grouped by spaces, dots, dashes or
+# brackets ("+44 20 7946 0958", "(0161) 496-0000", "07700900123").
+_PHONE = re.compile(r"(?<![\w*])\+?\(?\d(?:[\d .()\-]*\d)?(?![\w*])")
+PHONE_DIGITS = (7, 15)
+
+
+def mask_personal(text: str) -> str:
+    """Return ``text`` with card numbers, email addresses and phone numbers masked.
+
+    Cards keep their last four digits (:func:`mask_cards_in_text`); an email address
+    becomes ``[email]`` and a run of 7 to 15 digits that looks like a phone number
+    ``[phone]``. Shorter numbers (a year, a PIN already masked, a room) are kept. The
+    admin studio shows readers' messages this way, with no reader identity.
+    """
+    text = _EMAIL.sub(EMAIL_MASK, mask_cards_in_text(text))
+
+    def phone(match: re.Match[str]) -> str:
+        digits = sum(ch.isdigit() for ch in match.group(0))
+        low, high = PHONE_DIGITS
+        return PHONE_MASK if low <= digits <= high else match.group(0)
+
+    return _PHONE.sub(phone, text)
+
+
 def mask_pins(text: str, pin_requested: bool) -> str:
     """Return ``text`` with PIN-like digit runs masked, if a PIN is plausibly present.
 
@@ -123,6 +156,52 @@ def _mask_runs(value: Any, runs: re.Pattern[str]) -> Any:
     if isinstance(value, list):
         return [_mask_runs(item, runs) for item in value]
     return value
+
+
+CARD_SLOT = "card_number"
+_UNMASKED_KEYS = frozenset({"message_id", "sender_id", "input_channel", "event", "name"})
+
+
+def _mask_card_strings(value: Any) -> Any:
+    """``value`` with card numbers masked in every string (through dicts and lists)."""
+    if isinstance(value, str):
+        return mask_cards_in_text(value)
+    if isinstance(value, Mapping):
+        return {
+            key: item if key in _UNMASKED_KEYS else _mask_card_strings(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_mask_card_strings(item) for item in value]
+    return value
+
+
+def mask_cards_in_event(body: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a serialised Rasa event with card numbers masked to their last four.
+
+    Covers a reader's or the bot's message (its text, the parse data, the metadata's
+    ``display_text``) and slot values, except the ``card_number`` slot itself (see the
+    module docstring). Ids (``message_id``, ``sender_id``) are never touched; other
+    events are returned unchanged.
+    """
+    kind = body.get("event")
+    if kind == "slot" and body.get("name") != CARD_SLOT:
+        return {**body, "value": _mask_card_strings(body.get("value"))}
+    if kind not in {"user", "bot"}:
+        return body
+    masked = dict(body)
+    if isinstance(body.get("text"), str):
+        masked["text"] = mask_cards_in_text(body["text"])
+    for key in ("parse_data", "data"):
+        if isinstance(body.get(key), Mapping):
+            masked[key] = _mask_card_strings(body[key])
+    metadata = body.get("metadata")
+    if isinstance(metadata, Mapping) and isinstance(metadata.get("display_text"), str):
+        masked["metadata"] = {
+            **metadata,
+            "display_text": mask_cards_in_text(metadata["display_text"]),
+        }
+    return masked
 
 
 def redact_event(body: dict[str, Any], pin_requested: bool) -> dict[str, Any]:

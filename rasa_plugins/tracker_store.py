@@ -1,7 +1,8 @@
 """Rasa tracker store that feeds the reader store after each commit.
 
 Configured in ``endpoints.yml`` as ``type: rasa_plugins.tracker_store.IngestingTrackerStore``.
-It also masks PINs before anything is saved (``crm_store.redaction``). By default the
+It also masks PINs, and card numbers in message texts, before anything is saved
+(``crm_store.redaction``). By default the
 worker tails the tracker store; ``RIC_STORE_LOGGING=live`` adds the in-process writer.
 
 Why a tracker store and not an event broker: in Rasa 3.6 a configured broker makes
@@ -35,7 +36,7 @@ from crm_store.db import (
     tracker_database_url,
 )
 from crm_store.ingestion import RasaEvent
-from crm_store.redaction import PIN_SLOT, redact_event
+from crm_store.redaction import PIN_SLOT, mask_cards_in_event, redact_event
 from rasa_plugins import install as install_patches
 from rasa_plugins.ingester import BackgroundIngester
 from ric_config import StoreConfig
@@ -116,7 +117,7 @@ class IngestingTrackerStore(SQLTrackerStore):  # type: ignore[misc]  # Rasa is u
             asking_for = _requested_slot_before(tracker, len(new_events))
             rows = []
             for event, slot in zip(new_events, asking_for, strict=True):
-                data = redact_event(event.as_dict(), slot == PIN_SLOT)
+                data = mask_cards_in_event(redact_event(event.as_dict(), slot == PIN_SLOT))
                 intent = data.get("parse_data", {}).get("intent", {}).get("name")
                 row = self.SQLEvent(
                     sender_id=tracker.sender_id,

@@ -40,7 +40,7 @@ from crm_store.data_rights.tracker import (
 )
 from crm_store.models import ChannelIdentity, EmailOutboxEntry
 from crm_store.models.operations import EmailMessage, InboundReceipt
-from ric_config import PrivacyConfig
+from ric_config.trust import PrivacyConfig
 
 __all__ = ["StoreRetention", "apply_retention", "old_rotated_logs"]
 

@@ -2,7 +2,8 @@
 a message-size limit from ``credentials.yml``, reader-store sessions made on first use,
 the health and "not configured" answers of a channel loaded without its secrets, the
 blueprint (``GET /`` health, ``POST`` webhook), durable deduplication of deliveries,
-reachability records, and the replies to a message too long or a button not offered.
+reachability records, the replies to a message too long or a button not offered, and
+the rate limit per chat or user (``RIC_RATE_LIMIT_TELEGRAM``, ``RIC_RATE_LIMIT_SLACK``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from connectors.shared import ChannelNamed, OnNewMessage
 from crm_store import channels
 from crm_store.db import database_url, make_engine, make_session_factory
+from messaging.rate_limits import RateLimits, channel_limits, slow_down_text
 from messaging.text_safety import MAX_MESSAGE_CHARS
+from ric_config import RateLimitConfig
 
 __all__ = [
     "UNKNOWN_BUTTON_TEXT",
@@ -99,6 +102,11 @@ class PlatformInput(ChannelNamed, InputChannel, Generic[S]):  # type: ignore[mis
         self.settings: S = settings if settings is not None else self.settings_from_env()
         self.max_message_chars = max_message_chars
         self._sessions = sessions
+        self.rate_limits: RateLimits = channel_limits(self.channel_name)
+        # One "slow down" reply per sender and minute, however fast the flood.
+        self.slow_down_notices = RateLimits(
+            {"notice": "1/minute"}, RateLimitConfig().storage, {"notice": "notice"}
+        )
         if self.settings.missing:
             logger.warning(
                 "%s channel loaded without %s: its webhook answers 503",
@@ -184,12 +192,29 @@ class PlatformInput(ChannelNamed, InputChannel, Generic[S]):  # type: ignore[mis
         """Tell the store whether the platform delivers to ``external_id`` (never raises)."""
         try:
             with self.sessions.begin() as session:
-                channels.record_reachability(
-                    session, self.name(), external_id, reachable=reachable
-                )
+                channels.record_reachability(session, self.name(), external_id, reachable=reachable)
         except SQLAlchemyError:
             logger.exception(
                 "could not mark a %s identity %s",
                 self.label,
                 "reachable" if reachable else "unreachable",
             )
+
+    async def slowed_down(self, sender: str, reply_to: str) -> bool:
+        """Whether ``sender`` is over the channel's rate limit (the message is then not
+        processed); the reader is told at ``reply_to``, at most once a minute.
+
+        Args:
+            sender: who is counted: the Telegram chat, the Slack user.
+            reply_to: the Rasa sender id the polite refusal is posted to.
+        """
+        admission = await self.rate_limits.admit({self.channel_name: sender})
+        if admission.allowed:
+            return False
+        logger.info("%s sender is over its rate limit; message not processed", self.label)
+        notice = await self.slow_down_notices.admit({"notice": f"{self.channel_name}:{sender}"})
+        if notice.allowed:
+            await self.make_output().send_text_message(
+                reply_to, slow_down_text(admission.retry_after)
+            )
+        return True

@@ -20,6 +20,7 @@ from handoff_console.blueprints.static_files import bp as static_bp
 from handoff_console.blueprints.studio_pages import bp as studio_pages_bp
 from handoff_console.error_pages import ConsoleErrorHandler
 from handoff_console.services.ids import ID_PATTERN, ID_ROUTE_TYPE, console_record_id
+from handoff_console.security_headers import install as install_security_headers
 from handoff_console.settings import ConsoleSettings
 
 HERE = Path(__file__).resolve().parent
@@ -49,6 +50,8 @@ def create_app(settings: ConsoleSettings | None = None, name: str = "handoff_con
     register_api(app)
 
     async def open_store(app: Sanic, _loop: Any) -> None:
+    # CSP, nosniff, referrer and framing rules on every response (docs/security.md).
+    install_security_headers(app, settings.rasa_public_url)
         app.ctx.engine = make_engine(settings.database_url)
         app.ctx.sessions = make_session_factory(app.ctx.engine)
 

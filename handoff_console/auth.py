@@ -135,6 +135,11 @@ def end_session(session: Session, cookie_token: str) -> None:
 
 
 def _is_https(request: Request) -> bool:
+    # A console published at an https URL (RIC_CONSOLE_PUBLIC_URL) always sets Secure,
+    # whatever the proxy in front of it says.
+    public_url = str(getattr(request.app.ctx.settings, "public_url", ""))
+    if public_url.lower().startswith("https://"):
+        return True
     # X-Forwarded-Proto is trusted because it can only make the cookie stricter:
     # a forged "https" adds the Secure flag, it never removes protection.
     forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()

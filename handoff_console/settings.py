@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from handoff_console.client_address import Network, parse_trusted_proxies
-from ric_config import ActionsConfig, ConsoleConfig, NetworkConfig, RasaConfig, StoreConfig
+from ric_config import (
+    ActionsConfig,
+    ConsoleConfig,
+    NetworkConfig,
+    RasaConfig,
+    SecurityConfig,
+    StoreConfig,
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,7 @@ class ConsoleSettings:
     ingest_lag_degraded_events: int = 500
     ingest_lag_degraded_seconds: float = 60.0
     trusted_proxies: tuple[Network, ...] = ()
+    public_url: str = "http://localhost:5006"
 
     @classmethod
     def from_env(cls, **overrides: object) -> ConsoleSettings:
@@ -46,6 +54,9 @@ class ConsoleSettings:
             "ingest_lag_degraded_seconds": console.ingest_lag_degraded_seconds,
             # Only these peers' X-Forwarded-For is believed (login throttling by address).
             "trusted_proxies": parse_trusted_proxies(console.trusted_proxies),
+            # https here makes the session cookie Secure (docs/security.md).
+            "public_url": SecurityConfig().console_public_url
+            or f"http://{NetworkConfig().public_host}:{console.console_port}",
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

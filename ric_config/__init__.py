@@ -24,6 +24,7 @@ from ric_config.servers import (
     RasaConfig,
 )
 from ric_config.store import StoreConfig
+from ric_config.security import LogConfig, RateLimitConfig, SecurityConfig
 from ric_config.worker import AnalyticsConfig, WorkerConfig
 
 __all__ = [
@@ -39,9 +40,13 @@ __all__ = [
     "RicSettings",
     "SettingsError",
     "SlackConfig",
+    "LogConfig",
+    "MailOutboxConfig",
     "StoreConfig",
     "TelegramConfig",
     "WebchatConfig",
     "WorkerConfig",
+    "RateLimitConfig",
     "check_environment",
+    "SecurityConfig",
 ]

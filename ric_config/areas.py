@@ -15,6 +15,7 @@ from ric_config.servers import (
     RasaConfig,
 )
 from ric_config.store import StoreConfig
+from ric_config.security import LogConfig, RateLimitConfig, SecurityConfig
 from ric_config.worker import AnalyticsConfig, WorkerConfig
 
 __all__ = ["ALL_SETTINGS", "check_environment"]
@@ -29,7 +30,9 @@ ALL_SETTINGS: tuple[type[RicSettings], ...] = (
     LibraryConfig,
     WorkerConfig,
     AnalyticsConfig,
+    SecurityConfig,
     WebchatConfig,
+    LogConfig,
     TelegramConfig,
     SlackConfig,
     EmailConfig,
@@ -38,6 +41,11 @@ ALL_SETTINGS: tuple[type[RicSettings], ...] = (
 
 
 def check_environment(environ: Mapping[str, str] | None = None) -> None:
+    RateLimitConfig,
+    StudioConfig,
+    NluInboxConfig,
+    PrivacyConfig,
+    MailOutboxConfig,
     """Read every area's settings once, so that a wrong value stops a start-up.
 
     The processes read their settings where they use them; the launcher calls this

@@ -48,6 +48,10 @@ class SlackChannel(Protocol):
         """Record a delivery id; False when it was already processed."""
         ...
 
+    async def slowed_down(self, sender: str, reply_to: str) -> bool:
+        """Whether ``sender`` is over its rate limit (then told so at ``reply_to``)."""
+        ...
+
 
 def delivery_id(body: dict[str, Any]) -> str | None:
     """The id that identifies a delivery across Slack's retries, if it has one."""
@@ -120,6 +124,8 @@ class SlackListeners:
             return
         if not text:
             return
+        if await self.channel.slowed_down(str(event.get("user")), address.sender_id):
+            return
         metadata = {
             "slack": {
                 "user": event.get("user"),
@@ -174,6 +180,8 @@ class SlackListeners:
         if not known:
             logger.info("Slack reader pressed a button the bot did not offer (%s)", action_id)
             await self.output.send_text_message(address.sender_id, UNKNOWN_BUTTON_TEXT)
+            return
+        if await self.channel.slowed_down(user, address.sender_id):
             return
         title = clean_text(str((action.get("text") or {}).get("text") or payload))
         metadata = {

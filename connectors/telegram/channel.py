@@ -170,6 +170,8 @@ class TelegramInput(PlatformInput[TelegramSettings]):
             return
         if not text.strip():
             return
+        if await self.slowed_down(chat_id, chat_id):
+            return
         command = text.strip().split("@", 1)[0].lower()
         text = COMMAND_TEXTS.get(command, text)
         metadata = {"telegram": _sender_metadata(message, update_id)}
@@ -208,6 +210,8 @@ class TelegramInput(PlatformInput[TelegramSettings]):
         if payload is None:
             logger.info("Telegram chat pressed a button the bot did not offer")
             await self.make_output().send_text_message(chat_id, UNKNOWN_BUTTON_TEXT)
+            return
+        if await self.slowed_down(chat_id, chat_id):
             return
         title = _button_title(message, query.data or "")
         metadata = {

@@ -28,6 +28,7 @@ message's id: it is never dropped silently.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.shared import ChannelNamed, OnNewMessage
+from connectors.webchat.admission import (
+    ORIGIN_REFUSED_CODE,
+    ORIGIN_REFUSED_REASON,
+    ReaderLimits,
+    origin_of,
+    parse_origins,
+)
 from connectors.webchat.handoff import HandoffWatcher
 from connectors.webchat.hub import ConnectionHub, WebchatOutput
 from connectors.webchat.lines import SessionLines
@@ -44,10 +52,27 @@ from connectors.webchat.session import SocketSession
 from connectors.webchat.settings import CHANNEL, WebchatSettings
 from messaging.text_safety import MAX_MESSAGE_CHARS
 from rasa_plugins import sanic_compat
+from ric_config import SecurityConfig
 
-__all__ = ["STATIC_DIR", "WebchatInput"]
+__all__ = ["STATIC_DIR", "WebchatInput", "widget_file_headers"]
+
+logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def widget_file_headers(allowed_origins: frozenset[str]) -> dict[str, str]:
+    """Security headers of the widget's files: no sniffing, no referrer, framing only
+    by the library's sites (``RIC_WIDGET_FRAME_ANCESTORS``, else the allowed origins)."""
+    configured = SecurityConfig().widget_frame_ancestors
+    origins = parse_origins(configured) if configured else allowed_origins
+    ancestors = " ".join(sorted(origins)) or "'none'"
+    return {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Content-Security-Policy": f"default-src 'none'; frame-ancestors {ancestors}",
+        "Cross-Origin-Resource-Policy": "cross-origin",
+    }
 
 
 class WebchatInput(ChannelNamed, InputChannel):  # type: ignore[misc]
@@ -80,7 +105,9 @@ class WebchatInput(ChannelNamed, InputChannel):  # type: ignore[misc]
             )
         self.settings = settings
         self.max_message_chars = max_message_chars
-        self.allowed_origins = {o.strip() for o in settings.allowed_origins.split(",") if o.strip()}
+        self.allowed_origins = parse_origins(settings.allowed_origins)
+        self.reader_limits = ReaderLimits.from_env()
+        self.file_headers = widget_file_headers(self.allowed_origins)
         self.hub = ConnectionHub(send_timeout_seconds=settings.send_timeout_seconds)
         self.lines = SessionLines(settings.queue_size)
         self.handoffs = HandoffWatcher(self.hub, settings.handoff_poll_seconds)
@@ -93,26 +120,38 @@ class WebchatInput(ChannelNamed, InputChannel):  # type: ignore[misc]
         return WebchatOutput(self.hub)
 
     def origin_allowed(self, origin: str | None) -> bool:
-        """Whether a browser page from ``origin`` may open a socket."""
-        return "*" in self.allowed_origins or (origin or "") in self.allowed_origins
+        """Whether a browser page from ``origin`` may open a socket.
+
+        A client without an ``Origin`` header is not a browser page (which always sends
+        one) and could send any origin it liked, so only the rate limits apply to it.
+        """
+        if origin is None or "*" in self.allowed_origins:
+            return True
+        return origin_of(origin) in self.allowed_origins
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """The Sanic blueprint with the health route, the script and the socket."""
         bp = Blueprint("webchat_webhook", __name__)
 
         async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok", "channel": CHANNEL})
+            return response.json({"status": "ok", "channel": CHANNEL}, headers=self.file_headers)
 
         async def widget(_: Request) -> HTTPResponse:
             return await response.file(
                 str(STATIC_DIR / "widget.js"),
-                headers={"Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"},
+                headers={
+                    "Cache-Control": "no-cache",
+                    "Access-Control-Allow-Origin": "*",
+                    **self.file_headers,
+                },
                 mime_type="application/javascript",
             )
 
         async def socket(request: Request, ws: Any) -> None:
-            if not self.origin_allowed(request.headers.get("origin")):
-                await ws.close(code=1008, reason="origin not allowed")
+            origin = request.headers.get("origin")
+            if not self.origin_allowed(origin):
+                logger.warning("refused a widget socket from origin %r", origin)
+                await ws.close(code=ORIGIN_REFUSED_CODE, reason=ORIGIN_REFUSED_REASON)
                 return
             session = SocketSession(
                 self.hub,
@@ -122,6 +161,7 @@ class WebchatInput(ChannelNamed, InputChannel):  # type: ignore[misc]
                 ws,
                 on_new_message,
                 handoffs=self.handoffs,
+                limits=self.reader_limits,
             )
             await session.run()
 

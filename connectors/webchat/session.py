@@ -3,7 +3,8 @@
 The socket keeps reading while Rasa works (Sanic's WebSocket answers the keepalive
 ping only when the handler reads): each message is queued in its conversation's line
 (:mod:`connectors.webchat.lines`) and acknowledged once Rasa has saved the turn. A
-message that does not fit is refused with a ``busy`` error frame carrying its id.
+message that does not fit is refused with a ``busy`` error frame carrying its id, and
+one over the reader's rate limits with ``slow_down`` (:mod:`connectors.webchat.admission`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sanic.request import Request
 
 from connectors.shared import OnNewMessage, holds_user_message, recent_offers, tracker_events
 from connectors.webchat import protocol
+from connectors.webchat.admission import ReaderLimits
 from connectors.webchat.handoff import HandoffWatcher, opening
 from connectors.webchat.hub import ConnectionHub, WebchatOutput
 from connectors.webchat.lines import QueuedMessage, SessionLines
@@ -50,6 +52,8 @@ class SocketSession:
         session_id: the conversation, known once the tab said hello.
         handoffs: reads the conversation's handoff for the ``handoff`` frame (none in
             tests that do not need the reader store).
+        limits: the rate limits per conversation and client address; a message over
+            one gets a ``slow_down`` error frame and is not processed (none: unlimited).
     """
 
     hub: ConnectionHub
@@ -60,6 +64,7 @@ class SocketSession:
     on_new_message: OnNewMessage
     session_id: str = ""
     handoffs: HandoffWatcher | None = None
+    limits: ReaderLimits | None = None
 
     async def send(self, frame: dict[str, Any]) -> None:
         """Send one frame to this socket."""
@@ -163,11 +168,21 @@ class SocketSession:
         message = QueuedMessage(frame, self.ws, self._process)
         if not self.lines.offer(self.session_id, message, self.hub.connected(self.session_id)):
             logger.info("conversation %s is busy; refused a message", self.session_id)
+        keys = self.limits.keys(self.request, self.session_id) if self.limits else {}
+        if self.limits is not None and not (admission := self.limits.check(keys)).allowed:
+            logger.info(
+                "conversation %s is over its %s rate limit", self.session_id, admission.scope
+            )
+            self.hub.forget(self.session_id, frame.id)
+            await self.send(self.limits.refusal(frame.id, admission))
+            return
             self.hub.forget(self.session_id, frame.id)
             await self.send({"type": "error", "code": "busy", "id": frame.id, "message": BUSY_TEXT})
             return
         shown = protocol.masked(frame.text) if frame.secret else frame.text
         echo = {"type": "reader", "id": frame.id, "text": shown, "sender": "reader"}
+        if self.limits is not None:
+            self.limits.count(keys)
         await self.hub.send(self.session_id, echo, skip=self.ws)
 
     async def _tracker_has(self, message_id: str) -> bool:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from connectors.webchat.admission import default_origin
 from ric_config import WebchatConfig
 
 __all__ = [
@@ -27,7 +28,8 @@ class WebchatSettings:
     """The widget channel's settings, read once from the environment.
 
     Attributes:
-        allowed_origins: comma-separated page origins allowed to open sockets, or ``*``.
+        allowed_origins: comma-separated page origins allowed to open sockets, or ``*``;
+            :meth:`from_env` defaults to the console's public origin (the demo page).
         queue_size: how many of a conversation's messages may wait for the bot at once
             (all tabs together); one more gets a ``busy`` error frame.
         send_timeout_seconds: how long a tab may take to accept a frame before the
@@ -78,8 +80,9 @@ class WebchatSettings:
                 raise ValueError(f"{name} must be a number, not {raw!r}") from None
 
         return cls(
+            # Default: only the console's own pages (the demo) may open sockets.
             allowed_origins=config.allowed_origins
-            or str(credentials.get("allowed_origins") or "*"),
+            or str(credentials.get("allowed_origins") or default_origin()),
             queue_size=number(
                 "RIC_WEBCHAT_QUEUE_SIZE", "queue_size", config.queue_size, DEFAULT_QUEUE_SIZE, int
             ),

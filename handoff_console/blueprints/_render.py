@@ -9,12 +9,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from handoff_console.auth import current_staff
+from handoff_console.security_headers import BASE_HEADERS
 
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-}
+SECURITY_HEADERS = BASE_HEADERS  # every response gets them (handoff_console.security_headers)
 
 
 def render(request: Request, template: str, **context: Any) -> HTTPResponse:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from launcher.nlu_inbox import add_inbox_command
 from launcher.settings import ROOT, Settings, load_settings
 from ric_config import LauncherConfig
 
@@ -191,6 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("catchup", help="ingest missed events from the tracker store").set_defaults(
         func=command_catchup
     )
+    # The admin studio's NLU tools (issue 16): `nlu inbox`; `nlu train` and `nlu activate`
+    # join the same group.
+    nlu = commands.add_parser("nlu", help="the admin studio's NLU tools (inbox, train, activate)")
+    nlu.set_defaults(func=lambda _args: nlu.print_help() or 2)
+    nlu_commands = nlu.add_subparsers(dest="nlu_command")
+    add_inbox_command(nlu_commands)
     commands.add_parser(
         "create-admin",
         add_help=False,  # --help goes through to handoff_console.admin

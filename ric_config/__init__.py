@@ -24,6 +24,7 @@ from ric_config.servers import (
     RasaConfig,
 )
 from ric_config.store import StoreConfig
+from ric_config.studio_inbox import NluInboxConfig
 from ric_config.security import LogConfig, RateLimitConfig, SecurityConfig
 from ric_config.worker import AnalyticsConfig, WorkerConfig
 
@@ -36,6 +37,7 @@ __all__ = [
     "LauncherConfig",
     "LibraryConfig",
     "NetworkConfig",
+    "NluInboxConfig",
     "RasaConfig",
     "RicSettings",
     "SettingsError",

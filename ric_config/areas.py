@@ -15,6 +15,7 @@ from ric_config.servers import (
     RasaConfig,
 )
 from ric_config.store import StoreConfig
+from ric_config.studio_inbox import NluInboxConfig
 from ric_config.security import LogConfig, RateLimitConfig, SecurityConfig
 from ric_config.worker import AnalyticsConfig, WorkerConfig
 

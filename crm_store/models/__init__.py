@@ -8,11 +8,13 @@
   analysis keep (surveys, follow-ups, notifications, reminders, receipts, the email
   thread map, daily metrics and analysis runs);
 - :mod:`crm_store.models.trust`: the email outbox (issue 18).
+- :mod:`crm_store.models.studio_inbox`: the admin studio's NLU inbox labels, FAQ
+  candidates and the nightly clusters' members (issue 16).
 
 Importing this package registers every table on one metadata.
 """
 
-from crm_store.models import operations, trust
+from crm_store.models import operations, studio_inbox, trust
 from crm_store.models.core import (
     ApiToken,
     AuditEntry,
@@ -49,12 +51,20 @@ from crm_store.models.statuses import (
     SurveyStatus,
     TicketStatus,
 )
+from crm_store.models.studio_inbox import (
+    CandidateStatus,
+    FaqCandidate,
+    InboxDecision,
+    NluInboxLabel,
+    QuestionClusterMember,
+)
 from crm_store.models.trust import EmailOutboxEntry
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "CandidateStatus",
     "CannedResponse",
     "ChannelIdentity",
     "ConsoleSession",
@@ -62,16 +72,20 @@ __all__ = [
     "ConversationStatus",
     "Direction",
     "EmailOutboxEntry",
+    "FaqCandidate",
     "Feedback",
     "FollowUpStatus",
     "Handoff",
     "HandoffStatus",
+    "InboxDecision",
     "IngestCheckpoint",
     "LoginAttempt",
     "Message",
+    "NluInboxLabel",
     "Note",
     "OutboundMessage",
     "QuarantinedEvent",
+    "QuestionClusterMember",
     "RawEvent",
     "Reader",
     "ReminderStatus",
@@ -85,6 +99,7 @@ __all__ = [
     "UtcDateTime",
     "mapper_registry",
     "operations",
+    "studio_inbox",
     "trust",
     "utcnow",
 ]

@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.models.operations import AnalysisRun, ChurnedReader, QuestionCluster
+from crm_store.nlu_labels import replace_cluster_members
 from library.staffed_time import StaffedHours
 from worker.analytics.churn import churned_readers, loyalty
 from worker.analytics.clusters import Encoder, cluster_questions, unanswered_questions
@@ -168,6 +169,8 @@ def run_analysis(
                     for rank, cluster in enumerate(clusters, start=1)
                 ],
             )
+        # The studio's NLU inbox groups messages by these clusters (issue 16).
+        replace_cluster_members(session, today, [cluster.members for cluster in clusters])
     timings["store_run"] = timer.perf_counter() - step
     summary = {
         "day": today.isoformat(),

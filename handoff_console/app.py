@@ -12,6 +12,7 @@ from crm_store.db import make_engine, make_session_factory
 from handoff_console.blueprints import register_api
 from handoff_console.blueprints.auth import bp as auth_bp
 from handoff_console.blueprints.dashboard import bp as dashboard_bp
+from handoff_console.blueprints.dashboard_readers import bp as dashboard_readers_bp
 from handoff_console.blueprints.demo import bp as demo_bp
 from handoff_console.blueprints.home import bp as home_bp
 from handoff_console.blueprints.pages import bp as pages_bp
@@ -19,8 +20,8 @@ from handoff_console.blueprints.readers_pages import bp as readers_pages_bp
 from handoff_console.blueprints.static_files import bp as static_bp
 from handoff_console.blueprints.studio_pages import bp as studio_pages_bp
 from handoff_console.error_pages import ConsoleErrorHandler
-from handoff_console.services.ids import ID_PATTERN, ID_ROUTE_TYPE, console_record_id
 from handoff_console.security_headers import install as install_security_headers
+from handoff_console.services.ids import ID_PATTERN, ID_ROUTE_TYPE, console_record_id
 from handoff_console.settings import ConsoleSettings
 
 HERE = Path(__file__).resolve().parent
@@ -47,11 +48,12 @@ def create_app(settings: ConsoleSettings | None = None, name: str = "handoff_con
     app.blueprint(readers_pages_bp)
     app.blueprint(studio_pages_bp)
     app.blueprint(dashboard_bp)
+    app.blueprint(dashboard_readers_bp)
     register_api(app)
-
-    async def open_store(app: Sanic, _loop: Any) -> None:
     # CSP, nosniff, referrer and framing rules on every response (docs/security.md).
     install_security_headers(app, settings.rasa_public_url)
+
+    async def open_store(app: Sanic, _loop: Any) -> None:
         app.ctx.engine = make_engine(settings.database_url)
         app.ctx.sessions = make_session_factory(app.ctx.engine)
 

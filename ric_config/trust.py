@@ -18,8 +18,8 @@ class PrivacyConfig(RicSettings):
             event for this many days are deleted
         identity_retention_days: channel identities (Telegram, Slack, email and widget
             ids) not seen for this many days are deleted; the reader record stays
-        email_thread_retention_days: the email thread map, the email outbox's sent or
-            expired mails, and the inbound receipts older than this are deleted
+        email_thread_retention_days: the email thread map and the email outbox's sent
+            or expired mails older than this are deleted
         log_retention_days: rotated log files (`var/log/*.log.N`) older than this are
             deleted
     """

@@ -10,9 +10,9 @@ period (``ric_config.PrivacyConfig``):
   catch-up has passed them for good;
 - **channel identities** (``RIC_RETENTION_IDENTITY_DAYS``): identities not seen
   within the period are deleted (the reader record, and its figures, stay);
-- **the email thread map, outbox and inbound receipts**
-  (``RIC_RETENTION_EMAIL_THREAD_DAYS``): thread-map rows, sent or expired mails and
-  receipts older than the period are deleted;
+- **the email thread map and outbox** (``RIC_RETENTION_EMAIL_THREAD_DAYS``): thread-map
+  rows and sent or expired mails older than the period are deleted (the inbound
+  receipts have their own job, ``worker.jobs.receipts``, ``RIC_RECEIPT_KEEP_DAYS``);
 - **logs** (``RIC_RETENTION_LOG_DAYS``): rotated log files (``*.log.1``, ...) last
   written before the period are deleted; the live ``<process>.log`` is left alone.
 
@@ -39,7 +39,7 @@ from crm_store.data_rights.tracker import (
     newest_id,
 )
 from crm_store.models import ChannelIdentity, EmailOutboxEntry
-from crm_store.models.operations import EmailMessage, InboundReceipt
+from crm_store.models.operations import EmailMessage
 from ric_config.trust import PrivacyConfig
 
 __all__ = ["StoreRetention", "apply_retention", "old_rotated_logs"]
@@ -130,9 +130,6 @@ def apply_retention(
             EmailOutboxEntry.created_at < mail_before,
             EmailOutboxEntry.status.in_(["sent", "expired"]),
         ),
-    )
-    counts["inbound_receipts"] = _count(
-        session, delete(InboundReceipt).where(InboundReceipt.received_at < mail_before)
     )
     if log_dir is not None:
         removed = 0

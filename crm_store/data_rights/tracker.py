@@ -19,19 +19,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, inspect, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
 from crm_store.catchup import CHECKPOINT_NAME, OVERLAP_ROWS, tracker_events
+from crm_store.db import make_engine
 from crm_store.models import IngestCheckpoint
 from crm_store.redaction import mask_cards_in_event
 
 __all__ = [
     "MASK_CHECKPOINT",
     "delete_conversations",
+    "existing_tracker",
     "idle_conversations",
     "keep_checkpoint_below",
     "mask_old_cards",
@@ -65,6 +68,18 @@ def read_events(engine: Engine | None, sender_ids: Iterable[str]) -> dict[str, l
                 except (TypeError, ValueError):
                     found[sender].append({"unreadable": str(data)[:2000]})
     return found
+
+
+def existing_tracker(url: str) -> Engine | None:
+    """An engine on the tracker store at ``url``, or None when its SQLite file is absent.
+
+    A retention run must not create an empty tracker database where Rasa never ran.
+    """
+    parsed = make_url(url)
+    sqlite = parsed.drivername.startswith("sqlite")
+    if sqlite and (not parsed.database or not Path(parsed.database).is_file()):
+        return None
+    return make_engine(url)
 
 
 def newest_id(engine: Engine) -> int:

@@ -20,7 +20,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm_store import clock
 from crm_store.models import Conversation, Handoff, HandoffStatus, StaffRole, StaffUser
+from crm_store.typing_signals import is_fresh
 
 __all__ = [
     "HandoffView",
@@ -65,6 +67,8 @@ class HandoffView:
             waiting or when there is no recent handoff to go by.
         librarian: the display name of the librarian with the reader, if any.
         lines: every join and leave of the conversation's handoffs, oldest first.
+        typing: the first name of the librarian typing a reply now, if any (only while
+            a librarian is with the reader).
     """
 
     state: str
@@ -72,6 +76,7 @@ class HandoffView:
     wait_minutes: int | None = None
     librarian: str | None = None
     lines: tuple[SystemLine, ...] = field(default_factory=tuple)
+    typing: str | None = None
 
 
 def wait_text(minutes: int | None) -> str:
@@ -137,19 +142,20 @@ def _lines(handoffs: list[Handoff], names: dict[int, str]) -> tuple[SystemLine, 
 def handoff_view(session: Session, sender_id: str) -> HandoffView:
     """The handoff of the conversation with this Rasa ``sender_id``, as its reader sees it.
 
-    One query finds the conversation's handoffs (indexed by conversation); a waiting one
-    adds a count of the handoffs waiting longer and the recent waits.
+    One query finds the conversation's handoffs (indexed by conversation) and who is
+    typing in it; a waiting one adds a count of the handoffs waiting longer and the
+    recent waits.
     """
-    handoffs = list(
-        session.execute(
-            select(Handoff)
-            .join(Conversation, Conversation.id == Handoff.conversation_id)
-            .where(Conversation.sender_id == sender_id)
-            .order_by(Handoff.requested_at, Handoff.id)
-        ).scalars()
-    )
-    if not handoffs:
+    rows = session.execute(
+        select(Handoff, Conversation.staff_typing_at, Conversation.staff_typing_id)
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(Conversation.sender_id == sender_id)
+        .order_by(Handoff.requested_at, Handoff.id)
+    ).all()
+    if not rows:
         return HandoffView("none")
+    handoffs = [row[0] for row in rows]
+    typing_at, typist = rows[-1][1], rows[-1][2]
     staff_ids = {int(h.librarian_id) for h in handoffs if h.librarian_id is not None}
     names: dict[int, str] = {}
     if staff_ids:
@@ -163,7 +169,10 @@ def handoff_view(session: Session, sender_id: str) -> HandoffView:
     latest = handoffs[-1]
     if latest.status == HandoffStatus.CLAIMED:
         name = names.get(int(latest.librarian_id or 0), "A librarian")
-        return HandoffView("with_librarian", librarian=name, lines=lines)
+        typing = None
+        if typist is not None and is_fresh(typing_at, clock.now()):
+            typing = names.get(int(typist), name)
+        return HandoffView("with_librarian", librarian=name, lines=lines, typing=typing)
     if latest.status != HandoffStatus.WAITING:
         return HandoffView("none", lines=lines)
     ahead = session.execute(

@@ -38,6 +38,7 @@
   var PING_MS = 25000;
   var PONG_TIMEOUT_MS = 10000;
   var MAX_BACKOFF_MS = 30000;
+  var ORIGIN_REFUSED = 4403; // close code: this page's origin may not use the chat
   var BOT_NAME = "Library assistant";
 
   // localStorage throws in some privacy modes and sandboxed iframes; the chat must
@@ -87,7 +88,7 @@
     ready: false,           // welcome + history received: safe to send messages
     attempt: 0,
     retryAt: 0,
-    timers: { retry: 0, countdown: 0, ping: 0, pong: 0 },
+    timers: { retry: 0, countdown: 0, ping: 0, pong: 0, typing: 0 },
     isOpen: false,
     unread: 0,
     readerEls: new Map(),   // reader message id -> bubble (dedupe + ack/fail updates)
@@ -98,7 +99,12 @@
     secret: false,          // the bot asked for the PIN: the masked box is in use
     lines: new Set(),       // keys of handoff system lines shown ("7:joined")
     opening: null,          // the welcome's greeting and topics, shown on an empty chat
+    botTyping: false,       // the assistant is working on a reply
+    staffTyping: "",        // first name of the librarian typing a reply ("Sam")
+    typingSentAt: 0,        // when this tab last told the server the reader types
   };
+  var TYPING_REFRESH_MS = 2500; // at most one "typing" frame per this while typing
+  var TYPING_IDLE_MS = 4000;    // no keystroke for this long: the reader stopped
 
   // ---------------------------------------------------------------- DOM helpers
   function el(tag, props, children) {
@@ -229,7 +235,31 @@
       // isComposing: Enter confirms an IME candidate (Chinese, Japanese...), not a send.
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submitInput(); }
     });
-    ui.input.addEventListener("input", function () { autosize(); updateCounter(); });
+    ui.input.addEventListener("input", function () { autosize(); updateCounter(); readerTyping(); });
+  }
+
+  // The reader's typing, for the librarian's console: throttled frames, "off" when
+  // the reader pauses, empties the box or sends. The PIN box never reports typing.
+  function sendTyping(on) {
+    if (!state.ws || !state.ready || state.ws.readyState !== WebSocket.OPEN) return;
+    state.ws.send(JSON.stringify({ type: "typing", on: on }));
+  }
+
+  function readerTyping() {
+    clearTimeout(state.timers.typing);
+    if (!ui.input.value.trim()) { readerStopped(); return; }
+    if (Date.now() - state.typingSentAt >= TYPING_REFRESH_MS) {
+      state.typingSentAt = Date.now();
+      sendTyping(true);
+    }
+    state.timers.typing = setTimeout(readerStopped, TYPING_IDLE_MS);
+  }
+
+  function readerStopped() {
+    clearTimeout(state.timers.typing);
+    if (!state.typingSentAt) return;
+    state.typingSentAt = 0;
+    sendTyping(false);
   }
 
   function autosize() {
@@ -426,6 +456,8 @@
     }
     ui.queue.textContent = strip;
     ui.queue.hidden = !strip;
+    state.staffTyping = f.state === "with_librarian" && typeof f.typing === "string" ? f.typing : "";
+    renderTyping();
     ui.queue.setAttribute("data-state", typeof f.state === "string" ? f.state : "none");
   }
 
@@ -557,6 +589,7 @@
       return;
     }
     if (sendText(ui.input.value) === null) return;
+    readerStopped();
     state.restored = "";
     ui.input.value = "";
     autosize();
@@ -607,7 +640,22 @@
       try { frame = JSON.parse(ev.data); } catch (e) { return; }
       if (frame && typeof frame === "object") handleFrame(frame);
     };
-    ws.onclose = function () { if (ws === state.ws) dropSocket(); };
+    ws.onclose = function (ev) {
+      if (ws !== state.ws) return;
+      if (ev.code === ORIGIN_REFUSED) { refused(ev.reason); return; }
+      dropSocket();
+    };
+  }
+
+  // The chat server does not serve this website (its origin is not allowed): say so,
+  // and do not retry, since retrying cannot help.
+  function refused(reason) {
+    state.ws = null;
+    state.ready = false;
+    clearTimers();
+    setConnection(false);
+    setStatus("Chat unavailable on this website");
+    renderError(reason || "This website may not use the library's chat.", "origin_refused");
   }
 
   // Called for a clean close and for a dead connection alike; detaches the socket
@@ -659,8 +707,17 @@
   }
 
   function showTyping(on) {
-    ui.typing.hidden = !on;
-    ui.typing.textContent = on ? "Library assistant is typing…" : "";
+    state.botTyping = on === true;
+    renderTyping();
+  }
+
+  // One line under the messages: the assistant at work, or the librarian typing.
+  function renderTyping() {
+    var text = state.botTyping ? "Library assistant is typing…"
+      : state.staffTyping ? state.staffTyping + " is typing…" : "";
+    ui.typing.hidden = !text;
+    ui.typing.textContent = text;
+    ui.typing.setAttribute("data-who", state.botTyping ? "assistant" : state.staffTyping ? "librarian" : "");
   }
 
   function handleFrame(f) {
@@ -700,11 +757,12 @@
         showTyping(f.on === true);
         break;
       case "error":
-        if (f.code === "busy" && typeof f.id === "string") {
+        // "slow_down": over the reader's rate limit (issue 18); not processed either.
+        if ((f.code === "busy" || f.code === "slow_down") && typeof f.id === "string") {
           giveBack(f.id);
           // A burst refused message by message needs one notice, not one per message.
           var last = ui.log.lastElementChild;
-          if (last && last.getAttribute("data-code") === "busy") break;
+          if (last && last.getAttribute("data-code") === f.code) break;
         } else if (typeof f.id === "string") {
           markFailed(f.id);
         }
@@ -716,6 +774,7 @@
       case "bot":
       case "reader":
         renderServerMessage(f, true);
+        if (f.type === "bot" && f.sender === "librarian") state.staffTyping = "";
         if (f.type === "bot") showTyping(false);
         break;
       default:

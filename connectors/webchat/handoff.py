@@ -9,8 +9,13 @@ available. A tab gets a frame when what it shows would change, and the current o
 inside its ``history`` frame on (re)connecting::
 
     {"type": "handoff", "available": true, "state": "waiting" | "with_librarian" | "none",
-     "position": 2, "wait": "about 4 minutes", "librarian": "Sam",
+     "position": 2, "wait": "about 4 minutes", "librarian": "Sam", "typing": "Sam",
      "lines": [{"key": "7:joined", "ts": 1733480000.0, "text": "Sam (librarian) joined"}]}
+
+``typing`` names the librarian typing a reply (for a few seconds after each keystroke
+the console reports, :mod:`crm_store.typing_signals`); the reader's own typing goes the
+other way through :meth:`HandoffWatcher.reader_typing`, at most one store write every
+``REFRESH_SECONDS`` per conversation.
 
 "Available" means the library's staffed chat hours (``library.staffed_time``; always,
 with ``RIC_CHAT_ALWAYS_STAFFED=1``) and at least one librarian whose presence is online.
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +36,7 @@ from connectors.shared import StoreSessions
 from connectors.webchat.hub import ConnectionHub
 from crm_store import clock
 from crm_store.handoff_status import HandoffView, handoff_view, librarians_online, wait_text
+from crm_store.typing_signals import REFRESH_SECONDS, set_reader_typing
 from library.profile import LibraryProfile, load_profile
 from library.staffed_time import staffed_hours_from_profile
 from ric_config import ActionsConfig
@@ -72,6 +79,8 @@ def handoff_frame(view: HandoffView, available: bool) -> dict[str, Any]:
         frame["wait"] = wait_text(view.wait_minutes)
     if view.librarian is not None:
         frame["librarian"] = view.librarian
+    if view.typing is not None:
+        frame["typing"] = view.typing
     return frame
 
 
@@ -91,6 +100,7 @@ class HandoffWatcher(StoreSessions):
         self._always = always_staffed
         self._sent: dict[str, dict[str, Any]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._typing_written: dict[str, float] = {}
 
     def _staffed(self) -> bool:
         always = self._always
@@ -115,6 +125,33 @@ class HandoffWatcher(StoreSessions):
             logger.exception("could not read the handoffs of the open web chats")
             return {}
 
+    def _write_typing(self, session_id: str, on: bool) -> None:
+        with self.sessions.begin() as session:
+            set_reader_typing(session, session_id, on, clock.now())
+
+    async def reader_typing(self, session_id: str, on: bool) -> bool:
+        """Record the reader's typing for the console; returns whether it wrote.
+
+        A reader typing on is written at most once every ``REFRESH_SECONDS`` per
+        conversation (the signal lasts longer than that), "stopped" only after an
+        "on" was written; so a widget, however chatty, costs few store writes.
+        """
+        last = self._typing_written.get(session_id)
+        if on and last is not None and time.monotonic() - last < REFRESH_SECONDS:
+            return False
+        if not on and last is None:
+            return False
+        if on:
+            self._typing_written[session_id] = time.monotonic()
+        else:
+            del self._typing_written[session_id]
+        try:
+            await asyncio.to_thread(self._write_typing, session_id, on)
+        except SQLAlchemyError:
+            logger.exception("could not record that a web chat reader is typing")
+            return False
+        return True
+
     async def greet(self, session_id: str) -> dict[str, Any] | None:
         """The frame a tab gets right after its history; None when the store is down."""
         self.start()
@@ -128,6 +165,8 @@ class HandoffWatcher(StoreSessions):
         open_ids = self.hub.session_ids()
         for gone in set(self._sent) - set(open_ids):
             del self._sent[gone]
+        for gone in set(self._typing_written) - set(open_ids):
+            del self._typing_written[gone]
         if not open_ids:
             return 0
         pushed = 0

@@ -7,6 +7,7 @@ Client frames (JSON objects)::
     {"type": "button", "id": "<client uuid>", "payload": "/intent", "title": "Shown text"}
     {"type": "sync", "since": <unix ts>}
     {"type": "ping"}
+    {"type": "typing", "on": true}   the reader is typing (false: stopped)
 
 Server frames::
 
@@ -177,6 +178,11 @@ def parse_client_frame(data: str | bytes, max_chars: int = MAX_MESSAGE_CHARS) ->
         return ClientFrame("sync", since=_since(raw))
     if kind == "ping":
         return ClientFrame("ping")
+    if kind == "typing":
+        on = raw.get("on")
+        if not isinstance(on, bool):
+            raise FrameError("malformed", "'on' must be true or false")
+        return ClientFrame("typing", extra={"on": on})
     if kind == "message":
         frame_id = _client_id(raw)
         text = raw.get("text")

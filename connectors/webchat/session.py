@@ -153,6 +153,8 @@ class SocketSession:
             await self.send(protocol.error_frame(again))
         elif frame.type in {"message", "button"}:
             await self._take_in(frame)
+        elif frame.type == "typing" and self.handoffs is not None:
+            await self.handoffs.reader_typing(self.session_id, frame.extra["on"] is True)
 
     async def _take_in(self, frame: protocol.ClientFrame) -> None:
         """Queue a message for the conversation's line, or say why not; never waits for Rasa."""

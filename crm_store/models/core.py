@@ -152,6 +152,11 @@ class Conversation(Base):
     status_changed_at = Column(UtcDateTime, nullable=True)
     started_at = Column(UtcDateTime, nullable=False)
     last_activity_at = Column(UtcDateTime, nullable=False, index=True)
+    # Issue 15: the language the reader writes in, and who is typing (expires by time).
+    language = Column(String(16), nullable=True, index=True)
+    reader_typing_at = Column(UtcDateTime, nullable=True, index=True)
+    staff_typing_at = Column(UtcDateTime, nullable=True)
+    staff_typing_id = Column(Integer, nullable=True)
 
     messages = relationship("Message", back_populates="conversation")
 

@@ -1,4 +1,4 @@
-"""Live updates as Server-Sent Events: ``queue`` and ``message`` events, and a heartbeat."""
+"""Live updates as Server-Sent Events: ``queue``, ``message`` and ``typing`` events, a heartbeat."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ bp = Blueprint("api_events")
 EVENTS = api.Operation(
     "Server-Sent Events: `queue` (data as GET /api/queue) when the queue changes, "
     "`message` (data {conversation_id, message}) for each new message in a "
-    "conversation in handoff; a comment heartbeat every 15 s",
+    "conversation in handoff, `typing` (data {conversation_ids}) when the set of "
+    "conversations whose reader is typing changes; a comment heartbeat every 15 s",
     {"type": "string"},
     ok_description="An event stream",
     media="text/event-stream",
@@ -37,6 +38,8 @@ async def events(request: Request) -> None:
         current = hub.current_queue()
         if current is not None:
             await stream.send(current)
+        if hub.typing:
+            await stream.send(hub.current_typing())
         while True:
             try:
                 frame = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)

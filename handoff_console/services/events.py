@@ -2,8 +2,10 @@
 
 Every ``POLL_SECONDS`` the poller reads the messages it has not published yet, in
 conversations that have an open handoff (or just had one resolved); every
-``QUEUE_POLL_SECONDS`` it also reads the queue. A changed queue becomes a ``queue``
-event; each message a ``message`` event. Subscribers get their own bounded asyncio
+``QUEUE_POLL_SECONDS`` it also reads the queue and which readers are typing. A changed
+queue becomes a ``queue`` event; each message a ``message`` event; a change in who is
+typing a ``typing`` event (``{"conversation_ids": [...]}``, every conversation whose
+reader is typing now; a signal expires on its own, :mod:`crm_store.typing_signals`). Subscribers get their own bounded asyncio
 queue; a subscriber too slow to keep up loses its oldest events rather than holding
 the others back.
 
@@ -28,7 +30,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_store import clock
 from crm_store.models import Handoff, Message
+from crm_store.typing_signals import readers_typing
 from handoff_console.services.common import OPEN_STATUSES
 from handoff_console.services.conversation_views import message_view, staff_names
 from handoff_console.services.queue import list_queue, queue_signature
@@ -59,6 +63,7 @@ class EventHub:
         self._queue_read_at = 0.0
         self._signature: list[tuple[Any, ...]] | None = None
         self.queue_items: list[dict[str, Any]] = []
+        self.typing: list[int] = []
 
     def subscribe(self) -> asyncio.Queue[str]:
         """A new subscriber's event queue; starts the poller if needed."""
@@ -73,6 +78,10 @@ class EventHub:
         if self._signature is None:
             return None
         return sse("queue", {"items": self.queue_items})
+
+    def current_typing(self) -> str:
+        """Who is typing now, as an event (an empty list before the first read)."""
+        return sse("typing", {"conversation_ids": self.typing})
 
     def unsubscribe(self, queue: asyncio.Queue[str]) -> None:
         """Forget a subscriber."""
@@ -126,6 +135,10 @@ class EventHub:
                     self._signature = signature
                     self.queue_items = items
                     frames.append(sse("queue", {"items": items}))
+                typing = readers_typing(session, clock.now())
+                if typing != self.typing:
+                    self.typing = typing
+                    frames.append(self.current_typing())
             frames.extend(self._new_messages(session))
         return frames
 

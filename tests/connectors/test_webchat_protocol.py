@@ -205,3 +205,14 @@ def test_ids_and_timestamps_that_cannot_be_stored_are_malformed(data: str) -> No
     with pytest.raises(FrameError) as error:
         parse_client_frame(data)
     assert error.value.code == "malformed"
+
+
+def test_a_typing_frame_says_on_or_off_and_nothing_else() -> None:
+    on = parse_client_frame(json.dumps({"type": "typing", "on": True}))
+    off = parse_client_frame(json.dumps({"type": "typing", "on": False}))
+    assert on is not None and off is not None
+    assert (on.type, on.extra, off.extra) == ("typing", {"on": True}, {"on": False})
+    for bad in ({"type": "typing"}, {"type": "typing", "on": "yes"}, {"type": "typing", "on": 1}):
+        with pytest.raises(FrameError) as error:
+            parse_client_frame(json.dumps(bad))
+        assert error.value.code == "malformed"

@@ -51,6 +51,7 @@ __all__ = [
     "loyalty_segments",
     "month_of",
     "months_back",
+    "new_readers_between",
 ]
 
 SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "inform", "bot_challenge"})
@@ -116,6 +117,20 @@ def _first_contacts(session: Session) -> dict[int, tuple[datetime, int, str]]:
     ):
         first.setdefault(int(reader_id), (started, int(conversation_id), str(channel)))
     return first
+
+
+def new_readers_between(session: Session, start: datetime, end: datetime) -> int:
+    """How many readers had their first conversation in ``[start, end)``."""
+    first = (
+        select(func.min(Conversation.started_at).label("first"))
+        .where(Conversation.reader_id.is_not(None))
+        .group_by(Conversation.reader_id)
+        .subquery()
+    )
+    count = session.execute(
+        select(func.count()).select_from(first).where(first.c.first >= start, first.c.first < end)
+    ).scalar_one()
+    return int(count)
 
 
 def acquisition(session: Session, now: datetime, months: int = 12) -> Acquisition:

@@ -43,7 +43,12 @@ def test_every_job_is_stored_in_the_reader_store_with_an_explicit_misfire_policy
         jobs = {job.id: job for job in scheduler.get_jobs()}
     finally:
         scheduler.shutdown(wait=False)
-    nightly = {"nightly_analysis", "anonymise_old_transcripts", "prune_old_receipts"}
+    nightly = {
+        "nightly_analysis",
+        "anonymise_old_transcripts",
+        "prune_old_receipts",
+        "weekly_report",
+    }
     assert set(jobs) == EXPECTED_INTERVAL_JOBS | nightly
     for job_id in EXPECTED_INTERVAL_JOBS:
         assert (jobs[job_id].coalesce, jobs[job_id].misfire_grace_time) == (True, None)

@@ -134,17 +134,28 @@ def send_staff_email(recipients: list[str], subject: str, body: str) -> str:
     message["Subject"] = subject
     message.set_content(body)
     try:
-        client = smtplib.SMTP_SSL if settings.port == 465 else smtplib.SMTP
-        with client(settings.host, settings.port, timeout=15) as smtp:
-            if settings.starttls and settings.port != 465:
-                smtp.starttls()
-            if settings.user and settings.password:
-                smtp.login(settings.user, settings.password)
-            smtp.send_message(message)
+        deliver_mail(settings, message)
     except (OSError, smtplib.SMTPException):
         logger.exception("could not email staff about %r", subject)
         return "failed"
     return "sent"
+
+
+def deliver_mail(settings: SmtpSettings, message: EmailMessage) -> None:
+    """Hand ``message`` to the SMTP server of ``settings`` (implicit TLS on 465, else
+    STARTTLS when set, then login when a user and password are set).
+
+    Raises:
+        OSError: The server could not be reached.
+        smtplib.SMTPException: The server refused the mail or the login.
+    """
+    client = smtplib.SMTP_SSL if settings.port == 465 else smtplib.SMTP
+    with client(settings.host, settings.port, timeout=15) as smtp:
+        if settings.starttls and settings.port != 465:
+            smtp.starttls()
+        if settings.user and settings.password:
+            smtp.login(settings.user, settings.password)
+        smtp.send_message(message)
 
 
 def _staff_emails(session: Session, staff_user_id: int | None) -> list[str]:

@@ -16,14 +16,15 @@ from websockets.exceptions import ConnectionClosed
 class WidgetClient:
     """One browser tab's socket, without a browser."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
         self.url = url
+        self.headers = headers or {}  # e.g. Origin, X-Forwarded-For (tests/trust)
         self.ws: Any = None
         self.session_id: str | None = None
         self.history: list[dict[str, Any]] = []
 
     async def connect(self, session_id: str | None = None, since: float = 0.0) -> WidgetClient:
-        self.ws = await ws_connect(self.url, max_size=2**20)
+        self.ws = await ws_connect(self.url, max_size=2**20, extra_headers=self.headers)
         await self.send({"type": "hello", "session_id": session_id, "since": since})
         welcome = await self.recv()
         assert welcome["type"] == "welcome", welcome

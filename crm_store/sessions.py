@@ -59,12 +59,13 @@ def split_times(times: Iterable[datetime], gap: timedelta) -> list[tuple[datetim
 
 
 def _latest(session: Session, conversation_id: int) -> ConversationSession | None:
-    return session.execute(
+    found: ConversationSession | None = session.execute(
         select(ConversationSession)
         .where(ConversationSession.conversation_id == conversation_id)
         .order_by(ConversationSession.seq.desc())
         .limit(1)
     ).scalar_one_or_none()
+    return found
 
 
 def extend_sessions(

@@ -16,12 +16,17 @@ from sanic.response import HTTPResponse
 from handoff_console.auth import require_staff
 from handoff_console.blueprints.pages import staff_page
 
-__all__ = ["DASHBOARD_ROLES", "bp", "dashboard_page"]
+__all__ = ["DASHBOARD_ROLES", "ECHARTS", "bp", "dashboard_page"]
 
 DASHBOARD_ROLES = ("manager", "admin")
 """Who may open the dashboard's pages and its API."""
 
 bp = Blueprint("dashboard")
+
+ECHARTS = "vendor/echarts/echarts.min.js"
+"""Apache ECharts 6.1.0, vendored from npm (``static/vendor/echarts/README.md``)."""
+OVERVIEW_SCRIPTS = (ECHARTS, "dashboard.js", "dashboard_overview.js")
+CHART_SCRIPTS = (ECHARTS, "dashboard.js", "dashboard_charts.js")
 
 
 def dashboard_page(
@@ -43,4 +48,23 @@ def dashboard_page(
 @require_staff(*DASHBOARD_ROLES)
 async def overview(request: Request) -> HTTPResponse:
     """The overview: each figure for a period, its change and a sparkline."""
-    return dashboard_page(request, "dashboard.html", "overview")
+    return dashboard_page(request, "dashboard.html", "overview", OVERVIEW_SCRIPTS)
+
+
+@bp.get("/dashboard/charts", name="dashboard_charts")
+@require_staff(*DASHBOARD_ROLES)
+async def charts(request: Request) -> HTTPResponse:
+    """The charts: each with a table view and CSV/XLSX downloads."""
+    manager = request.ctx.staff.role == "manager"
+    return dashboard_page(
+        request, "dashboard_charts.html", "charts", CHART_SCRIPTS, show_workload=manager
+    )
+
+
+@bp.get("/dashboard/drill", name="dashboard_drill")
+@require_staff(*DASHBOARD_ROLES)
+async def drill(request: Request) -> HTTPResponse:
+    """The conversations behind a figure, bar or cell, with links to their transcripts."""
+    return dashboard_page(
+        request, "dashboard_drill.html", "charts", ("dashboard.js", "dashboard_drill.js")
+    )

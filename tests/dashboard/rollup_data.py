@@ -106,3 +106,64 @@ def build_day(sessions: sessionmaker[Session]) -> dict[str, Any]:
         session.add(Feedback(conversation_id=ids["slack-c"], rating=5, created_at=at(14, 45, 21)))
         session.add(Feedback(conversation_id=ids["mail-d"], rating=2, created_at=at(15, 5)))
     return ids
+
+
+CHANNELS = ("webchat", "webchat", "telegram", "email", "slack")
+TOPICS = (
+    ("When are you open on Saturday?", "library_hours", None),
+    ("Is there parking at Central?", "faq", "faq/parking"),
+    ("How do I print?", "faq", "faq/printing"),
+    ("Renew my books please", "renew_loans", None),
+    ("I need to talk to a person", "request_human", None),
+    ("blorp", "nlu_fallback", None),
+)
+BRANCHES = ("central", "northside", "riverside")
+
+
+def build_recent(sessions: sessionmaker[Session], now: datetime, days: int = 14) -> int:
+    """A deterministic fortnight of chats before ``now`` (for the pages' demo data).
+
+    Each day k has 3 + k % 4 conversations between 09:00 and 18:00 UTC, on the channels,
+    topics and branches in turn; every "person" request is handed to Sam, who answers
+    after 5 minutes and resolves after 20, and every other conversation with a handoff
+    gets a rating. Returns how many conversations it made.
+    """
+    with sessions.begin() as session:
+        sam = librarian_id(session)
+    made, chats, handoffs = 0, [], []
+    for k in range(1, days + 1):
+        base = datetime.combine((now - timedelta(days=k)).date(), time(9), now.tzinfo)
+        for n in range(3 + k % 4):
+            when = base + timedelta(hours=(n * 7 + k) % 9, minutes=(n * 13) % 60)
+            text, intent, faq = TOPICS[(k + n) % len(TOPICS)]
+            chat = Chat(f"demo-{k}-{n}", CHANNELS[(k * 3 + n) % len(CHANNELS)])
+            chat.reader(when, text, intent, faq=faq).bot(when + timedelta(seconds=3))
+            chat.slot(when + timedelta(seconds=4), "home_branch", BRANCHES[(k + n) % 3])
+            if intent == "request_human" and sam is not None:
+                chat.librarian(when + timedelta(minutes=5), sam)
+                handoffs.append((chat.sender_id, when, (k + n) % 5 + 1))
+            chats.append(chat)
+            made += 1
+    ingest_chats(sessions, *chats)
+    with sessions.begin() as session:
+        ids = {s: i for s, i in session.execute(select(Conversation.sender_id, Conversation.id))}
+        for sender, when, rating in handoffs:
+            session.add(
+                Handoff(
+                    conversation_id=ids[sender],
+                    reason="asked for a person" if rating % 2 else "account problem",
+                    status=HandoffStatus.RESOLVED,
+                    librarian_id=sam,
+                    requested_at=when + timedelta(seconds=5),
+                    claimed_at=when + timedelta(minutes=5),
+                    resolved_at=when + timedelta(minutes=20),
+                )
+            )
+            session.add(
+                Feedback(
+                    conversation_id=ids[sender],
+                    rating=rating,
+                    created_at=when + timedelta(minutes=21),
+                )
+            )
+    return made

@@ -14,6 +14,8 @@ from pathlib import Path
 from types import FrameType
 
 from launcher.nlu_inbox import add_inbox_command
+from launcher.nlu_models import add_model_commands
+from launcher.reader_rights import add_reader_commands
 from launcher.settings import ROOT, Settings, load_settings
 from ric_config import LauncherConfig
 
@@ -75,7 +77,7 @@ def command_up(_: argparse.Namespace) -> int:
     """Train if needed, migrate, seed, start everything, print the URLs, wait for Ctrl-C."""
     from launcher.services import all_services
     from launcher.supervisor import Supervisor
-    from launcher.training import ensure_model, training_hash
+    from launcher.training import ensure_model, startup_model, training_hash
 
     settings = load_settings()
     print("Reader Interaction Center: starting")
@@ -84,7 +86,8 @@ def command_up(_: argparse.Namespace) -> int:
         "a first train takes a minute or two"
     )
     model = ensure_model(log_path=settings.log_dir / "train.log")
-    print(f"  ✓ model ready: {model.name}")
+    model, which = startup_model(model, training_hash())
+    print(f"  ✓ model ready: {which} ({model})")
     prepare(settings)
     supervisor = Supervisor(all_services(settings, model))
 
@@ -198,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     nlu.set_defaults(func=lambda _args: nlu.print_help() or 2)
     nlu_commands = nlu.add_subparsers(dest="nlu_command")
     add_inbox_command(nlu_commands)
+    add_model_commands(nlu_commands)
+    add_reader_commands(commands)
     commands.add_parser(
         "create-admin",
         add_help=False,  # --help goes through to handoff_console.admin

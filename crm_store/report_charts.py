@@ -20,7 +20,7 @@ from matplotlib.figure import Figure as PlotFigure
 
 from crm_store.weekly_figures import WeeklyFigures
 
-__all__ = ["CHARTS", "render_chart", "render_charts"]
+__all__ = ["CHARTS", "CHART_ALT", "render_chart", "render_charts"]
 
 _BLUE, _GREEN = "#1d3f6e", "#1b6b2a"
 _SEGMENT_LABELS = {
@@ -75,6 +75,12 @@ CHARTS: dict[str, Callable[[WeeklyFigures], PlotFigure]] = {
     "new-readers": _new_readers,
 }
 """The report's charts by name, in the report's order."""
+CHART_ALT = {
+    "daily": "Bar chart: conversations per day of the week, with the containment rate",
+    "segments": "Bar chart: readers by value segment",
+    "new-readers": "Bar chart: new readers by month",
+}
+"""Each chart's alternative text (the email's and the report page's ``alt``)."""
 
 
 def render_chart(name: str, data: WeeklyFigures) -> bytes:

@@ -13,6 +13,7 @@ from handoff_console.blueprints import register_api
 from handoff_console.blueprints.auth import bp as auth_bp
 from handoff_console.blueprints.dashboard import bp as dashboard_bp
 from handoff_console.blueprints.dashboard_readers import bp as dashboard_readers_bp
+from handoff_console.blueprints.dashboard_report import bp as dashboard_report_bp
 from handoff_console.blueprints.demo import bp as demo_bp
 from handoff_console.blueprints.home import bp as home_bp
 from handoff_console.blueprints.pages import bp as pages_bp
@@ -49,6 +50,7 @@ def create_app(settings: ConsoleSettings | None = None, name: str = "handoff_con
     app.blueprint(studio_pages_bp)
     app.blueprint(dashboard_bp)
     app.blueprint(dashboard_readers_bp)
+    app.blueprint(dashboard_report_bp)
     register_api(app)
     # CSP, nosniff, referrer and framing rules on every response (docs/security.md).
     install_security_headers(app, settings.rasa_public_url)

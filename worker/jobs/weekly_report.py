@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_store import clock
 from crm_store.models import StaffRole, StaffUser
 from crm_store.models.dashboard_reports import ReportSubscription, WeeklyReport
-from crm_store.report_charts import render_charts
+from crm_store.report_charts import CHART_ALT, render_charts
 from crm_store.weekly_figures import WeeklyFigures, last_full_week, weekly_figures
 from messaging.outbox import Outbox, SendCounts, claim, claimable, insert_once, record_outcome
 from worker.jobs._resources import store_sessions
@@ -55,11 +55,6 @@ REPORTS = Outbox(
     count_attempts="claim",
 )
 """The weekly reports' outbox."""
-ALT_TEXT = {
-    "daily": "Bar chart: conversations per day of the week, with the containment rate",
-    "segments": "Bar chart: readers by value segment",
-    "new-readers": "Bar chart: new readers by month",
-}
 _TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
     autoescape=select_autoescape(["html"]),
@@ -128,7 +123,7 @@ def build_message(
         week_end=figures.week_end.isoformat(),
         figures=figures.figures,
         at_risk=figures.at_risk,
-        charts=[{"cid": cids[c][1:-1], "alt": ALT_TEXT.get(c, c)} for c in charts],
+        charts=[{"cid": cids[c][1:-1], "alt": CHART_ALT.get(c, c)} for c in charts],
     )
     lines = [f"{subject}", ""]
     lines += [

@@ -11,13 +11,20 @@ from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session
 
 from handoff_console import api
-from handoff_console.schemas.conversations import Conversation, HandoffReply, Note, SentMessage
+from handoff_console.schemas.conversations import (
+    Conversation,
+    HandoffReply,
+    Note,
+    SentMessage,
+    Typing,
+)
 from handoff_console.schemas.desk import (
     ClaimBody,
     NoteBody,
     ResolveBody,
     TextBody,
     TransferBody,
+    TypingBody,
 )
 from handoff_console.services import conversation_views as views
 from handoff_console.services import conversations as service
@@ -61,7 +68,18 @@ SEND = api.Operation(
     body=TextBody,
 )
 NOTE = api.Operation(
-    "Add an internal note", Note, status=201, errors={400: "Empty note"}, body=NoteBody
+    "Add a private note: shown in the staff transcript, never relayed to the reader",
+    Note,
+    status=201,
+    errors={400: "Empty note"},
+    body=NoteBody,
+)
+TYPING = api.Operation(
+    "Tell the reader's web chat that you are typing a reply (or stopped); it shows "
+    '"<first name> is typing…" for a few seconds after each call',
+    Typing,
+    errors={400: "on is not a boolean", 404: "No such conversation"},
+    body=TypingBody,
 )
 TRANSFER = api.Operation(
     "Transfer to a colleague or back to the queue",
@@ -138,6 +156,18 @@ async def add_note(request: Request, conversation_id: int) -> HTTPResponse:
     me = api.staff(request).id
     return await api.answer(
         request, lambda s: service.add_note(s, conversation_id, me, body), status=201
+    )
+
+
+@api.route(bp, "POST", "/api/conversations/<conversation_id:id>/typing", TYPING)
+async def typing(request: Request, conversation_id: int) -> HTTPResponse:
+    """Record the caller's typing in this conversation, for the reader's widget."""
+    body = api.json_body(request)
+    on = body.get("on")
+    if not isinstance(on, bool):
+        raise BadRequest("bad_request", "on must be true or false.")
+    return await api.as_staff(
+        request, lambda s, me: service.set_typing(s, conversation_id, me, on=on)
     )
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "SentMessage",
     "SystemLine",
     "TicketBrief",
+    "Typing",
 ]
 
 HandoffStatus = Literal["waiting", "claimed", "resolved", "abandoned", "ticketed"]
@@ -124,6 +125,16 @@ class SystemLine(ApiModel):
     at: Timestamp
 
 
+class Typing(ApiModel):
+    """The librarian's typing signal as stored, for the reader's widget."""
+
+    conversation_id: int
+    on: bool
+    expires_in_seconds: float = Field(
+        description="The widget stops showing it after this long unless it is sent again"
+    )
+
+
 class Note(ApiModel):
     """An internal note; readers never see notes."""
 
@@ -166,6 +177,7 @@ class PastConversation(ApiModel):
     channel: str
     started_at: Timestamp
     status: str
+    state_label: str = Field(description="Waiting, With <name>, Resolved… (as the header reads)")
 
 
 class TicketBrief(ApiModel):
@@ -224,6 +236,10 @@ class Conversation(ApiModel):
     system_lines: list[SystemLine] = Field(
         description="Handoff requests, joins, transfers, take-overs and resolves, oldest first"
     )
-    notes: list[Note]
+    notes: list[Note] = Field(
+        description="Private notes: shown in the staff transcript, never relayed to the reader"
+    )
+    reader_typing: bool = Field(description="The reader is typing now (web chat)")
+    language: str | None = Field(description="The reader's language (ISO 639-1), if known")
     reader: Reader | None
     undelivered: list[Outbound] = Field(description="Librarian messages pending or failed.")

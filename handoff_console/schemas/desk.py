@@ -25,6 +25,7 @@ __all__ = [
     "TicketStatus",
     "TicketStatusBody",
     "TransferBody",
+    "TypingBody",
 ]
 
 TicketStatus = Literal["new", "open", "pending", "closed"]
@@ -98,6 +99,12 @@ class NoteBody(ApiModel):
     """An internal note."""
 
     body: str
+
+
+class TypingBody(ApiModel):
+    """Whether the librarian is typing a reply (not a private note) now."""
+
+    on: bool = Field(description="true while typing (send again every few seconds), false to stop")
 
 
 class TransferBody(ApiModel):

@@ -79,6 +79,7 @@ class ProfileConversation(ApiModel):
     channel: str
     sender_id: str
     status: str
+    state_label: str = Field(description="Waiting, With <name>, Resolved… (as the header reads)")
     started_at: Timestamp
     last_activity_at: Timestamp
     csat: int | None = Field(description="the reader's latest rating (1-5) of it, if any")

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm_store import clock
 from crm_store.models import (
     AuditEntry,
     ChannelIdentity,
@@ -36,6 +37,7 @@ from crm_store.models import (
     Ticket,
 )
 from crm_store.redaction import mask_cards_in_text
+from crm_store.typing_signals import is_fresh
 from handoff_console.schemas import conversations as schemas
 from handoff_console.services.common import (
     OPEN_STATUSES,
@@ -44,6 +46,7 @@ from handoff_console.services.common import (
     open_handoff_of,
     staff_name,
 )
+from handoff_console.services.reader_library import day_label, due_relative
 from library import mask_card
 from library.ils import LibrarySystemError, get_library_system
 from messaging.rasa_client import RasaClient, RasaError
@@ -108,6 +111,24 @@ def conversation_state(handoff: Handoff | None, names: dict[int, str]) -> tuple[
         HandoffStatus.TICKETED: "Turned into a ticket",
     }
     return status.value, labels.get(status, status.value)
+
+
+def state_labels(session: Session, conversation_ids: list[int]) -> dict[int, str]:
+    """Each conversation's status label ("Waiting", "With Sam Reyes", "Resolved"…) by id.
+
+    One query for the conversations' handoffs (the latest of each decides) and one for
+    the staff names; a conversation never handed off reads "With the assistant".
+    """
+    latest: dict[int, Handoff] = {}
+    if conversation_ids:
+        for handoff in session.execute(
+            select(Handoff)
+            .where(Handoff.conversation_id.in_(conversation_ids))
+            .order_by(Handoff.requested_at, Handoff.id)
+        ).scalars():
+            latest[int(handoff.conversation_id)] = handoff
+    names = staff_names(session) if latest else {}
+    return {cid: conversation_state(latest.get(cid), names)[1] for cid in conversation_ids}
 
 
 def is_unanswered(session: Session, conversation_id: int, handoff: Handoff | None) -> bool:
@@ -237,12 +258,15 @@ def reader_view(session: Session, reader: Reader, conversation_id: int) -> dict[
     identities = session.execute(
         select(ChannelIdentity).where(ChannelIdentity.reader_id == reader.id)
     ).scalars()
-    past = session.execute(
-        select(Conversation)
-        .where(Conversation.reader_id == reader.id, Conversation.id != conversation_id)
-        .order_by(Conversation.started_at.desc())
-        .limit(20)
-    ).scalars()
+    past = list(
+        session.execute(
+            select(Conversation)
+            .where(Conversation.reader_id == reader.id, Conversation.id != conversation_id)
+            .order_by(Conversation.started_at.desc())
+            .limit(20)
+        ).scalars()
+    )
+    labels = state_labels(session, [int(c.id) for c in past])
     tickets = session.execute(
         select(Ticket).where(Ticket.reader_id == reader.id).order_by(Ticket.created_at.desc())
     ).scalars()
@@ -258,7 +282,13 @@ def reader_view(session: Session, reader: Reader, conversation_id: int) -> dict[
         identities=[{"channel": i.channel, "external_id": i.external_id} for i in identities],
         loans_summary=None,
         past_conversations=[
-            {"id": c.id, "channel": c.channel, "started_at": c.started_at, "status": c.status.value}
+            {
+                "id": c.id,
+                "channel": c.channel,
+                "started_at": c.started_at,
+                "status": c.status.value,
+                "state_label": labels[int(c.id)],
+            }
             for c in past
         ],
         tickets=[{"id": t.id, "subject": t.subject, "status": t.status.value} for t in tickets],
@@ -300,6 +330,8 @@ def conversation_view(
         messages=[message_view(m, names) for m in messages],
         system_lines=system_lines(session, conversation_id, names),
         notes=[note_view(session, n) for n in notes],
+        reader_typing=is_fresh(conversation.reader_typing_at, clock.now()),
+        language=conversation.language,
         reader=None if reader is None else reader_view(session, reader, conversation.id),
         undelivered=undelivered,
     )
@@ -327,5 +359,9 @@ async def loans_summary(rasa: RasaClient, sender_id: str) -> str | None:
         return "No current loans."
     overdue = sum(1 for loan in loans if loan.overdue)
     soonest = min(loan.due_date for loan in loans)
-    summary = f"{len(loans)} on loan, next due {soonest.isoformat()}"
+    # Written the library's way, as the reader panel does: "next due Tue 8 Dec 2026".
+    today = loans[0].as_of
+    summary = (
+        f"{len(loans)} on loan, next due {day_label(soonest)} ({due_relative(soonest, today)})"
+    )
     return f"{summary}, {overdue} overdue" if overdue else summary

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from crm_store import clock
 from crm_store.audit import audit
 from crm_store.conversations import set_conversation_status
 from crm_store.models import (
@@ -26,6 +27,8 @@ from crm_store.models import (
     StaffRole,
     StaffUser,
 )
+from crm_store.typing_signals import TYPING_SECONDS, set_staff_typing
+from handoff_console.schemas.conversations import Typing
 from handoff_console.services.common import (
     check_text,
     get_conversation,
@@ -176,6 +179,19 @@ def add_note(session: Session, conversation_id: int, staff_id: int, body: object
     session.add(note)
     session.flush()
     return note_view(session, note)
+
+
+def set_typing(
+    session: Session, conversation_id: int, staff_id: int, *, on: bool
+) -> dict[str, Any]:
+    """Record that a librarian types a reply here (or stopped), for the reader's widget."""
+    get_conversation(session, conversation_id)
+    set_staff_typing(session, conversation_id, staff_id, on, clock.now())
+    return Typing.view(
+        conversation_id=conversation_id,
+        on=on,
+        expires_in_seconds=TYPING_SECONDS if on else 0.0,
+    )
 
 
 def transfer(

@@ -16,6 +16,7 @@ from crm_store.identities import ReaderNotFoundError, mask_card
 from crm_store.models import ChannelIdentity, Conversation, Feedback, RawEvent, Reader, Ticket
 from crm_store.outreach import latest_reachable_conversation
 from handoff_console.services.common import iso
+from handoff_console.services.conversation_views import state_labels
 
 __all__ = ["browser_name", "identity_label", "reader_brief", "reader_profile", "search_readers"]
 
@@ -183,6 +184,7 @@ def reader_profile(session: Session, reader_id: int) -> dict[str, Any]:
         .order_by(ChannelIdentity.id)
     ).scalars()
     conversations = _newest_first(session, Conversation, reader_id, "last_activity_at")
+    labels = state_labels(session, [int(c.id) for c in conversations])
     tickets = _newest_first(session, Ticket, reader_id, "created_at")
     feedback = _newest_first(session, Feedback, reader_id, "created_at")
     reachable = latest_reachable_conversation(session, reader_id)
@@ -214,6 +216,7 @@ def reader_profile(session: Session, reader_id: int) -> dict[str, Any]:
                 "channel": c.channel,
                 "sender_id": c.sender_id,
                 "status": c.status.value,
+                "state_label": labels[int(c.id)],
                 "started_at": iso(c.started_at),
                 "last_activity_at": iso(c.last_activity_at),
                 "csat": ratings.get(int(c.id)),

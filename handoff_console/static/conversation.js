@@ -1,7 +1,9 @@
 /*
  * One conversation: transcript (live through SSE `message` events) with its system
  * lines ("Sam Reyes joined", "Resolved by Sam Reyes"), reply box, canned replies,
- * internal notes, reader profile, take-over, transfer, resolve and reopen.
+ * private notes (the reply box's "Private note" mode: stored, shown in the transcript in
+ * amber, never relayed), typing both ways (the reader's from the `typing` event, ours
+ * sent throttled), reader profile, take-over, transfer, resolve and reopen.
  * The status reads the server's `state_label` (Waiting, With <name>, Resolved): one
  * source of truth. A reply to a waiting conversation claims it on the server; one a
  * colleague holds is refused (409), and the page offers to take it over.
@@ -29,9 +31,10 @@
     replySend: document.getElementById("reply-send"),
     cannedSearch: document.getElementById("canned-search"),
     cannedResults: document.getElementById("canned-results"),
-    notesList: document.getElementById("notes-list"),
-    noteForm: document.getElementById("note-form"),
-    noteBody: document.getElementById("note-body"),
+    replyLabel: document.getElementById("reply-label"),
+    replyHelp: document.getElementById("reply-help"),
+    modeNote: document.getElementById("mode-note"),
+    readerTyping: document.getElementById("reader-typing"),
     reader: document.getElementById("reader-profile"),
     transferDetails: document.getElementById("transfer-details"),
     transferForm: document.getElementById("transfer-form"),
@@ -186,26 +189,26 @@
     ui.replyText.placeholder = heldByOther ? "Another librarian holds this conversation." : "";
   }
 
-  // ---------------------------------------------------------------- notes
+  // ---------------------------------------------------------------- private notes
+  // A note sits in the transcript at its time, marked and coloured apart from replies.
   function noteEl(n) {
-    return el("li", { className: "note", dataset: { noteId: String(n.id) } }, [
-      el("div", { className: "note-meta" }, [el("span", { className: "note-author", text: n.author || "Staff" }), " ", C.timeEl(n.created_at)]),
-      el("p", { className: "note-body", text: n.body || "" }),
+    return el("li", { className: "msg msg-note", dataset: { noteId: String(n.id) } }, [
+      el("div", { className: "msg-meta" }, [
+        el("span", { className: "note-badge", text: "Private note" }),
+        el("span", { className: "msg-sender", text: n.author || "Staff" }),
+        el("span", { className: "muted", text: "not sent to the reader" }),
+        C.timeEl(n.created_at),
+      ]),
+      el("p", { className: "msg-text", text: n.body || "" }),
     ]);
   }
 
-  function renderNotes(notes) {
-    state.noteIds = new Set(notes.map(function (n) { return String(n.id); }));
-    ui.notesList.replaceChildren.apply(ui.notesList, notes.map(noteEl));
-    if (!notes.length) ui.notesList.appendChild(el("li", { className: "muted empty-note", text: "No notes yet." }));
-  }
-
-  function addNote(n) {
-    if (state.noteIds.has(String(n.id))) return;
-    state.noteIds.add(String(n.id));
-    var placeholder = ui.notesList.querySelector(".empty-note");
-    if (placeholder) placeholder.remove();
-    ui.notesList.appendChild(noteEl(n));
+  function addNotes(notes) {
+    (notes || []).forEach(function (n) {
+      if (state.noteIds.has(String(n.id))) return;
+      state.noteIds.add(String(n.id));
+      place(noteEl(n), n.created_at);
+    });
   }
 
   // ---------------------------------------------------------------- reader profile
@@ -245,13 +248,13 @@
       listOf(r.past_conversations, function (c) {
         return [
           el("a", { href: "/conversations/" + encodeURIComponent(c.id), text: "#" + c.id }), " ",
-          el("span", { text: channelName(c.channel) + " · " + (STATUS[c.status] || c.status || "") + " · " }),
+          el("span", { text: channelName(c.channel) + " · " + (c.state_label || STATUS[c.status] || c.status || "") + " · " }),
           C.timeEl(c.started_at),
         ];
       }, "No earlier conversations."),
       el("h3", { text: "Tickets" }),
       listOf(r.tickets, function (t) {
-        return [el("a", { href: "/tickets", text: "#" + t.id }), " ", el("span", { text: (t.subject || "") + " (" + (t.status || "") + ")" })];
+        return [el("a", { href: "/tickets#ticket-" + encodeURIComponent(t.id), text: "#" + t.id }), " ", el("span", { text: (t.subject || "") + " (" + (t.status || "") + ")" })];
       }, "No tickets."),
       el("h3", { text: "Feedback" }),
       listOf(r.feedback, function (f) {
@@ -268,7 +271,8 @@
       var messages = Array.isArray(conv.messages) ? conv.messages : [];
       messages.forEach(appendMessage);
       addSystemLines(conv.system_lines);
-      renderNotes(Array.isArray(conv.notes) ? conv.notes : []);
+      addNotes(conv.notes);
+      showReaderTyping(conv.reader_typing === true);
       renderReader(conv.reader);
       showUndelivered(conv.undelivered);
       ui.transcript.scrollTop = ui.transcript.scrollHeight;
@@ -282,6 +286,7 @@
       renderHeader(conv);
       (conv.messages || []).forEach(appendMessage);
       addSystemLines(conv.system_lines);
+      addNotes(conv.notes);
     }).catch(C.showError);
   }
 
@@ -388,9 +393,76 @@
   function sendReply() {
     var text = ui.replyText.value;
     if (!text.trim()) return;
+    if (noteMode()) { addPrivateNote(text); return; }
+    librarianStopped();
     var p = localReply(text);
     ui.replyText.value = "";
     postReply(p);
+  }
+
+  // ---------------------------------------------------------------- reply or private note
+  function noteMode() { return ui.modeNote.checked; }
+
+  function applyMode() {
+    var note = noteMode();
+    ui.replyForm.dataset.mode = note ? "note" : "reply";
+    ui.replyLabel.textContent = note ? "Private note (staff only \u2014 the reader never sees it)" : "Reply to the reader";
+    ui.replySend.textContent = note ? "Add note" : "Send";
+    ui.replyHelp.textContent = note ? "Enter adds the note; Shift+Enter starts a new line." : "Enter sends; Shift+Enter starts a new line.";
+    if (note) librarianStopped();
+  }
+
+  function addPrivateNote(text) {
+    ui.replySend.disabled = true;
+    C.api("POST", base + "/notes", { body: text }).then(function (note) {
+      C.clearError();
+      ui.replyText.value = "";
+      if (note && note.id !== undefined) addNotes([note]);
+      ui.transcript.scrollTop = ui.transcript.scrollHeight;
+    }).catch(C.showError).then(function () { ui.replySend.disabled = false; });
+  }
+
+  Array.prototype.forEach.call(ui.replyForm.querySelectorAll("input[name=mode]"), function (radio) {
+    radio.addEventListener("change", function () { applyMode(); ui.replyText.focus(); });
+  });
+
+  // ---------------------------------------------------------------- typing, both ways
+  // Ours: one POST every TYPING_REFRESH_MS while typing a reply (not a note), "off"
+  // after TYPING_IDLE_MS without a keystroke or when the reply is sent.
+  var TYPING_REFRESH_MS = 2500;
+  var TYPING_IDLE_MS = 4000;
+  var typing = { sentAt: 0, idle: 0 };
+
+  function handoffOpen() {
+    var h = state.conversation && state.conversation.handoff;
+    return !!h && (h.status === "waiting" || h.status === "claimed");
+  }
+
+  function postTyping(on) {
+    C.api("POST", base + "/typing", { on: on }).catch(function () { /* a hint only; the reply still goes */ });
+  }
+
+  function librarianTyping() {
+    clearTimeout(typing.idle);
+    if (noteMode() || !handoffOpen() || !ui.replyText.value.trim()) { librarianStopped(); return; }
+    if (Date.now() - typing.sentAt >= TYPING_REFRESH_MS) { typing.sentAt = Date.now(); postTyping(true); }
+    typing.idle = setTimeout(librarianStopped, TYPING_IDLE_MS);
+  }
+
+  function librarianStopped() {
+    clearTimeout(typing.idle);
+    if (!typing.sentAt) return;
+    typing.sentAt = 0;
+    postTyping(false);
+  }
+
+  ui.replyText.addEventListener("input", librarianTyping);
+
+  // Theirs: the `typing` event lists every conversation whose reader is typing now.
+  function showReaderTyping(on) {
+    var r = state.conversation && state.conversation.reader;
+    ui.readerTyping.hidden = !on;
+    ui.readerTyping.textContent = on ? (r && r.name ? r.name : "The reader") + " is typing\u2026" : "";
   }
 
   ui.replyForm.addEventListener("submit", function (e) { e.preventDefault(); sendReply(); });
@@ -439,18 +511,6 @@
       var first = ui.cannedResults.querySelector("button");
       if (first) { e.preventDefault(); first.focus(); }
     }
-  });
-
-  // ---------------------------------------------------------------- notes
-  ui.noteForm.addEventListener("submit", function (e) {
-    e.preventDefault();
-    var body = ui.noteBody.value;
-    if (!body.trim()) return;
-    C.api("POST", base + "/notes", { body: body }).then(function (note) {
-      ui.noteBody.value = "";
-      if (note && note.id !== undefined) addNote(note);
-      else load();
-    }).catch(C.showError);
   });
 
   // ---------------------------------------------------------------- take over
@@ -563,6 +623,11 @@
       message: function (data) {
         if (!data || Number(data.conversation_id) !== conversationId || !data.message) return;
         appendMessage(data.message);
+        if (data.message.sender_kind === "reader") showReaderTyping(false);
+      },
+      typing: function (data) {
+        var ids = data && Array.isArray(data.conversation_ids) ? data.conversation_ids : [];
+        showReaderTyping(ids.map(Number).indexOf(conversationId) >= 0);
       },
       queue: function (data) {
         // Someone else claimed, transferred or resolved this conversation.

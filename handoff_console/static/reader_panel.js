@@ -67,7 +67,7 @@
       if (String(c.id) === String(options.currentConversationId)) return;
       items.push({ when: c.last_activity_at, node: el("li", { className: "rp-conversation", dataset: { conversationId: String(c.id) } }, [
         el("a", { href: "/conversations/" + encodeURIComponent(c.id), text: "Conversation #" + c.id }),
-        " ", el("span", { className: "channel-badge", text: c.channel }), " " + c.status + " · ",
+        " ", el("span", { className: "channel-badge", text: c.channel }), " " + (c.state_label || c.status) + " · ",
         C.timeEl(c.last_activity_at), " · ", stars(c.csat),
       ]) });
     });

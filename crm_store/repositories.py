@@ -25,13 +25,16 @@ from crm_store.models import (
     Ticket,
     TicketStatus,
 )
+from crm_store.redaction import mask_cards_in_text
 
 __all__ = [
+    "SUBJECT_CHARS",
     "conversation_of",
     "create_ticket",
     "link_verified_reader",
     "open_handoff",
     "record_feedback",
+    "subject_from",
 ]
 
 
@@ -113,6 +116,26 @@ def open_handoff(
     return handoff, int(ahead) + 1
 
 
+SUBJECT_CHARS = 80
+"""How long a ticket subject made from a reader's words may be, before the ellipsis."""
+
+
+def subject_from(text: str | None, limit: int = SUBJECT_CHARS) -> str | None:
+    """A ticket subject from what a reader wrote: the first non-empty line, cut at a word.
+
+    Card numbers in it are masked (``**********3456``), since staff read subjects in
+    lists. None when ``text`` has no words.
+    """
+    masked = mask_cards_in_text(text or "")
+    line = next((ln.strip() for ln in masked.splitlines() if ln.strip()), "")
+    if not line:
+        return None
+    if len(line) <= limit:
+        return line
+    cut = line[:limit].rsplit(" ", 1)[0] or line[:limit]
+    return cut.rstrip(" ,.;:") + "…"
+
+
 def create_ticket(
     session: Session,
     *,
@@ -160,4 +183,3 @@ def record_feedback(
     session.add(feedback)
     session.flush()
     return feedback
-

@@ -15,11 +15,12 @@ from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from handoff_console.auth import Handler, require_staff
+from handoff_console.auth import Handler, auth_error, require_staff
 from handoff_console.blueprints._render import render
+from handoff_console.error_pages import ErrorView, wants_json
 from handoff_console.services.readers import EDITOR_ROLES
 
-__all__ = ["PAGES", "ShellPage", "add_shell_pages", "bp", "staff_page"]
+__all__ = ["PAGES", "ShellPage", "add_shell_pages", "bp", "refusal_page", "staff_page"]
 
 bp = Blueprint("pages")
 
@@ -107,10 +108,28 @@ def add_shell_pages(blueprint: Blueprint, pages: Iterable[ShellPage]) -> None:
 add_shell_pages(bp, PAGES)
 
 SUPERVISOR_ROLES = ("manager", "admin")
+SUPERVISOR_FORBIDDEN = ErrorView(
+    403,
+    "forbidden",
+    "Managers and admins only",
+    "The supervisor view is for managers and admins. Your conversations and the queue "
+    "are in the inbox.",
+)
+
+
+def refusal_page(request: Request, view: ErrorView) -> HTTPResponse:
+    """Refuse a signed-in caller: the console's error page for a browser, JSON if asked."""
+    if wants_json(request):
+        return auth_error(view.code, view.status)
+    reply = staff_page(request, "error.html", error=view)
+    reply.status = view.status
+    return reply
 
 
 @bp.get("/supervisor", name="supervisor")
-@require_staff(*SUPERVISOR_ROLES)
+@require_staff()
 async def supervisor(request: Request) -> HTTPResponse:
     """Who is online, each librarian's load and the queue (managers and admins)."""
+    if request.ctx.staff.role not in SUPERVISOR_ROLES:
+        return refusal_page(request, SUPERVISOR_FORBIDDEN)
     return staff_page(request, "supervisor.html")

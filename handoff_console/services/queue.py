@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_store.models import Conversation, Handoff, Message, Reader, StaffUser
+from crm_store.redaction import mask_cards_in_text
 from handoff_console.schemas import conversations as schemas
 from handoff_console.services.common import OPEN_STATUSES, now
 
@@ -50,7 +51,7 @@ def list_queue(session: Session) -> list[dict[str, Any]]:
                 last_message=None
                 if message is None
                 else {
-                    "text": message.text,
+                    "text": None if message.text is None else mask_cards_in_text(message.text),
                     "sender_kind": message.sender_kind.value,
                     "sent_at": message.sent_at,
                 },

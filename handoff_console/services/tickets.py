@@ -17,6 +17,8 @@ from crm_store.models import (
     Ticket,
     TicketStatus,
 )
+from crm_store.redaction import mask_cards_in_text
+from crm_store.repositories import subject_from
 from handoff_console.schemas import desk as schemas
 from handoff_console.schemas.tickets import TicketReplyEntry, TicketView
 from handoff_console.services.common import check_text, get_or_404
@@ -28,22 +30,16 @@ _EMAIL = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
 STATUSES = [s.value for s in TicketStatus]
 TICKET_FIELDS = ("id", "body", "contact", "created_at", "updated_at", "conversation_id")
 """The ticket's columns the API shows as they are."""
-SUBJECT_CHARS = 80
 
 
 def subject_of(ticket: Ticket) -> str:
     """The reader's first question (the body's first line), shortened at a word.
 
-    Tickets made when no librarian came in time are stored as "Chat not answered:
-    <reason>"; the reader's own words say more, so the body comes first.
+    Tickets the worker made before it wrote the reader's question as the subject are
+    stored as "Chat not answered: <reason>"; the reader's own words say more, so the
+    body comes first.
     """
-    line = next((ln.strip() for ln in (ticket.body or "").splitlines() if ln.strip()), "")
-    if not line:
-        return str(ticket.subject or "(no subject)")
-    if len(line) <= SUBJECT_CHARS:
-        return line
-    cut = line[:SUBJECT_CHARS].rsplit(" ", 1)[0] or line[:SUBJECT_CHARS]
-    return cut.rstrip(" ,.;:") + "…"
+    return subject_from(ticket.body) or str(ticket.subject or "(no subject)")
 
 
 def _replies(session: Session, tickets: list[Ticket]) -> dict[int, list[dict[str, Any]]]:
@@ -62,7 +58,7 @@ def _replies(session: Session, tickets: list[Ticket]) -> dict[int, list[dict[str
         found[row.ticket_id].append(
             TicketReplyEntry.view(
                 id=row.id,
-                text=row.text,
+                text=mask_cards_in_text(row.text or ""),
                 author=author,
                 status=row.status,
                 delivery="email" if row.ticket_id in by_email else "chat",
@@ -80,6 +76,8 @@ def ticket_view(
     reader = session.get(Reader, ticket.reader_id) if ticket.reader_id else None
     assignee = session.get(StaffUser, ticket.assignee_id) if ticket.assignee_id else None
     shown = {name: getattr(ticket, name) for name in TICKET_FIELDS}
+    # Staff see card numbers masked everywhere, a ticket's text and its replies too.
+    shown["body"] = mask_cards_in_text(ticket.body or "")
     return TicketView.view(
         **shown,
         subject=subject_of(ticket),

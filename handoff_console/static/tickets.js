@@ -48,7 +48,7 @@ window.RicConsole.page({
   function ticketEl(t) {
     var id = String(t.id);
     var url = "/api/tickets/" + encodeURIComponent(id);
-    var li = el("li", { className: "ticket panel", dataset: { ticketId: id, status: t.status || "" } });
+    var li = el("li", { id: "ticket-" + id, className: "ticket panel", dataset: { ticketId: id, status: t.status || "" } });
     var feedback = el("p", { className: "ticket-feedback muted small", role: "status" });
     var statusSelect = el("select", { id: "ticket-status-" + id, className: "ticket-status-select" }, Object.keys(STATUSES).map(function (s) {
       return el("option", { value: s, text: STATUSES[s], selected: s === t.status });
@@ -98,7 +98,7 @@ window.RicConsole.page({
     var reader = t.reader && t.reader.name ? t.reader.name : "A reader";
     li.append(
       el("div", { className: "ticket-head" }, [
-        el("h2", { className: "ticket-subject", text: t.subject || "(no subject)" }),
+        el("h2", { className: "ticket-subject", tabindex: "-1", text: t.subject || "(no subject)" }),
         el("span", { className: "ticket-status-badge", text: STATUSES[t.status] ? t.status : "" }),
         el("span", { className: "muted small", text: "#" + id }),
       ]),
@@ -131,9 +131,32 @@ window.RicConsole.page({
       ui.list.replaceChildren.apply(ui.list, items.map(ticketEl));
       if (!items.length) ui.list.appendChild(el("li", { className: "empty", text: params.length ? "No tickets match." : "No tickets yet." }));
       ui.summary.textContent = items.length === 1 ? "1 ticket." : items.length + " tickets.";
+      return showTarget();
     }).catch(function (error) { ui.summary.textContent = ""; C.showError(error); });
   }
 
+  // A link to /tickets#ticket-12 (the reader panel's) opens that ticket: it is marked,
+  // scrolled to and focused; one the filters hide is fetched and shown first.
+  function showTarget() {
+    var match = /^#ticket-(\d+)$/.exec(window.location.hash);
+    if (!match) return null;
+    var found = document.getElementById("ticket-" + match[1]);
+    var shown = found ? Promise.resolve(found) : C.api("GET", "/api/tickets/" + match[1]).then(function (t) {
+      var empty = ui.list.querySelector(".empty");
+      if (empty) empty.remove();
+      var li = ticketEl(t);
+      ui.list.insertBefore(li, ui.list.firstChild);
+      return li;
+    });
+    return shown.then(function (li) {
+      Array.prototype.forEach.call(ui.list.querySelectorAll(".is-target"), function (n) { n.classList.remove("is-target"); });
+      li.classList.add("is-target");
+      li.scrollIntoView({ block: "start" });
+      li.querySelector(".ticket-subject").focus({ preventScroll: true });
+    }).catch(C.showError);
+  }
+
+  window.addEventListener("hashchange", showTarget);
   ui.filter.addEventListener("change", load);
   ui.assignee.addEventListener("change", load);
   document.getElementById("ticket-filter").addEventListener("submit", function (e) { e.preventDefault(); load(); });

@@ -211,6 +211,9 @@ def test_the_supervisor_view_is_for_managers(page: Page, scene: Scene) -> None:
     expect(page.get_by_role("link", name="Supervisor")).to_have_count(0)
     refused = page.goto(f"{scene.url}/supervisor")
     assert refused is not None and refused.status == 403
+    # A real page, not raw JSON: the console's header, the error and a way back.
+    expect(page.locator("h1")).to_have_text("Managers and admins only")
+    expect(page.get_by_role("link", name="Inbox")).to_be_visible()
 
     page.context.clear_cookies()
     sign_in(page, scene, "/supervisor", "morgan")

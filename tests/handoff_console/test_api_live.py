@@ -253,6 +253,9 @@ def test_long_wait_becomes_a_ticket_and_silence_is_abandoned(system, api_live, m
             ).scalar_one()
             assert ticket.contact == f"webchat:{patient.session_id}"
             assert "still here!" in ticket.body
+            # The subject is the reader's question, not "Chat not answered: …" nor the
+            # request for a librarian itself.
+            assert ticket.subject == "still here!"
             assert session.get(Conversation, silent_id).status.value == "abandoned"
         # The bot has the patient's conversation back: it answers again.
         texts = bot_texts(await patient.say("hello"))

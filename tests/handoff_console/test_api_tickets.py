@@ -113,3 +113,42 @@ def test_subject_is_the_readers_question_and_replies_are_kept(
     listed = {t["id"]: t for t in api_clients["sam"].get("/api/tickets").json()["items"]}
     assert [r["text"] for r in listed[ticket_id]["replies"]] == [r["text"] for r in history]
     assert listed[short_id]["replies"] == []
+
+
+def test_card_numbers_are_masked_in_tickets_replies_and_the_queue(
+    api_clients, api_handoff, console_store
+):
+    card = "2123 4000 1234 56"
+    conversation_id = api_handoff(f"my card {card} is blocked, can you help?")
+    queue = api_clients["sam"].get("/api/queue").json()["items"]
+    [item] = [i for i in queue if i["conversation_id"] == conversation_id]
+    assert item["last_message"]["text"] == "my card **********3456 is blocked, can you help?"
+
+    ticket_id = _ticket(console_store, conversation_id, body=f"Card 21234000123456 blocked\n{card}")
+    reply = api_clients["sam"].post(
+        f"/api/tickets/{ticket_id}/reply", {"text": "We unblocked 21234000123456 today."}
+    )
+    assert reply.status == 201, reply.text
+    ticket = api_clients["maria"].get(f"/api/tickets/{ticket_id}").json()
+    assert ticket["subject"] == "Card **********3456 blocked"
+    assert ticket["body"] == "Card **********3456 blocked\n**********3456"
+    assert [r["text"] for r in ticket["replies"]] == ["We unblocked **********3456 today."]
+    listed = api_clients["maria"].get("/api/tickets").json()["items"]
+    [row] = [t for t in listed if t["id"] == ticket_id]
+    assert "21234000123456" not in str(row) and "2123 4000 1234 56" not in str(row)
+    with console_store.sessions() as session:
+        assert session.get(Ticket, ticket_id).body == f"Card 21234000123456 blocked\n{card}"
+
+
+def test_a_subject_is_the_first_line_cut_at_a_word_and_masked():
+    from crm_store.repositories import subject_from
+
+    long = "Could you tell me whether the local history room holds the 1923 town plan " * 2
+    assert subject_from(long) == (
+        "Could you tell me whether the local history room holds the 1923 town plan Could…"
+    )
+    assert subject_from("\n  \nMy card 21234000123456 is lost\nsecond line") == (
+        "My card **********3456 is lost"
+    )
+    assert subject_from("   ") is None
+    assert subject_from(None) is None

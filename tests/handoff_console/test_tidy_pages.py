@@ -68,6 +68,31 @@ def test_a_signed_in_librarian_gets_the_404_page_with_the_queue_link(
     assert '<a href="/queue">Go to the queue</a>' in reply.text
 
 
+def test_the_supervisor_page_refuses_a_librarian_with_a_page_not_raw_json(
+    console: ConsoleServer,
+) -> None:
+    client = console.client()
+    login = client.post_json("/api/auth/login", {"username": "sam", "password": STAFF["sam"][2]})
+    assert login.status == 200, login.text
+    page = client.get("/supervisor", headers=BROWSER)
+    assert (page.status, page.headers["Content-Type"]) == (403, "text/html; charset=utf-8")
+    assert "<title>Managers and admins only · Reader Interaction Center</title>" in page.text
+    assert '<p class="error-status">Error 403</p>' in page.text
+    assert '<h1 id="error-title">Managers and admins only</h1>' in page.text
+    assert "Signed in as Sam Reyes (librarian)" in page.text
+    assert '<a href="/queue">Go to the queue</a>' in page.text
+    data = client.get("/supervisor", headers=JSON)
+    assert (data.status, data.json()["error"]) == (403, "forbidden")
+    api = client.get("/api/supervisor", headers=BROWSER)
+    assert (api.status, api.headers["Content-Type"]) == (403, "application/json")
+    manager = console.client()
+    login = manager.post_json(
+        "/api/auth/login", {"username": "morgan", "password": STAFF["morgan"][2]}
+    )
+    assert login.status == 200, login.text
+    assert manager.get("/supervisor", headers=BROWSER).status == 200
+
+
 def test_a_missing_page_is_json_for_a_client_that_asks_for_json(console: ConsoleServer) -> None:
     reply = console.client().get("/no-such-page", headers=JSON)
     assert (reply.status, reply.headers["Content-Type"]) == (404, "application/json")

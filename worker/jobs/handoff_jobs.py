@@ -23,9 +23,11 @@ call leaves the handoff as it was for the next run.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Row, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.audit import audit
@@ -41,6 +43,7 @@ from crm_store.models import (
     Ticket,
     TicketStatus,
 )
+from crm_store.repositories import subject_from
 from crm_store.staffing import auto_assign
 from messaging.rasa_client import RasaClient, RasaError, system_message
 from messaging.relay import retry_pending
@@ -56,6 +59,8 @@ TICKETED_TEXT = (
     "Meanwhile I'm happy to help with anything else."
 )
 RESUME = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+HANDOFF_INTENT = "request_human"
+"""The intent of "can I talk to a librarian": the request, not the reader's question."""
 
 
 def retry_outbound(sessions: sessionmaker[Session] | None = None) -> dict[str, int]:
@@ -109,6 +114,20 @@ def ticket_long_waits(sessions: sessionmaker[Session] | None = None) -> int:
     return with_rasa(run)
 
 
+def _question_subject(said: Sequence[Row[Any]], handoff: Handoff) -> str:
+    """The ticket's subject: the reader's question, trimmed, not "Chat not answered".
+
+    The question is the reader's last message up to the handoff request that was not
+    the request itself ("can I talk to a librarian"), else their first one after it;
+    without either, the handoff's reason.
+    """
+    asked = [(text, at) for text, intent, at in said if text and intent != HANDOFF_INTENT]
+    before = [text for text, at in asked if at <= handoff.requested_at]
+    after = [text for text, at in asked if at > handoff.requested_at]
+    question = before[-1] if before else after[0] if after else None
+    return subject_from(question) or subject_from(handoff.reason) or "Message for the library"
+
+
 def _ticket(session: Session, handoff_id: int) -> bool:
     """Make the ticket for a still-waiting handoff and mark the handoff ``ticketed``."""
     handoff = session.get(Handoff, handoff_id)
@@ -117,19 +136,19 @@ def _ticket(session: Session, handoff_id: int) -> bool:
     conversation = session.get(Conversation, handoff.conversation_id)
     assert conversation is not None
     said = session.execute(
-        select(Message.text)
+        select(Message.text, Message.intent, Message.sent_at)
         .where(
             Message.conversation_id == conversation.id,
             Message.sender_kind == SenderKind.READER,
             Message.sent_at >= handoff.requested_at - timedelta(minutes=5),
         )
         .order_by(Message.sent_at)
-    ).scalars()
-    body = "\n".join(t for t in said if t) or handoff.reason
+    ).all()
+    body = "\n".join(text for text, _, _ in said if text) or handoff.reason
     ticket = Ticket(
         conversation_id=conversation.id,
         reader_id=conversation.reader_id,
-        subject=f"Chat not answered: {handoff.reason}"[:200],
+        subject=_question_subject(said, handoff),
         body=body,
         contact=f"{conversation.channel}:{conversation.sender_id}",
         status=TicketStatus.NEW,

@@ -146,6 +146,7 @@ def test_charts_render_and_drill_down(page: Page, demo: str) -> None:
 
     # Click the busiest cell of the heatmap: the drill-down lists its conversations.
     heat = page.locator("#chart-heatmap .chart")
+    heat.scroll_into_view_if_needed()
     target = page.evaluate(
         """(node) => {
             const chart = echarts.getInstanceByDom(node);

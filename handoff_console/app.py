@@ -12,6 +12,7 @@ from crm_store.db import make_engine, make_session_factory
 from handoff_console.blueprints import register_api
 from handoff_console.blueprints.auth import bp as auth_bp
 from handoff_console.blueprints.dashboard import bp as dashboard_bp
+from handoff_console.blueprints.dashboard_api import bp as dashboard_api_bp
 from handoff_console.blueprints.dashboard_readers import bp as dashboard_readers_bp
 from handoff_console.blueprints.dashboard_report import bp as dashboard_report_bp
 from handoff_console.blueprints.demo import bp as demo_bp
@@ -49,6 +50,7 @@ def create_app(settings: ConsoleSettings | None = None, name: str = "handoff_con
     app.blueprint(readers_pages_bp)
     app.blueprint(studio_pages_bp)
     app.blueprint(dashboard_bp)
+    app.blueprint(dashboard_api_bp)
     app.blueprint(dashboard_readers_bp)
     app.blueprint(dashboard_report_bp)
     register_api(app)

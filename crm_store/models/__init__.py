@@ -8,6 +8,8 @@
   analysis keep (surveys, follow-ups, notifications, reminders, receipts, the email
   thread map, daily metrics and analysis runs);
 - :mod:`crm_store.models.trust`: the email outbox (issue 18).
+- :mod:`crm_store.models.dashboard`: the manager dashboard's channel sessions and
+  rollups (issue 17).
 - :mod:`crm_store.models.studio_inbox`: the admin studio's NLU inbox labels, FAQ
   candidates and the nightly clusters' members (issue 16).
 
@@ -40,6 +42,7 @@ from crm_store.models.core import (
     mapper_registry,
     utcnow,
 )
+from crm_store.models.dashboard import ConversationSession, DashboardRollup
 from crm_store.models.statuses import (
     ConversationStatus,
     Direction,
@@ -69,7 +72,9 @@ __all__ = [
     "ChannelIdentity",
     "ConsoleSession",
     "Conversation",
+    "ConversationSession",
     "ConversationStatus",
+    "DashboardRollup",
     "Direction",
     "EmailOutboxEntry",
     "FaqCandidate",

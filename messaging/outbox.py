@@ -17,6 +17,11 @@ row goes through the same steps:
    has no reachable channel) is settled at once with :func:`settle`. A row claimed by
    its insert is marked with :func:`mark_sent`, or deleted to release the claim.
 
+A table with a ``next_attempt_at`` column may wait between attempts: with a ``backoff``
+(:func:`exponential_backoff`), a failed row is ready again only at ``current +
+backoff(attempts)``, and with ``expires`` a row past its ``expires_at`` gives up instead
+(the email outbox, issue 18).
+
 A row left ``sending`` by a process that died mid-attempt is *stale*. With a
 ``claim_timeout`` it may be claimed again once its ``claimed_at`` is that old
 (:func:`claimable`); a table without ``claimed_at`` puts its stale rows back to the
@@ -29,7 +34,7 @@ Status names are the tables' own (``scheduled``/``pending``, ``sending``, ``sent
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -37,6 +42,7 @@ from typing import Any, Literal
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from tenacity import RetryCallState, Retrying, wait_exponential
 
 from messaging.rasa_client import RasaError
 
@@ -49,6 +55,7 @@ __all__ = [
     "attempt",
     "claim",
     "claimable",
+    "exponential_backoff",
     "insert_once",
     "mark_sent",
     "record_outcome",
@@ -80,6 +87,9 @@ class Outbox:
             again (its sender died); None: only ready rows are claimed.
         count_attempts: Whether ``attempts`` goes up when a row is claimed or when
             its outcome is recorded; None: the table does not count.
+        backoff: After a failed attempt, how long the row waits (given the attempts
+            so far) before it is due again, in its ``next_attempt_at``; None: at once.
+        expires: Whether a row past its ``expires_at`` gives up instead of waiting.
     """
 
     model: Any
@@ -89,6 +99,23 @@ class Outbox:
     error_chars: int = 500
     claim_timeout: timedelta | None = None
     count_attempts: Literal["claim", "outcome"] | None = None
+    backoff: Callable[[int], timedelta] | None = None
+    expires: bool = False
+
+
+def exponential_backoff(first: timedelta, most: timedelta) -> Callable[[int], timedelta]:
+    """Waits of ``first``, twice that, four times... but never more than ``most``.
+
+    The waits are tenacity's ``wait_exponential``, applied to a row's attempt count.
+    """
+    wait = wait_exponential(multiplier=first.total_seconds(), max=most.total_seconds())
+
+    def after(attempts: int) -> timedelta:
+        state = RetryCallState(Retrying(), None, (), {})
+        state.attempt_number = max(1, attempts)
+        return timedelta(seconds=float(wait(state)))
+
+    return after
 
 
 @dataclass
@@ -167,7 +194,11 @@ def record_outcome(row: Any, box: Outbox, error: str | None, current: datetime) 
         return mark_sent(row, current)
     row.last_error = error[: box.error_chars]
     spent = box.max_attempts is not None and int(row.attempts or 0) >= box.max_attempts
+    if box.expires and current >= row.expires_at:
+        spent = True
     row.status = box.gave_up if spent else box.ready
+    if box.backoff is not None and not spent:
+        row.next_attempt_at = current + box.backoff(int(row.attempts or 0))
     return str(row.status)
 
 

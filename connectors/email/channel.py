@@ -11,7 +11,10 @@ one Rasa turn and answers it with one mail.
 
 Proactive messages (a librarian's reply, a survey) arrive one Rasa event at a time
 through :meth:`EmailInput.get_output_channel` and are sent one mail per message in
-the conversation's thread; a failure raises, so Rasa answers 500 and the sender retries.
+the conversation's thread; a conversation without a thread raises, so Rasa answers
+500. Every mail is kept in the email outbox until the SMTP server accepts it: an
+:class:`~connectors.email.outbox.OutboxRetrier`, started whenever SMTP is configured,
+retries failures with backoff (issue 18).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.orm import Session, sessionmaker
 
+from connectors.email.outbox import OutboxRetrier
 from connectors.email.poller import MailPoller
 from connectors.email.sender import CHANNEL, EmailOutput, MailSender
 from connectors.email.settings import EmailSettings
@@ -61,6 +65,7 @@ class EmailInput(ChannelNamed, StoreSessions, InputChannel):  # type: ignore[mis
         self.settings = settings or EmailSettings.from_env()
         self.poller: MailPoller | None = None
         self._task: asyncio.Task[None] | None = None
+        self._retrier: asyncio.Task[None] | None = None
 
     def get_output_channel(self) -> OutputChannel:
         """Channel used for proactive messages (console replies, worker surveys)."""
@@ -83,7 +88,10 @@ class EmailInput(ChannelNamed, StoreSessions, InputChannel):  # type: ignore[mis
         }
 
     def start(self, app: Sanic) -> None:
-        """Start the mailbox poller (called when the Rasa server has started)."""
+        """Start the outbox retrier and the mailbox poller (when the Rasa server has started)."""
+        if self.settings.outbound_configured and self._retrier is None:
+            retrier = OutboxRetrier(MailSender(self.settings, self.sessions))
+            self._retrier = asyncio.get_running_loop().create_task(retrier.run())
         if not self.settings.configured:
             logger.info(
                 "email channel: not configured (set RIC_EMAIL_IMAP_HOST, RIC_EMAIL_IMAP_USER, "
@@ -107,11 +115,12 @@ class EmailInput(ChannelNamed, StoreSessions, InputChannel):  # type: ignore[mis
         )
 
     async def stop(self) -> None:
-        """Stop the poller (called when the Rasa server stops)."""
-        task, self._task = self._task, None
-        if task is not None:
+        """Stop the poller and the retrier (called when the Rasa server stops)."""
+        tasks = [task for task in (self._task, self._retrier) if task is not None]
+        self._task = self._retrier = None
+        for task in tasks:
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     _on_new_message: Callable[[UserMessage], Awaitable[Any]] | None = None
 

@@ -28,6 +28,7 @@ from connectors.email.check import check
 from connectors.email.settings import EmailSettings
 from connectors.email.transport import EmailTransportError
 from crm_store.db import make_engine, make_session_factory
+from crm_store.mail_outbox import undelivered
 from crm_store.migrate import upgrade
 from crm_store.models import ChannelIdentity, Conversation, Reader
 from crm_store.models.operations import EmailMessage as EmailRow
@@ -578,17 +579,22 @@ def test_the_connection_check_reports_each_step_without_secrets(
     assert imap_line.startswith(f"IMAP: {LIBRARY_ADDRESS} on 127.0.0.1:")
 
 
-def test_a_proactive_send_with_smtp_down_raises_so_the_sender_retries(
+def test_a_proactive_send_with_smtp_down_is_kept_in_the_outbox(
     servers: MailServers,
     poller: MailPoller,
     assistant: RecordingAssistant,
     store: sessionmaker[Session],
 ) -> None:
+    """Issue 18: the mail is kept and retried (tests/trust/test_outbox_retry.py), not
+    raised to Rasa, whose caller would render and send a second, different mail."""
     sender = reader_address()
     servers.dovecot.append(mail(sender, "Is my hold ready?"))
     poll(poller)
     closed = replace(poller.settings, smtp_port=free_port())
     output = EmailOutput(MailSender(closed, store))
 
-    with pytest.raises(EmailDeliveryError, match="could not send"):
-        run(output.send_response(assistant.turns[0].sender_id, {"text": "Your hold is ready."}))
+    run(output.send_response(assistant.turns[0].sender_id, {"text": "Your hold is ready."}))
+
+    with store() as session:
+        [kept] = undelivered(session, [assistant.turns[0].sender_id])
+    assert (kept.status, kept.attempts, kept.retrying) == ("pending", 1, True)

@@ -1,4 +1,5 @@
-"""SMTP retries of the email channel: the same attempts and waits as before tenacity."""
+"""SMTP retries of the email channel: the same attempts and waits as before tenacity;
+since issue 18 a mail that failed every time is kept in the email outbox."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import asyncio
 from email.message import EmailMessage
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.email import EmailDeliveryError, MailPoller, MailSender
 from connectors.email.render import RenderedMail
 from connectors.email.settings import EmailSettings
 from connectors.email.transport import EmailTransportError
+from crm_store.models import EmailOutboxEntry
 from tests.aio import run
 
 SETTINGS = EmailSettings(smtp_host="smtp.invalid", from_address="library@library.test")
@@ -62,16 +65,21 @@ def test_a_failed_send_is_retried_after_2_then_4_seconds(
     assert sent == [message_id]
 
 
-def test_the_last_failure_raises_a_delivery_error(
+def test_the_last_failure_keeps_the_mail_in_the_outbox(
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Issue 18: a mail SMTP refused every time in the turn is kept for a later retry
+    (tests/trust/test_outbox_retry.py retries it against real SMTP servers)."""
     sender, waits, sent = _sender(sessions, monkeypatch, failures=99)
 
-    with pytest.raises(EmailDeliveryError, match="connection refused"):
-        _send(sender, attempts=3)
+    message_id = _send(sender, attempts=3)
 
     assert waits == [2.0, 4.0]
     assert sent == []
+    with sessions() as session:
+        kept = session.execute(select(EmailOutboxEntry)).scalar_one()
+    assert (kept.message_id, kept.status, kept.attempts) == (message_id, "pending", 1)
+    assert kept.last_error == "connection refused"
 
 
 def test_one_attempt_means_no_retry(
@@ -79,10 +87,19 @@ def test_one_attempt_means_no_retry(
 ) -> None:
     sender, waits, _ = _sender(sessions, monkeypatch, failures=1)
 
-    with pytest.raises(EmailDeliveryError):
-        _send(sender, attempts=1)
+    _send(sender, attempts=1)
 
     assert waits == []
+
+
+def test_without_smtp_settings_nothing_is_kept_and_it_raises(
+    sessions: sessionmaker[Session],
+) -> None:
+    sender = MailSender(EmailSettings(), sessions)
+    with pytest.raises(EmailDeliveryError, match="no SMTP server"):
+        _send(sender, attempts=1)
+    with sessions() as session:
+        assert session.execute(select(EmailOutboxEntry)).first() is None
 
 
 class _FlakyMailbox:

@@ -53,7 +53,7 @@ from connectors.shared import WholeMessageOutput
 from crm_store import channels, clock, mail_outbox
 from crm_store.models import EmailOutboxEntry
 from messaging.outbox import Outbox, claim, exponential_backoff, record_outcome
-from ric_config import MailOutboxConfig
+from ric_config.trust import MailOutboxConfig
 
 __all__ = ["EmailDeliveryError", "EmailOutput", "MailSender", "TurnOutput"]
 

@@ -24,7 +24,7 @@ from connectors.email.settings import EmailSettings
 from crm_store import clock
 from crm_store.mail_outbox import DeliveryCounts, delivery_counts, undelivered
 from crm_store.models import EmailOutboxEntry
-from ric_config import MailOutboxConfig
+from ric_config.trust import MailOutboxConfig
 from tests.aio import run
 from tests.standins.mail_servers import free_port
 

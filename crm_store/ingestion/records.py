@@ -160,6 +160,33 @@ def _ensure_identity(session: Session, conversation: Conversation, channel: str)
     identity.last_seen_at = conversation.last_activity_at
 
 
+LANGUAGE_CONFIDENCE = 0.7
+"""How sure the NLU's language guard must be for a message to set its conversation's."""
+
+
+def _language_of(readers: list[RasaEvent]) -> str | None:
+    """The language of the latest reader message the NLU was sure of (``parse_data.language``).
+
+    The language guard (``nlu_components.language_guard``) stores ``{"code", "confidence"}``
+    on every parse; ``und`` (too little text to tell) and unsure guesses change nothing.
+    """
+    for event in reversed(readers):
+        guess = (event.body.get("parse_data") or {}).get("language")
+        if not isinstance(guess, dict):
+            continue
+        code, confidence = guess.get("code"), guess.get("confidence")
+        if (
+            isinstance(code, str)
+            and code.isalpha()
+            and 2 <= len(code) <= 3
+            and code != "und"
+            and isinstance(confidence, int | float)
+            and confidence >= LANGUAGE_CONFIDENCE
+        ):
+            return code.lower()
+    return None
+
+
 def _apply_conversation(session: Session, sender_id: str, events: list[RasaEvent]) -> None:
     first = events[0]
     channel_guess = str(first.body.get("input_channel") or UNKNOWN_CHANNEL)
@@ -185,6 +212,8 @@ def _apply_conversation(session: Session, sender_id: str, events: list[RasaEvent
         status = _STATUS_BY_EVENT.get(event.type_name)
         if status is not None:
             set_conversation_status(conversation, status, _utc(event.timestamp))
+    if (language := _language_of(readers)) is not None:
+        conversation.language = language
     if channel != UNKNOWN_CHANNEL and readers:
         _ensure_identity(session, conversation, channel)
     # Issue 17: the messages open or extend the conversation's channel sessions.

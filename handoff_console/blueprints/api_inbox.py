@@ -25,6 +25,11 @@ INBOX = api.Operation(
         api.Query("channel", _WORD, "Only this channel (webchat, telegram, ...)"),
         api.Query("branch", _WORD, "Only handoffs to this branch or department"),
         api.Query("tag", _WORD, "Only handoffs with this tag"),
+        api.Query(
+            "language",
+            {"type": "string", "pattern": "^[A-Za-z]{2,3}$"},
+            "Only conversations in this language (ISO 639-1, as the NLU detected it)",
+        ),
         api.Query("from", _DAY, "Last activity on or after this day"),
         api.Query("to", _DAY, "Last activity on or before this day"),
         api.Query("q", {"type": "string", "maxLength": 200}, "Words in the transcript"),

@@ -27,6 +27,7 @@ class InboxItem(ApiModel):
     conversation_id: int
     sender_id: str
     channel: str
+    language: str | None = Field(description="The reader's language (ISO 639-1), if detected")
     state: InboxState = Field(description="The latest handoff's status, or bot (never handed off)")
     handoff_id: int | None
     reason: str | None

@@ -5,8 +5,9 @@ caller), ``open`` (waiting or claimed), ``resolved`` (latest handoff closed, new
 first) and ``bot`` (never handed to a librarian, newest first). Every list takes
 the same filters, parsed by :func:`parse_filters` (a bad value is a 400):
 
-- ``channel``, ``branch`` (the handoff's department) and ``tag`` (one of the
-  handoff's tags): exact values;
+- ``channel``, ``branch`` (the handoff's department), ``tag`` (one of the
+  handoff's tags) and ``language`` (the conversation's, ISO 639-1 as the NLU's language
+  guard detected it): exact values;
 - ``from`` and ``to``: days (YYYY-MM-DD, inclusive) of the conversation's last activity;
 - ``q``: words searched in the transcript, case-insensitively, with SQL ``LIKE``
   (``%`` and ``_`` in the words are escaped, so they match themselves), on SQLite
@@ -46,6 +47,7 @@ LISTS = ("waiting", "mine", "open", "resolved", "bot")
 PAGE_SIZE = 25
 MAX_QUERY_CHARS = 200
 _TOKEN = re.compile(r"^[\w.-]{1,80}$")
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
 _CLOSED = (HandoffStatus.RESOLVED, HandoffStatus.ABANDONED, HandoffStatus.TICKETED)
 
 
@@ -57,6 +59,7 @@ class Filters:
     channel: str | None = None
     branch: str | None = None
     tag: str | None = None
+    language: str | None = None
     day_from: date | None = None
     day_to: date | None = None
     q: str | None = None
@@ -69,6 +72,15 @@ def _token(args: Mapping[str, str], name: str) -> str | None:
         return None
     if not _TOKEN.match(value):
         raise BadRequest("bad_filter", f"{name} must be a single word (letters, digits, . - _).")
+    return value
+
+
+def _language(args: Mapping[str, str]) -> str | None:
+    value = args.get("language", "").strip().lower()
+    if not value:
+        return None
+    if not _LANGUAGE.fullmatch(value):
+        raise BadRequest("bad_filter", "language must be a language code such as en or es.")
     return value
 
 
@@ -106,6 +118,7 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
         channel=_token(args, "channel"),
         branch=_token(args, "branch"),
         tag=_token(args, "tag"),
+        language=_language(args),
         day_from=day_from,
         day_to=day_to,
         q=q,
@@ -162,6 +175,8 @@ def _filtered(query: Select, name: str, filters: Filters) -> Select:
         query = query.where(Conversation.channel == filters.channel)
     if filters.branch:
         query = query.where(Handoff.department == filters.branch if name != "bot" else false())
+    if filters.language:
+        query = query.where(Conversation.language == filters.language)
     if filters.tag:
         pattern = like_pattern(f'"{filters.tag}"')
         tagged = cast(Handoff.tags, String).like(pattern, escape="\\")
@@ -238,6 +253,7 @@ def _item(session: Session, conversation: Conversation, handoff: Handoff | None)
         conversation_id=conversation.id,
         sender_id=conversation.sender_id,
         channel=conversation.channel,
+        language=conversation.language,
         state="bot" if handoff is None else handoff.status.value,
         handoff_id=None if handoff is None else handoff.id,
         reason=None if handoff is None else handoff.reason,

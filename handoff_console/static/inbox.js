@@ -17,8 +17,12 @@ window.RicConsole.page({
 }, function (C, ui) {
   "use strict";
   var el = C.el;
-  var FILTERS = ["q", "channel", "branch", "tag", "from", "to"];
+  var FILTERS = ["q", "channel", "branch", "tag", "language", "from", "to"];
   var LIST_NAMES = { waiting: "Waiting", mine: "Mine", open: "All open", resolved: "Resolved", bot: "Bot only" };
+  var LANGUAGES = {};
+  Array.prototype.forEach.call(document.querySelectorAll("#filter-language option[value]"), function (o) {
+    if (o.value) LANGUAGES[o.value] = o.textContent;
+  });
   var CHANNELS = { webchat: "Web chat", telegram: "Telegram", slack: "Slack", email: "Email", sms: "SMS" };
   var STATES = { waiting: "Waiting", claimed: "With a librarian", resolved: "Resolved", abandoned: "Abandoned", ticketed: "Ticket", bot: "Assistant only" };
 
@@ -56,7 +60,7 @@ window.RicConsole.page({
 
   function showFilters() {
     FILTERS.forEach(function (name) { ui.form.elements[name].value = state[name]; });
-    ui.more.open = ["channel", "branch", "tag", "from", "to"].some(function (n) { return state[n]; });
+    ui.more.open = ["channel", "branch", "tag", "language", "from", "to"].some(function (n) { return state[n]; });
     document.querySelectorAll(".inbox-tab").forEach(function (tab) {
       var s = Object.assign({}, state, { list: tab.dataset.list, page: 1, open: null });
       tab.setAttribute("href", "?" + query(s, false));
@@ -85,6 +89,7 @@ window.RicConsole.page({
       dataset: { conversationId: String(item.conversation_id), senderId: item.sender_id } });
     var refs = {
       channel: el("span", { className: "channel-badge" }),
+      language: el("span", { className: "language-badge", hidden: true }),
       name: el("strong", { className: "inbox-reader-name" }),
       other: el("span", { className: "inbox-other", hidden: true }),
       wait: el("span", { className: "inbox-wait" }),
@@ -92,7 +97,7 @@ window.RicConsole.page({
       question: el("p", { className: "inbox-question" }),
     };
     var link = el("a", { href: "#", className: "inbox-open" }, [
-      el("span", { className: "inbox-line" }, [refs.channel, refs.name, refs.other, refs.wait]),
+      el("span", { className: "inbox-line" }, [refs.channel, refs.language, refs.name, refs.other, refs.wait]),
       el("span", { className: "inbox-line" }, [refs.state]),
       refs.question,
     ]);
@@ -111,6 +116,10 @@ window.RicConsole.page({
     if (arrived.has(item.conversation_id)) row.li.classList.add("is-new");
     row.link.setAttribute("href", "?" + query(Object.assign({}, state, { open: item.conversation_id }), true));
     r.channel.textContent = CHANNELS[item.channel] || item.channel;
+    // The reader's language, when the assistant detected one other than English.
+    r.language.hidden = !item.language || item.language === "en";
+    r.language.textContent = item.language ? item.language.toUpperCase() : "";
+    if (item.language) r.language.setAttribute("title", "Writes in " + (LANGUAGES[item.language] || item.language));
     r.name.textContent = readerName(item);
     r.other.hidden = !item.other_open;
     r.other.textContent = item.other_open === 1 ? "1 other open chat" : item.other_open + " other open chats";

@@ -216,3 +216,44 @@ def test_search_and_tag_filters_on_sqlite_and_postgresql(sessions):
     assert ids(q="pin_code") == [underscore]
     assert ids(tag="membership") == [percent]
     assert ids(tag="member") == []
+
+
+def _spoken(console_store, text: str, guesses: list[dict[str, object] | None]) -> int:
+    """A waiting conversation whose reader messages carry these language guesses."""
+    sender_id = f"inbox-{uuid.uuid4().hex[:12]}"
+    start = time.time() - 60
+    events = []
+    for i, guess in enumerate(guesses):
+        parse = {**INTENT, **({"language": guess} if guess is not None else {})}
+        body = {"event": "user", "text": f"{text} {i}", "timestamp": start + i,
+                "input_channel": "webchat", "parse_data": parse}  # fmt: skip
+        events.append(RasaEvent(sender_id, body))
+    with console_store.sessions.begin() as session:
+        ingest(session, events, "test")
+        made, _ = open_handoff(session, sender_id=sender_id, channel="webchat", reason="asked")
+        return int(made.conversation_id)
+
+
+def test_the_language_filter_uses_the_language_the_nlu_was_sure_of(api_clients, console_store):
+    tag = word()
+    spanish = _spoken(
+        console_store,
+        tag,
+        [{"code": "es", "confidence": 0.96}, {"code": "und", "confidence": 0.0}, None],
+    )
+    english = _spoken(console_store, tag, [{"code": "en", "confidence": 0.9}])
+    unsure = _spoken(console_store, tag, [{"code": "fr", "confidence": 0.4}])
+    everyone = inbox(api_clients["sam"], list="waiting", q=tag).json()
+    languages = {i["conversation_id"]: i["language"] for i in everyone["items"]}
+    assert languages == {spanish: "es", english: "en", unsure: None}
+
+    only = inbox(api_clients["sam"], list="waiting", q=tag, language="es").json()
+    assert [i["conversation_id"] for i in only["items"]] == [spanish]
+    assert only["counts"]["waiting"] == 1
+    upper = inbox(api_clients["sam"], list="open", q=tag, language="EN").json()
+    assert [i["conversation_id"] for i in upper["items"]] == [english]
+    view = api_clients["sam"].get(f"/api/conversations/{spanish}").json()
+    assert view["language"] == "es"
+    for bad in ("e", "english", "e1", quote("<b>")):
+        reply = inbox(api_clients["sam"], list="waiting", language=bad)
+        assert (reply.status, reply.json()["error"]) == (400, "bad_filter"), bad

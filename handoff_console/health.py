@@ -57,7 +57,9 @@ async def _http(name: str, url: str, params: dict[str, str] | None = None) -> Se
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
         return ServiceHealth(name, "down", f"unreachable: {type(error).__name__}")
     if name == "Rasa server" and isinstance(body, dict):
-        return ServiceHealth(name, "up", f"model {body.get('model_id', '?')}")
+        # The model's version is its file's name in the registry (v3.tar.gz → v3, issue 16).
+        model_file = str(body.get("model_file") or "?").removesuffix(".tar.gz")
+        return ServiceHealth(name, "up", f"model {model_file} ({body.get('model_id', '?')})")
     return ServiceHealth(name, "up", "answering")
 
 

@@ -100,6 +100,42 @@ def ensure_model(root: Path = ROOT, log_path: Path | None = None) -> Path:
     return model
 
 
+def startup_model(cache_model: Path, data_hash: str, root: Path = ROOT) -> tuple[Path, str]:
+    """The model ``./ric up`` starts Rasa with, from the studio's model registry.
+
+    The version an admin made live (studio or ``./ric nlu activate``, or a roll back)
+    stays live across restarts. Otherwise the launcher's own model, trained for the
+    project's current data (``cache_model``), is the live version: it is added to the
+    registry (once per data hash) and recorded as active, so that the studio can
+    compare with it and roll back to it.
+
+    Returns:
+        The model file and a line saying which version it is.
+    """
+    from handoff_console.studio.models import TrainingInputs, UnknownVersion
+    from handoff_console.studio.models.settings import ModelsSettings
+
+    registry = ModelsSettings.from_env().registry
+    active = registry.active()
+    if active is not None and active.how != "launcher":
+        try:
+            chosen = registry.get(active.number)
+        except UnknownVersion:
+            logger.warning("the active model %s is gone from %s", active.label, registry.root)
+        else:
+            return chosen.path, f"{chosen.label}, made live by {active.activated_by}"
+    same = [v for v in registry.versions() if v.source == "launcher" and v.data_hash == data_hash]
+    version = same[-1] if same else None
+    if version is None:
+        inputs = TrainingInputs(root / "config.yml", root / "bot")
+        version = registry.add(
+            cache_model, inputs, source="launcher", data_hash=data_hash, created_by="launcher"
+        )
+    if active is None or active.number != version.number:
+        registry.set_active(version.number, "launcher", "launcher")
+    return version.path, f"{version.label}, the project's data version {data_hash}"
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     print(ensure_model())

@@ -15,6 +15,7 @@ from __future__ import annotations
 from ric_config._base import RicSettings, SettingsError
 from ric_config.areas import ALL_SETTINGS, check_environment
 from ric_config.channels import EmailConfig, SlackConfig, TelegramConfig, WebchatConfig
+from ric_config.dashboard import DashboardConfig
 from ric_config.library import LibraryConfig
 from ric_config.reader_value import ReaderValueConfig
 from ric_config.servers import (
@@ -24,9 +25,12 @@ from ric_config.servers import (
     NetworkConfig,
     RasaConfig,
 )
-from ric_config.store import StoreConfig
-from ric_config.studio_inbox import NluInboxConfig
 from ric_config.security import LogConfig, RateLimitConfig, SecurityConfig
+from ric_config.store import StoreConfig
+from ric_config.studio import StudioConfig
+from ric_config.studio_models import StudioModelsConfig
+from ric_config.studio_inbox import NluInboxConfig
+from ric_config.trust import MailOutboxConfig, PrivacyConfig
 from ric_config.worker import AnalyticsConfig, WorkerConfig
 
 __all__ = [
@@ -34,23 +38,27 @@ __all__ = [
     "ActionsConfig",
     "AnalyticsConfig",
     "ConsoleConfig",
+    "DashboardConfig",
     "EmailConfig",
     "LauncherConfig",
     "LibraryConfig",
-    "NetworkConfig",
-    "NluInboxConfig",
-    "RasaConfig",
-    "ReaderValueConfig",
-    "RicSettings",
-    "SettingsError",
-    "SlackConfig",
     "LogConfig",
     "MailOutboxConfig",
+    "NetworkConfig",
+    "NluInboxConfig",
+    "PrivacyConfig",
+    "RasaConfig",
+    "RateLimitConfig",
+    "ReaderValueConfig",
+    "RicSettings",
+    "SecurityConfig",
+    "SettingsError",
+    "SlackConfig",
     "StoreConfig",
+    "StudioConfig",
+    "StudioModelsConfig",
     "TelegramConfig",
     "WebchatConfig",
     "WorkerConfig",
-    "RateLimitConfig",
     "check_environment",
-    "SecurityConfig",
 ]

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from ric_config._base import RicSettings, SettingsError
 from ric_config.channels import EmailConfig, SlackConfig, TelegramConfig, WebchatConfig
+from ric_config.dashboard import DashboardConfig
 from ric_config.library import LibraryConfig
 from ric_config.reader_value import ReaderValueConfig
 from ric_config.servers import (
@@ -15,9 +16,12 @@ from ric_config.servers import (
     NetworkConfig,
     RasaConfig,
 )
-from ric_config.store import StoreConfig
-from ric_config.studio_inbox import NluInboxConfig
 from ric_config.security import LogConfig, RateLimitConfig, SecurityConfig
+from ric_config.store import StoreConfig
+from ric_config.studio import StudioConfig
+from ric_config.studio_models import StudioModelsConfig
+from ric_config.studio_inbox import NluInboxConfig
+from ric_config.trust import MailOutboxConfig, PrivacyConfig
 from ric_config.worker import AnalyticsConfig, WorkerConfig
 
 __all__ = ["ALL_SETTINGS", "check_environment"]
@@ -28,27 +32,29 @@ ALL_SETTINGS: tuple[type[RicSettings], ...] = (
     RasaConfig,
     ActionsConfig,
     ConsoleConfig,
+    SecurityConfig,
     LauncherConfig,
+    LogConfig,
     LibraryConfig,
     WorkerConfig,
     AnalyticsConfig,
+    DashboardConfig,
     ReaderValueConfig,
-    SecurityConfig,
     WebchatConfig,
-    LogConfig,
     TelegramConfig,
     SlackConfig,
     EmailConfig,
+    RateLimitConfig,
+    StudioConfig,
+    StudioModelsConfig,
+    NluInboxConfig,
+    PrivacyConfig,
+    MailOutboxConfig,
 )
 """Every settings model, in the order of ``docs/configuration.md``."""
 
 
 def check_environment(environ: Mapping[str, str] | None = None) -> None:
-    RateLimitConfig,
-    StudioConfig,
-    NluInboxConfig,
-    PrivacyConfig,
-    MailOutboxConfig,
     """Read every area's settings once, so that a wrong value stops a start-up.
 
     The processes read their settings where they use them; the launcher calls this

@@ -18,5 +18,10 @@ def render(request: Request, template: str, **context: Any) -> HTTPResponse:
     """Render an autoescaped Jinja2 template with the settings and signed-in staff in context."""
     env = request.app.ctx.templates
     context.setdefault("staff", current_staff(request))
+    # The footer's model version (issue 16): the registry's active record, when the
+    # studio's models blueprint has set it up.
+    studio_models = getattr(request.app.ctx, "studio_models", None)
+    if studio_models is not None:
+        context.setdefault("active_model", studio_models.settings.registry.active())
     html = env.get_template(template).render(settings=request.app.ctx.settings, **context)
     return response.html(html, headers=SECURITY_HEADERS)

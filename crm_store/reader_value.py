@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_store.models import Conversation, Feedback, Handoff, Message, SenderKind
@@ -143,12 +144,19 @@ class ReaderValue:
 
 
 def pseudonym_key(session: Session) -> PseudonymKey:
-    """The store's pseudonym key, generated (32 random bytes) and stored on first use."""
+    """The store's pseudonym key: 32 random bytes, made by migration 0010 (or on first use)."""
     row = session.get(DashboardKey, _KEY_NAME)
     if row is None:
-        row = DashboardKey(name=_KEY_NAME, value=secrets.token_hex(32))
-        session.add(row)
-        session.flush()
+        # Two requests may make it at once: the loser's insert fails on the primary
+        # key inside its savepoint, and it reads the winner's key instead.
+        try:
+            with session.begin_nested():
+                session.add(DashboardKey(name=_KEY_NAME, value=secrets.token_hex(32)))
+        except IntegrityError:
+            pass
+        row = session.get(DashboardKey, _KEY_NAME)
+        if row is None:  # pragma: no cover (the insert or the winner made it)
+            raise RuntimeError("the pseudonym key could not be stored")
     return PseudonymKey(bytes.fromhex(row.value))
 
 

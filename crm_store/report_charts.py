@@ -41,6 +41,7 @@ def _bars(title: str, labels: Sequence[str], values: Sequence[float], color: str
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(labelsize=8)
     axes.margins(y=0.15)
+    axes.set_ylim(bottom=0, top=None if any(values) else 1)
     figure.tight_layout()
     return figure
 
@@ -56,6 +57,7 @@ def _daily(data: WeeklyFigures) -> PlotFigure:
         twin.set_ylim(0, 100)
         twin.tick_params(labelsize=8)
         twin.legend(loc="upper right", fontsize=8, frameon=False)
+        figure.tight_layout()  # again, now that the right-hand axis takes room
     return figure
 
 

@@ -10,6 +10,8 @@
 - :mod:`crm_store.models.trust`: the email outbox (issue 18).
 - :mod:`crm_store.models.dashboard`: the manager dashboard's channel sessions and
   rollups (issue 17).
+- :mod:`crm_store.models.dashboard_reports`: report subscriptions, the weekly reports
+  sent and the dashboard's own keys (issue 17).
 - :mod:`crm_store.models.studio_inbox`: the admin studio's NLU inbox labels, FAQ
   candidates and the nightly clusters' members (issue 16).
 
@@ -43,6 +45,7 @@ from crm_store.models.core import (
     utcnow,
 )
 from crm_store.models.dashboard import ConversationSession, DashboardRollup
+from crm_store.models.dashboard_reports import DashboardKey, ReportSubscription, WeeklyReport
 from crm_store.models.statuses import (
     ConversationStatus,
     Direction,
@@ -74,6 +77,7 @@ __all__ = [
     "Conversation",
     "ConversationSession",
     "ConversationStatus",
+    "DashboardKey",
     "DashboardRollup",
     "Direction",
     "EmailOutboxEntry",
@@ -94,6 +98,7 @@ __all__ = [
     "RawEvent",
     "Reader",
     "ReminderStatus",
+    "ReportSubscription",
     "SenderKind",
     "ServiceHeartbeat",
     "StaffRole",
@@ -102,6 +107,7 @@ __all__ = [
     "Ticket",
     "TicketStatus",
     "UtcDateTime",
+    "WeeklyReport",
     "mapper_registry",
     "operations",
     "studio_inbox",

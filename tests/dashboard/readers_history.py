@@ -23,6 +23,7 @@ charts of the screenshots have something to show.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import datetime, timedelta
 
@@ -130,4 +131,6 @@ def add_demo_crowd(sessions: sessionmaker[Session], now: datetime, readers: int 
                 rating = rng.choice((None, None, 5, 4, 3, 2)) if k else None
                 started = now - timedelta(days=days, hours=3)
                 _visit(session, reader, started, channel, intents, rating, f"crowd-{n}-{k}")
-    run_analysis(sessions, now, HOURS, CHURN_SETTINGS)
+    # Three weeks of daily figures, so the weekly report has this week and the last.
+    settings = AnalyticsSettings(churn_active_days=90, churn_quiet_days=30, clustering=False)
+    run_analysis(sessions, now, HOURS, dataclasses.replace(settings, recompute_days=21))

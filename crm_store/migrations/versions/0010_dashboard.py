@@ -10,6 +10,9 @@ Create Date: 2026-12-06 14:00:00
 
 from __future__ import annotations
 
+import secrets
+from datetime import datetime, timezone
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -149,11 +152,16 @@ def _upgrade_reports() -> None:
         sa.Column("created_at", utc(), nullable=False),
         sa.UniqueConstraint("week_start", "staff_user_id", name="uq_weekly_report"),
     )
-    op.create_table(
+    keys = op.create_table(
         "dashboard_keys",
         sa.Column("name", sa.String(length=60), primary_key=True),
         sa.Column("value", sa.String(length=128), nullable=False),
         sa.Column("created_at", utc(), nullable=False),
+    )
+    # The readers' pseudonym key (crm_store.reader_value), made once per reader store.
+    now = datetime.now(timezone.utc)
+    op.bulk_insert(
+        keys, [{"name": "reader_pseudonym", "value": secrets.token_hex(32), "created_at": now}]
     )
 
 

@@ -34,6 +34,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from messaging.logs import configure_logging, set_conversation
 from ric_config import ActionsConfig, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ def create_app(settings: ActionServerSettings) -> Sanic:
         if request.path in OPEN_PATHS and request.method in ("GET", "HEAD"):
             return None
         if token_matches(presented_token(request), settings.token):
+            set_conversation(_sender_of(request))  # on every log line of this action call
             return None
         logger.warning(
             "refused %s %s from %s: missing or wrong token", request.method, request.path,
@@ -149,9 +151,21 @@ def create_app(settings: ActionServerSettings) -> Sanic:
     return app
 
 
+def _sender_of(request: Request) -> str | None:
+    """The conversation an action call is about (the tracker's sender id), if it says."""
+    try:
+        body = request.json
+    except Exception:  # not JSON: rasa-sdk answers it; the log line just has no id
+        return None
+    tracker = body.get("tracker") if isinstance(body, dict) else None
+    sender = tracker.get("sender_id") if isinstance(tracker, dict) else None
+    return sender if isinstance(sender, str) else None
+
+
 def run(settings: ActionServerSettings) -> None:
     """Serve the actions on ``settings.host``:``settings.port`` until stopped."""
     app = create_app(settings)
+    configure_logging("actions")  # after the app: Sanic's loggers exist now
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     logger.info(
         "action server on http://%s:%d (token required; /health open)", settings.host, settings.port

@@ -6,6 +6,7 @@ import sys
 
 from handoff_console.app import create_app
 from handoff_console.settings import ConsoleSettings
+from messaging.logs import configure_logging
 
 
 def main() -> None:
@@ -15,6 +16,7 @@ def main() -> None:
     except ValueError as error:
         sys.exit(f"handoff_console: bad setting: {error}")
     app = create_app(settings)
+    configure_logging("console")  # after the app: Sanic's loggers exist now
     app.run(host=settings.host, port=settings.port, access_log=False)
 
 

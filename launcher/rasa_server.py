@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from ric_config import RasaConfig
 
@@ -76,12 +77,23 @@ def main(args: list[str] | None = None) -> None:
     except (MissingTokenError, OSError) as error:
         raise SystemExit(f"launcher.rasa_server: {error}") from None
     sys.argv = ["rasa", *argv]
-    from rasa.__main__ import main as rasa_main
+    import rasa.__main__ as rasa_entry
+    import rasa.utils.io as rasa_io
 
+    from messaging.logs import configure_logging
     from rasa_plugins import install as install_rasa_plugins
 
     install_rasa_plugins()
-    rasa_main()
+    rasa_colored = rasa_io.configure_colored_logging
+
+    def configure(loglevel: Any) -> None:
+        # Rasa installs coloredlogs on the root logger last thing before it runs the
+        # command; the project's format (RIC_LOG_FORMAT) then replaces its format.
+        rasa_colored(loglevel)
+        configure_logging("rasa")
+
+    rasa_io.configure_colored_logging = configure
+    rasa_entry.main()
 
 
 if __name__ == "__main__":

@@ -36,8 +36,8 @@ def rasa_service(settings: Settings, model: Path, *, name: str = "rasa") -> Serv
             settings.bind_host,
             "--port",
             str(settings.rasa_port),
-            "--log-file",
-            str(settings.log_dir / f"{name}-rasa-internal.log"),
+            # No --log-file: Rasa's own file would never be rotated; its output goes to
+            # the supervisor, which writes var/log/rasa.log and rotates it.
         ],
         env=process_environment(settings),
         cwd=root,

@@ -2,6 +2,13 @@
 
 Children run in their own process groups so that Ctrl-C reaches only the supervisor,
 which then stops them in order: SIGTERM, a grace period, then SIGKILL.
+
+**Logs.** A child's standard output and error go through a pipe to a thread of the
+supervisor, which writes them line by line to ``var/log/<process>.log`` through a
+``RotatingFileHandler``: when the file would pass ``RIC_LOG_MAX_BYTES`` it becomes
+``<process>.log.1`` (the older ones move up) and at most ``RIC_LOG_BACKUP_COUNT`` old
+files are kept. The child cannot rotate a file it only inherited, so one place does it
+for every process, tracebacks and stray prints included.
 """
 
 from __future__ import annotations
@@ -11,14 +18,57 @@ import logging
 import os
 import signal
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import IO
+
+from ric_config import LogConfig
 
 logger = logging.getLogger(__name__)
+
+
+class RotatingLog:
+    """One process's log file, rotated by size; fed line by line from the child's pipe.
+
+    Args:
+        path: the log file.
+        max_bytes: rotate when the file would grow past this size.
+        backup_count: how many rotated files (``.1``, ``.2``, …) to keep.
+    """
+
+    def __init__(self, path: Path, max_bytes: int, backup_count: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.handler = RotatingFileHandler(
+            path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
+        )
+        self.handler.setFormatter(logging.Formatter("%(message)s"))
+
+    def write(self, line: str) -> None:
+        """Append one line (rotating first when it would not fit)."""
+        record = logging.LogRecord("child", logging.INFO, "", 0, line, None, None)
+        self.handler.handle(record)
+
+    def pump(self, stream: IO[bytes]) -> threading.Thread:
+        """Copy ``stream`` into the log until it ends, in a daemon thread."""
+
+        def copy() -> None:
+            with stream:
+                for raw in iter(stream.readline, b""):
+                    self.write(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+
+        thread = threading.Thread(target=copy, name=f"log:{self.handler.baseFilename}", daemon=True)
+        thread.start()
+        return thread
+
+    def close(self) -> None:
+        """Close the file."""
+        self.handler.close()
 
 
 @dataclass
@@ -52,25 +102,37 @@ class Supervisor:
         max_restarts: how often a crashed service is restarted before giving up.
     """
 
-    def __init__(self, services: list[ServiceSpec], max_restarts: int = 3) -> None:
+    def __init__(
+        self,
+        services: list[ServiceSpec],
+        max_restarts: int = 3,
+        log_config: LogConfig | None = None,
+    ) -> None:
         self.services = services
         self.max_restarts = max_restarts
         self._stopping = False
+        self.log_config = log_config or LogConfig()
+        self.logs: dict[str, RotatingLog] = {}
+        self.pumps: list[threading.Thread] = []
 
     def start(self, service: ServiceSpec) -> None:
-        """Start one service, appending its output to its log file."""
-        service.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(service.log_path, "ab")  # noqa: SIM115 - the child owns it for its lifetime
+        """Start one service, its output copied into its rotating log file."""
+        log = self.logs.get(service.name)
+        if log is None:
+            config = self.log_config
+            log = RotatingLog(service.log_path, config.log_max_bytes, config.log_backup_count)
+            self.logs[service.name] = log
         service.process = subprocess.Popen(
             service.argv,
             cwd=service.cwd,
             env=service.env,
-            stdout=log,
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-        log.close()
+        assert service.process.stdout is not None
+        self.pumps.append(log.pump(service.process.stdout))
         logger.info(
             "started %s (pid %d), log: %s", service.name, service.process.pid, service.log_path
         )
@@ -140,3 +202,7 @@ class Supervisor:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(service.process.pid, signal.SIGKILL)
                 service.process.wait()
+        for pump in self.pumps:
+            pump.join(timeout=5)  # the last lines of each child reach its file
+        for log in self.logs.values():
+            log.close()

@@ -34,8 +34,10 @@ from apscheduler.triggers.cron import CronTrigger
 
 from crm_store.db import database_url, store_logging_mode
 from library.profile import library_zone
+from messaging.logs import configure_logging
 from ric_config import WorkerConfig
 from ric_config.dashboard import DashboardConfig
+from worker.job_log import log_job_summaries
 from worker.jobs import beat, run_catch_up
 from worker.jobs.follow_ups import remind_stale_tickets, send_due_follow_ups
 from worker.jobs.handoff_jobs import (
@@ -128,6 +130,7 @@ def build_scheduler() -> BlockingScheduler:
         timezone="UTC",
     )
     configure_jobs(scheduler)
+    log_job_summaries(scheduler)  # one line when a job did work, none when idle
     return scheduler
 
 
@@ -168,7 +171,7 @@ def _watch_leadership(
 
 def main() -> None:
     """Become the leader, catch up once, then run the schedule until stopped."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging("worker")  # RIC_LOG_FORMAT; APScheduler's per-run lines held back
     stop = threading.Event()
 
     def _stop_waiting(signum: int, _frame: FrameType | None) -> None:

@@ -27,6 +27,7 @@ from connectors.slack.output import SlackAddress, SlackOutput
 from connectors.slack.render import BUTTON_PREFIX, LINK_PREFIX, plain_text
 from connectors.slack.settings import CHANNEL
 from messaging.text_safety import clean_text, neutralize_intent_shortcut
+from messaging.logs import set_conversation
 
 __all__ = ["HANDLED_SUBTYPES", "SlackListeners", "delivery_id"]
 
@@ -144,6 +145,7 @@ class SlackListeners:
                 message_id=str(event.get("client_msg_id") or event.get("ts") or "") or None,
                 metadata=metadata,
             )
+        set_conversation(address.sender_id)  # on every log line of this event
         )
 
     async def _offered(self, context: AsyncBoltContext, sender_id: str) -> set[str]:
@@ -199,3 +201,4 @@ class SlackListeners:
                 metadata=metadata,
             )
         )
+        set_conversation(address.sender_id)

@@ -43,6 +43,7 @@ from connectors.shared import OnNewMessage, latest_offers
 from connectors.telegram.bot import CHANNEL, TelegramSettings, make_bot
 from connectors.telegram.output import TelegramOutput
 from connectors.telegram.render import resolve_callback
+from messaging.logs import set_conversation
 from messaging.text_safety import clean_text, neutralize_intent_shortcut
 
 __all__ = ["NOT_TEXT_TEXT", "SECRET_HEADER", "TelegramInput"]
@@ -157,6 +158,7 @@ class TelegramInput(PlatformInput[TelegramSettings]):
         on_new_message: OnNewMessage,
     ) -> None:
         chat_id = str(message.chat.id)
+        set_conversation(chat_id)  # on every log line of this update
         output = self.make_output()
         if message.text is None:
             await output.send_text_message(chat_id, NOT_TEXT_TEXT)
@@ -198,6 +200,7 @@ class TelegramInput(PlatformInput[TelegramSettings]):
     ) -> None:
         message = query.message
         chat_id = str(message.chat.id if message is not None else query.from_user.id)
+        set_conversation(chat_id)
         offered = await latest_offers(request.app.ctx.agent.tracker_store, chat_id)
         payload = resolve_callback(query.data or "", offered)
         try:

@@ -26,6 +26,7 @@ from connectors.webchat.hub import ConnectionHub, WebchatOutput
 from connectors.webchat.lines import QueuedMessage, SessionLines
 from connectors.webchat.settings import CHANNEL
 from library.profile import load_profile
+from messaging.logs import set_conversation
 from messaging.text_safety import neutralize_intent_shortcut
 
 __all__ = ["BUSY_TEXT", "SERVER_ERROR_TEXT", "SocketSession"]
@@ -77,6 +78,7 @@ class SocketSession:
             if hello is None:
                 return
             self.hub.add(self.session_id, self.ws)
+            set_conversation(self.session_id)  # on every log line of this socket
             await self.send(
                 {
                     "type": "welcome",
@@ -215,6 +217,7 @@ class SocketSession:
         # The tab may have sent it before a restart of this server: ask the tracker.
         if frame.resend and await self._tracker_has(frame.id):
             await self._reply(message, {"type": "ack", "id": frame.id, "duplicate": True})
+        set_conversation(self.session_id)  # Rasa's lines about this turn carry it too
             return
         await self.hub.send(self.session_id, {"type": "typing", "on": True})
         try:

@@ -1,7 +1,7 @@
 """Rate limits per client on a real widget socket and on signed Telegram and Slack webhooks.
 
-One system (the README's run command) is started for this module with small limits, so
-that they are reached in a few messages; the tests' clients are the real protocol
+One system (the README's run command, ``limited`` in ``conftest.py``) runs with small
+limits, so that they are reached in a few messages; the tests' clients are the real protocol
 clients of the channel tests. ``RIC_TRUSTED_PROXIES=127.0.0.1`` lets a test play several
 client addresses through ``X-Forwarded-For``, as a reverse proxy would send it.
 
@@ -16,7 +16,6 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,37 +26,11 @@ from tests.connectors import test_slack as slack
 from tests.connectors import test_telegram as telegram
 from tests.standins.slack_api import SlackApiStandIn
 from tests.standins.telegram_api import TelegramApiStandIn
-from tests.system import RunningSystem, start_system
+from tests.system import RunningSystem
+from tests.trust.conftest import CHAT_LIMIT, IP_LIMIT, SESSION_LIMIT
 from tests.webchat_client import WidgetClient
 
 pytestmark = pytest.mark.trust
-
-SESSION_LIMIT = 4
-IP_LIMIT = 6
-CHAT_LIMIT = 3
-
-
-@pytest.fixture(scope="module")
-def limited(
-    tmp_path_factory: pytest.TempPathFactory,
-    telegram_system_env: dict[str, str],
-    slack_system_env: dict[str, str],
-) -> Iterator[RunningSystem]:
-    """The whole system with small rate limits."""
-    env = {
-        **telegram_system_env,
-        **slack_system_env,
-        "RIC_RATE_LIMIT_WEBCHAT_SESSION": f"{SESSION_LIMIT}/minute",
-        "RIC_RATE_LIMIT_WEBCHAT_IP": f"{IP_LIMIT}/minute",
-        "RIC_RATE_LIMIT_TELEGRAM": f"{CHAT_LIMIT}/minute",
-        "RIC_RATE_LIMIT_SLACK": f"{CHAT_LIMIT}/minute",
-        "RIC_TRUSTED_PROXIES": "127.0.0.1",
-    }
-    running = start_system(tmp_path_factory.mktemp("limited"), extra_env=env)
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def _address() -> str:

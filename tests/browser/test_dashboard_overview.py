@@ -21,6 +21,7 @@ from playwright.sync_api import Page, expect
 from crm_store import clock
 from library.profile import library_zone
 from library.staffed_time import staffed_hours_from_profile
+from tests.browser.axe import axe_violations, report
 from tests.dashboard.rollup_data import build_recent
 from tests.handoff_console.conftest import (
     STAFF,
@@ -84,6 +85,8 @@ def test_overview_filters_and_exports(page: Page, demo: str) -> None:
     expect(page.locator(".dashboard-card .spark svg path").first).to_be_visible()
     assert page.locator(".dashboard-card .spark svg").count() == 9
     page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
+    violations = axe_violations(page)
+    assert violations == [], report(violations)
 
     # A filter lands in the URL and changes the figures.
     page.locator("#filter-channel").select_option("telegram")
@@ -126,6 +129,8 @@ def test_charts_render_and_drill_down(page: Page, demo: str) -> None:
         assert section.locator(".chart svg path").count() > 0, name
     expect(page.locator("#chart-clusters")).to_be_visible()
     page.screenshot(path=str(SHOTS / "charts.png"), full_page=True)
+    violations = axe_violations(page)
+    assert violations == [], report(violations)
 
     # The table view holds the same figures as the chart and its CSV.
     channels = page.locator("#chart-channels")
@@ -167,6 +172,8 @@ def test_charts_render_and_drill_down(page: Page, demo: str) -> None:
     expect(rows).to_have_count(target["count"])
     expect(page.locator("#drill-summary")).to_contain_text(f"{target['count']} conversation")
     page.screenshot(path=str(SHOTS / "drill.png"), full_page=True)
+    violations = axe_violations(page)
+    assert violations == [], report(violations)
     link = rows.first.get_by_role("link")
     href = link.get_attribute("href")
     assert href is not None and re.fullmatch(r"/conversations/\d+", href)

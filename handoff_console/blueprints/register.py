@@ -13,6 +13,7 @@ from sanic.response import HTTPResponse
 from handoff_console.api import api_error
 from handoff_console.blueprints.api_analytics import bp as analytics_bp
 from handoff_console.blueprints.api_canned import bp as canned_bp
+from handoff_console.blueprints.api_data_rights import bp as data_rights_bp
 from handoff_console.blueprints.api_conversations import bp as conversations_bp
 from handoff_console.blueprints.api_events import bp as events_bp
 from handoff_console.blueprints.api_inbox import bp as inbox_bp
@@ -39,6 +40,7 @@ API_BLUEPRINTS = (
     openapi_bp,
     analytics_bp,
     readers_bp,
+    data_rights_bp,
     notifications_bp,
     login_throttles_bp,
     studio_inbox_bp,

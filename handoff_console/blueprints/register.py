@@ -22,6 +22,7 @@ from handoff_console.blueprints.api_notifications import bp as notifications_bp
 from handoff_console.blueprints.api_queue import bp as queue_bp
 from handoff_console.blueprints.api_readers import bp as readers_bp
 from handoff_console.blueprints.api_tickets import bp as tickets_bp
+from handoff_console.blueprints.studio_editor import bp as studio_editor_bp
 from handoff_console.blueprints.studio_inbox import bp as studio_inbox_bp
 from handoff_console.openapi import bp as openapi_bp
 from handoff_console.services.errors import ApiError
@@ -43,6 +44,7 @@ API_BLUEPRINTS = (
     data_rights_bp,
     notifications_bp,
     login_throttles_bp,
+    studio_editor_bp,
     studio_inbox_bp,
 )
 """The JSON API's blueprints (sign-in's JSON routes live in the auth blueprint)."""

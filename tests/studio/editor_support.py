@@ -25,8 +25,11 @@ def bot_copy(directory: Path) -> Path:
 
 
 def studio_env(bot_dir: Path) -> dict[str, str]:
-    """The console's environment for a studio that edits ``bot_dir``."""
-    return {"RIC_STUDIO_BOT_DIR": str(bot_dir)}
+    """The console's environment for a studio that edits ``bot_dir`` (state beside it)."""
+    return {
+        "RIC_STUDIO_BOT_DIR": str(bot_dir),
+        "RIC_STUDIO_STATE_DIR": str(bot_dir.parent / "studio-state"),
+    }
 
 
 def studio_store(directory: Path) -> Iterator[ConsoleStore]:

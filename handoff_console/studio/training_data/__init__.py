@@ -16,7 +16,7 @@ changed against git HEAD or a baseline snapshot. Modules:
 from __future__ import annotations
 
 from handoff_console.studio.training_data.changes import FileChange, Pending
-from handoff_console.studio.training_data.editor import Editor, Saved
+from handoff_console.studio.training_data.editor import EDITOR_ACTIONS, Editor, Saved, warm_up
 from handoff_console.studio.training_data.project import BotProject
 
-__all__ = ["BotProject", "Editor", "FileChange", "Pending", "Saved"]
+__all__ = ["EDITOR_ACTIONS", "BotProject", "Editor", "FileChange", "Pending", "Saved", "warm_up"]

@@ -23,7 +23,7 @@ from handoff_console.studio.training_data.project import PROJECT_ROOT, BotProjec
 from ric_config.store import StoreConfig
 from ric_config.studio import StudioConfig
 
-__all__ = ["Baseline", "FileChange", "Pending", "baseline_for", "pending"]
+__all__ = ["Baseline", "FileChange", "Pending", "baseline_for", "ensure_baseline", "pending"]
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,27 @@ def _state_dir() -> Path:
     return (Path(var) if var else PROJECT_ROOT / "var") / "studio"
 
 
-def _snapshot_baseline(project: BotProject) -> Baseline:
+def _snapshot_folder(project: BotProject) -> Path:
     key = hashlib.sha256(str(project.root).encode()).hexdigest()[:12]
-    folder = _state_dir() / f"baseline-{key}"
+    return _state_dir() / f"baseline-{key}"
+
+
+def ensure_baseline(project: BotProject) -> None:
+    """Take the baseline snapshot now if the project needs one and has none yet.
+
+    Called before the studio first writes, so that the snapshot is the state before
+    any of its changes.
+    """
+    if not (_snapshot_folder(project) / ".complete").is_file() and not _in_git(project):
+        _snapshot_baseline(project)
+
+
+def _in_git(project: BotProject) -> bool:
+    return _git(project.root, "rev-parse", "--verify", "--quiet", "HEAD") is not None
+
+
+def _snapshot_baseline(project: BotProject) -> Baseline:
+    folder = _snapshot_folder(project)
     if not (folder / ".complete").is_file():
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)

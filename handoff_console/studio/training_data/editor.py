@@ -30,9 +30,21 @@ from handoff_console.studio.training_data.model import (
     snapshot,
 )
 from handoff_console.studio.training_data.project import BotProject, Changeset, text_version
-from handoff_console.studio.training_data.validate import remember, validate
+from handoff_console.studio.training_data.validate import prime, remember, validate
 
-__all__ = ["Editor", "Saved"]
+__all__ = ["EDITOR_ACTIONS", "Editor", "Saved", "warm_up"]
+
+EDITOR_ACTIONS = (
+    "studio.examples.set",
+    "studio.examples.move",
+    "studio.intent.create",
+    "studio.intent.rename",
+    "studio.response.set",
+    "studio.response.create",
+    "studio.file.set",
+    "studio.changes.discard",
+)
+"""The audit log's actions of the training-data editor."""
 
 _locks: dict[Path, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -44,6 +56,13 @@ Saved = dict[str, Any]
 def _lock(root: Path) -> threading.Lock:
     with _locks_guard:
         return _locks.setdefault(root, threading.Lock())
+
+
+def warm_up(project: BotProject) -> None:
+    """Import Rasa and check the project as it is now, so that the first save is quick."""
+    with _lock(project.root):
+        pending_changes.ensure_baseline(project)
+        prime(project)
 
 
 class Editor:
@@ -162,6 +181,7 @@ class Editor:
             if not changes:
                 return {**view(snap), "files": [], "warnings": []}
             verdict = validate(self.project, changes)
+            pending_changes.ensure_baseline(self.project)
             audit(
                 self.session,
                 self.staff_id,

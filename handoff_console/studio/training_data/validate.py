@@ -34,7 +34,15 @@ from handoff_console.services.errors import BadRequest
 from handoff_console.studio.training_data.project import BotProject, load_yaml, text_version
 from nlu_components.data_check import conflicts
 
-__all__ = ["ADVISORY", "Findings", "Verdict", "check_project", "remember", "validate"]
+__all__ = [
+    "ADVISORY",
+    "Findings",
+    "Verdict",
+    "check_project",
+    "prime",
+    "remember",
+    "validate",
+]
 
 ADVISORY = ("is not used in any story or rule",)
 """Validator messages that advise and never refuse a change."""
@@ -193,6 +201,11 @@ def _baseline_of(project: BotProject) -> Findings:
         _baseline.clear()
         _baseline[key] = check_project(project)
     return _baseline[key]
+
+
+def prime(project: BotProject) -> None:
+    """Check the project as it is now (the next change's baseline), if not done yet."""
+    _baseline_of(project)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.models import Conversation
@@ -18,6 +18,7 @@ from crm_store.rollups import refresh_days
 from library.staffed_time import staffed_seconds
 from tests.dashboard.chat_events import Chat, ingest_chats
 from tests.dashboard.rollup_data import DAY, EXPECTED_DAY, EXPECTED_KEYS, HOURS, at, build_day
+from worker.jobs.rollups import rebuild
 
 pytestmark = pytest.mark.dashboard
 
@@ -99,3 +100,16 @@ def test_a_later_return_and_the_library_zone(sessions: sessionmaker[Session]) ->
     assert by_hour[(5, "library_hours")].contained == 0
     assert by_hour[(15, "renew_loans")].conversations == 1
     assert sum(r.contained for r in rows) == 1
+
+
+def test_rebuild_resplits_and_rolls_up_every_day(sessions: sessionmaker[Session]) -> None:
+    """``python -m worker.jobs.rollups --resplit``: old chats without sessions, every day."""
+    build_day(sessions)
+    with sessions.begin() as session:
+        session.execute(delete(ConversationSession))
+    summary = rebuild(sessions, at(12, days=3), timezone.utc, HOURS)
+    # six sessions (C's survey answer is one); days from DAY to "now"'s day
+    assert summary == {"sessions": 6, "days": 4, "rollup_rows": 5}
+    with sessions.begin() as session:
+        rows = list(session.execute(select(DashboardRollup)).scalars())
+    assert {name: sum(getattr(r, name) for r in rows) for name in ROLLUP_MEASURES} == EXPECTED_DAY

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,12 +57,19 @@ def test_a_missing_page_is_a_console_page_with_a_way_home(console: ConsoleServer
     assert "<b>x</b>" not in reply.text
 
 
+def _signed_in(console: ConsoleServer, username: str = "sam") -> Any:
+    """A client with the session cookie of one of the ``STAFF`` accounts."""
+    client = console.client()
+    credentials = {"username": username, "password": STAFF[username][2]}
+    login = client.post_json("/api/auth/login", credentials)
+    assert login.status == 200, login.text
+    return client
+
+
 def test_a_signed_in_librarian_gets_the_404_page_with_the_queue_link(
     console: ConsoleServer,
 ) -> None:
-    client = console.client()
-    login = client.post_json("/api/auth/login", {"username": "sam", "password": STAFF["sam"][2]})
-    assert login.status == 200, login.text
+    client = _signed_in(console)
     reply = client.get("/conversations/12/nothing-here", headers=BROWSER)
     assert reply.status == 404
     assert "Signed in as Sam Reyes (librarian)" in reply.text
@@ -71,9 +79,7 @@ def test_a_signed_in_librarian_gets_the_404_page_with_the_queue_link(
 def test_the_supervisor_page_refuses_a_librarian_with_a_page_not_raw_json(
     console: ConsoleServer,
 ) -> None:
-    client = console.client()
-    login = client.post_json("/api/auth/login", {"username": "sam", "password": STAFF["sam"][2]})
-    assert login.status == 200, login.text
+    client = _signed_in(console)
     page = client.get("/supervisor", headers=BROWSER)
     assert (page.status, page.headers["Content-Type"]) == (403, "text/html; charset=utf-8")
     assert "<title>Managers and admins only · Reader Interaction Center</title>" in page.text
@@ -85,11 +91,7 @@ def test_the_supervisor_page_refuses_a_librarian_with_a_page_not_raw_json(
     assert (data.status, data.json()["error"]) == (403, "forbidden")
     api = client.get("/api/supervisor", headers=BROWSER)
     assert (api.status, api.headers["Content-Type"]) == (403, "application/json")
-    manager = console.client()
-    login = manager.post_json(
-        "/api/auth/login", {"username": "morgan", "password": STAFF["morgan"][2]}
-    )
-    assert login.status == 200, login.text
+    manager = _signed_in(console, "morgan")
     assert manager.get("/supervisor", headers=BROWSER).status == 200
 
 

@@ -95,40 +95,31 @@ async def page(request: Request) -> HTTPResponse:
     )
 
 
-@api.route(
-    bp,
-    "GET",
-    "/api/dashboard/readers/acquisition",
-    _operation("New readers by month and channel", AcquisitionReply, (MONTHS,), "bad_months"),
+MONTHLY: tuple[tuple[str, str, Any, Callable[[Session, int], views.View]], ...] = (
+    ("acquisition", "New readers by month and channel", AcquisitionReply, views.acquisition_view),
+    ("first-intents", "First-contact intents of new readers", IntentsReply, views.intents_view),
+    ("cohorts", "Cohort retention by month of first contact", CohortReply, views.cohorts_view),
 )
-async def acquisition(request: Request) -> HTTPResponse:
-    """New readers per month (by first channel) and how many came back."""
-    months = views.parse_months(request.args.get("months"))
-    return await _answer(request, lambda s: views.acquisition_view(s, months))
+"""The views over the last ``?months=`` months: path, summary, reply model, builder."""
 
 
-@api.route(
-    bp,
-    "GET",
-    "/api/dashboard/readers/first-intents",
-    _operation("First-contact intents of new readers", IntentsReply, (MONTHS,), "bad_months"),
-)
-async def first_intents(request: Request) -> HTTPResponse:
-    """What the period's new readers asked first."""
-    months = views.parse_months(request.args.get("months"))
-    return await _answer(request, lambda s: views.intents_view(s, months))
+def _monthly(path: str, summary: str, build: Callable[[Session, int], views.View]) -> Any:
+    async def handler(request: Request) -> HTTPResponse:
+        months = views.parse_months(request.args.get("months"))
+        return await _answer(request, lambda s: build(s, months))
+
+    handler.__name__ = path.replace("-", "_")
+    handler.__doc__ = f"{summary} over the last ``?months=`` months (12 by default)."
+    return handler
 
 
-@api.route(
-    bp,
-    "GET",
-    "/api/dashboard/readers/cohorts",
-    _operation("Cohort retention by month of first contact", CohortReply, (MONTHS,), "bad_months"),
-)
-async def cohorts(request: Request) -> HTTPResponse:
-    """Of each month's new readers, the share active in each later month."""
-    months = views.parse_months(request.args.get("months"))
-    return await _answer(request, lambda s: views.cohorts_view(s, months))
+for _path, _summary, _model, _build in MONTHLY:
+    api.route(
+        bp,
+        "GET",
+        f"/api/dashboard/readers/{_path}",
+        _operation(_summary, _model, (MONTHS,), "bad_months"),
+    )(_monthly(_path, _summary, _build))
 
 
 @api.route(

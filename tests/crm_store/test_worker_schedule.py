@@ -25,6 +25,7 @@ EXPECTED_INTERVAL_JOBS = {
     "remind_stale_tickets",
     "send_due_follow_ups",
     "send_reminders",
+    "refresh_dashboard_rollups",
 }
 
 

@@ -96,6 +96,10 @@ def measure(
     """Start the servers with logging on or off and measure 1 and 16 clients."""
     # On: the default, the worker tailing the tracker store. Off: no reader-store work at all.
     os.environ["RIC_STORE_LOGGING"] = "tail" if logging_on else "off"
+    # Every simulated reader comes from loopback, as fast as the bot answers: lift the
+    # per-reader rate limits (docs/security.md), which would otherwise refuse them.
+    for variable in ("RIC_RATE_LIMIT_WEBCHAT_SESSION", "RIC_RATE_LIMIT_WEBCHAT_IP"):
+        os.environ[variable] = "1000000/minute"
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(Path(tmp))
         from launcher.cli import prepare

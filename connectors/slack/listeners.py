@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from rasa.core.channels.channel import UserMessage
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackClientError
 
 from connectors.platform_input import UNKNOWN_BUTTON_TEXT, too_long_text
 from connectors.shared import OnNewMessage, latest_offers
@@ -71,6 +72,33 @@ class SlackListeners:
     def __init__(self, channel: SlackChannel, on_new_message: OnNewMessage) -> None:
         self.channel = channel
         self.on_new_message = on_new_message
+        self._names: dict[str, str | None] = {}
+
+    async def display_name(self, user: str, context: AsyncBoltContext) -> str | None:
+        """The Slack user's display name (else real name), asked once per user with
+        ``users.info``; None when Slack does not say (the console then shows
+        "Slack (name not known)")."""
+        if user in self._names:
+            return self._names[user]
+        name: str | None = None
+        client = context.client
+        if client is not None:
+            try:
+                reply = await client.users_info(user=user)
+                found = reply.get("user") or {}
+                profile = found.get("profile") or {}
+                name = (
+                    profile.get("display_name")
+                    or profile.get("real_name")
+                    or found.get("real_name")
+                    or found.get("name")
+                    or None
+                )
+            except (SlackClientError, OSError, asyncio.TimeoutError) as error:
+                # A missing users:read scope or a network failure costs only the label.
+                logger.info("no Slack display name for a reader: %s", error)
+        self._names[user] = clean_text(str(name))[:80] if name else None
+        return self._names[user]
 
     def register(self, app: AsyncApp) -> None:
         """Install the deduplication middleware and the listeners on a Bolt app."""
@@ -130,6 +158,7 @@ class SlackListeners:
         metadata = {
             "slack": {
                 "user": event.get("user"),
+                "display_name": await self.display_name(str(event.get("user")), context),
                 "channel": event.get("channel"),
                 "team": event.get("team"),
                 "ts": event.get("ts"),
@@ -187,7 +216,12 @@ class SlackListeners:
             return
         title = clean_text(str((action.get("text") or {}).get("text") or payload))
         metadata = {
-            "slack": {"user": user, "channel": channel_id, "thread_ts": address.thread_ts},
+            "slack": {
+                "user": user,
+                "display_name": await self.display_name(user, context),
+                "channel": channel_id,
+                "thread_ts": address.thread_ts,
+            },
             "button": True,
             "display_text": title,
         }

@@ -218,7 +218,11 @@ class TelegramInput(PlatformInput[TelegramSettings]):
             return
         title = _button_title(message, query.data or "")
         metadata = {
-            "telegram": {"callback_query_id": query.id, "user_id": query.from_user.id},
+            "telegram": {
+                "callback_query_id": query.id,
+                "user_id": query.from_user.id,
+                "username": query.from_user.username,
+            },
             "button": True,
             "display_text": clean_text(title or payload),
         }
@@ -232,6 +236,7 @@ def _sender_metadata(message: TelegramMessage, update_id: int) -> dict[str, Any]
         "message_id": message.message_id,
         "chat_type": message.chat.type,
         "user_id": user.id if user else None,
+        "username": user.username if user else None,
         "language_code": user.language_code if user else None,
     }
 

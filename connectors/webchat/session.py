@@ -193,14 +193,17 @@ class SocketSession:
         return holds_user_message(await self._events(), message_id)
 
     async def _text_for(self, frame: protocol.ClientFrame) -> tuple[str, dict[str, Any]]:
+        # The browser, for the console's "Web chat (Chrome, 3 visits)" label.
+        agent = self.request.headers.get("user-agent")
+        about: dict[str, Any] = {"user_agent": agent[:300]} if agent else {}
         # A payload the bot never offered is just text the reader chose to send.
         if (
             frame.type == "button"
             and frame.payload is not None
             and frame.payload in recent_offers(await self._events())
         ):
-            return frame.payload, {"display_text": frame.text, "button": True}
-        return neutralize_intent_shortcut(frame.text), {}
+            return frame.payload, {"display_text": frame.text, "button": True, **about}
+        return neutralize_intent_shortcut(frame.text), about
 
     async def _reply(self, message: QueuedMessage, frame: dict[str, Any]) -> None:
         """Send ``frame`` to the socket responsible for ``message``, if it is still open."""

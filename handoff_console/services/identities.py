@@ -100,6 +100,8 @@ def identity_label(session: Session, identity: ChannelIdentity) -> str:
         return f"Telegram @{username}" if username else "Telegram (username not known)"
     if channel == "slack":
         slack = _section(metadata, "slack")
+        if slack.get("display_name"):
+            return f"Slack {slack['display_name']}"
         handle = slack.get("user_name") or slack.get("username")
         return f"Slack @{handle}" if handle else "Slack (name not known)"
     if channel == "webchat":

@@ -1,7 +1,8 @@
 """A stand-in for the Slack Web API: a small HTTP server on loopback.
 
-It answers ``auth.test`` (Bolt asks it who the bot is), ``chat.postMessage`` and
-``chat.update`` with valid Web API responses, checks the bearer token, and records
+It answers ``auth.test`` (Bolt asks it who the bot is), ``chat.postMessage``,
+``chat.update`` and ``users.info`` (for the people a test registers in ``people``) with
+valid Web API responses, checks the bearer token, and records
 every request so that tests can check exactly what the app sent. slack_sdk posts
 ``chat.postMessage`` as JSON; form-encoded calls are recorded too.
 """
@@ -39,6 +40,8 @@ class SlackApiStandIn:
     _server: LoopbackServer | None = None
     log: CallLog[WebApiCall] = field(default_factory=lambda: CallLog("channel"))
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    people: dict[str, str] = field(default_factory=dict)
+    """Slack user id -> display name, for ``users.info``; anyone else is not found."""
 
     @property
     def calls(self) -> list[WebApiCall]:
@@ -109,6 +112,13 @@ class SlackApiStandIn:
             if params.get("blocks"):
                 message["blocks"] = params["blocks"]
             return {"ok": True, "channel": params["channel"], "ts": ts, "message": message}
+        if method == "users.info":
+            user = str(params.get("user") or "")
+            if user not in self.people:
+                return {"ok": False, "error": "user_not_found"}
+            name = self.people[user]
+            profile = {"display_name": name, "real_name": name}
+            return {"ok": True, "user": {"id": user, "name": user.lower(), "profile": profile}}
         return {"ok": False, "error": "unknown_method"}
 
 
@@ -135,9 +145,14 @@ def _handler_for(standin: SlackApiStandIn) -> type[BaseHTTPRequestHandler]:
                 params["blocks"] = json.loads(params["blocks"])
             return params
 
+        def do_GET(self) -> None:  # users.info and other reads send their query string
+            self.do_POST()
+
         def do_POST(self) -> None:
             method = self.path.split("?")[0].removeprefix("/api/")
             params = self._params()
+            if "?" in self.path:
+                params.update(parse_qsl(self.path.split("?", 1)[1], keep_blank_values=True))
             token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
             if token != standin.token:
                 self._reply({"ok": False, "error": "invalid_auth"})

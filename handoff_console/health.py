@@ -4,7 +4,8 @@ Besides the four processes, *Ingestion* compares the tracker store's newest even
 with the reader store's copy position (:func:`crm_store.catchup.ingestion_lag`): it is
 ``degraded`` when the copy is more than ``RIC_INGEST_LAG_DEGRADED_EVENTS`` events or
 ``RIC_INGEST_LAG_DEGRADED_SECONDS`` seconds behind, and it reports how many events are
-in quarantine.
+in quarantine. *Email delivery* appears while email replies are failing: how many
+are being retried and how many expired (issue 18).
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
 from crm_store.catchup import IngestionLag, ingestion_lag
+from crm_store.mail_outbox import delivery_counts
 from crm_store.models import Conversation, Message, ServiceHeartbeat
 from handoff_console.settings import ConsoleSettings
 
 INGESTION = "Ingestion"
+MAIL_DELIVERY = "Email delivery"
 LAG_FIGURES = tuple(field.name for field in fields(IngestionLag))
 """The figures of :class:`~crm_store.catchup.IngestionLag` that the ingestion health repeats."""
 
@@ -230,4 +233,24 @@ async def check_all(settings: ConsoleSettings, sessions: sessionmaker[Session]) 
         None, _store_and_worker, sessions, settings.worker_stale_seconds
     )
     ingestion = await loop.run_in_executor(None, check_ingestion, settings, sessions)
-    return HealthReport([rasa, actions, store, worker, ingestion.service()], ingestion)
+    services = [rasa, actions, store, worker, ingestion.service()]
+    mail = await loop.run_in_executor(None, check_mail_delivery, sessions)
+    if mail is not None:
+        services.append(mail)
+    return HealthReport(services, ingestion)
+
+
+def check_mail_delivery(sessions: sessionmaker[Session]) -> ServiceHealth | None:
+    """*Email delivery*, shown only while mails are failing: retried, or expired (issue 18)."""
+    try:
+        with sessions() as session:
+            counts = delivery_counts(session)
+    except SQLAlchemyError:
+        return None  # the reader store's own row says it is down
+    if not counts.retrying and not counts.expired:
+        return None
+    detail = (
+        f"{counts.retrying} email repl{'y' if counts.retrying == 1 else 'ies'} not delivered, "
+        f"retrying; {counts.expired} expired"
+    )
+    return ServiceHealth(MAIL_DELIVERY, "degraded", detail)

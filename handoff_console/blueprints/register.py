@@ -18,6 +18,7 @@ from handoff_console.blueprints.api_conversations import bp as conversations_bp
 from handoff_console.blueprints.api_events import bp as events_bp
 from handoff_console.blueprints.api_inbox import bp as inbox_bp
 from handoff_console.blueprints.api_login_throttles import bp as login_throttles_bp
+from handoff_console.blueprints.api_mail_outbox import bp as mail_outbox_bp
 from handoff_console.blueprints.api_notifications import bp as notifications_bp
 from handoff_console.blueprints.api_queue import bp as queue_bp
 from handoff_console.blueprints.api_readers import bp as readers_bp
@@ -42,6 +43,7 @@ API_BLUEPRINTS = (
     analytics_bp,
     readers_bp,
     data_rights_bp,
+    mail_outbox_bp,
     notifications_bp,
     login_throttles_bp,
     studio_editor_bp,

@@ -99,13 +99,19 @@ def staff_id(scene: Scene, username: str) -> int:
         ).scalar_one()
 
 
-def sign_in(page: Page, scene: Scene, username: str, path: str) -> None:
-    page.goto(f"{scene.url}{path}")
+def sign_in_as(page: Page, console: ConsoleServer, username: str, path: str) -> None:
+    """Sign in on the console's login page as one of the ``STAFF`` accounts."""
+    url = f"http://127.0.0.1:{console.port}"
+    page.goto(f"{url}{path}")
     expect(page).to_have_url(re.compile(r"/login\?next="))
     page.get_by_label("User name").fill(username)
     page.get_by_label("Password").fill(STAFF[username][2])
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{scene.url}{path}")
+    expect(page).to_have_url(f"{url}{path}")
+
+
+def sign_in(page: Page, scene: Scene, username: str, path: str) -> None:
+    sign_in_as(page, scene.console, username, path)
 
 
 def test_librarians_export_and_only_admins_erase(page: Page, scene: Scene) -> None:

@@ -27,8 +27,8 @@ from connectors.shared import OnNewMessage, latest_offers
 from connectors.slack.output import SlackAddress, SlackOutput
 from connectors.slack.render import BUTTON_PREFIX, LINK_PREFIX, plain_text
 from connectors.slack.settings import CHANNEL
-from messaging.text_safety import clean_text, neutralize_intent_shortcut
 from messaging.logs import set_conversation
+from messaging.text_safety import clean_text, neutralize_intent_shortcut
 
 __all__ = ["HANDLED_SUBTYPES", "SlackListeners", "delivery_id"]
 
@@ -145,6 +145,7 @@ class SlackListeners:
     async def _handle_text(
         self, event: dict[str, Any], address: SlackAddress, context: AsyncBoltContext
     ) -> None:
+        set_conversation(address.sender_id)  # on every log line of this event
         text = plain_text(clean_text(str(event.get("text") or "")), context.bot_user_id)
         if len(text) > self.channel.max_message_chars:
             logger.info("Slack reader sent a message of %d characters", len(text))
@@ -174,7 +175,6 @@ class SlackListeners:
                 message_id=str(event.get("client_msg_id") or event.get("ts") or "") or None,
                 metadata=metadata,
             )
-        set_conversation(address.sender_id)  # on every log line of this event
         )
 
     async def _offered(self, context: AsyncBoltContext, sender_id: str) -> set[str]:
@@ -204,6 +204,7 @@ class SlackListeners:
         else:
             root = thread_ts or message.get("ts") or container.get("message_ts")
             address = SlackAddress(channel_id, str(root))
+        set_conversation(address.sender_id)
         payload = str(action.get("value") or "")
         known = action_id.startswith(BUTTON_PREFIX) and payload in await self._offered(
             context, address.sender_id
@@ -235,4 +236,3 @@ class SlackListeners:
                 metadata=metadata,
             )
         )
-        set_conversation(address.sender_id)

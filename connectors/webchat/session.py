@@ -170,8 +170,6 @@ class SocketSession:
             await self.send({"type": "ack", "id": frame.id, "duplicate": True})
             return
         message = QueuedMessage(frame, self.ws, self._process)
-        if not self.lines.offer(self.session_id, message, self.hub.connected(self.session_id)):
-            logger.info("conversation %s is busy; refused a message", self.session_id)
         keys = self.limits.keys(self.request, self.session_id) if self.limits else {}
         if self.limits is not None and not (admission := self.limits.check(keys)).allowed:
             logger.info(
@@ -180,13 +178,15 @@ class SocketSession:
             self.hub.forget(self.session_id, frame.id)
             await self.send(self.limits.refusal(frame.id, admission))
             return
+        if not self.lines.offer(self.session_id, message, self.hub.connected(self.session_id)):
+            logger.info("conversation %s is busy; refused a message", self.session_id)
             self.hub.forget(self.session_id, frame.id)
             await self.send({"type": "error", "code": "busy", "id": frame.id, "message": BUSY_TEXT})
             return
-        shown = protocol.masked(frame.text) if frame.secret else frame.text
-        echo = {"type": "reader", "id": frame.id, "text": shown, "sender": "reader"}
         if self.limits is not None:
             self.limits.count(keys)
+        shown = protocol.masked(frame.text) if frame.secret else frame.text
+        echo = {"type": "reader", "id": frame.id, "text": shown, "sender": "reader"}
         await self.hub.send(self.session_id, echo, skip=self.ws)
 
     async def _tracker_has(self, message_id: str) -> bool:
@@ -217,10 +217,10 @@ class SocketSession:
         """Hand one message to Rasa; runs in the conversation's line, one at a time."""
         frame = message.frame
         assert frame.id is not None
+        set_conversation(self.session_id)  # Rasa's lines about this turn carry it too
         # The tab may have sent it before a restart of this server: ask the tracker.
         if frame.resend and await self._tracker_has(frame.id):
             await self._reply(message, {"type": "ack", "id": frame.id, "duplicate": True})
-        set_conversation(self.session_id)  # Rasa's lines about this turn carry it too
             return
         await self.hub.send(self.session_id, {"type": "typing", "on": True})
         try:

@@ -32,6 +32,11 @@ from ric_config import LogConfig
 
 logger = logging.getLogger(__name__)
 
+STABLE_SECONDS = 60.0
+"""A process that ran this long before it crashed starts a new count of restarts."""
+RESTART_DELAY_CAP = 30.0
+"""The longest wait between two restarts of a crash-looping process."""
+
 
 class RotatingLog:
     """One process's log file, rotated by size; fed line by line from the child's pipe.
@@ -83,6 +88,8 @@ class ServiceSpec:
     health_url: str | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     restarts: int = 0
+    started_at: float = 0.0
+    restart_at: float | None = None
 
 
 def http_ok(url: str, timeout: float = 2.0) -> bool:
@@ -99,17 +106,20 @@ class Supervisor:
 
     Args:
         services: what to run, in start order.
-        max_restarts: how often a crashed service is restarted before giving up.
+        max_restarts: how many quick crashes in a row are restarted before giving up.
+        restart_delay: seconds before the first restart; doubled for each further one.
     """
 
     def __init__(
         self,
         services: list[ServiceSpec],
-        max_restarts: int = 3,
+        max_restarts: int = 8,
         log_config: LogConfig | None = None,
+        restart_delay: float = 1.0,
     ) -> None:
         self.services = services
         self.max_restarts = max_restarts
+        self.restart_delay = restart_delay
         self._stopping = False
         self.log_config = log_config or LogConfig()
         self.logs: dict[str, RotatingLog] = {}
@@ -131,6 +141,7 @@ class Supervisor:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
+        service.started_at = time.monotonic()
         assert service.process.stdout is not None
         self.pumps.append(log.pump(service.process.stdout))
         logger.info(
@@ -162,25 +173,46 @@ class Supervisor:
             time.sleep(0.5)
 
     def watch(self, poll_seconds: float = 1.0) -> None:
-        """Restart crashed services until :meth:`stop` is called (blocks)."""
+        """Restart crashed services until :meth:`stop` is called (blocks).
+
+        A crash is restarted after a delay that doubles with each quick crash in a row
+        (``restart_delay``, then twice that, and so on up to ``RESTART_DELAY_CAP``), so
+        that a process which cannot start while, say, its database is away is retried for
+        minutes rather than given up on in seconds. A process that ran for
+        ``STABLE_SECONDS`` before crashing starts a new count. After ``max_restarts``
+        quick crashes in a row it is given up on.
+        """
         while not self._stopping:
+            now = time.monotonic()
             for service in self.services:
+                if self._stopping:
+                    break
+                if service.restart_at is not None:
+                    if now >= service.restart_at:
+                        service.restart_at = None
+                        self.start(service)
+                    continue
                 process = service.process
-                if self._stopping or process is None or process.poll() is None:
+                if process is None or process.poll() is None:
                     continue
-                if service.restarts >= self.max_restarts:
-                    logger.error(
-                        "%s keeps crashing; giving up (see %s)", service.name, service.log_path
-                    )
-                    service.process = None
-                    continue
-                service.restarts += 1
-                logger.warning(
-                    "%s exited with code %s; restarting (%d/%d)",
-                    service.name, process.returncode, service.restarts, self.max_restarts,
-                )  # fmt: skip
-                self.start(service)
+                self._schedule_restart(service, process.returncode, now)
             time.sleep(poll_seconds)
+
+    def _schedule_restart(self, service: ServiceSpec, code: int | None, now: float) -> None:
+        """Decide when (or whether) a service that exited with ``code`` starts again."""
+        if now - service.started_at >= STABLE_SECONDS:
+            service.restarts = 0
+        if service.restarts >= self.max_restarts:
+            logger.error("%s keeps crashing; giving up (see %s)", service.name, service.log_path)
+            service.process = None
+            return
+        delay = min(RESTART_DELAY_CAP, self.restart_delay * 2**service.restarts)
+        service.restarts += 1
+        service.restart_at = now + delay
+        logger.warning(
+            "%s exited with code %s; restarting in %.1f s (%d/%d)",
+            service.name, code, delay, service.restarts, self.max_restarts,
+        )  # fmt: skip
 
     def stop(self, grace_seconds: float = 15.0) -> None:
         """Stop every service: SIGTERM, wait, then SIGKILL what is left."""

@@ -113,8 +113,8 @@ def command_train(args: argparse.Namespace) -> int:
     print(f"Training from {models.inputs.bot_dir} into {models.registry.root}")
     version: int | None = None
     error = "the training job failed"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # passed on to the child, not read
-    with subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True) as job:
+    # From the project root, python -m finds the project's packages.
+    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as job:
         assert job.stdout is not None
         for line in job.stdout:
             try:
@@ -145,8 +145,11 @@ def command_models(_: argparse.Namespace) -> int:
     for version in reversed(models.registry.versions()):
         cv = (version.evaluation or {}).get("cv")
         f1 = "not evaluated" if cv is None else f"macro F1 {cv['macro_f1']:.3f}"
-        marks = [m for m, on in (("live", live and live.number == version.number),
-                                 ("active", active and active.number == version.number)) if on]  # fmt: skip
+        marks = [
+            mark
+            for mark, holder in (("live", live), ("active", active))
+            if holder is not None and holder.number == version.number
+        ]
         print(
             f"{version.label:<5} {version.created_at:%Y-%m-%d %H:%M} {version.source:<8} "
             f"{version.created_by or '-':<16} {f1:<18} {' '.join(marks)}"

@@ -13,8 +13,8 @@ from sanic.response import HTTPResponse
 from handoff_console.api import api_error
 from handoff_console.blueprints.api_analytics import bp as analytics_bp
 from handoff_console.blueprints.api_canned import bp as canned_bp
-from handoff_console.blueprints.api_data_rights import bp as data_rights_bp
 from handoff_console.blueprints.api_conversations import bp as conversations_bp
+from handoff_console.blueprints.api_data_rights import bp as data_rights_bp
 from handoff_console.blueprints.api_events import bp as events_bp
 from handoff_console.blueprints.api_inbox import bp as inbox_bp
 from handoff_console.blueprints.api_login_throttles import bp as login_throttles_bp
@@ -25,6 +25,7 @@ from handoff_console.blueprints.api_readers import bp as readers_bp
 from handoff_console.blueprints.api_tickets import bp as tickets_bp
 from handoff_console.blueprints.studio_editor import bp as studio_editor_bp
 from handoff_console.blueprints.studio_inbox import bp as studio_inbox_bp
+from handoff_console.blueprints.studio_models import bp as studio_models_bp
 from handoff_console.openapi import bp as openapi_bp
 from handoff_console.services.errors import ApiError
 from handoff_console.services.events import EventHub
@@ -48,6 +49,7 @@ API_BLUEPRINTS = (
     login_throttles_bp,
     studio_editor_bp,
     studio_inbox_bp,
+    studio_models_bp,
 )
 """The JSON API's blueprints (sign-in's JSON routes live in the auth blueprint)."""
 

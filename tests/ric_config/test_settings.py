@@ -44,6 +44,10 @@ ALLOWED_ENV_USES = {
     ("launcher/training.py", 'env = {**os.environ, "PYTHONPATH": str(root)}'): (
         "hands the whole environment to `rasa train`"
     ),
+    (
+        "handoff_console/studio/models/job.py",
+        'env = {**os.environ, "RASA_CACHE_DIRECTORY": str(cache), "PYTHONPATH": str(PROJECT)}',
+    ): "hands the whole environment to the studio's `rasa train`, with its own cache folder",
     ("nlu_components/sentence_embeddings.py", 'os.environ["HF_HUB_OFFLINE"] = "1"'): (
         "writes: Hugging Face must be offline before it is imported"
     ),

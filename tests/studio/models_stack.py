@@ -13,6 +13,7 @@ restart). The tests then add the topic :data:`NEW_TOPIC` with its answer to the 
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -29,9 +30,10 @@ from crm_store.db import make_engine, make_session_factory
 from handoff_console.accounts import create_staff, issue_api_token
 from handoff_console.studio.models import ModelRegistry
 from tests.handoff_console.conftest import ApiClient
-from tests.handoff_console.console_server import ConsoleServer
+from tests.handoff_console.console_server import ConsoleServer, Reply
 from tests.system import ROOT, RunningSystem, start_system
 
+ADMIN_PASSWORD = "admin-test-passphrase-1"
 PER_LABEL = 6
 FOLDS = 2
 NEW_TOPIC = "faq/museum_passes"
@@ -106,6 +108,7 @@ class ModelsStack:
     registry: ModelRegistry
     admin: ApiClient
     env: dict[str, str]
+    admin_username: str
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """``python -m launcher <args>`` against this system (what ``./ric`` runs)."""
@@ -118,6 +121,18 @@ class ModelsStack:
             check=False,
             timeout=900,
         )
+
+    def slow_post(self, path: str, data: object = None) -> Reply:
+        """POST as the admin with a long timeout: activation waits for Rasa to load a model."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.system.console_port, timeout=600)
+        headers = {"Authorization": f"Bearer {self.admin.token}", "Accept": "application/json"}
+        headers["Content-Type"] = "application/json"
+        try:
+            connection.request("POST", path, body=json.dumps(data or {}), headers=headers)
+            raw = connection.getresponse()
+            return Reply(raw.status, raw.headers, raw.read())
+        finally:
+            connection.close()
 
     def wait_run(self, run_id: int, timeout: float = 900.0) -> dict[str, Any]:
         """Poll a training run until it ends; every state seen is kept on the reply."""
@@ -158,6 +173,7 @@ def start_models_stack(base: Path) -> ModelsStack:
             display_name="Ada Admin",
         )
         token = issue_api_token(session, user.id, "models tests")
+        username = str(user.username)
     server = ConsoleServer(None, system.console_port, Path("/dev/null"))  # type: ignore[arg-type]
     cli_env = {
         **env,
@@ -169,4 +185,6 @@ def start_models_stack(base: Path) -> ModelsStack:
         "RIC_TRACKER_DATABASE_URL": "",
         "RASA_AUTH_TOKEN": "",
     }
-    return ModelsStack(system, project, ModelRegistry(registry), ApiClient(server, token), cli_env)
+    return ModelsStack(
+        system, project, ModelRegistry(registry), ApiClient(server, token), cli_env, username
+    )

@@ -10,8 +10,9 @@ A version that was never evaluated counts as a regression (nothing shows it is s
 A **regression** is a fall of more than the tolerance (``RIC_STUDIO_REGRESSION_TOLERANCE``)
 in the macro F1, in the F1 of an intent or topic with at least :data:`MIN_SUPPORT`
 examples in both versions (and by more than two of its examples' worth, ``2 / support``:
-one or two messages more or less right is noise on a small label), or in the accuracy on the held-out inbox messages. Any
-regression blocks activation unless an admin overrides it (and the override is audited).
+one or two messages more or less right is noise on a small label), or in the accuracy
+on the held-out inbox messages. Any regression blocks activation unless an admin
+overrides it (and the override is audited).
 """
 
 from __future__ import annotations

@@ -113,13 +113,9 @@ def _pipeline_size(config: Path) -> int:
 
 
 def _child_environment(cache: Path) -> dict[str, str]:
-    # Passed on to rasa train, not read as settings: Rasa's own cache goes in the registry.
-    return {
-        **os.environ,
-        "PYTHONPATH": str(PROJECT),
-        "RASA_CACHE_DIRECTORY": str(cache),
-        "RASA_TELEMETRY_ENABLED": "false",
-    }
+    """The environment of ``rasa train``: ours, plus its cache folder and the project."""
+    env = {**os.environ, "RASA_CACHE_DIRECTORY": str(cache), "PYTHONPATH": str(PROJECT)}
+    return env
 
 
 def rasa_train(inputs: TrainingInputs, out: Path, share: float, cache: Path) -> Path:

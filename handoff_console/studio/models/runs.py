@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import sys
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -167,8 +166,7 @@ class TrainingRuns:
             with open(logs / f"run-{run.id}.log", "ab") as log:
                 process = await asyncio.create_subprocess_exec(
                     *self._command(run, held_file),
-                    cwd=PROJECT,
-                    env={**os.environ, "PYTHONPATH": str(PROJECT)},  # passed on, not read
+                    cwd=PROJECT,  # python -m finds the project's packages from here
                     stdout=asyncio.subprocess.PIPE,
                     stderr=log,
                 )

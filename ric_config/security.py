@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
 
-from ric_config._base import RicSettings, setting, trimmed
+from ric_config._base import RicSettings, trimmed
 
 __all__ = ["LogConfig", "RateLimitConfig", "SecurityConfig"]
+
+
+def _one_of(*choices: str, upper: bool = False) -> Callable[[str], str]:
+    """A parser that accepts only ``choices`` (upper-cased first when ``upper``)."""
+
+    def parse(text: str) -> str:
+        value = text.upper() if upper else text.lower()
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}, not {text!r}")
+        return value
+
+    return parse
 
 
 class SecurityConfig(RicSettings):
@@ -69,11 +81,9 @@ class LogConfig(RicSettings):
 
     area = "Logs"
 
-    log_format: Literal["text", "json"] = setting(
-        "text", "RIC_LOG_FORMAT", blank="unset", strip=True
-    )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = setting(
-        "INFO", "RIC_LOG_LEVEL", blank="unset", strip=True, parse=str.upper
+    log_format: str = trimmed("text", "RIC_LOG_FORMAT", parse=_one_of("text", "json"))
+    log_level: str = trimmed(
+        "INFO", "RIC_LOG_LEVEL", parse=_one_of("DEBUG", "INFO", "WARNING", "ERROR", upper=True)
     )
     log_max_bytes: int = trimmed(10_000_000, "RIC_LOG_MAX_BYTES", ge=1024)
     log_backup_count: int = trimmed(5, "RIC_LOG_BACKUP_COUNT", ge=0)

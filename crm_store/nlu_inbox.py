@@ -139,6 +139,18 @@ class InboxGroup:
         found = {reason for item in self.items for reason in item.reasons}
         return [reason for reason in Reason.ALL if reason in found]
 
+    def as_json(self) -> dict[str, Any]:
+        """The group as JSON (the API's and ``./ric nlu inbox --json``'s shape)."""
+        return {
+            "key": self.key,
+            "label": self.label,
+            "cluster_id": self.cluster_id,
+            "size": len(self.items),
+            "reasons": self.reasons,
+            "message_ids": [item.message_id for item in self.items],
+            "items": [{**vars(item), "sent_at": item.sent_at.isoformat()} for item in self.items],
+        }
+
 
 @dataclass(frozen=True)
 class _Row:

@@ -16,34 +16,11 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from crm_store import clock
 from crm_store.db import make_engine, make_session_factory
-from crm_store.nlu_inbox import InboxGroup, InboxRules, inbox_groups
+from crm_store.nlu_inbox import InboxRules, inbox_groups
 from launcher.settings import load_settings
 from ric_config.studio_inbox import NluInboxConfig
 
-__all__ = ["add_inbox_command", "command_inbox", "group_json"]
-
-
-def group_json(group: InboxGroup) -> dict[str, Any]:
-    """One group as JSON: key, label, cluster, reasons and its messages."""
-    return {
-        "key": group.key,
-        "label": group.label,
-        "cluster_id": group.cluster_id,
-        "size": len(group.items),
-        "reasons": group.reasons,
-        "items": [
-            {
-                "message_id": item.message_id,
-                "text": item.text,
-                "channel": item.channel,
-                "sent_at": item.sent_at.isoformat(),
-                "predicted_intent": item.predicted_intent,
-                "confidence": item.confidence,
-                "reasons": item.reasons,
-            }
-            for item in group.items
-        ],
-    }
+__all__ = ["add_inbox_command", "command_inbox"]
 
 
 def _confidence(value: float | None) -> str:
@@ -64,7 +41,7 @@ def command_inbox(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if args.json:
-        print(json.dumps({"groups": [group_json(g) for g in groups]}, indent=2))
+        print(json.dumps({"groups": [g.as_json() for g in groups]}, indent=2))
         return 0
     total = sum(len(g.items) for g in groups)
     days = config.inbox_window_days

@@ -16,7 +16,7 @@ from crm_store import clock
 from crm_store.audit import audit
 from crm_store.faq_candidates import CandidateError, decide_candidate, sync_candidates
 from crm_store.models import CandidateStatus, FaqCandidate, InboxDecision, StaffUser
-from crm_store.nlu_inbox import InboxGroup, InboxRules, inbox_groups
+from crm_store.nlu_inbox import InboxRules, inbox_groups
 from crm_store.nlu_labels import InboxError, decide
 from handoff_console.services.errors import BadRequest, Conflict, NotFound
 from handoff_console.studio.inbox.labelling import (
@@ -31,7 +31,6 @@ from ric_config.studio_inbox import NluInboxConfig
 __all__ = [
     "accept_candidate",
     "candidate_list",
-    "group_view",
     "inbox_view",
     "label_messages",
     "reject_candidate",
@@ -45,30 +44,6 @@ def _labels(editor: Editor) -> list[dict[str, str]]:
     return [{"name": name, "kind": kind} for name, kind in sorted(known_labels(editor).items())]
 
 
-def group_view(group: InboxGroup) -> dict[str, Any]:
-    """One group of the inbox as JSON."""
-    return {
-        "key": group.key,
-        "label": group.label,
-        "cluster_id": group.cluster_id,
-        "size": len(group.items),
-        "reasons": group.reasons,
-        "message_ids": [item.message_id for item in group.items],
-        "items": [
-            {
-                "message_id": item.message_id,
-                "text": item.text,
-                "channel": item.channel,
-                "sent_at": item.sent_at,
-                "predicted_intent": item.predicted_intent,
-                "confidence": item.confidence,
-                "reasons": item.reasons,
-            }
-            for item in group.items
-        ],
-    }
-
-
 def inbox_view(
     session: Session, editor: Editor, config: NluInboxConfig, limit: int
 ) -> dict[str, Any]:
@@ -78,7 +53,7 @@ def inbox_view(
     return {
         "window_days": config.inbox_window_days,
         "low_confidence": config.inbox_low_confidence,
-        "groups": [group_view(g) for g in groups],
+        "groups": [g.as_json() for g in groups],
         "labels": _labels(editor),
     }
 

@@ -15,9 +15,10 @@ class StudioModelsConfig(RicSettings):
             its manifest, evaluation and training-data snapshot) and the active pointer.
             Default: `$RIC_VAR_DIR/models` (`var/models`)
         regression_tolerance: how far a new model's cross-validated F1 (macro, or of
-            any one intent or FAQ topic with at least 5 examples), or its accuracy on
-            the held-out inbox messages, may fall below the live model's before
-            activation is blocked unless an admin overrides it (0 to 1)
+            any one intent or FAQ topic with at least 5 examples, which must also fall
+            by more than two examples' worth), or its accuracy on the held-out inbox
+            messages, may fall below the live model's before activation is blocked
+            unless an admin overrides it (0 to 1)
         cv_folds: cross-validation folds of the NLU pipeline when a model is evaluated
             (2 to 10)
     """

@@ -3,7 +3,8 @@
 The worker refreshes recent days (``worker.jobs.rollups``); :func:`refresh_days`
 recomputes the facts of every session that started on the given library-local days
 (:func:`crm_store.session_facts.collect_facts`), stores them on the sessions and
-replaces those days' ``dashboard_rollups`` rows, in the caller's transaction.
+replaces those days' ``dashboard_rollups`` (hourly) and ``dashboard_daily_rollups`` rows,
+in the caller's transaction.
 Requests then aggregate a few thousand rollup rows instead of a million messages.
 
 The time zone and the staffed-time function come from the caller (the worker passes
@@ -18,7 +19,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from crm_store.models.dashboard import ROLLUP_MEASURES, DashboardRollup
+from crm_store.models.dashboard import ROLLUP_MEASURES, DashboardDailyRollup, DashboardRollup
 from crm_store.session_facts import (
     POSITIVE_RATING,
     RETURN_WINDOW,
@@ -27,10 +28,13 @@ from crm_store.session_facts import (
     collect_facts,
 )
 
-__all__ = ["RollupKey", "refresh_days", "rollup_rows"]
+__all__ = ["DailyKey", "RollupKey", "daily_rows", "refresh_days", "rollup_rows"]
 
 RollupKey = tuple[date, int, str, str, str, str]
 """(local day, hour, channel, branch, language, intent)."""
+DailyKey = tuple[date, str, str, str, str]
+"""(local day, channel, branch, language, intent)."""
+KEY_NAMES = ("channel", "branch", "language", "intent")
 
 
 def _local_midnight(day: date, zone: tzinfo) -> datetime:
@@ -62,6 +66,22 @@ def rollup_rows(facts: Iterable[SessionFacts], zone: tzinfo) -> dict[RollupKey, 
             row["resolved"] += 1
             row["resolution_sum"] += item.resolution
     return sums
+
+
+def daily_rows(hourly: dict[RollupKey, dict[str, float]]) -> dict[DailyKey, dict[str, float]]:
+    """The hourly sums added up per (day, channel, branch, language, intent)."""
+    sums: dict[DailyKey, dict[str, float]] = {}
+    for (day, _hour, *rest), values in hourly.items():
+        key: DailyKey = (day, rest[0], rest[1], rest[2], rest[3])
+        row = sums.setdefault(key, dict.fromkeys(ROLLUP_MEASURES, 0))
+        for name, value in values.items():
+            row[name] += value
+    return sums
+
+
+def _key_columns(key: RollupKey | DailyKey) -> dict[str, object]:
+    names = ("day", "hour", *KEY_NAMES) if len(key) == 6 else ("day", *KEY_NAMES)
+    return dict(zip(names, key, strict=True))
 
 
 def _store_facts(facts: Iterable[SessionFacts], zone: tzinfo, now: datetime) -> None:
@@ -123,22 +143,19 @@ def refresh_days(
         )
         own = [f for f in facts if f.row.started_at < hi]
         _store_facts(own, zone, now)
+        hourly = rollup_rows(own, zone)
         session.execute(delete(DashboardRollup).where(DashboardRollup.day == day))
+        session.execute(delete(DashboardDailyRollup).where(DashboardDailyRollup.day == day))
         rows = [
-            {
-                "day": key[0],
-                "hour": key[1],
-                "channel": key[2],
-                "branch": key[3],
-                "language": key[4],
-                "intent": key[5],
-                "computed_at": now,
-                **values,
-            }
-            for key, values in rollup_rows(own, zone).items()
+            {**_key_columns(key), "computed_at": now, **values} for key, values in hourly.items()
         ]
         if rows:
             session.execute(DashboardRollup.__table__.insert(), rows)
+            daily = [
+                {**_key_columns(key), "computed_at": now, **values}
+                for key, values in daily_rows(hourly).items()
+            ]
+            session.execute(DashboardDailyRollup.__table__.insert(), daily)
         session.flush()
         written += len(rows)
     return written

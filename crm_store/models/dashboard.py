@@ -30,7 +30,13 @@ from sqlalchemy import (
 
 from crm_store.models.core import Base, UtcDateTime, utcnow
 
-__all__ = ["ROLLUP_MEASURES", "UNKNOWN", "ConversationSession", "DashboardRollup"]
+__all__ = [
+    "ROLLUP_MEASURES",
+    "UNKNOWN",
+    "ConversationSession",
+    "DashboardDailyRollup",
+    "DashboardRollup",
+]
 
 UNKNOWN = "unknown"
 """The branch, language or intent of a session that has none."""
@@ -44,6 +50,7 @@ class ConversationSession(Base):
         UniqueConstraint("conversation_id", "seq", name="uq_conversation_sessions_seq"),
         Index("ix_conversation_sessions_day_hour", "day", "hour"),
         Index("ix_conversation_sessions_reader_started", "reader_id", "started_at"),
+        Index("ix_conversation_sessions_handoff_day", "handoff", "day"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -89,7 +96,25 @@ ROLLUP_MEASURES = (
 """The additive columns of ``dashboard_rollups``, in order."""
 
 
-class DashboardRollup(Base):
+class _Measures:
+    """The additive columns shared by the hourly and the daily rollups."""
+
+    conversations = Column(Integer, nullable=False, default=0)
+    contained = Column(Integer, nullable=False, default=0)
+    handoffs = Column(Integer, nullable=False, default=0)
+    reader_messages = Column(Integer, nullable=False, default=0)
+    fallback_messages = Column(Integer, nullable=False, default=0)
+    ratings = Column(Integer, nullable=False, default=0)
+    positive_ratings = Column(Integer, nullable=False, default=0)
+    rating_sum = Column(Integer, nullable=False, default=0)
+    responded = Column(Integer, nullable=False, default=0)
+    first_response_sum = Column(Float, nullable=False, default=0.0)
+    resolved = Column(Integer, nullable=False, default=0)
+    resolution_sum = Column(Float, nullable=False, default=0.0)
+    computed_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class DashboardRollup(_Measures, Base):
     """The sums of the sessions that started in one local hour with one set of keys."""
 
     __tablename__ = "dashboard_rollups"
@@ -106,16 +131,21 @@ class DashboardRollup(Base):
     branch = Column(String(80), nullable=False)
     language = Column(String(16), nullable=False)
     intent = Column(String(120), nullable=False)
-    conversations = Column(Integer, nullable=False, default=0)
-    contained = Column(Integer, nullable=False, default=0)
-    handoffs = Column(Integer, nullable=False, default=0)
-    reader_messages = Column(Integer, nullable=False, default=0)
-    fallback_messages = Column(Integer, nullable=False, default=0)
-    ratings = Column(Integer, nullable=False, default=0)
-    positive_ratings = Column(Integer, nullable=False, default=0)
-    rating_sum = Column(Integer, nullable=False, default=0)
-    responded = Column(Integer, nullable=False, default=0)
-    first_response_sum = Column(Float, nullable=False, default=0.0)
-    resolved = Column(Integer, nullable=False, default=0)
-    resolution_sum = Column(Float, nullable=False, default=0.0)
-    computed_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class DashboardDailyRollup(_Measures, Base):
+    """The same sums per local day (no hour): what every chart but the heatmap reads."""
+
+    __tablename__ = "dashboard_daily_rollups"
+    __table_args__ = (
+        UniqueConstraint(
+            "day", "channel", "branch", "language", "intent", name="uq_dashboard_daily_rollups"
+        ),
+    )
+
+    id = Column(Integer, primary_key=True)
+    day = Column(Date, nullable=False, index=True)
+    channel = Column(String(40), nullable=False)
+    branch = Column(String(80), nullable=False)
+    language = Column(String(16), nullable=False)
+    intent = Column(String(120), nullable=False)

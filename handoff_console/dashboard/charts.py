@@ -3,8 +3,9 @@
 Every chart answers the same shape, so that the page draws it (Apache ECharts), shows
 it as an accessible table and exports it as CSV or XLSX from the same rows. A row's
 ``drill`` names the sessions behind it (:mod:`handoff_console.dashboard.drill`).
-Volumes come from ``dashboard_rollups``; handoff reasons and the librarian workload
-from the sessions' facts; the clusters from the latest nightly analysis.
+Volumes come from ``dashboard_daily_rollups`` (the heatmap from the hourly rollups);
+handoff reasons and the librarian workload from the sessions' facts; the clusters from
+the latest nightly analysis.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_store.models import StaffUser
-from crm_store.models.dashboard import ConversationSession, DashboardRollup
+from crm_store.models.dashboard import (
+    ConversationSession,
+    DashboardDailyRollup,
+    DashboardRollup,
+)
 from crm_store.models.operations import AnalysisRun, QuestionCluster
 from handoff_console.dashboard.filters import Filters
 from handoff_console.dashboard.overview import percentile, rollup_by_day
@@ -65,17 +70,20 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def _grouped(session: Session, filters: Filters, *keys: Any) -> list[Any]:
+def _grouped(session: Session, filters: Filters, *keys: str, hourly: bool = False) -> list[Any]:
+    """Conversations, contained and handoffs summed per ``keys`` (column names)."""
+    table: Any = DashboardRollup if hourly else DashboardDailyRollup
+    columns = [getattr(table, key) for key in keys]
     return list(
         session.execute(
             select(
-                *keys,
-                func.sum(DashboardRollup.conversations),
-                func.sum(DashboardRollup.contained),
-                func.sum(DashboardRollup.handoffs),
+                *columns,
+                func.sum(table.conversations),
+                func.sum(table.contained),
+                func.sum(table.handoffs),
             )
-            .where(*filters.rollup_conditions())
-            .group_by(*keys)
+            .where(*filters.rollup_conditions(table))
+            .group_by(*columns)
         ).all()
     )
 
@@ -86,9 +94,7 @@ def heatmap(session: Session, filters: Filters) -> ChartTable:
         "heatmap", "Conversations by weekday and hour", ["Weekday", "Hour", "Conversations"]
     )
     cells: dict[tuple[int, int], int] = defaultdict(int)
-    for day, hour, conversations, _, _ in _grouped(
-        session, filters, DashboardRollup.day, DashboardRollup.hour
-    ):
+    for day, hour, conversations, _, _ in _grouped(session, filters, "day", "hour", hourly=True):
         cells[(day.weekday(), int(hour))] += int(conversations)
     for weekday in range(7):
         for hour in range(24):
@@ -120,7 +126,7 @@ def volume(session: Session, filters: Filters) -> ChartTable:
 def channels(session: Session, filters: Filters) -> ChartTable:
     """The channel mix: conversations per channel and their share."""
     table = ChartTable("channels", "Channel mix", ["Channel", "Conversations", "Share"])
-    rows = _grouped(session, filters, DashboardRollup.channel)
+    rows = _grouped(session, filters, "channel")
     total = sum(int(row[1]) for row in rows)
     for channel, conversations, _, _ in sorted(rows, key=lambda r: (-int(r[1]), r[0])):
         share = _ratio(int(conversations), total)
@@ -131,7 +137,7 @@ def channels(session: Session, filters: Filters) -> ChartTable:
 def _intent_rows(session: Session, filters: Filters) -> list[tuple[str, int, int]]:
     return [
         (intent, int(count), int(contained))
-        for intent, count, contained, _ in _grouped(session, filters, DashboardRollup.intent)
+        for intent, count, contained, _ in _grouped(session, filters, "intent")
     ]
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import distinct, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from crm_store.models.dashboard import ConversationSession, DashboardRollup
+from crm_store.models.dashboard import ConversationSession, DashboardDailyRollup
 from handoff_console import api
 from handoff_console.services.errors import BadRequest
 
@@ -82,10 +82,10 @@ class Filters:
         """The set filters besides the period."""
         return {key: value for key in FILTER_KEYS if (value := getattr(self, key))}
 
-    def rollup_conditions(self) -> list[ColumnElement[bool]]:
-        """WHERE conditions on ``dashboard_rollups``."""
-        found = [DashboardRollup.day >= self.first, DashboardRollup.day <= self.last]
-        found += [_equals(DashboardRollup, key, value) for key, value in self.values().items()]
+    def rollup_conditions(self, table: Any = DashboardDailyRollup) -> list[ColumnElement[bool]]:
+        """WHERE conditions on a rollup table (the daily one by default)."""
+        found = [table.day >= self.first, table.day <= self.last]
+        found += [_equals(table, key, value) for key, value in self.values().items()]
         return found
 
     def session_conditions(self) -> list[ColumnElement[bool]]:
@@ -164,16 +164,16 @@ def parse_filters(args: Mapping[str, Any], today: date) -> Filters:
 def filter_options(session: Session, filters: Filters) -> dict[str, list[str]]:
     """The channels, branches, languages and intents with data in the period (and before).
 
-    Read from the rollups of the period and the previous one, so that a chosen value
+    Read from the daily rollups of the period and the previous one, so that a chosen value
     stays in its list when it has no data now.
     """
     earlier = filters.previous()
     options: dict[str, list[str]] = {}
     for key in FILTER_KEYS:
-        column = getattr(DashboardRollup, key)
+        column = getattr(DashboardDailyRollup, key)
         found = session.execute(
             select(distinct(column)).where(
-                DashboardRollup.day >= earlier.first, DashboardRollup.day <= filters.last
+                DashboardDailyRollup.day >= earlier.first, DashboardDailyRollup.day <= filters.last
             )
         ).scalars()
         values = set(found)

@@ -1,6 +1,6 @@
 """The overview's figures for a period, the previous period and a daily sparkline each.
 
-Counts and rates come from ``dashboard_rollups`` (summed over the period's rows);
+Counts and rates come from ``dashboard_daily_rollups`` (summed over the period's rows);
 the medians and the 90th percentile come from the handed-off sessions' facts in
 ``conversation_sessions``, a few rows per day; open tickets from ``tickets``. Nothing
 reads messages. docs/analytics.md ("Dashboard figures") defines every figure.
@@ -18,7 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_store.models import Conversation, Ticket, TicketStatus
-from crm_store.models.dashboard import ROLLUP_MEASURES, ConversationSession, DashboardRollup
+from crm_store.models.dashboard import (
+    ROLLUP_MEASURES,
+    ConversationSession,
+    DashboardDailyRollup,
+)
 from handoff_console.dashboard.filters import Filters
 
 __all__ = ["FIGURES", "Figure", "overview", "percentile", "rollup_by_day"]
@@ -84,11 +88,10 @@ def _rate(totals: Totals, key: str) -> float | None:
 
 def rollup_by_day(session: Session, filters: Filters) -> dict[date, Totals]:
     """The rollup measures summed per day of the period."""
-    columns = [func.coalesce(func.sum(getattr(DashboardRollup, m)), 0) for m in ROLLUP_MEASURES]
+    table = DashboardDailyRollup
+    columns = [func.coalesce(func.sum(getattr(table, m)), 0) for m in ROLLUP_MEASURES]
     rows = session.execute(
-        select(DashboardRollup.day, *columns)
-        .where(*filters.rollup_conditions())
-        .group_by(DashboardRollup.day)
+        select(table.day, *columns).where(*filters.rollup_conditions()).group_by(table.day)
     ).all()
     return {row[0]: dict(zip(ROLLUP_MEASURES, map(float, row[1:]), strict=True)) for row in rows}
 

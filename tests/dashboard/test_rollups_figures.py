@@ -13,7 +13,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.models import Conversation
-from crm_store.models.dashboard import ROLLUP_MEASURES, ConversationSession, DashboardRollup
+from crm_store.models.dashboard import (
+    ROLLUP_MEASURES,
+    ConversationSession,
+    DashboardDailyRollup,
+    DashboardRollup,
+)
 from crm_store.rollups import refresh_days
 from library.staffed_time import staffed_seconds
 from tests.dashboard.chat_events import Chat, ingest_chats
@@ -82,6 +87,13 @@ def test_the_day_rolls_up_per_hour_and_keys(sessions: sessionmaker[Session]) -> 
         for name in ROLLUP_MEASURES:
             totals[name] += getattr(row, name)
     assert dict(totals) == EXPECTED_DAY
+    with sessions.begin() as session:
+        daily = list(session.execute(select(DashboardDailyRollup)).scalars())
+    # the daily table: one row per (channel, branch, language, intent), the same sums
+    assert sorted((r.channel, r.intent) for r in daily) == sorted(
+        (channel, intent) for _, channel, _, intent in EXPECTED_KEYS
+    )
+    assert {name: sum(getattr(r, name) for r in daily) for name in ROLLUP_MEASURES} == EXPECTED_DAY
 
 
 def test_a_later_return_and_the_library_zone(sessions: sessionmaker[Session]) -> None:

@@ -27,8 +27,30 @@ depends_on = None
 # -- part 1: channel sessions and the dashboard's rollups ---------------------------------
 
 
+def _measure_columns() -> list[sa.Column]:
+    """The additive columns of both rollup tables (crm_store.models.dashboard._Measures)."""
+    counts = (
+        "conversations",
+        "contained",
+        "handoffs",
+        "reader_messages",
+        "fallback_messages",
+        "ratings",
+        "positive_ratings",
+        "rating_sum",
+        "responded",
+    )
+    return [
+        *(sa.Column(name, sa.Integer(), nullable=False, server_default="0") for name in counts),
+        sa.Column("first_response_sum", sa.Float(), nullable=False, server_default="0"),
+        sa.Column("resolved", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("resolution_sum", sa.Float(), nullable=False, server_default="0"),
+        sa.Column("computed_at", crm_store.models.UtcDateTime(), nullable=False),
+    ]
+
+
 def _upgrade_sessions_and_rollups() -> None:
-    """Create ``conversation_sessions`` and ``dashboard_rollups`` (crm_store.models.dashboard).
+    """Create ``conversation_sessions`` and the hourly and daily rollups (models.dashboard).
 
     Existing conversations are split into sessions by the worker's rollup job (or
     ``python -m worker.jobs.rollups --resplit``), which reads the messages with the
@@ -74,47 +96,49 @@ def _upgrade_sessions_and_rollups() -> None:
     op.create_index(
         "ix_conversation_sessions_librarian_id", "conversation_sessions", ["librarian_id"]
     )
-    counts = [
-        sa.Column(name, sa.Integer(), nullable=False, server_default="0")
-        for name in (
-            "conversations",
-            "contained",
-            "handoffs",
-            "reader_messages",
-            "fallback_messages",
-            "ratings",
-            "positive_ratings",
-            "rating_sum",
-            "responded",
-        )
+    op.create_index(
+        "ix_conversation_sessions_handoff_day", "conversation_sessions", ["handoff", "day"]
+    )
+    keys = [
+        sa.Column("channel", sa.String(length=40), nullable=False),
+        sa.Column("branch", sa.String(length=80), nullable=False),
+        sa.Column("language", sa.String(length=16), nullable=False),
+        sa.Column("intent", sa.String(length=120), nullable=False),
     ]
     op.create_table(
         "dashboard_rollups",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("hour", sa.Integer(), nullable=False),
-        sa.Column("channel", sa.String(length=40), nullable=False),
-        sa.Column("branch", sa.String(length=80), nullable=False),
-        sa.Column("language", sa.String(length=16), nullable=False),
-        sa.Column("intent", sa.String(length=120), nullable=False),
-        *counts,
-        sa.Column("first_response_sum", sa.Float(), nullable=False, server_default="0"),
-        sa.Column("resolved", sa.Integer(), nullable=False, server_default="0"),
-        sa.Column("resolution_sum", sa.Float(), nullable=False, server_default="0"),
-        sa.Column("computed_at", utc(), nullable=False),
+        *(column.copy() for column in keys),
+        *_measure_columns(),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint(
             "day", "hour", "channel", "branch", "language", "intent", name="uq_dashboard_rollups"
         ),
     )
+    op.create_table(
+        "dashboard_daily_rollups",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        *(column.copy() for column in keys),
+        *_measure_columns(),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint(
+            "day", "channel", "branch", "language", "intent", name="uq_dashboard_daily_rollups"
+        ),
+    )
+    op.create_index("ix_dashboard_daily_rollups_day", "dashboard_daily_rollups", ["day"])
     op.create_index("ix_dashboard_rollups_day", "dashboard_rollups", ["day"])
 
 
 def _downgrade_sessions_and_rollups() -> None:
-    """Drop the two tables."""
+    """Drop the three tables."""
+    op.drop_index("ix_dashboard_daily_rollups_day", table_name="dashboard_daily_rollups")
+    op.drop_table("dashboard_daily_rollups")
     op.drop_index("ix_dashboard_rollups_day", table_name="dashboard_rollups")
     op.drop_table("dashboard_rollups")
-    for name in ("librarian_id", "reader_started", "day_hour", "started_at"):
+    for name in ("handoff_day", "librarian_id", "reader_started", "day_hour", "started_at"):
         op.drop_index(f"ix_conversation_sessions_{name}", table_name="conversation_sessions")
     op.drop_table("conversation_sessions")
 
@@ -165,8 +189,46 @@ def _upgrade_reports() -> None:
     )
 
 
+def _upgrade_reader_rollups() -> None:
+    """Create ``reader_values`` and ``reader_snapshots`` (the reader intelligence rollup)."""
+    op.create_table(
+        "reader_values",
+        sa.Column(
+            "reader_id",
+            sa.Integer(),
+            sa.ForeignKey("readers.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("segment", sa.String(length=20), nullable=False),
+        *(
+            sa.Column(name, sa.Integer(), nullable=False)
+            for name in (
+                "score",
+                "recency",
+                "frequency",
+                "breadth",
+                "recency_days",
+                "conversations",
+                "loans",
+            )
+        ),
+        sa.Column("services", sa.JSON(), nullable=False),
+        sa.Column("mean_rating", sa.Float(), nullable=True),
+    )
+    op.create_index("ix_reader_values_segment_score", "reader_values", ["segment", "score"])
+    op.create_table(
+        "reader_snapshots",
+        sa.Column("name", sa.String(length=40), primary_key=True),
+        sa.Column("as_of", crm_store.models.UtcDateTime(), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+    )
+
+
 def _downgrade_reports() -> None:
-    """Drop the three tables."""
+    """Drop the part's tables."""
+    op.drop_table("reader_snapshots")
+    op.drop_index("ix_reader_values_segment_score", table_name="reader_values")
+    op.drop_table("reader_values")
     op.drop_table("dashboard_keys")
     op.drop_table("weekly_reports")
     op.drop_table("report_subscriptions")
@@ -179,6 +241,7 @@ def upgrade() -> None:
     """Apply every part's block."""
     _upgrade_sessions_and_rollups()
     _upgrade_reports()
+    _upgrade_reader_rollups()
 
 
 def downgrade() -> None:

@@ -92,6 +92,8 @@
     }
 
     function render() {
+      // A late answer of load() renders again: the reply the librarian moved to stays chosen.
+      var was = active >= 0 && shown[active] ? shown[active].id : null;
       shown = matches(query || "");
       list.replaceChildren.apply(list, shown.map(function (c, i) {
         var option = el("li", { id: listId + "-" + c.id, className: "canned-picker-option", role: "option", "aria-selected": "false", dataset: { cannedId: String(c.id) } }, [
@@ -103,7 +105,8 @@
       }));
       if (!shown.length) list.appendChild(el("li", { className: "canned-picker-empty", role: "presentation", text: "No canned reply matches “" + query + "”." }));
       list.hidden = false;
-      highlight(shown.length ? 0 : -1);
+      var keep = shown.findIndex(function (c) { return c.id === was; });
+      highlight(keep >= 0 ? keep : shown.length ? 0 : -1);
     }
 
     function choose(index) {

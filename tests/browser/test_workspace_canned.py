@@ -10,40 +10,33 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from crm_store.db import make_engine, make_session_factory
 from crm_store.ingestion import RasaEvent, ingest
-from crm_store.migrate import upgrade
 from crm_store.models import CannedResponse, Reader
 from crm_store.repositories import conversation_of, open_handoff
 from crm_store.seed import STARTER_CANNED, seed_canned
-from handoff_console.accounts import create_staff
 from tests.browser.axe import axe_violations, report
-from tests.handoff_console.console_server import ConsoleServer, start_console
+from tests.browser.conftest import ConsoleScene, StartScene
 
 pytestmark = [pytest.mark.browser, pytest.mark.workspace]
 
-PASSWORD = "sam-correct-horse-battery"
 IMG = Path(__file__).resolve().parents[2] / "docs" / "img" / "console"
 LIBRARY = "Riverbend Public Library"
 
 
 @dataclass
-class Scene:
+class Scene(ConsoleScene):
     """A console with the starter replies and two waiting chats (Ada's, and an anonymous one)."""
 
-    console: ConsoleServer
-    url: str
-    sessions: object
-    ada_chat: int
-    anonymous_chat: int
+    ada_chat: int = 0
+    anonymous_chat: int = 0
 
 
 def _waiting_chat(session, text: str, name: str | None) -> int:
@@ -66,37 +59,19 @@ def _waiting_chat(session, text: str, name: str | None) -> int:
 
 
 @pytest.fixture
-def scene(tmp_path: Path) -> Iterator[Scene]:
-    url = f"sqlite:///{tmp_path / 'crm.db'}"
-    upgrade(url)
-    sessions = make_session_factory(make_engine(url))
-    with sessions.begin() as session:
-        create_staff(
-            session, username="sam", password=PASSWORD, role="librarian", display_name="Sam Reyes"
-        )
+def scene(console_scene: StartScene) -> Scene:
+    def setup(session: Session) -> tuple[int, int]:
         seed_canned(session)
         ada = _waiting_chat(session, "Is the Wi-Fi free?", "Ada Okafor")
-        anonymous = _waiting_chat(session, "Hello?", None)
-    console = start_console(url, tmp_path / "console.log")
-    try:
-        yield Scene(console, f"http://127.0.0.1:{console.port}", sessions, ada, anonymous)
-    finally:
-        console.stop()
-        sessions.kw["bind"].dispose()
+        return ada, _waiting_chat(session, "Hello?", None)
 
-
-def sign_in(page: Page, scene: Scene, path: str) -> None:
-    page.goto(f"{scene.url}{path}")
-    expect(page).to_have_url(re.compile(r"/login\?next="))
-    page.get_by_label("User name").fill("sam")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{scene.url}{path}")
+    base, (ada, anonymous) = console_scene(setup)
+    return Scene(base.console, base.url, base.sessions, ada, anonymous)
 
 
 def test_edit_and_delete_a_canned_reply(page: Page, scene: Scene) -> None:
     page.set_viewport_size({"width": 1366, "height": 900})
-    sign_in(page, scene, "/canned")
+    scene.sign_in(page, "/canned")
     items = page.locator("#canned-list .canned-item")
     expect(items).to_have_count(len(STARTER_CANNED))
     # The starter set is shared and has no author: a librarian uses it but cannot change it.
@@ -158,7 +133,7 @@ def test_edit_and_delete_a_canned_reply(page: Page, scene: Scene) -> None:
 
 def test_slash_picker_inserts_a_filled_reply(page: Page, scene: Scene) -> None:
     page.set_viewport_size({"width": 1366, "height": 900})
-    sign_in(page, scene, f"/conversations/{scene.ada_chat}")
+    scene.sign_in(page, f"/conversations/{scene.ada_chat}")
     box = page.locator("#reply-text")
     picker = page.locator("#reply-text-canned-picker")
     box.click()

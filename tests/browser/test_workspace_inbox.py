@@ -15,38 +15,22 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm_store.db import make_engine, make_session_factory
 from crm_store.ingestion import RasaEvent, ingest
-from crm_store.migrate import upgrade
 from crm_store.repositories import open_handoff
-from handoff_console.accounts import create_staff
-from tests.handoff_console.console_server import ConsoleServer, start_console
+from tests.browser.conftest import LIBRARIAN, ConsoleScene, StartScene
 from tests.system import ROOT, RunningSystem
 
 pytestmark = [pytest.mark.browser, pytest.mark.workspace]
 
 SHOTS = ROOT / "docs" / "img" / "console"
-PASSWORD = "correct-horse-battery-staple"
 XSS = '<img src=x onerror="window.__pwned=1">'
 BOT_REPLY = "I've asked a librarian to join. Please stay here."
 LIVE = 15_000
-
-
-@dataclass
-class Scene:
-    """A console on a store with a librarian (sam) and a manager (morgan)."""
-
-    console: ConsoleServer
-    url: str
-    sessions: sessionmaker[Session]
 
 
 def ask(sessions: sessionmaker[Session], text: str, channel: str = "webchat") -> int:
@@ -65,41 +49,20 @@ def ask(sessions: sessionmaker[Session], text: str, channel: str = "webchat") ->
 
 
 @pytest.fixture
-def scene(tmp_path: Path) -> Iterator[Scene]:
-    url = f"sqlite:///{tmp_path / 'crm.db'}"
-    upgrade(url)
-    sessions = make_session_factory(make_engine(url))
-    with sessions.begin() as session:
-        create_staff(
-            session, username="sam", password=PASSWORD, role="librarian", display_name="Sam Reyes"
-        )
-        create_staff(
-            session, username="morgan", password=PASSWORD, role="manager", display_name="Morgan Lee"
-        )
-    console = start_console(url, tmp_path / "console.log")
-    try:
-        yield Scene(console, f"http://127.0.0.1:{console.port}", sessions)
-    finally:
-        console.stop()
-        sessions.kw["bind"].dispose()
-
-
-def sign_in(page: Page, scene: Scene, path: str, username: str = "sam") -> None:
-    page.goto(f"{scene.url}{path}")
-    expect(page).to_have_url(re.compile(r"/login\?next="))
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(re.escape(f"{scene.url}{path}") + r"(\?|$)"))
+def scene(console_scene: StartScene) -> ConsoleScene:
+    """A console on a store with a librarian (sam) and a manager (morgan)."""
+    return console_scene(staff=[LIBRARIAN, ("morgan", "manager", "Morgan Lee")])[0]
 
 
 def count(page: Page, name: str):
     return page.locator(f'[data-count="{name}"]')
 
 
-def test_the_inbox_updates_live_and_shows_the_readers_question(page: Page, scene: Scene) -> None:
+def test_the_inbox_updates_live_and_shows_the_readers_question(
+    page: Page, scene: ConsoleScene
+) -> None:
     first = ask(scene.sessions, "Can I renew a book for my thesis?")
-    sign_in(page, scene, "/inbox")
+    scene.sign_in(page, "/inbox")
     expect(page.locator("#live-status")).to_have_text("Live", timeout=LIVE)
     expect(count(page, "waiting")).to_have_text("1")
     expect(count(page, "bot")).to_have_text("0")
@@ -124,10 +87,10 @@ def test_the_inbox_updates_live_and_shows_the_readers_question(page: Page, scene
     expect(page).to_have_title(re.compile(r"^\(2\) "), timeout=LIVE)
 
 
-def test_filters_and_search_live_in_the_url(page: Page, scene: Scene) -> None:
+def test_filters_and_search_live_in_the_url(page: Page, scene: ConsoleScene) -> None:
     ask(scene.sessions, "Where is the interlibrary loan desk?")
     wanted = ask(scene.sessions, "Do you have 100% cotton tote bags?", channel="telegram")
-    sign_in(page, scene, "/inbox")
+    scene.sign_in(page, "/inbox")
     expect(count(page, "waiting")).to_have_text("2")
     page.get_by_label("Search transcripts").fill("100% cotton")
     page.get_by_role("button", name="Apply").click()
@@ -149,10 +112,10 @@ def test_filters_and_search_live_in_the_url(page: Page, scene: Scene) -> None:
     expect(page.locator("#console-alert")).to_contain_text("YYYY-MM-DD")
 
 
-def test_keyboard_shortcuts_move_claim_and_help(page: Page, scene: Scene) -> None:
+def test_keyboard_shortcuts_move_claim_and_help(page: Page, scene: ConsoleScene) -> None:
     first = ask(scene.sessions, "first reader")
     second = ask(scene.sessions, "second reader")
-    sign_in(page, scene, "/inbox")
+    scene.sign_in(page, "/inbox")
     expect(count(page, "waiting")).to_have_text("2")
 
     # Typing in a field is never a shortcut.
@@ -199,10 +162,10 @@ def test_keyboard_shortcuts_move_claim_and_help(page: Page, scene: Scene) -> Non
     page.screenshot(path=str(SHOTS / "inbox.png"))
 
 
-def test_the_supervisor_view_is_for_managers(page: Page, scene: Scene) -> None:
+def test_the_supervisor_view_is_for_managers(page: Page, scene: ConsoleScene) -> None:
     held = ask(scene.sessions, "please help")
     ask(scene.sessions, "hello?")
-    sign_in(page, scene, "/inbox")
+    scene.sign_in(page, "/inbox")
     page.goto(f"{scene.url}/inbox?list=waiting&open={held}")
     expect(page.locator(".inbox-item.is-selected")).to_have_count(1)
     page.locator("h1").click()
@@ -216,7 +179,7 @@ def test_the_supervisor_view_is_for_managers(page: Page, scene: Scene) -> None:
     expect(page.get_by_role("link", name="Inbox")).to_be_visible()
 
     page.context.clear_cookies()
-    sign_in(page, scene, "/supervisor", "morgan")
+    scene.sign_in(page, "/supervisor", "morgan")
     expect(page.locator("#figure-waiting")).to_have_text("1")
     expect(page.locator("#figure-claimed")).to_have_text("1")
     expect(page.locator("#figure-oldest")).to_have_text(re.compile(r"^\d+(s|m \d\ds)$"))

@@ -9,40 +9,33 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from crm_store.db import make_engine, make_session_factory
 from crm_store.ingestion import RasaEvent, ingest
-from crm_store.migrate import upgrade
 from crm_store.models import AuditEntry, StaffUser, Ticket, TicketStatus
 from crm_store.repositories import create_ticket
-from handoff_console.accounts import create_staff
 from tests.browser.axe import axe_violations, report
-from tests.handoff_console.console_server import ConsoleServer, start_console
+from tests.browser.conftest import LIBRARIAN, ConsoleScene, StartScene
 
 pytestmark = [pytest.mark.browser, pytest.mark.workspace]
 
-PASSWORD = "sam-correct-horse-battery"
 IMG = Path(__file__).resolve().parents[2] / "docs" / "img" / "console"
 QUESTION = "Can you find me the <b>1923</b> town plan of Riverbend?\nI need it for a talk."
 
 
 @dataclass
-class Scene:
+class Scene(ConsoleScene):
     """A console with two librarians and two tickets left by readers."""
 
-    console: ConsoleServer
-    url: str
-    sessions: object
-    plan: int
-    card: int
-    maria: int
+    plan: int = 0
+    card: int = 0
+    maria: int = 0
 
 
 def _ticket(session, body: str, contact: str) -> int:
@@ -67,41 +60,16 @@ def _ticket(session, body: str, contact: str) -> int:
 
 
 @pytest.fixture
-def scene(tmp_path: Path) -> Iterator[Scene]:
-    url = f"sqlite:///{tmp_path / 'crm.db'}"
-    upgrade(url)
-    sessions = make_session_factory(make_engine(url))
-    with sessions.begin() as session:
-        create_staff(
-            session, username="sam", password=PASSWORD, role="librarian", display_name="Sam Reyes"
-        )
-        create_staff(
-            session,
-            username="maria",
-            password=PASSWORD,
-            role="librarian",
-            display_name="Maria Lopez",
-        )
+def scene(console_scene: StartScene) -> Scene:
+    def setup(session: Session) -> tuple[int, int, int]:
         card = _ticket(session, "I lost my library card", "card@example.org")
         plan = _ticket(session, QUESTION, "reader@example.org")
-        maria_id = session.execute(
-            select(StaffUser.id).where(StaffUser.username == "maria")
-        ).scalar_one()
-    console = start_console(url, tmp_path / "console.log")
-    try:
-        yield Scene(console, f"http://127.0.0.1:{console.port}", sessions, plan, card, maria_id)
-    finally:
-        console.stop()
-        sessions.kw["bind"].dispose()
+        maria = session.execute(select(StaffUser.id).where(StaffUser.username == "maria"))
+        return plan, card, int(maria.scalar_one())
 
-
-def sign_in(page: Page, scene: Scene, path: str) -> None:
-    page.goto(f"{scene.url}{path}")
-    expect(page).to_have_url(re.compile(r"/login\?next="))
-    page.get_by_label("User name").fill("sam")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{scene.url}{path}")
+    staff = [LIBRARIAN, ("maria", "librarian", "Maria Lopez")]
+    base, (plan, card, maria) = console_scene(setup, staff)
+    return Scene(base.console, base.url, base.sessions, plan, card, maria)
 
 
 def _stored(scene: Scene) -> Ticket:
@@ -113,7 +81,7 @@ def _stored(scene: Scene) -> Ticket:
 
 def test_assign_change_status_and_reply(page: Page, scene: Scene) -> None:
     page.set_viewport_size({"width": 1366, "height": 1000})
-    sign_in(page, scene, "/tickets")
+    scene.sign_in(page, "/tickets")
     tickets = page.locator("#tickets-list .ticket")
     expect(tickets).to_have_count(2)
     plan = page.locator(f'.ticket[data-ticket-id="{scene.plan}"]')
@@ -182,3 +150,18 @@ def test_assign_change_status_and_reply(page: Page, scene: Scene) -> None:
             "ticket.assign",
             "ticket.assign",
         ]
+
+
+def test_a_link_to_one_ticket_opens_it(page: Page, scene: Scene) -> None:
+    page.set_viewport_size({"width": 1366, "height": 500})
+    scene.sign_in(page, "/canned")
+    page.goto(f"{scene.url}/tickets#ticket-{scene.card}")
+    card = page.locator(f"#ticket-{scene.card}")
+    expect(card).to_have_class(re.compile(r"\bis-target\b"))
+    expect(card.locator(".ticket-subject")).to_be_focused()
+    expect(card).to_be_in_viewport()
+    expect(page.locator(".ticket.is-target")).to_have_count(1)
+    # Another ticket's link on the same page moves the mark.
+    page.evaluate(f"window.location.hash = '#ticket-{scene.plan}'")
+    expect(page.locator(f"#ticket-{scene.plan}")).to_have_class(re.compile(r"\bis-target\b"))
+    expect(page.locator(".ticket.is-target")).to_have_count(1)

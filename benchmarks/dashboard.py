@@ -17,6 +17,7 @@ seed, "now" = 2026-11-30 03:00 UTC, 400 days of conversations). The script then
     .venv/bin/python -m benchmarks.dashboard                       # SQLite, 1 M messages
     .venv/bin/python -m benchmarks.dashboard --backend postgresql
     .venv/bin/python -m benchmarks.dashboard --messages 100000 --readers 10000
+    .venv/bin/python -m benchmarks.dashboard --workdir /tmp/dash --reuse   # keep, re-time
 """
 
 from __future__ import annotations
@@ -151,6 +152,13 @@ def time_endpoints(base: str, token: str, requests: int) -> list[dict[str, Any]]
 
 def bench(backend: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """Generate and load the store, build the rollups, time the endpoints."""
+    kept = workdir / "dashboard.db"
+    if backend == "sqlite" and args.reuse and kept.exists():
+        print(f"[sqlite] reusing {kept} (store, sessions and rollups as built before)")
+        url = f"sqlite:///{kept}"
+        upgrade(url)
+        return _time_store(url, args, workdir, {"backend": backend, "reused": str(kept)})
+    kept.unlink(missing_ok=True)
     started = time.perf_counter()
     store = generate(args.messages, args.readers, args.span_days, args.seed)
     counts = {table: len(rows) for table, rows in store.rows.items()}
@@ -175,21 +183,34 @@ def bench(backend: str, args: argparse.Namespace, workdir: Path) -> dict[str, An
         figures["resplit_and_rollups_s"] = round(time.perf_counter() - started, 1)
         figures["rebuild"] = built
         print(f"  sessions and rollups built in {figures['resplit_and_rollups_s']} s: {built}")
+    finally:
+        engine.dispose()
+    try:
+        return _time_store(url, args, workdir, figures)
+    finally:
+        if backend == "postgresql":
+            drop_pg_database()
+
+
+def _time_store(
+    url: str, args: argparse.Namespace, workdir: Path, figures: dict[str, Any]
+) -> dict[str, Any]:
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    try:
         with sessions.begin() as session:
             user = create_staff(
                 session,
-                username="bench-manager",
+                username=f"bench-manager-{secrets.token_hex(4)}",
                 password=secrets.token_urlsafe(24),
                 role="manager",
                 display_name="Bench Manager",
             )
             token = issue_api_token(session, user.id, "dashboard benchmark")
-        with console(url, workdir) as base:
-            figures["endpoints"] = time_endpoints(base, token, args.requests)
     finally:
         engine.dispose()
-        if backend == "postgresql":
-            drop_pg_database()
+    with console(url, workdir) as base:
+        figures["endpoints"] = time_endpoints(base, token, args.requests)
     p95 = [row["p95_ms"] for row in figures["endpoints"]]
     figures["worst_p95_ms"] = max(p95)
     print(f"  worst p95 over every endpoint and period: {max(p95):.1f} ms", flush=True)
@@ -207,12 +228,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--backend", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite"]
     )
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="keep the SQLite store here (default: a tmp dir)"
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the store kept in --workdir, if there is one"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     results = []
-    with tempfile.TemporaryDirectory(prefix="ric-dashboard-") as workdir:
+    with tempfile.TemporaryDirectory(prefix="ric-dashboard-") as scratch:
+        workdir = args.workdir or Path(scratch)
+        workdir.mkdir(parents=True, exist_ok=True)
         for backend in args.backend:
-            results.append(bench(backend, args, Path(workdir)))
+            results.append(bench(backend, args, workdir))
     summary = [{k: v for k, v in r.items() if k != "endpoints"} for r in results]
     print("\n" + json.dumps(summary, indent=2, default=str))
 

@@ -127,7 +127,7 @@ def test_greeting_topics_and_availability(
     expect(page.locator(f"{W} .ric-opening")).to_have_count(0)
 
 
-def test_the_reader_sees_the_queue_the_join_and_the_leave(
+def test_the_reader_sees_the_queue_the_join_the_typing_and_the_leave(
     reader_pages: list[Page],
     system: RunningSystem,
     sam: LiveLibrarian,
@@ -164,6 +164,12 @@ def test_the_reader_sees_the_queue_the_join_and_the_leave(
     expect(lines).to_have_text(["Sam (librarian) joined"], timeout=LIVE_TIMEOUT)
     expect(queue).to_have_text("You're chatting with Sam (librarian)")
     shot(reader, "widget-joined")
+    # Sam types: the reader sees it; Sam stops: it goes.
+    typing = reader.locator(f"{W} .ric-typing")
+    assert sam.api.post(f"/api/conversations/{reader_id}/typing", {"on": True}).status == 200
+    expect(typing).to_have_text("Sam is typing…", timeout=LIVE_TIMEOUT)
+    assert sam.api.post(f"/api/conversations/{reader_id}/typing", {"on": False}).status == 200
+    expect(typing).to_be_hidden(timeout=LIVE_TIMEOUT)
     resolved = sam.api.post(f"/api/conversations/{reader_id}/resolve", {"note": "done"})
     assert resolved.status == 200, resolved.text
     expect(lines).to_have_text(

@@ -17,7 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ric_config import LauncherConfig
+from launcher.supervisor import RotatingLog
+from ric_config import LauncherConfig, LogConfig
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +91,19 @@ def ensure_model(root: Path = ROOT, log_path: Path | None = None) -> Path:
         ]  # fmt: skip
         env = {**os.environ, "PYTHONPATH": str(root)}  # passed on to the child, not read
         if log_path is not None:
-            log_path.parent.mkdir(parents=True, exist_ok=True)
-            with open(log_path, "a") as log:
-                subprocess.run(command, cwd=root, env=env, stdout=log, stderr=log, check=True)
+            # Rotated by size like every process's log (RIC_LOG_MAX_BYTES, docs/security.md).
+            config = LogConfig()
+            log = RotatingLog(log_path, config.log_max_bytes, config.log_backup_count)
+            process = subprocess.Popen(
+                command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            )
+            assert process.stdout is not None
+            pump = log.pump(process.stdout)
+            code = process.wait()
+            pump.join()
+            log.close()
+            if code != 0:
+                raise subprocess.CalledProcessError(code, command)
         else:
             subprocess.run(command, cwd=root, env=env, check=True)
     if not model.exists():

@@ -5,9 +5,9 @@ conversations that have an open handoff (or just had one resolved); every
 ``QUEUE_POLL_SECONDS`` it also reads the queue and which readers are typing. A changed
 queue becomes a ``queue`` event; each message a ``message`` event; a change in who is
 typing a ``typing`` event (``{"conversation_ids": [...]}``, every conversation whose
-reader is typing now; a signal expires on its own, :mod:`crm_store.typing_signals`). Subscribers get their own bounded asyncio
-queue; a subscriber too slow to keep up loses its oldest events rather than holding
-the others back.
+reader is typing now; a signal expires on its own, :mod:`crm_store.typing_signals`).
+Subscribers get their own bounded asyncio queue; a subscriber too slow to keep up
+loses its oldest events rather than holding the others back.
 
 Messages are found by row id. On PostgreSQL a row with a lower id can become visible
 after one with a higher id (concurrent transactions commit in any order), so each

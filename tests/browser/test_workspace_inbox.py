@@ -33,12 +33,19 @@ BOT_REPLY = "I've asked a librarian to join. Please stay here."
 LIVE = 15_000
 
 
-def ask(sessions: sessionmaker[Session], text: str, channel: str = "webchat") -> int:
-    """A reader asks ``text``, the bot answers, and the conversation waits for a librarian."""
+def ask(
+    sessions: sessionmaker[Session], text: str, channel: str = "webchat", language: str = "en"
+) -> int:
+    """A reader asks ``text``, the bot answers, and the conversation waits for a librarian.
+
+    The NLU's language guard is taken to be sure the reader writes in ``language``.
+    """
     sender_id = f"reader-{uuid.uuid4().hex[:10]}"
     start = time.time() - 5
+    parse = {"intent": {"name": "request_human", "confidence": 0.9},
+             "language": {"code": language, "confidence": 0.95}}  # fmt: skip
     user = {"event": "user", "text": text, "timestamp": start, "input_channel": channel,
-            "parse_data": {"intent": {"name": "request_human", "confidence": 0.9}}}  # fmt: skip
+            "parse_data": parse}  # fmt: skip
     bot = {"event": "bot", "text": BOT_REPLY, "timestamp": start + 1}
     with sessions.begin() as session:
         ingest(session, [RasaEvent(sender_id, user), RasaEvent(sender_id, bot)], "test")
@@ -107,6 +114,20 @@ def test_filters_and_search_live_in_the_url(page: Page, scene: ConsoleScene) -> 
     page.get_by_role("link", name=re.compile("^Bot only")).click()
     expect(page).to_have_url(re.compile(r"list=bot&channel=telegram"))
     expect(page.locator("#inbox-empty")).to_be_visible()
+
+    # The language filter, and the badge of a reader who does not write in English.
+    spanish = ask(scene.sessions, "¿Dónde está el mostrador de préstamos?", language="es")
+    page.goto(f"{scene.url}/inbox?list=waiting")
+    expect(page.locator(".inbox-item")).to_have_count(3)
+    badge = page.locator(f'.inbox-item[data-conversation-id="{spanish}"] .language-badge')
+    expect(badge).to_have_text("ES")
+    expect(page.locator(".language-badge:visible")).to_have_count(1)
+    page.locator("#filter-more summary").click()
+    page.get_by_label("Language").select_option("es")
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"[?&]language=es"))
+    expect(page.locator(".inbox-item")).to_have_count(1)
+    expect(page.locator(".inbox-item")).to_have_attribute("data-conversation-id", str(spanish))
 
     page.goto(f"{scene.url}/inbox?list=waiting&from=2026-13-40")
     expect(page.locator("#console-alert")).to_contain_text("YYYY-MM-DD")

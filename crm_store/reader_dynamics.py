@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from crm_store.models import (
@@ -52,6 +52,7 @@ __all__ = [
     "month_of",
     "months_back",
     "new_readers_between",
+    "new_readers_by_day",
 ]
 
 SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "inform", "bot_challenge"})
@@ -90,6 +91,7 @@ class Acquisition:
     new_readers: dict[str, dict[str, int]]
     returned: dict[str, int]
     first_intents: list[tuple[str, int]]
+    first_intents_by_month: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def total(self, month: str) -> int:
         """New readers of ``month`` over every channel."""
@@ -133,6 +135,20 @@ def new_readers_between(session: Session, start: datetime, end: datetime) -> int
     return int(count)
 
 
+def new_readers_by_day(session: Session, start: datetime, end: datetime) -> dict[date, int]:
+    """How many readers had their first conversation on each UTC day of ``[start, end)``."""
+    first = func.min(Conversation.started_at)
+    found: Counter[date] = Counter()
+    for (when,) in session.execute(
+        select(first)
+        .where(Conversation.reader_id.is_not(None))
+        .group_by(Conversation.reader_id)
+        .having(and_(first >= start, first < end))
+    ):
+        found[when.astimezone(timezone.utc).date()] += 1
+    return dict(found)
+
+
 def acquisition(session: Session, now: datetime, months: int = 12) -> Acquisition:
     """New readers per month and channel over the ``months`` up to ``now``'s month."""
     period = months_back(now, months)
@@ -174,7 +190,11 @@ def acquisition(session: Session, now: datetime, months: int = 12) -> Acquisitio
                 intents[owner] = str(intent)
     channels = sorted({c for bucket in new.values() for c in bucket})
     ranked = Counter(intents.values()).most_common()
-    return Acquisition(period, channels, new, returned, ranked)
+    by_month: dict[str, dict[str, int]] = {m: {} for m in period}
+    for reader, intent in intents.items():
+        bucket = by_month[month_of(firsts[reader][0])]
+        bucket[intent] = bucket.get(intent, 0) + 1
+    return Acquisition(period, channels, new, returned, ranked, by_month)
 
 
 def _month_start(month: str) -> datetime:

@@ -6,22 +6,23 @@ printable report page, so both show the same numbers. A week runs Monday to Sund
 before the one ``now`` is in.
 
 The conversation figures are sums of the nightly analysis's ``daily_metrics`` rows of
-channel ``all`` (docs/analytics.md defines each); the reader figures come from
-:mod:`crm_store.reader_dynamics` and :mod:`crm_store.reader_value`. Nothing here names
-a reader.
+channel ``all`` (docs/analytics.md defines each); the reader figures come from the
+reader intelligence rollup (:mod:`crm_store.reader_snapshot`). Nothing here names a
+reader.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm_store import clock
 from crm_store.models.operations import ALL_CHANNELS, DailyMetric
-from crm_store.reader_dynamics import acquisition, churn_risk, new_readers_between
-from crm_store.reader_value import ValueRules, reader_values, segment_counts
+from crm_store.reader_dynamics import new_readers_between
+from crm_store.reader_snapshot import current, new_readers_in, slice_acquisition
 
 __all__ = ["Figure", "WeeklyFigures", "last_full_week", "weekly_figures"]
 
@@ -70,7 +71,6 @@ class WeeklyFigures:
     segments: dict[str, int]
     new_by_month: list[tuple[str, int]]
     at_risk: int
-    extra: dict[str, int] = field(default_factory=dict)
 
     @property
     def week_end(self) -> date:
@@ -122,18 +122,29 @@ def _conversation_figures(now: dict[str, float], before: dict[str, float]) -> li
 
 
 def weekly_figures(
-    session: Session, week_start: date, rules: ValueRules | None = None
+    session: Session, week_start: date, now: datetime | None = None
 ) -> WeeklyFigures:
-    """The figures of the week starting ``week_start`` (a Monday), against the week before."""
+    """The figures of the week starting ``week_start`` (a Monday), against the week before.
+
+    The reader figures (segments, new readers by month, readers at risk) are those of
+    the latest reader intelligence refresh (:mod:`crm_store.reader_snapshot`; made as of
+    ``now`` when there is none yet).
+    """
+    now = now or clock.now()
     week_end = week_start + timedelta(days=6)
     this = _sums(session, week_start, week_end)
     before = _sums(session, week_start - timedelta(days=7), week_start - timedelta(days=1))
     figures = _conversation_figures(this, before)
+    acquired = current(session, "acquisition", now)
     start = datetime.combine(week_start, time.min, tzinfo=timezone.utc)
-    end = start + timedelta(days=7)
-    new_now = new_readers_between(session, start, end)
-    new_before = new_readers_between(session, start - timedelta(days=7), start)
-    figures.append(Figure("new_readers", "New readers", new_now, new_before, ""))
+    counts = []
+    for first in (week_start, week_start - timedelta(days=7)):
+        stored = new_readers_in(acquired, first, first + timedelta(days=6))
+        if stored is None:  # older than the rollup keeps: count from the conversations
+            begin = start - (week_start - first)
+            stored = new_readers_between(session, begin, begin + timedelta(days=7))
+        counts.append(stored)
+    figures.append(Figure("new_readers", "New readers", counts[0], counts[1], ""))
     daily_rows = {
         m.day: m
         for m in session.execute(
@@ -151,10 +162,8 @@ def weekly_figures(
         count = int(metric.conversations) if metric else 0
         contained = _ratio(metric.contained_conversations, count) if metric else None
         daily.append((day, count, contained))
-    values = reader_values(session, end, rules or ValueRules())
-    found = acquisition(session, end - timedelta(microseconds=1), 6)
-    new_by_month = [(month, found.total(month)) for month in found.months]
-    _, at_risk = churn_risk(session, end)
-    return WeeklyFigures(
-        week_start, figures, daily, segment_counts(values), new_by_month, len(at_risk)
-    )
+    months = slice_acquisition(acquired, 6)
+    new_by_month = [(m, sum(months["new_readers"][m].values())) for m in months["months"]]
+    segments = current(session, "segments", now)["counts"]
+    at_risk = len(current(session, "churn", now)["items"])
+    return WeeklyFigures(week_start, figures, daily, segments, new_by_month, at_risk)

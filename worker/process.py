@@ -72,6 +72,12 @@ NIGHTLY_JOBS: tuple[tuple[str, str, int, int], ...] = (
         12 * 3600,
     ),
     ("prune_old_receipts", "worker.jobs.receipts:prune_old_receipts", 4, 12 * 3600),
+    (
+        "reader_intelligence",
+        "worker.jobs.reader_intelligence:refresh_reader_intelligence",
+        5,
+        12 * 3600,
+    ),
     ("weekly_report", "worker.jobs.weekly_report:send_weekly_reports", 6, 12 * 3600),
 )
 """(job id, textual reference, hour in the library's zone, misfire grace in seconds)."""

@@ -11,7 +11,7 @@
 - :mod:`crm_store.models.dashboard`: the manager dashboard's channel sessions and
   rollups (issue 17).
 - :mod:`crm_store.models.dashboard_reports`: report subscriptions, the weekly reports
-  sent and the dashboard's own keys (issue 17).
+  sent, the dashboard's own keys and the reader intelligence rollup (issue 17).
 - :mod:`crm_store.models.studio_inbox`: the admin studio's NLU inbox labels, FAQ
   candidates and the nightly clusters' members (issue 16).
 
@@ -45,7 +45,13 @@ from crm_store.models.core import (
     utcnow,
 )
 from crm_store.models.dashboard import ConversationSession, DashboardRollup
-from crm_store.models.dashboard_reports import DashboardKey, ReportSubscription, WeeklyReport
+from crm_store.models.dashboard_reports import (
+    DashboardKey,
+    ReaderSnapshot,
+    ReaderValueRow,
+    ReportSubscription,
+    WeeklyReport,
+)
 from crm_store.models.statuses import (
     ConversationStatus,
     Direction,
@@ -97,6 +103,8 @@ __all__ = [
     "QuestionClusterMember",
     "RawEvent",
     "Reader",
+    "ReaderSnapshot",
+    "ReaderValueRow",
     "ReminderStatus",
     "ReportSubscription",
     "SenderKind",

@@ -12,15 +12,35 @@
     secrets the dashboard makes for itself, such as the key of the readers'
     pseudonyms (an HMAC key: the pseudonyms stay stable and cannot be reversed
     without it).
+``reader_values``
+    the reader intelligence rollup: one row per reader with a conversation in the value
+    window, their recency, frequency and breadth points and segment, replaced by each
+    refresh (``crm_store.reader_snapshot``).
+``reader_snapshots``
+    the reader intelligence figures that are not per reader (acquisition, cohorts,
+    loyalty, churn risk, segment counts), one JSON document per name, replaced by each
+    refresh, so a dashboard request reads one row instead of scanning conversations.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 
 from crm_store.models.core import Base, UtcDateTime, utcnow
 
-__all__ = ["DashboardKey", "ReportSubscription", "WeeklyReport"]
+__all__ = ["DashboardKey", "ReaderSnapshot", "ReaderValueRow", "ReportSubscription", "WeeklyReport"]
 
 
 class ReportSubscription(Base):
@@ -62,3 +82,32 @@ class DashboardKey(Base):
     name = Column(String(60), primary_key=True)
     value = Column(String(128), nullable=False)
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class ReaderValueRow(Base):
+    """One reader's value figures as of the latest refresh (no personal data)."""
+
+    __tablename__ = "reader_values"
+    __table_args__ = (Index("ix_reader_values_segment_score", "segment", "score"),)
+
+    reader_id = Column(Integer, ForeignKey("readers.id", ondelete="CASCADE"), primary_key=True)
+    segment = Column(String(20), nullable=False)
+    score = Column(Integer, nullable=False)
+    recency = Column(Integer, nullable=False)
+    frequency = Column(Integer, nullable=False)
+    breadth = Column(Integer, nullable=False)
+    recency_days = Column(Integer, nullable=False)
+    conversations = Column(Integer, nullable=False)
+    loans = Column(Integer, nullable=False)
+    services = Column(JSON, nullable=False)
+    mean_rating = Column(Float, nullable=True)
+
+
+class ReaderSnapshot(Base):
+    """One reader intelligence document (``acquisition``, ``cohorts``, …) of the latest refresh."""
+
+    __tablename__ = "reader_snapshots"
+
+    name = Column(String(40), primary_key=True)
+    as_of = Column(UtcDateTime, nullable=False)
+    payload = Column(JSON, nullable=False)

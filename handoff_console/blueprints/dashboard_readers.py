@@ -53,6 +53,11 @@ SEGMENT = api.Query(
     {"type": "string", "enum": [*SEGMENTS, "all"]},
     "the value segment to list; `key` by default",
 )
+LIMIT = api.Query(
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": views.MAX_LIMIT},
+    "at most this many readers in the JSON list (500 by default); exports hold all",
+)
 TRUE, FALSE = {"1", "true", "yes"}, {"", "0", "false", "no"}
 
 
@@ -154,14 +159,18 @@ async def loyalty(request: Request) -> HTTPResponse:
     _operation(
         "Value segmentation (recency, frequency, breadth) and the key readers",
         KeyReadersReply,
-        (SEGMENT, NAMES),
-        "bad_segment or bad_flag",
+        (SEGMENT, NAMES, LIMIT),
+        "bad_segment, bad_flag, bad_limit",
     ),
 )
 async def key_readers(request: Request) -> HTTPResponse:
     """The readers of one value segment (``key`` by default); ``?names=true`` is audited."""
     segment = views.parse_segment(request.args.get("segment"))
     names = read_flag(request, "names")
+    limit = views.parse_limit(request.args.get("limit"))
     output = exports.requested_format(request)
+    cap = limit if output == "json" else None  # a file holds the whole segment
     me = api.staff(request).id
-    return await _answer(request, lambda s: views.key_readers_view(s, segment, names, me, output))
+    return await _answer(
+        request, lambda s: views.key_readers_view(s, segment, names, me, output, limit=cap)
+    )

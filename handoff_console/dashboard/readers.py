@@ -2,8 +2,11 @@
 
 Every function takes an open session and returns ``(payload, table)``: the JSON the
 API answers with and the :class:`~handoff_console.dashboard.exports.Table` its
-``?format=csv|xlsx`` export holds. The figures come from :mod:`crm_store.reader_dynamics`
-and :mod:`crm_store.reader_value` (docs/analytics.md, "Reader intelligence").
+``?format=csv|xlsx`` export holds. The figures are read from the reader intelligence
+rollup (:mod:`crm_store.reader_snapshot`: ``reader_snapshots`` and ``reader_values``,
+refreshed nightly by the worker), never computed from the conversations per request;
+every reply says ``as_of``, the time of that refresh. docs/analytics.md, "Reader
+intelligence", defines the figures.
 
 Readers are shown by pseudonym. With ``names`` (a manager's explicit
 ``?names=true``) the readers' names are added to the reply and to the export, and the
@@ -22,36 +25,22 @@ from sqlalchemy.orm import Session
 from crm_store import clock
 from crm_store.audit import audit
 from crm_store.models import Reader
-from crm_store.reader_dynamics import (
-    LOYALTY_SEGMENTS,
-    acquisition,
-    churn_risk,
-    cohort_retention,
-    loyalty_segments,
-)
-from crm_store.reader_value import (
-    SEGMENTS,
-    ValueRules,
-    pseudonym,
-    pseudonym_key,
-    reader_values,
-    segment_counts,
-)
+from crm_store.reader_snapshot import current, slice_acquisition, value_rows
+from crm_store.reader_value import SEGMENTS, pseudonym, pseudonym_key
 from handoff_console.dashboard.exports import Cell, Table
 from handoff_console.schemas.dashboard_readers import (
     AcquisitionReply,
-    AcquisitionRow,
     ChurnReply,
     CohortReply,
     IntentsReply,
-    KeyReader,
     KeyReadersReply,
     LoyaltyReply,
 )
 from handoff_console.services.errors import BadRequest
-from ric_config import AnalyticsConfig
 
 __all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
     "MAX_MONTHS",
     "View",
     "acquisition_view",
@@ -60,22 +49,33 @@ __all__ = [
     "intents_view",
     "key_readers_view",
     "loyalty_view",
+    "parse_limit",
     "parse_months",
     "parse_segment",
 ]
 
 MAX_MONTHS = 36
+DEFAULT_LIMIT, MAX_LIMIT = 500, 5000
 View = tuple[dict[str, Any], Table]
 """A view's JSON reply and its export table."""
 
 
+def _whole(value: str | None, name: str, default: int, high: int) -> int:
+    if value in (None, ""):
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= high:
+        raise BadRequest(f"bad_{name}", f"{name} must be a whole number from 1 to {high}.")
+    return int(value)
+
+
 def parse_months(value: str | None) -> int:
     """``?months=``: 1 to 36, 12 by default; else a 400 ``bad_months``."""
-    if value in (None, ""):
-        return 12
-    if not value.isdigit() or not 1 <= int(value) <= MAX_MONTHS:
-        raise BadRequest("bad_months", f"months must be a whole number from 1 to {MAX_MONTHS}.")
-    return int(value)
+    return _whole(value, "months", 12, MAX_MONTHS)
+
+
+def parse_limit(value: str | None) -> int:
+    """``?limit=``: 1 to 5000, 500 by default; else a 400 ``bad_limit``."""
+    return _whole(value, "limit", DEFAULT_LIMIT, MAX_LIMIT)
 
 
 def parse_segment(value: str | None) -> str:
@@ -87,10 +87,12 @@ def parse_segment(value: str | None) -> str:
 
 
 def _names(session: Session, ids: list[int]) -> dict[int, str | None]:
-    if not ids:
-        return {}
-    rows = session.execute(select(Reader.id, Reader.display_name).where(Reader.id.in_(ids)))
-    return {int(reader_id): name for reader_id, name in rows}
+    found: dict[int, str | None] = {}
+    for start in range(0, len(ids), 500):  # bounded IN lists
+        chunk = ids[start : start + 500]
+        rows = session.execute(select(Reader.id, Reader.display_name).where(Reader.id.in_(chunk)))
+        found.update({int(reader_id): name for reader_id, name in rows})
+    return found
 
 
 def _reveal(
@@ -110,47 +112,54 @@ def _reveal(
 
 def acquisition_view(session: Session, months: int, now: datetime | None = None) -> View:
     """New readers by month and channel, and who came back."""
-    found = acquisition(session, now or clock.now(), months)
+    document = current(session, "acquisition", now or clock.now())
+    found = slice_acquisition(document, months)
+    channels = found["channels"]
     items = []
-    for month in found.months:
-        total = found.total(month)
-        back = found.returned[month]
+    for month in found["months"]:
+        by_channel = {c: found["new_readers"][month].get(c, 0) for c in channels}
+        total, back = sum(by_channel.values()), found["returned"][month]
+        share = round(back / total, 4) if total else None
         items.append(
-            AcquisitionRow(
-                month=month,
-                new_readers=total,
-                by_channel={c: found.new_readers[month].get(c, 0) for c in found.channels},
-                returned=back,
-                returning_share=round(back / total, 4) if total else None,
-            )
+            {
+                "month": month,
+                "new_readers": total,
+                "by_channel": by_channel,
+                "returned": back,
+                "returning_share": share,
+            }
         )
+    new = sum(i["new_readers"] for i in items)
     payload = AcquisitionReply.view(
+        as_of=document["as_of"],
         months=months,
-        channels=found.channels,
-        returning_share=found.returning_share,
+        channels=channels,
+        returning_share=round(sum(i["returned"] for i in items) / new, 4) if new else None,
         items=items,
     )
-    columns = ["Month", *found.channels, "New readers", "Came back", "Share who came back"]
-    rows = [
-        [i.month, *i.by_channel.values(), i.new_readers, i.returned, i.returning_share]
-        for i in items
+    columns = ["Month", *channels, "New readers", "Came back", "Share who came back"]
+    tail = ("new_readers", "returned", "returning_share")
+    rows: list[list[Cell]] = [
+        [i["month"], *i["by_channel"].values(), *(i[k] for k in tail)] for i in items
     ]
     return payload, Table("new-readers", columns, rows)
 
 
 def intents_view(session: Session, months: int, now: datetime | None = None) -> View:
     """First-contact intents of the period's new readers."""
-    found = acquisition(session, now or clock.now(), months)
-    items = [{"intent": intent, "readers": count} for intent, count in found.first_intents]
-    payload = IntentsReply.view(months=months, items=items)
-    rows: list[list[Cell]] = [[intent, count] for intent, count in found.first_intents]
+    document = current(session, "acquisition", now or clock.now())
+    ranked = slice_acquisition(document, months)["first_intents"]
+    items = [{"intent": intent, "readers": count} for intent, count in ranked]
+    payload = IntentsReply.view(as_of=document["as_of"], months=months, items=items)
+    rows: list[list[Cell]] = [[intent, count] for intent, count in ranked]
     return payload, Table("first-contact-intents", ["Intent", "New readers"], rows)
 
 
 def cohorts_view(session: Session, months: int, now: datetime | None = None) -> View:
     """The cohort retention table by month of first contact."""
-    items = cohort_retention(session, now or clock.now(), months)
-    payload = CohortReply.view(months=months, items=items)
+    document = current(session, "cohorts", now or clock.now())
+    items = document["items"][-months:]
+    payload = CohortReply.view(as_of=document["as_of"], months=months, items=items)
     width = max((len(i["retention"]) for i in items), default=0)
     columns = ["Cohort", "Readers", *(f"Month +{k}" for k in range(width))]
     rows: list[list[Cell]] = [
@@ -164,64 +173,63 @@ def churn_view(
     session: Session, names: bool, staff_id: int, output: str, now: datetime | None = None
 ) -> View:
     """Readers at risk (the latest churn list), scored, with the factors behind each score."""
-    day, scored = churn_risk(session, now or clock.now())
+    document = current(session, "churn", now or clock.now())
+    scored = document["items"]
     key = pseudonym_key(session)
-    ids = [r.reader_id for r in scored]
+    ids = [int(r["reader_id"]) for r in scored]
     named = _reveal(session, staff_id, "readers/churn", ids, output) if names else {}
     items = [
         {
-            "pseudonym": pseudonym(key, r.reader_id),
-            "name": named.get(r.reader_id),
-            "profile": f"/readers/{r.reader_id}",
-            "last_active_at": r.last_active_at,
-            "conversations": r.conversations,
-            "score": r.score,
-            "factors": r.factors,
+            "pseudonym": pseudonym(key, r["reader_id"]),
+            "name": named.get(r["reader_id"]),
+            "profile": f"/readers/{r['reader_id']}",
+            "last_active_at": r["last_active_at"],
+            "conversations": r["conversations"],
+            "score": r["score"],
+            "factors": r["factors"],
         }
         for r in scored
     ]
-    payload = ChurnReply.view(run_day=day, names=names, items=items)
+    payload = ChurnReply.view(
+        as_of=document["as_of"], run_day=document["run_day"], names=names, items=items
+    )
     columns = ["Reader", *(["Name"] if names else []), "Risk score", "Last active"]
     columns += ["Conversations", "Factors"]
     rows: list[list[Cell]] = [
         [
-            pseudonym(key, r.reader_id),
-            *([named.get(r.reader_id)] if names else []),
-            r.score,
-            r.last_active_at,
-            r.conversations,
-            "; ".join(f"{f['detail']} (+{f['points']})" for f in r.factors),
+            i["pseudonym"],
+            *([i["name"]] if names else []),
+            i["score"],
+            datetime.fromisoformat(i["last_active_at"]),
+            i["conversations"],
+            "; ".join(f"{f['detail']} (+{f['points']})" for f in i["factors"]),
         ]
-        for r in scored
+        for i in items
     ]
     return payload, Table("readers-at-risk", columns, rows, personal=names)
 
 
 def loyalty_view(session: Session, now: datetime | None = None) -> View:
     """Loyalty segments, CSAT by segment, and each rated reader's point."""
-    window = AnalyticsConfig().loyalty_window_days
-    found = loyalty_segments(session, now or clock.now(), window)
+    document = current(session, "loyalty", now or clock.now())
     key = pseudonym_key(session)
-    items = [
-        {
-            "segment": s,
-            "readers": found.readers[s],
-            "ratings": found.ratings[s],
-            "csat": found.csat(s),
-            "mean_rating": found.mean_rating(s),
-        }
-        for s in LOYALTY_SEGMENTS
-    ]
     points = [
         {
-            **{k: v for k, v in p.items() if k != "reader_id"},
             "pseudonym": pseudonym(key, p["reader_id"]),
+            "conversations": p["conversations"],
+            "mean_rating": p["mean_rating"],
+            "segment": p["segment"],
         }
-        for p in found.points
+        for p in document["points"]
     ]
-    payload = LoyaltyReply.view(window_days=window, items=items, points=points)
+    items = document["items"]
+    payload = LoyaltyReply.view(
+        as_of=document["as_of"], window_days=document["window_days"], items=items, points=points
+    )
     columns = ["Segment", "Readers", "Ratings", "CSAT", "Mean rating"]
-    rows = [[i["segment"], i["readers"], i["ratings"], i["csat"], i["mean_rating"]] for i in items]
+    rows: list[list[Cell]] = [
+        [i["segment"], i["readers"], i["ratings"], i["csat"], i["mean_rating"]] for i in items
+    ]
     return payload, Table("loyalty-segments", columns, rows)
 
 
@@ -232,57 +240,57 @@ def key_readers_view(
     staff_id: int,
     output: str,
     now: datetime | None = None,
+    limit: int | None = DEFAULT_LIMIT,
 ) -> View:
-    """The value segmentation: counts, rules, and the readers of one segment (best first)."""
-    rules = ValueRules.from_settings()
-    values = reader_values(session, now or clock.now(), rules)
-    listed = [v for v in values.values() if segment in ("all", v.segment)]
-    listed.sort(key=lambda v: (-v.score, -(v.conversations + v.loans), v.reader_id))
-    ids = [v.reader_id for v in listed]
+    """The value segmentation: counts, rules, and the readers of one segment (best first).
+
+    ``limit`` caps the JSON list (``total`` says how many there are); exports pass None
+    and hold every reader of the segment.
+    """
+    document = current(session, "segments", now or clock.now())
+    total, listed = value_rows(session, segment, limit)
+    ids = [int(v.reader_id) for v in listed]
     named = _reveal(session, staff_id, f"readers/key/{segment}", ids, output) if names else {}
     key = pseudonym_key(session)
     items = [
-        KeyReader(
-            pseudonym=pseudonym(key, v.reader_id),
-            name=named.get(v.reader_id),
-            profile=f"/readers/{v.reader_id}",
-            segment=v.segment,
-            score=v.score,
-            recency=v.recency,
-            frequency=v.frequency,
-            breadth=v.breadth,
-            recency_days=v.recency_days,
-            conversations=v.conversations,
-            loans=v.loans,
-            services=sorted(v.services),
-            mean_rating=v.mean_rating,
-        )
+        {
+            "pseudonym": pseudonym(key, v.reader_id),
+            "name": named.get(v.reader_id),
+            "profile": f"/readers/{v.reader_id}",
+            "segment": v.segment,
+            "score": v.score,
+            "recency": v.recency,
+            "frequency": v.frequency,
+            "breadth": v.breadth,
+            "recency_days": v.recency_days,
+            "conversations": v.conversations,
+            "loans": v.loans,
+            "services": list(v.services),
+            "mean_rating": v.mean_rating,
+        }
         for v in listed
     ]
     payload = KeyReadersReply.view(
+        as_of=document["as_of"],
         segment=segment,
         names=names,
-        rules=rules.as_dict(),
-        segments=segment_counts(values),
+        rules=document["rules"],
+        segments=document["counts"],
+        total=total,
         items=items,
     )
+    fields = ["segment", "score", "recency", "frequency", "breadth", "recency_days"]
+    fields += ["conversations", "loans"]
     columns = ["Reader", *(["Name"] if names else []), "Segment", "Score", "Recency"]
     columns += ["Frequency", "Breadth", "Days since contact", "Conversations", "Loans"]
     columns += ["Services", "Mean rating"]
-    rows = [
+    rows: list[list[Cell]] = [
         [
-            i.pseudonym,
-            *([i.name] if names else []),
-            i.segment,
-            i.score,
-            i.recency,
-            i.frequency,
-            i.breadth,
-            i.recency_days,
-            i.conversations,
-            i.loans,
-            ", ".join(i.services),
-            i.mean_rating,
+            i["pseudonym"],
+            *([i["name"]] if names else []),
+            *(i[f] for f in fields),
+            ", ".join(i["services"]),
+            i["mean_rating"],
         ]
         for i in items
     ]

@@ -7,6 +7,8 @@ read :func:`crm_store.weekly_figures.weekly_figures` and draw with
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,6 +26,7 @@ from handoff_console.schemas.dashboard_readers import ReportReply, SubscriptionR
 from handoff_console.services.errors import BadRequest, NotFound
 
 __all__ = [
+    "CACHED_CHARTS",
     "CHART_ALT",
     "CHART_NAMES",
     "WEEK",
@@ -38,6 +41,10 @@ __all__ = [
 CHART_NAMES = tuple(CHARTS)
 """The report's charts, in order."""
 WEEK = timedelta(days=7)
+CACHED_CHARTS = 32
+"""How many drawn chart PNGs the console keeps."""
+_CACHE: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
 
 
 def parse_week(value: str | None) -> date:
@@ -81,10 +88,27 @@ def report_view(session: Session, week: date) -> tuple[dict[str, Any], Table]:
 
 
 def chart_png(session: Session, name: str, week: date) -> bytes:
-    """One of the report's charts as PNG; a 404 for an unknown name."""
+    """One of the report's charts as PNG; a 404 for an unknown name.
+
+    Drawing takes a few hundred milliseconds, so the last :data:`CACHED_CHARTS` PNGs
+    are kept, keyed by the chart and the exact figures it shows: new figures (a new
+    refresh, a recomputed day) make a new PNG.
+    """
     if name not in CHARTS:
         raise NotFound("no_chart", f"No chart called {name!r}.")
-    return render_chart(name, report_figures(session, week))
+    data = report_figures(session, week)
+    key = (name, repr(data))
+    with _CACHE_LOCK:
+        png = _CACHE.get(key)
+        if png is not None:
+            _CACHE.move_to_end(key)
+            return png
+    png = render_chart(name, data)
+    with _CACHE_LOCK:
+        _CACHE[key] = png
+        while len(_CACHE) > CACHED_CHARTS:
+            _CACHE.popitem(last=False)
+    return png
 
 
 def subscription(session: Session, staff_id: int) -> dict[str, Any]:

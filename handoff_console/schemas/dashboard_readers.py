@@ -45,6 +45,7 @@ class AcquisitionRow(ApiModel):
 class AcquisitionReply(ApiModel):
     """New readers by month and channel."""
 
+    as_of: Timestamp = Field(..., description="when the reader figures were computed")
     months: int
     channels: list[str]
     returning_share: float | None = Field(..., description="over every month of the reply")
@@ -61,6 +62,7 @@ class IntentCount(ApiModel):
 class IntentsReply(ApiModel):
     """First-contact intents of the period's new readers, most frequent first."""
 
+    as_of: Timestamp = Field(..., description="when the reader figures were computed")
     months: int
     items: list[IntentCount]
 
@@ -76,6 +78,7 @@ class CohortRow(ApiModel):
 class CohortReply(ApiModel):
     """The cohort retention table."""
 
+    as_of: Timestamp = Field(..., description="when the reader figures were computed")
     months: int
     items: list[CohortRow]
 
@@ -103,6 +106,7 @@ class ChurnRow(ApiModel):
 class ChurnReply(ApiModel):
     """The latest nightly churn list, scored."""
 
+    as_of: Timestamp = Field(..., description="when the reader figures were computed")
     run_day: Day | None
     names: bool
     items: list[ChurnRow]
@@ -130,6 +134,7 @@ class LoyaltyPoint(ApiModel):
 class LoyaltyReply(ApiModel):
     """Loyalty segments, CSAT by segment, and the satisfaction-vs-loyalty points."""
 
+    as_of: Timestamp = Field(..., description="when the reader figures were computed")
     window_days: int
     items: list[LoyaltySegment]
     points: list[LoyaltyPoint]
@@ -156,10 +161,12 @@ class KeyReader(ApiModel):
 class KeyReadersReply(ApiModel):
     """The value segmentation: counts per segment, the rules, and the listed readers."""
 
+    as_of: Timestamp = Field(..., description="when the reader figures were computed")
     segment: str = Field(..., description="the listed segment, or `all`")
     names: bool
     rules: dict[str, int]
     segments: dict[str, int]
+    total: int = Field(..., description="readers in the segment; `items` holds up to `limit`")
     items: list[KeyReader]
 
 

@@ -48,6 +48,7 @@ def test_every_job_is_stored_in_the_reader_store_with_an_explicit_misfire_policy
         "nightly_analysis",
         "anonymise_old_transcripts",
         "prune_old_receipts",
+        "reader_intelligence",
         "weekly_report",
     }
     assert set(jobs) == EXPECTED_INTERVAL_JOBS | nightly

@@ -174,7 +174,7 @@ def send_weekly_reports(
     if not due:
         return counts
     with sessions.begin() as session:
-        figures = weekly_figures(session, week)
+        figures = weekly_figures(session, week, now)
     charts = render_charts(figures)
     for recipient in due:
         message = build_message(figures, charts, recipient.address, smtp.sender, recipient.name)

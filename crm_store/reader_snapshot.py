@@ -1,0 +1,222 @@
+"""The reader intelligence rollup: computed once by the worker, read by every request.
+
+Counting first contacts, cohorts and value points scans every conversation and reader
+message, which takes seconds on a large store, so the dashboard never does it per
+request. :func:`refresh` (the worker's ``reader_intelligence`` job, nightly after the
+analysis, or the first request on a store that has none yet) computes everything as of
+one moment and replaces:
+
+- ``reader_values``: one row per reader with a conversation in the value window (their
+  points and segment; :mod:`crm_store.reader_value`);
+- ``reader_snapshots``: one JSON document per name: ``acquisition`` (the last
+  :data:`SNAPSHOT_MONTHS` months, with first-contact intents per month and new readers
+  per day of the last :data:`DAILY_NEW_DAYS` days), ``cohorts``, ``loyalty``, ``churn``
+  (the scored churn list) and ``segments`` (counts and the rules in force).
+
+Readers appear by id only; the console turns ids into pseudonyms. A request for fewer
+months slices the stored months (:func:`slice_acquisition`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from crm_store.models.dashboard_reports import ReaderSnapshot, ReaderValueRow
+from crm_store.reader_dynamics import (
+    LOYALTY_SEGMENTS,
+    acquisition,
+    churn_risk,
+    cohort_retention,
+    loyalty_segments,
+    new_readers_by_day,
+)
+from crm_store.reader_value import ValueRules, reader_values, segment_counts
+from ric_config import AnalyticsConfig
+
+__all__ = [
+    "DAILY_NEW_DAYS",
+    "NAMES",
+    "SNAPSHOT_MONTHS",
+    "Snapshot",
+    "current",
+    "load",
+    "new_readers_in",
+    "refresh",
+    "refresh_from_settings",
+    "slice_acquisition",
+    "value_rows",
+]
+
+SNAPSHOT_MONTHS = 36
+"""How many months of acquisition and cohorts a refresh keeps (the page asks for ≤ 36)."""
+DAILY_NEW_DAYS = 120
+"""New readers per day are kept for this many days (the weekly report's two weeks)."""
+NAMES = ("acquisition", "cohorts", "loyalty", "churn", "segments")
+Snapshot = dict[str, Any]
+"""One stored document, with ``as_of`` (ISO time) added."""
+
+
+def _acquisition(session: Session, now: datetime) -> dict[str, Any]:
+    found = acquisition(session, now, SNAPSHOT_MONTHS)
+    return {
+        "months": found.months,
+        "new_readers": found.new_readers,
+        "returned": found.returned,
+        "first_intents": found.first_intents_by_month,
+        "new_by_day": {
+            day.isoformat(): count
+            for day, count in new_readers_by_day(
+                session, now - timedelta(days=DAILY_NEW_DAYS), now
+            ).items()
+        },
+    }
+
+
+def _loyalty(session: Session, now: datetime, window_days: int) -> dict[str, Any]:
+    view = loyalty_segments(session, now, window_days)
+    segments = [
+        {
+            "segment": s,
+            "readers": view.readers[s],
+            "ratings": view.ratings[s],
+            "csat": view.csat(s),
+            "mean_rating": view.mean_rating(s),
+        }
+        for s in LOYALTY_SEGMENTS
+    ]
+    return {"window_days": window_days, "items": segments, "points": view.points}
+
+
+def _churn(session: Session, now: datetime) -> dict[str, Any]:
+    day, scored = churn_risk(session, now)
+    return {
+        "run_day": day.isoformat() if day else None,
+        "items": [{**asdict(r), "last_active_at": r.last_active_at.isoformat()} for r in scored],
+    }
+
+
+def refresh(
+    session: Session, now: datetime, rules: ValueRules | None = None, loyalty_days: int = 90
+) -> dict[str, int]:
+    """Recompute the rollup as of ``now`` and replace the stored one; returns row counts."""
+    rules = rules or ValueRules()
+    values = reader_values(session, now, rules)
+    session.execute(delete(ReaderValueRow))
+    rows = [
+        {
+            "reader_id": v.reader_id,
+            "segment": v.segment,
+            "score": v.score,
+            "recency": v.recency,
+            "frequency": v.frequency,
+            "breadth": v.breadth,
+            "recency_days": v.recency_days,
+            "conversations": v.conversations,
+            "loans": v.loans,
+            "services": sorted(v.services),
+            "mean_rating": v.mean_rating,
+        }
+        for v in values.values()
+    ]
+    if rows:
+        session.execute(insert(ReaderValueRow), rows)
+    documents = {
+        "acquisition": _acquisition(session, now),
+        "cohorts": {"items": cohort_retention(session, now, SNAPSHOT_MONTHS)},
+        "loyalty": _loyalty(session, now, loyalty_days),
+        "churn": _churn(session, now),
+        "segments": {"counts": segment_counts(values), "rules": rules.as_dict()},
+    }
+    session.execute(delete(ReaderSnapshot))
+    session.execute(
+        insert(ReaderSnapshot),
+        [{"name": name, "as_of": now, "payload": payload} for name, payload in documents.items()],
+    )
+    return {"reader_values": len(rows), "documents": len(documents)}
+
+
+def load(session: Session, name: str) -> Snapshot | None:
+    """The stored document ``name`` with its ``as_of``, or None before the first refresh."""
+    row = session.get(ReaderSnapshot, name)
+    if row is None:
+        return None
+    return {**row.payload, "as_of": row.as_of.isoformat()}
+
+
+def slice_acquisition(document: Snapshot, months: int) -> dict[str, Any]:
+    """The last ``months`` months of a stored acquisition document.
+
+    Returns:
+        ``months``, ``channels`` (those with a new reader in the slice), ``new_readers``
+        and ``returned`` by month, and ``first_intents`` ranked over the slice.
+    """
+    kept = document["months"][-months:]
+    channels = sorted({c for m in kept for c in document["new_readers"].get(m, {})})
+    intents: Counter[str] = Counter()
+    for month in kept:
+        intents.update(document["first_intents"].get(month, {}))
+    return {
+        "months": kept,
+        "channels": channels,
+        "new_readers": {m: document["new_readers"].get(m, {}) for m in kept},
+        "returned": {m: document["returned"].get(m, 0) for m in kept},
+        "first_intents": sorted(intents.items(), key=lambda item: (-item[1], item[0])),
+    }
+
+
+def new_readers_in(document: Snapshot, first: date, last: date) -> int | None:
+    """New readers from ``first`` to ``last`` (inclusive) from a stored acquisition
+    document; None when those days are older than the document keeps."""
+    days = document["new_by_day"]
+    start = (datetime.fromisoformat(document["as_of"]) - timedelta(days=DAILY_NEW_DAYS)).date()
+    if first < start:
+        return None
+    total = 0
+    day = first
+    while day <= last:
+        total += int(days.get(day.isoformat(), 0))
+        day += timedelta(days=1)
+    return total
+
+
+def value_rows(
+    session: Session, segment: str, limit: int | None = None
+) -> tuple[int, list[ReaderValueRow]]:
+    """The stored value rows of ``segment`` (or ``all``), best first, and how many there are."""
+    query = select(ReaderValueRow)
+    if segment != "all":
+        query = query.where(ReaderValueRow.segment == segment)
+    ordered = query.order_by(
+        ReaderValueRow.score.desc(),
+        (ReaderValueRow.conversations + ReaderValueRow.loans).desc(),
+        ReaderValueRow.reader_id,
+    )
+    rows = list(session.execute(ordered.limit(limit) if limit else ordered).scalars())
+    if limit is None or len(rows) < limit:
+        return len(rows), rows
+    counted = select(func.count(ReaderValueRow.reader_id))
+    if segment != "all":
+        counted = counted.where(ReaderValueRow.segment == segment)
+    return int(session.execute(counted).scalar_one()), rows
+
+
+def refresh_from_settings(session: Session, now: datetime) -> dict[str, int]:
+    """:func:`refresh` with the thresholds and the loyalty window of the environment."""
+    return refresh(session, now, ValueRules.from_settings(), AnalyticsConfig().loyalty_window_days)
+
+
+def current(session: Session, name: str, now: datetime) -> Snapshot:
+    """The stored document ``name``; on a store that has none yet, refresh first."""
+    document = load(session, name)
+    if document is None:
+        refresh_from_settings(session, now)
+        document = load(session, name)
+    if document is None:  # pragma: no cover (refresh stores every name)
+        raise LookupError(f"no reader snapshot called {name!r}")
+    return document

@@ -9,6 +9,7 @@ public URL is https. The browser side (no CSP violation on any page) is in
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,8 @@ BROWSER = {"Accept": "text/html,application/xhtml+xml"}
 RASA_PUBLIC = "https://chat.example-library.org"
 
 
-def console_get_routes() -> list[str]:
+@functools.cache  # one app per process: Sanic refuses a second app of the same name
+def console_get_routes() -> tuple[str, ...]:
     """Every GET route of the console app, as its router knows it (parameters left in)."""
     app = create_app(
         ConsoleSettings.from_env(database_url="sqlite://", rasa_public_url=RASA_PUBLIC),
@@ -36,7 +38,7 @@ def console_get_routes() -> list[str]:
     for route in app.router.routes:
         if "GET" in route.methods:
             uris.add("/" + route.path.lstrip("/"))
-    return sorted(uris)
+    return tuple(sorted(uris))
 
 
 def concrete(uri: str) -> str:

@@ -24,13 +24,13 @@ from crm_store.models import Reader
 from handoff_console.accounts import create_staff
 from tests.aio import run as aio_run
 from tests.browser.conftest import browser  # noqa: F401 - the shared Chromium fixture
+from tests.browser.test_widget import W, open_chat, send
 from tests.live_console import conversation_id, handoff_in_widget
 from tests.system import ROOT, RunningSystem
 from tests.trust.test_headers import console_get_routes
 
 pytestmark = [pytest.mark.trust, pytest.mark.browser, pytest.mark.rasa]
 
-W = "#ric-webchat"
 SHOTS = ROOT / "docs" / "img" / "trust"
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
@@ -139,13 +139,8 @@ def test_the_widget_on_the_demo_page_satisfies_the_policy(
 ) -> None:
     watch = CspWatch(admin_context)
     page = watch.page()
-    page.goto(f"{system.console_url}/demo")
-    expect(page.locator(f"{W} .ric-status")).to_have_attribute(
-        "data-connection", "online", timeout=15_000
-    )
-    page.locator(f"{W} .ric-launcher").click()
-    page.locator(f"{W} textarea").fill("what are your opening hours")
-    page.keyboard.press("Enter")
+    open_chat(page, system)
+    send(page, "what are your opening hours")
     expect(page.locator(f"{W} .ric-bot .ric-text").first).to_be_visible(timeout=20_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "demo-widget-under-csp.png"))

@@ -27,6 +27,16 @@ depends_on = None
 # -- part 1: channel sessions and the dashboard's rollups ---------------------------------
 
 
+def _key_columns() -> list[sa.Column]:
+    """The filter keys of both rollup tables."""
+    return [
+        sa.Column("channel", sa.String(length=40), nullable=False),
+        sa.Column("branch", sa.String(length=80), nullable=False),
+        sa.Column("language", sa.String(length=16), nullable=False),
+        sa.Column("intent", sa.String(length=120), nullable=False),
+    ]
+
+
 def _measure_columns() -> list[sa.Column]:
     """The additive columns of both rollup tables (crm_store.models.dashboard._Measures)."""
     counts = (
@@ -99,18 +109,12 @@ def _upgrade_sessions_and_rollups() -> None:
     op.create_index(
         "ix_conversation_sessions_handoff_day", "conversation_sessions", ["handoff", "day"]
     )
-    keys = [
-        sa.Column("channel", sa.String(length=40), nullable=False),
-        sa.Column("branch", sa.String(length=80), nullable=False),
-        sa.Column("language", sa.String(length=16), nullable=False),
-        sa.Column("intent", sa.String(length=120), nullable=False),
-    ]
     op.create_table(
         "dashboard_rollups",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("hour", sa.Integer(), nullable=False),
-        *(column.copy() for column in keys),
+        *_key_columns(),
         *_measure_columns(),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint(
@@ -121,7 +125,7 @@ def _upgrade_sessions_and_rollups() -> None:
         "dashboard_daily_rollups",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        *(column.copy() for column in keys),
+        *_key_columns(),
         *_measure_columns(),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint(

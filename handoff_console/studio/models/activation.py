@@ -39,6 +39,8 @@ __all__ = [
 
 LOAD_TIMEOUT_SECONDS = 300.0
 """Loading a model (the sentence encoder included) may take a while on a busy machine."""
+STATUS_TIMEOUT_SECONDS = 20.0
+"""``GET /status`` waits while Rasa loads a model (the load holds its event loop)."""
 
 
 class ActivationError(Exception):
@@ -57,8 +59,10 @@ class RasaModelError(ActivationError):
     """Rasa could not be reached, or refused to load the model."""
 
 
-async def _call(method: str, url: str, token: str, body: Any = None) -> tuple[int, Any]:
-    timeout = aiohttp.ClientTimeout(total=LOAD_TIMEOUT_SECONDS)
+async def _call(
+    method: str, url: str, token: str, body: Any = None, seconds: float = STATUS_TIMEOUT_SECONDS
+) -> tuple[int, Any]:
+    timeout = aiohttp.ClientTimeout(total=seconds)
     try:
         async with (
             aiohttp.ClientSession(timeout=timeout) as client,
@@ -104,7 +108,9 @@ async def load_into_rasa(rasa_url: str, token: str, version: ModelVersion) -> No
         RasaModelError: Rasa could not be reached, or did not load the model.
     """
     url = f"{rasa_url.rstrip('/')}/model"
-    status, body = await _call("PUT", url, token, {"model_file": str(version.path.resolve())})
+    status, body = await _call(
+        "PUT", url, token, {"model_file": str(version.path.resolve())}, LOAD_TIMEOUT_SECONDS
+    )
     if status != 204:
         message = body.get("message") if isinstance(body, dict) else body
         raise RasaModelError(f"Rasa did not load {version.label} (HTTP {status}): {message}")

@@ -171,7 +171,7 @@ class SocketSession:
             return
         message = QueuedMessage(frame, self.ws, self._process)
         keys = self.limits.keys(self.request, self.session_id) if self.limits else {}
-        if self.limits is not None and not (admission := self.limits.check(keys)).allowed:
+        if self.limits is not None and not (admission := await self.limits.check(keys)).allowed:
             logger.info(
                 "conversation %s is over its %s rate limit", self.session_id, admission.scope
             )
@@ -184,7 +184,7 @@ class SocketSession:
             await self.send({"type": "error", "code": "busy", "id": frame.id, "message": BUSY_TEXT})
             return
         if self.limits is not None:
-            self.limits.count(keys)
+            await self.limits.count(keys)
         shown = protocol.masked(frame.text) if frame.secret else frame.text
         echo = {"type": "reader", "id": frame.id, "text": shown, "sender": "reader"}
         await self.hub.send(self.session_id, echo, skip=self.ws)

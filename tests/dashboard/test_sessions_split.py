@@ -1,21 +1,29 @@
 """Channel sessions: a chat split into conversations after an hour's silence, at ingestion.
 
 Real ingestion (``crm_store.ingestion.ingest``) on SQLite and PostgreSQL: live batches
-extend or open sessions, a late catch-up of an older event re-splits the chat, and the
-worker splits conversations stored before sessions existed, with the configured period.
+extend or open sessions, a late catch-up of an older event re-splits the chat, the
+worker splits conversations stored before sessions existed, with the configured period,
+and a Telegram chat saved by Rasa's own tracker store arrives split through the catch-up.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_store.catchup import catch_up
 from crm_store.models import Conversation
 from crm_store.models.dashboard import ConversationSession
 from crm_store.sessions import resplit_all, split_times
+from rasa_plugins.tracker_store import IngestingTrackerStore
+from tests.aio import run as aio_run
 from tests.dashboard.chat_events import Chat, ingest_chats
 from worker.jobs.rollups import split_unsplit
 
@@ -127,3 +135,28 @@ def test_the_worker_splits_old_chats_with_the_configured_period(
     with sessions.begin() as session:
         assert resplit_all(session) == 1
     assert spans(sessions, "mail-ada@example.org") == [(0, 0, 201)]
+
+
+def test_rasa_tracker_store_to_sessions_through_the_catch_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sessions: sessionmaker[Session]
+) -> None:
+    """Rasa's own tracker store (Telegram turns saved by Rasa) read by the worker's catch-up."""
+    monkeypatch.setenv("RIC_TRACKER_DATABASE_URL", f"sqlite:///{tmp_path / 'tracker.db'}")
+    monkeypatch.setenv("RIC_STORE_LOGGING", "off")  # only the catch-up writes the reader store
+    store = IngestingTrackerStore(domain=Domain.empty())
+    tracker = DialogueStateTracker("tg-77", slots=[])
+    for start in (0, 30, 150, 60 * 26):  # a gap of 119 minutes, then the next day
+        when = minutes(start).timestamp()
+        intent = {"name": "library_hours", "confidence": 0.9}
+        tracker.update(
+            UserUttered("hours?", intent=intent, timestamp=when, input_channel="telegram")
+        )
+        tracker.update(BotUttered("9 to 5", timestamp=when + 2))
+        aio_run(store.save(tracker))
+    result = catch_up(store.engine, sessions)
+    assert result.events_ingested >= 8
+    assert spans(sessions, "tg-77") == [
+        (0, 0, 30 + 2 / 60),
+        (1, 150, 150 + 2 / 60),
+        (2, 60 * 26, 60 * 26 + 2 / 60),
+    ]

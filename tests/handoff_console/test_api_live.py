@@ -264,3 +264,38 @@ def test_long_wait_becomes_a_ticket_and_silence_is_abandoned(system, api_live, m
         await silent.close()
 
     run(scenario())
+
+
+def test_the_loans_summary_writes_the_next_due_date_the_librarys_way(system, api_live):
+    """A reader signed in with card and PIN: the conversation's loans summary, not ISO."""
+    import re
+
+    from tests.webchat_client import WidgetClient
+
+    api: ApiClient = api_live["api"]
+
+    async def sign_in() -> str:
+        widget = await WidgetClient(system.ws_url).connect()
+        assert any(
+            "card number" in t for t in bot_texts(await widget.say("what books do i have out"))
+        )
+        await widget.say("21234000123456")
+        texts = bot_texts(await widget.say("4821", secret=True))
+        assert any("You have" in t for t in texts), texts
+        await widget.close()
+        assert widget.session_id is not None
+        return widget.session_id
+
+    sender_id = run(sign_in())
+    conversation = _conversation_id(api_live["sessions"], sender_id)
+
+    def summary() -> str | None:
+        reader = api.get(f"/api/conversations/{conversation}").json()["reader"]
+        return reader["loans_summary"] if reader and reader["verified"] else None
+
+    text = _wait_for(summary)
+    months = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+    day = rf"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{{1,2}} ({months}) \d{{4}}"
+    relative = r"(due today|due tomorrow|due in \d+ days?|overdue by \d+ days?)"
+    assert re.fullmatch(rf"\d+ on loan, next due {day} \({relative}\)(, \d+ overdue)?", text), text
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text)

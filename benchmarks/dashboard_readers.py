@@ -2,11 +2,13 @@
 
 The store is ``benchmarks/nightly_analysis.py``'s generated one (same generator and
 seed; "now" = 2026-11-30 03:00 UTC; 1 M messages and 100 k readers by default), with the
-nightly analysis's churn list and 8 days of daily figures. The script then calls each
-view the Readers and Report tabs answer with (``handoff_console.dashboard.readers`` and
-``.report``, in process, on one session each, exactly what the API handlers run) and
-prints p50 and p95 in milliseconds over ``--requests`` calls, plus the time to render
-the weekly report's three charts::
+nightly analysis's churn list and 8 days of daily figures. The script times the
+worker's reader intelligence refresh (``crm_store.reader_snapshot.refresh``, the
+nightly ``reader_intelligence`` job), then calls each view the Readers and Report tabs
+answer with (``handoff_console.dashboard.readers`` and ``.report``, in process, on one
+session each, exactly what the API handlers run; they read the rollup) and prints p50
+and p95 in milliseconds over ``--requests`` calls, plus the time to draw the weekly
+report's three charts::
 
     .venv/bin/python -m benchmarks.dashboard_readers
     .venv/bin/python -m benchmarks.dashboard_readers --messages 100000 --readers 10000
@@ -27,6 +29,7 @@ from typing import Any
 from benchmarks.nightly_analysis import NOW, generate, load_sqlite
 from crm_store.db import make_engine, make_session_factory
 from crm_store.migrate import upgrade
+from crm_store.reader_snapshot import refresh
 from crm_store.report_charts import render_charts
 from crm_store.weekly_figures import last_full_week, weekly_figures
 from handoff_console.dashboard import readers, report
@@ -76,6 +79,11 @@ def main(argv: list[str] | None = None) -> None:
         sessions = make_session_factory(make_engine(url))
         settings = AnalyticsSettings(clustering=False)
         run_analysis(sessions, NOW, staffed_hours_from_profile(), settings)
+        begun = time.perf_counter()
+        with sessions.begin() as session:
+            counts = refresh(session, NOW)
+        results["refresh_s"] = round(time.perf_counter() - begun, 2)
+        print(f"reader intelligence refresh: {results['refresh_s']} s {counts}", flush=True)
         for name, view in _views().items():
             samples = []
             for _ in range(args.requests):

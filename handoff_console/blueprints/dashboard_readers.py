@@ -81,6 +81,12 @@ def read_flag(request: Request, name: str) -> bool:
     return value in TRUE
 
 
+def _cap(request: Request) -> int | None:
+    """``?limit=`` for a JSON list; None for a file, which holds every row."""
+    limit = views.parse_limit(request.args.get("limit"))
+    return limit if exports.requested_format(request) == "json" else None
+
+
 async def _answer(request: Request, build: Callable[[Session], views.View]) -> HTTPResponse:
     """Check ``?format=`` first, build the view in one transaction, answer JSON or a file."""
     exports.requested_format(request)
@@ -131,14 +137,20 @@ for _path, _summary, _model, _build in MONTHLY:
     bp,
     "GET",
     "/api/dashboard/readers/churn",
-    _operation("Readers at risk, with the factors of each score", ChurnReply, (NAMES,), "bad_flag"),
+    _operation(
+        "Readers at risk, with the factors of each score",
+        ChurnReply,
+        (NAMES, LIMIT),
+        "bad_flag, bad_limit",
+    ),
 )
 async def churn(request: Request) -> HTTPResponse:
     """The latest churn list, scored; ``?names=true`` adds names (audited)."""
     names = read_flag(request, "names")
+    cap = _cap(request)
     output = exports.requested_format(request)
     me = api.staff(request).id
-    return await _answer(request, lambda s: views.churn_view(s, names, me, output))
+    return await _answer(request, lambda s: views.churn_view(s, names, me, output, limit=cap))
 
 
 @api.route(
@@ -167,9 +179,8 @@ async def key_readers(request: Request) -> HTTPResponse:
     """The readers of one value segment (``key`` by default); ``?names=true`` is audited."""
     segment = views.parse_segment(request.args.get("segment"))
     names = read_flag(request, "names")
-    limit = views.parse_limit(request.args.get("limit"))
+    cap = _cap(request)
     output = exports.requested_format(request)
-    cap = limit if output == "json" else None  # a file holds the whole segment
     me = api.staff(request).id
     return await _answer(
         request, lambda s: views.key_readers_view(s, segment, names, me, output, limit=cap)

@@ -170,11 +170,20 @@ def cohorts_view(session: Session, months: int, now: datetime | None = None) -> 
 
 
 def churn_view(
-    session: Session, names: bool, staff_id: int, output: str, now: datetime | None = None
+    session: Session,
+    names: bool,
+    staff_id: int,
+    output: str,
+    now: datetime | None = None,
+    limit: int | None = DEFAULT_LIMIT,
 ) -> View:
-    """Readers at risk (the latest churn list), scored, with the factors behind each score."""
+    """Readers at risk (the latest churn list), scored, with the factors behind each score.
+
+    ``limit`` caps the JSON list, highest scores first (``total`` says how many there
+    are); exports pass None and hold the whole list.
+    """
     document = current(session, "churn", now or clock.now())
-    scored = document["items"]
+    scored = document["items"][:limit] if limit else document["items"]
     key = pseudonym_key(session)
     ids = [int(r["reader_id"]) for r in scored]
     named = _reveal(session, staff_id, "readers/churn", ids, output) if names else {}
@@ -191,7 +200,11 @@ def churn_view(
         for r in scored
     ]
     payload = ChurnReply.view(
-        as_of=document["as_of"], run_day=document["run_day"], names=names, items=items
+        as_of=document["as_of"],
+        run_day=document["run_day"],
+        names=names,
+        total=len(document["items"]),
+        items=items,
     )
     columns = ["Reader", *(["Name"] if names else []), "Risk score", "Last active"]
     columns += ["Conversations", "Factors"]

@@ -109,6 +109,7 @@ class ChurnReply(ApiModel):
     as_of: Timestamp = Field(..., description="when the reader figures were computed")
     run_day: Day | None
     names: bool
+    total: int = Field(..., description="readers on the list; `items` holds up to `limit`")
     items: list[ChurnRow]
 
 

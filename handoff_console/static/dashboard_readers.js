@@ -76,6 +76,14 @@
       });
     }
 
+    function shown(key, data) {
+      var wrap = document.getElementById("table-" + key);
+      if (data.total > data.items.length) {
+        wrap.appendChild(rc.el("p", { className: "muted", text: "Showing the first " + data.items.length + " of " +
+          data.total + "; the CSV and XLSX files hold all of them." }));
+      }
+    }
+
     function profileLink(item) {
       return rc.el("a", { href: item.profile, text: item.name ? item.pseudonym + " · " + item.name : item.pseudonym });
     }
@@ -144,6 +152,7 @@
           var factors = rc.el("ul", {}, i.factors.map(function (f) { return rc.el("li", { text: f.detail + " (+" + f.points + ")" }); }));
           return [profileLink(i), i.score, i.last_active_at.slice(0, 10), i.conversations, factors];
         }));
+        shown("churn", data);
       },
       key: function (data) {
         var head = ["Reader", "Segment", "Score", "R", "F", "B", "Days since contact", "Conversations", "Loans", "Services"];
@@ -151,6 +160,7 @@
           return [profileLink(i), SEGMENT_LABELS[i.segment] || i.segment, i.score, i.recency, i.frequency, i.breadth,
             i.recency_days, i.conversations, i.loans, i.services.join(", ")];
         }));
+        shown("key", data);
         var names = Object.keys(data.segments);
         chart("key", {
           tooltip: { trigger: "item" }, legend: { bottom: 0 },

@@ -119,6 +119,8 @@ def test_key_readers_list_rules_and_segments(
         ("cohorts?months=0", "bad_months"),
         ("cohorts?months=abc", "bad_months"),
         ("churn?names=maybe", "bad_flag"),
+        ("churn?limit=0", "bad_limit"),
+        ("key?limit=5001", "bad_limit"),
         ("loyalty?format=pdf", "bad_format"),
     ],
 )
@@ -194,3 +196,13 @@ def test_a_reader_name_is_exported_as_text(
     assert rows[0] == ["Reader", "Name", "Risk score", "Last active", "Conversations", "Factors"]
     assert [r[1] for r in rows[1:]] == [NAMES["cleo"], NAMES["eve"]]
     assert rows[1][5] == "quiet for 74 days (+33); latest rating 2 of 5 (+20)"
+
+
+def test_lists_are_capped_for_the_page_but_not_for_files(
+    api_clients: dict[str, ApiClient],  # noqa: F811
+    history: dict[str, int],
+) -> None:
+    body = api_clients["morgan"].get(BASE + "churn?limit=1").json()
+    assert (body["total"], [i["score"] for i in body["items"]]) == (2, [53])
+    rows = _csv(api_clients["morgan"].get(BASE + "churn?limit=1&format=csv"))
+    assert len(rows) == 3  # the header and both readers

@@ -42,6 +42,7 @@ from connectors.email.settings import EmailSettings
 from connectors.email.text import subject_as_text
 from connectors.email.transport import EmailTransportError, Mailbox
 from crm_store import channels, clock
+from messaging.logs import conversation_scope, set_conversation
 from messaging.text_safety import neutralize_intent_shortcut
 
 __all__ = ["HasUserMessage", "MailPoller", "PollerStatus"]
@@ -171,7 +172,8 @@ class MailPoller:
             if uid in self._given_up:
                 continue
             try:
-                await self.process(uid)
+                with conversation_scope(None):  # each mail's lines carry its own sender
+                    await self.process(uid)
                 handled += 1
                 self._attempts.pop(uid, None)
             except EmailTransportError:
@@ -218,6 +220,7 @@ class MailPoller:
             self.status.ignored += 1
             return
         admission = await asyncio.to_thread(self._admit, mail)
+        set_conversation(admission.sender_id)  # on every log line about this mail
         if admission.recovered and await self.has_user_message(
             admission.sender_id, mail.message_id
         ):

@@ -656,6 +656,8 @@
     setConnection(false);
     setStatus("Chat unavailable on this website");
     renderError(reason || "This website may not use the library's chat.", "origin_refused");
+    // Nothing typed here could ever be sent: say so rather than queue it.
+    ui.input.disabled = ui.pin.disabled = ui.send.disabled = true;
   }
 
   // Called for a clean close and for a dead connection alike; detaches the socket

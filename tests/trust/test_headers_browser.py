@@ -165,6 +165,8 @@ def test_a_site_that_is_not_allowed_sees_the_chat_is_unavailable(
         page.locator(f"{W} .ric-launcher").click()
         error = page.locator(f'{W} [data-code="origin_refused"]')
         expect(error).to_contain_text("may not use the library's chat")
+        expect(page.locator(f"{W} textarea")).to_be_disabled()
+        expect(page.locator(f"{W} .ric-send")).to_be_disabled()
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "widget-refused-origin.png"))
     finally:

@@ -18,6 +18,7 @@ from ric_config.channels import EmailConfig, SlackConfig, TelegramConfig, Webcha
 from ric_config.dashboard import DashboardConfig
 from ric_config.library import LibraryConfig
 from ric_config.reader_value import ReaderValueConfig
+from ric_config.security import LogConfig, RateLimitConfig, SecurityConfig
 from ric_config.servers import (
     ActionsConfig,
     ConsoleConfig,
@@ -25,11 +26,10 @@ from ric_config.servers import (
     NetworkConfig,
     RasaConfig,
 )
-from ric_config.security import LogConfig, RateLimitConfig, SecurityConfig
 from ric_config.store import StoreConfig
 from ric_config.studio import StudioConfig
-from ric_config.studio_models import StudioModelsConfig
 from ric_config.studio_inbox import NluInboxConfig
+from ric_config.studio_models import StudioModelsConfig
 from ric_config.trust import MailOutboxConfig, PrivacyConfig
 from ric_config.worker import AnalyticsConfig, WorkerConfig
 

@@ -12,7 +12,7 @@
   var BASE = "/api/dashboard/readers/";
   var SEGMENT_LABELS = { key: "Key", loyal: "Loyal", "new": "New", at_risk: "At risk", occasional: "Occasional" };
 
-  RicConsole.page({ months: "readers-months", names: "readers-names", rules: "key-rules" }, function (rc, ui) {
+  RicConsole.page({ months: "readers-months", names: "readers-names", rules: "key-rules", asOf: "readers-as-of" }, function (rc, ui) {
     var charts = {};
     var segment = "key";
 
@@ -180,6 +180,10 @@
       section.setAttribute("aria-busy", "true");
       return rc.api("GET", url(key)).then(function (data) {
         draw[key](data);
+        if (data.as_of) {
+          ui.asOf.textContent = "Reader figures as of " + new Date(data.as_of).toLocaleString() +
+            " (refreshed nightly by the worker).";
+        }
         section.dataset.loaded = "true";
       }).catch(rc.showError).then(function () { section.removeAttribute("aria-busy"); });
     }

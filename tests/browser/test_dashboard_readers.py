@@ -93,6 +93,7 @@ def test_a_manager_sees_reader_intelligence_drawn(page: Page, demo: str) -> None
     assert "Okafor" not in page.content()
     expect(page.locator('table[data-table="cohorts"] tbody tr')).to_have_count(12)
     expect(page.locator("#key-rules")).to_contain_text("key readers have at least 8 of 9 points")
+    expect(page.locator("#readers-as-of")).to_contain_text("Reader figures as of")
     page.screenshot(path=str(SHOTS / "readers-overview.png"), full_page=True)
     page.locator("#section-key").screenshot(path=str(SHOTS / "readers-key.png"))
     page.locator("#section-loyalty").screenshot(path=str(SHOTS / "readers-loyalty.png"))

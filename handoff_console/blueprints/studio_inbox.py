@@ -43,7 +43,7 @@ from handoff_console.schemas.studio_inbox import (
 )
 from handoff_console.services.errors import BadRequest
 from handoff_console.studio.inbox import service
-from handoff_console.studio.inbox.health import faq_hits, intent_health
+from handoff_console.studio.inbox.health import ensure_encoded, faq_hits, intent_health, plain
 from handoff_console.studio.training_data.editor import Editor
 from handoff_console.studio.training_data.model import snapshot
 from handoff_console.studio.training_data.project import BotProject
@@ -192,7 +192,14 @@ async def reject(request: Request, candidate_id: int) -> HTTPResponse:
 HEALTH = _operation(
     "Intent health: confusable pairs, too few examples, FAQ topics never hit, conflicts",
     HealthReply,
+    errors={
+        **FORBIDDEN,
+        202: "computing: the sentence encoder is still encoding the examples (the first "
+        "report after a start); ask again in a few seconds",
+    },
 )
+ENCODING_WAIT = 20.0
+"""How long a health request waits for the examples' embeddings before answering 202."""
 
 
 def _confusions(request: Request) -> tuple[list[dict[str, Any]], str | None]:
@@ -216,10 +223,23 @@ async def health(request: Request) -> HTTPResponse:
     project = BotProject.from_settings()
     confusions, source = await asyncio.to_thread(_confusions, request)
 
-    def _report() -> dict[str, Any]:
-        examples = {
+    def _examples() -> dict[str, list[str]]:
+        return {
             label: [e.text for e in found] for label, found in snapshot(project).examples().items()
         }
+
+    examples = await asyncio.to_thread(_examples)
+    texts = [plain(text) for found in examples.values() for text in found]
+    if not await asyncio.to_thread(ensure_encoded, texts, ENCODING_WAIT):
+        return response.json(
+            {
+                "error": "computing",
+                "message": f"Encoding {len(texts)} examples for the report; ask again shortly.",
+            },
+            status=202,
+        )
+
+    def _report() -> dict[str, Any]:
         return intent_health(
             examples,
             hits,

@@ -181,7 +181,7 @@
           return load(true);
         }).catch(C.showError);
       }
-      li.append(
+      var parts = [
         el("h2", { id: id + "-title" }, [el("span", { text: proposal })]),
         el("p", { className: "muted" }, [
           C.timeEl(c.created_at), " · ",
@@ -194,8 +194,9 @@
         pending ? el("div", { className: "group-actions" }, [
           el("button", { type: "button", className: "accept", text: "Accept", onclick: function () { act("accept"); } }),
           el("button", { type: "button", className: "reject link-button", text: "Reject", onclick: function () { act("reject"); } }),
-        ]) : null
-      );
+        ]) : null,
+      ];
+      li.append.apply(li, parts.filter(Boolean));
       return li;
     }
 
@@ -227,6 +228,12 @@
 
   function healthPage(root) {
     C.api("GET", "/api/studio/health").then(function (r) {
+      if (r && r.error === "computing") {
+        // The first report after a start encodes every example: ask again shortly.
+        document.getElementById("health-summary").textContent = r.message;
+        setTimeout(function () { healthPage(root); }, 3000);
+        return;
+      }
       document.getElementById("health-summary").textContent = r.labels + " intents and FAQ topics, " + r.examples +
         " examples. Similarity threshold " + r.similarity + "; fewer than " + r.min_examples + " examples is too few; FAQ hits over the last " + r.window_days + " days.";
       document.getElementById("health-confusable").replaceChildren(table(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -76,14 +77,19 @@ def health(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     server = start_console(store.url, directory / "console.log", extra_env=env)
     try:
         token = api_token_for(store.sessions, "alex")
-        # The first report loads the sentence encoder, which takes a while on a busy host.
-        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
-        connection.request(
-            "GET", "/api/studio/health", headers={"Authorization": f"Bearer {token}"}
-        )
-        reply = connection.getresponse()
-        body = reply.read()
-        connection.close()
+        auth = {"Authorization": f"Bearer {token}"}
+        # The first report encodes every example in the background (202 until done).
+        deadline = time.monotonic() + 600
+        while True:
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+            connection.request("GET", "/api/studio/health", headers=auth)
+            reply = connection.getresponse()
+            body = reply.read()
+            connection.close()
+            if reply.status != 202 or time.monotonic() > deadline:
+                break
+            assert json.loads(body)["error"] == "computing"
+            time.sleep(2)
         assert reply.status == 200, body
         yield json.loads(body)
     finally:

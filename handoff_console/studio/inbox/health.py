@@ -11,11 +11,13 @@
   (:func:`nlu_components.data_check.conflicts`).
 
 Embeddings are cached per example text for the life of the process, so after an edit
-only new examples are encoded.
+only new examples are encoded; missing ones are encoded in a background thread
+(:func:`ensure_encoded`), and the API answers 202 ``computing`` until they are.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections import defaultdict
@@ -31,11 +33,13 @@ from crm_store.models import Message, RawEvent, SenderKind
 from crm_store.nlu_inbox import predicted_label
 from nlu_components.data_check import conflicts, near_duplicates
 
-__all__ = ["encode_cached", "faq_hits", "intent_health"]
+__all__ = ["encode_cached", "ensure_encoded", "faq_hits", "intent_health", "plain"]
 
 _ANNOTATION = re.compile(r"\[([^\]]*)\](\{[^}]*\}|\([^)]*\))")
 _cache: dict[str, np.ndarray[Any, Any]] = {}
 _cache_lock = threading.Lock()
+_encoder_thread: threading.Thread | None = None
+logger = logging.getLogger(__name__)
 MAX_PAIRS = 30
 
 
@@ -58,6 +62,36 @@ def encode_cached(texts: Sequence[str]) -> np.ndarray[Any, Any]:
             _cache.update(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
     with _cache_lock:
         return np.stack([_cache[t] for t in texts]) if texts else np.zeros((0, 384))
+
+
+def ensure_encoded(texts: Sequence[str], wait: float) -> bool:
+    """Whether every text is encoded; if not, encode the missing ones in the background.
+
+    One background thread at a time encodes what is missing (the first time, that loads
+    the encoder: up to a minute on a busy host, longer than a request may take). Waits
+    up to ``wait`` seconds for it.
+    """
+    global _encoder_thread
+    with _cache_lock:
+        missing = [t for t in dict.fromkeys(texts) if t not in _cache]
+        if not missing:
+            return True
+        if _encoder_thread is None or not _encoder_thread.is_alive():
+            _encoder_thread = threading.Thread(
+                target=_encode_logged, args=(missing,), name="studio-health-encoder", daemon=True
+            )
+            _encoder_thread.start()
+        thread = _encoder_thread
+    thread.join(wait)
+    with _cache_lock:
+        return all(t in _cache for t in texts)
+
+
+def _encode_logged(texts: list[str]) -> None:
+    try:
+        encode_cached(texts)
+    except Exception:
+        logger.exception("the studio's health report could not encode the examples")
 
 
 def faq_hits(session: Session, since: datetime) -> dict[str, int]:

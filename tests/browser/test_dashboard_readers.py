@@ -4,7 +4,8 @@ A real console process on a migrated SQLite store holding the five readers of
 tests/dashboard/readers_history.py plus a seeded demo crowd of 60, with the real nightly
 analysis run. A manager sees the charts drawn (SVG with marks), pseudonyms, exports CSV
 and XLSX (downloaded and parsed), reveals names (audited, shown as text), prints the
-report and subscribes to it; a librarian gets 403. Screenshots go to
+report and subscribes to it; both pages pass axe-core (no serious or critical
+violation); a librarian gets 403. Screenshots go to
 ``docs/img/dashboard/readers-*.png``.
 """
 
@@ -24,6 +25,7 @@ from sqlalchemy import func, select
 
 from crm_store.models import AuditEntry
 from crm_store.models.dashboard_reports import ReportSubscription
+from tests.browser.axe import axe_violations, report
 from tests.dashboard.readers_history import NAMES, add_demo_crowd, build_history
 from tests.handoff_console.conftest import (  # noqa: F401 (fixtures)
     STAFF,
@@ -94,6 +96,8 @@ def test_a_manager_sees_reader_intelligence_drawn(page: Page, demo: str) -> None
     expect(page.locator('table[data-table="cohorts"] tbody tr')).to_have_count(12)
     expect(page.locator("#key-rules")).to_contain_text("key readers have at least 8 of 9 points")
     expect(page.locator("#readers-as-of")).to_contain_text("Reader figures as of")
+    violations = axe_violations(page)
+    assert violations == [], report(violations)
     page.screenshot(path=str(SHOTS / "readers-overview.png"), full_page=True)
     page.locator("#section-key").screenshot(path=str(SHOTS / "readers-key.png"))
     page.locator("#section-loyalty").screenshot(path=str(SHOTS / "readers-loyalty.png"))
@@ -170,6 +174,8 @@ def test_the_report_prints_and_can_be_subscribed(
             "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
         )
     expect(page.locator("#report-table tbody tr")).to_have_count(8)
+    violations = axe_violations(page)
+    assert violations == [], report(violations)
     page.screenshot(path=str(SHOTS / "readers-report.png"), full_page=True)
 
     page.get_by_label(re.compile("Weekly report by email")).check()

@@ -93,6 +93,8 @@ class Operation:
         errors = dict(self.errors)
         if self.roles is not None:
             errors.setdefault(401, "Not signed in")
+        if "{id}" in template:  # an id that is no record's (or no id at all): 404
+            errors.setdefault(404, "No such record")
         for status, description in errors.items():
             responses[str(status)] = {
                 "description": description,
@@ -103,6 +105,9 @@ class Operation:
         if self.body is not None:
             body = self.body.schema(ref_template=REF + "{model}")
             body.pop("description", None)
+            # Models nested in a body ($ref) are documented under components too.
+            body.pop("definitions", None)
+            models.update(_nested_models(self.body))
             operation["requestBody"] = {
                 "required": True,
                 "content": {"application/json": {"schema": body}},
@@ -115,6 +120,19 @@ class Operation:
         if self.roles is None:
             operation["security"] = []
         return operation
+
+
+def _nested_models(model: type[BaseModel]) -> set[type[BaseModel]]:
+    """The models a model's fields hold (in lists and optionals too), recursively."""
+    found: set[type[BaseModel]] = set()
+    pending = [model]
+    while pending:
+        for model_field in pending.pop().__fields__.values():
+            inner = model_field.type_
+            if isinstance(inner, type) and issubclass(inner, BaseModel) and inner not in found:
+                found.add(inner)
+                pending.append(inner)
+    return found
 
 
 def _query(query: Query) -> dict[str, Any]:

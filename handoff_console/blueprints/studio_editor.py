@@ -9,6 +9,8 @@ Rasa and the project's checks (400 ``invalid_yaml`` / ``invalid_training_data`` 
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -68,11 +70,17 @@ async def _edit(request: Request, work: Callable[[Editor], Any], status: int = 2
     """Run ``work`` with an editor for the caller, in one store transaction, as JSON."""
     me = api.staff(request)
     project = BotProject.from_settings()
+    cancelled = threading.Event()
 
     def run(session: Session) -> Any:
-        return work(Editor(project, session, me.id, me.display_name))
+        return work(Editor(project, session, me.id, me.display_name, cancelled))
 
-    return await api.answer(request, run, status)
+    try:
+        return await api.answer(request, run, status)
+    except asyncio.CancelledError:
+        # Sanic gave up (the response timeout): the save must not land after its error.
+        cancelled.set()
+        raise
 
 
 @api.route(

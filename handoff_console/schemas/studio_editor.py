@@ -56,6 +56,10 @@ class TrainingOverview(ApiModel):
     entities: list[str] = Field(description="Entities an example may mark: [text](entity)")
     nlu_files: list[str]
     files: list[str] = Field(description="Every YAML file the raw editor may open")
+    checks_ready: bool = Field(
+        description="Whether Rasa's checks of the current data are done (the first save "
+        "after a start waits for them)"
+    )
 
 
 class Button(ApiModel):

@@ -22,6 +22,7 @@ from tests.handoff_console.conftest import STAFF, ConsoleStore, api_token_for
 from tests.handoff_console.console_server import ConsoleServer, start_console
 from tests.handoff_console.openapi_fuzz import FuzzRequest, requests_for
 from tests.standins.rasa_api import start_rasa_standin
+from tests.studio.editor_support import bot_copy, studio_env
 
 SEED = 20261206
 PER_OPERATION = 40
@@ -34,12 +35,15 @@ def console(
 ) -> Iterator[ConsoleServer]:
     """This module's console, talking to a Rasa stand-in (overrides the conftest fixture)."""
     rasa, state = start_rasa_standin()
+    folder = tmp_path_factory.mktemp("fuzz-console")
+    # The admin's fuzzed saves in the studio's editor go to a copy of bot/, never bot/.
+    studio = studio_env(bot_copy(folder))
     server = start_console(
         console_store.url,
-        tmp_path_factory.mktemp("fuzz-console") / "console.log",
+        folder / "console.log",
         rasa_url=state.url,
         rasa_token="fuzz-token",
-        extra_env={"RIC_TRUSTED_PROXIES": ""},
+        extra_env={"RIC_TRUSTED_PROXIES": "", **studio},
     )
     yield server
     server.stop()

@@ -26,9 +26,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from crm_store import clock
 from crm_store.db import make_engine, make_session_factory
+from crm_store.models import (
+    Conversation,
+    Direction,
+    InboxDecision,
+    Message,
+    NluInboxLabel,
+    SenderKind,
+)
 from handoff_console.accounts import create_staff, issue_api_token
 from handoff_console.studio.models import ModelRegistry
+from handoff_console.studio.models.heldout import is_held_out
 from tests.handoff_console.conftest import ApiClient
 from tests.handoff_console.console_server import ConsoleServer, Reply
 from tests.system import ROOT, RunningSystem, start_system
@@ -49,6 +59,17 @@ NEW_EXAMPLES = [
     "does the library have passes for museums",
     "museum family pass loan",
 ]
+INBOX_CANDIDATES = [
+    "could I borrow a pass to the museum",
+    "do you have museum passes to lend",
+    "is there a pass for the art museum I can take out",
+    "museum passes at the library?",
+    "can my family get a museum pass from you",
+    "lend me a museum ticket",
+    "museum pass please",
+    "borrowing passes for museums",
+]
+"""Reader messages an admin assigned to the new topic in the NLU inbox (part 2's table)."""
 _EXAMPLE = re.compile(r"^\s{6,}- ")
 _HEADING = re.compile(r"^\s*- intent: (\S+)")
 
@@ -188,3 +209,29 @@ def start_models_stack(base: Path) -> ModelsStack:
     return ModelsStack(
         system, project, ModelRegistry(registry), ApiClient(server, token), cli_env, username
     )
+
+
+def label_inbox_messages(stack: ModelsStack) -> list[str]:
+    """Store reader messages assigned to the new topic in the NLU inbox (part 2's table)."""
+    held = [text for text in INBOX_CANDIDATES if is_held_out(text)]
+    assert held, "no candidate text falls in the held-out share"
+    now = clock.now()
+    with make_session_factory(make_engine(stack.system.database_url)).begin() as session:
+        conversation = Conversation(
+            channel="webchat", sender_id=f"inbox-{uuid.uuid4().hex}", started_at=now,
+            last_activity_at=now,
+        )  # fmt: skip
+        session.add(conversation)
+        session.flush()
+        for number, text in enumerate(INBOX_CANDIDATES):
+            message = Message(
+                event_key=f"inbox-{uuid.uuid4().hex}-{number}", conversation_id=conversation.id,
+                direction=Direction.INBOUND, sender_kind=SenderKind.READER, text=text,
+                channel="webchat", sent_at=now,
+            )  # fmt: skip
+            session.add(message)
+            session.flush()
+            label = NluInboxLabel(message_id=message.id, label=NEW_TOPIC, text=text)
+            label.decision = InboxDecision.ASSIGNED
+            session.add(label)
+    return held

@@ -67,7 +67,12 @@ def console(
 def test_the_walk_covers_the_editor() -> None:
     paths = {path for _, path in ROUTES}
 
-    assert "/studio" in paths
+    assert {"/studio", "/studio/intents", "/studio/responses", "/studio/changes"} <= paths
+    assert {
+        "/api/studio/training-data",
+        "/api/studio/training-data/intent",
+        "/api/studio/changes/discard",
+    } <= paths
 
 
 @pytest.mark.parametrize("username", ["sam", "morgan"])

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from crm_store.models import AuditEntry
 from tests.handoff_console.conftest import ApiClient, ConsoleStore, api_token_for
 from tests.handoff_console.console_server import ConsoleServer
-from tests.studio.editor_support import BOT, start_studio_console, studio_store
+from tests.studio.editor_support import BOT, start_studio_console, studio_store, warm_studio
 
 pytestmark = pytest.mark.studio
 
@@ -41,7 +41,9 @@ def studio(
 
 @pytest.fixture(scope="module")
 def alex(studio: tuple[ConsoleServer, Path], store: ConsoleStore) -> ApiClient:
-    return ApiClient(studio[0], api_token_for(store.sessions, "alex"))
+    token = api_token_for(store.sessions, "alex")
+    warm_studio(studio[0], token)
+    return ApiClient(studio[0], token)
 
 
 def q(name: str) -> str:

@@ -20,21 +20,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from crm_store import clock
 from crm_store.db import make_engine, make_session_factory
-from crm_store.models import (
-    AuditEntry,
-    Conversation,
-    Direction,
-    InboxDecision,
-    Message,
-    NluInboxLabel,
-    SenderKind,
-)
+from crm_store.models import AuditEntry, Direction, Message
 from crm_store.repositories import conversation_of
 from handoff_console.accounts import create_staff, issue_api_token
 from handoff_console.studio.models import TrainingInputs
-from handoff_console.studio.models.heldout import is_held_out
 from tests.handoff_console.conftest import ApiClient
 from tests.live_console import wait_for
 from tests.studio.models_stack import (
@@ -43,22 +33,13 @@ from tests.studio.models_stack import (
     NEW_TOPIC,
     ModelsStack,
     add_new_topic,
+    label_inbox_messages,
     start_models_stack,
 )
 from tests.webchat_client import WidgetClient, bot_texts
 
 pytestmark = [pytest.mark.studio, pytest.mark.rasa]
 
-INBOX_CANDIDATES = [
-    "could I borrow a pass to the museum",
-    "do you have museum passes to lend",
-    "is there a pass for the art museum I can take out",
-    "museum passes at the library?",
-    "can my family get a museum pass from you",
-    "lend me a museum ticket",
-    "museum pass please",
-    "borrowing passes for museums",
-]
 TRAFFIC_CLIENTS = 4
 TRAFFIC_MESSAGES = 6
 
@@ -74,32 +55,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelsStack]:
 
 def _sessions(stack: ModelsStack) -> Any:
     return make_session_factory(make_engine(stack.system.database_url))
-
-
-def _label_inbox_messages(stack: ModelsStack) -> list[str]:
-    """Store reader messages assigned to the new topic in the NLU inbox (part 2's table)."""
-    held = [text for text in INBOX_CANDIDATES if is_held_out(text)]
-    assert held, "no candidate text falls in the held-out share"
-    now = clock.now()
-    with _sessions(stack).begin() as session:
-        conversation = Conversation(
-            channel="webchat", sender_id=f"inbox-{uuid.uuid4().hex}", started_at=now,
-            last_activity_at=now,
-        )  # fmt: skip
-        session.add(conversation)
-        session.flush()
-        for number, text in enumerate(INBOX_CANDIDATES):
-            message = Message(
-                event_key=f"inbox-{uuid.uuid4().hex}-{number}", conversation_id=conversation.id,
-                direction=Direction.INBOUND, sender_kind=SenderKind.READER, text=text,
-                channel="webchat", sent_at=now,
-            )  # fmt: skip
-            session.add(message)
-            session.flush()
-            label = NluInboxLabel(message_id=message.id, label=NEW_TOPIC, text=text)
-            label.decision = InboxDecision.ASSIGNED
-            session.add(label)
-    return held
 
 
 def _live_file(stack: ModelsStack) -> str:
@@ -132,7 +87,7 @@ def test_up_starts_rasa_with_the_active_version(stack: ModelsStack) -> None:
 
 def test_train_runs_in_the_background_with_progress_and_comparison(stack: ModelsStack) -> None:
     add_new_topic(stack.project / "bot")
-    held = _label_inbox_messages(stack)
+    held = label_inbox_messages(stack)
     started = stack.admin.post("/api/studio/training-runs", {"evaluate": True})
     assert started.status == 202, started.json()
     run = started.json()

@@ -30,7 +30,7 @@ from handoff_console.studio.training_data.model import (
     snapshot,
 )
 from handoff_console.studio.training_data.project import BotProject, Changeset, text_version
-from handoff_console.studio.training_data.validate import prime, remember, validate
+from handoff_console.studio.training_data.validate import is_primed, prime, remember, validate
 
 __all__ = ["EDITOR_ACTIONS", "Editor", "Saved", "warm_up"]
 
@@ -73,15 +73,23 @@ class Editor:
         session: The request's store session (for the audit log).
         staff_id: The admin's ``staff_users.id``.
         staff_name: The admin's display name, kept in each audit entry.
+        cancelled: Set when the request gave up waiting (its client got an error): a
+            save that has not written yet then writes nothing.
     """
 
     def __init__(
-        self, project: BotProject, session: Session, staff_id: int, staff_name: str
+        self,
+        project: BotProject,
+        session: Session,
+        staff_id: int,
+        staff_name: str,
+        cancelled: threading.Event | None = None,
     ) -> None:
         self.project = project
         self.session = session
         self.staff_id = staff_id
         self.staff_name = staff_name
+        self.cancelled = cancelled or threading.Event()
 
     # -- views ---------------------------------------------------------------------------
 
@@ -106,6 +114,7 @@ class Editor:
             "entities": snap.entities(),
             "nlu_files": snap.nlu_files(),
             "files": self.project.files(),
+            "checks_ready": is_primed(self.project),
         }
 
     def intent(self, name: str, snap: Snapshot | None = None) -> dict[str, Any]:
@@ -181,6 +190,8 @@ class Editor:
             if not changes:
                 return {**view(snap), "files": [], "warnings": []}
             verdict = validate(self.project, changes)
+            if self.cancelled.is_set():
+                raise TimeoutError("the request was cancelled before the change was written")
             pending_changes.ensure_baseline(self.project)
             audit(
                 self.session,

@@ -103,6 +103,12 @@ class BotProject:
         config_file = Path(config.studio_config_file or PROJECT_ROOT / "config.yml").resolve()
         return cls(root, config_file)
 
+    def display_root(self) -> str:
+        """The folder as the pages name it: relative to the checkout when inside it."""
+        if self.root.is_relative_to(PROJECT_ROOT):
+            return self.root.relative_to(PROJECT_ROOT).as_posix() + "/"
+        return str(self.root)
+
     @property
     def domain_path(self) -> Path:
         """``domain/`` if the project has that folder, else ``domain.yml``."""

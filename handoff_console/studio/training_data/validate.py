@@ -39,6 +39,7 @@ __all__ = [
     "Findings",
     "Verdict",
     "check_project",
+    "is_primed",
     "prime",
     "remember",
     "validate",
@@ -201,6 +202,11 @@ def _baseline_of(project: BotProject) -> Findings:
         _baseline.clear()
         _baseline[key] = check_project(project)
     return _baseline[key]
+
+
+def is_primed(project: BotProject) -> bool:
+    """Whether the project's current state has been checked (the next save is quicker)."""
+    return _key(project) in _baseline
 
 
 def prime(project: BotProject) -> None:

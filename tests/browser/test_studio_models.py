@@ -23,7 +23,8 @@ from tests.studio.models_stack import (
     NEW_TOPIC,
     ModelsStack,
     add_new_topic,
-    start_models_stack,
+    label_inbox_messages,
+    models_stack,
 )
 from tests.system import ROOT
 
@@ -37,23 +38,8 @@ SWAP_TIMEOUT = 300_000
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelsStack]:
-    running = start_models_stack(tmp_path_factory.mktemp("models-browser"))
-    try:
+    with models_stack(tmp_path_factory.mktemp("models-browser")) as running:
         yield running
-    finally:
-        running.system.stop()
-
-
-@pytest.fixture
-def admin(browser: Browser) -> Iterator[Page]:
-    """The admin's page, failing on any page error."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert errors == []
 
 
 def ask(browser: Browser, stack: ModelsStack, text: str, screenshot: str | None = None) -> str:
@@ -82,10 +68,12 @@ def ask(browser: Browser, stack: ModelsStack, text: str, screenshot: str | None 
 
 
 def test_train_compare_activate_answer_and_roll_back(
-    admin: Page, browser: Browser, stack: ModelsStack
+    page: Page, browser: Browser, stack: ModelsStack
 ) -> None:
+    admin = page
     SHOTS.mkdir(parents=True, exist_ok=True)
     add_new_topic(stack.project / "bot")
+    held = label_inbox_messages(stack)
     admin.goto(f"{stack.system.console_url}/studio/models")
     expect(admin).to_have_url(re.compile(r"/login\?next="))
     admin.get_by_label("User name").fill(stack.admin_username)
@@ -100,7 +88,8 @@ def test_train_compare_activate_answer_and_roll_back(
     status = admin.locator("#models-run-status")
     expect(status).to_contain_text(re.compile(r"Training \(\d+%\)"))
     expect(admin.get_by_role("button", name="Train a new model")).to_be_disabled()
-    expect(admin.locator("#models-run-steps li").first).to_be_visible(timeout=TRAIN_TIMEOUT)
+    midway = re.compile(r"Training \(\d+%\): (fold|live model|cross-validating)")
+    expect(status).to_contain_text(midway, timeout=TRAIN_TIMEOUT)
     admin.screenshot(path=str(SHOTS / "models-training.png"), full_page=True)
     expect(status).to_have_text("Trained v2.", timeout=TRAIN_TIMEOUT)
 
@@ -110,6 +99,9 @@ def test_train_compare_activate_answer_and_roll_back(
     new_row = comparison.locator("tr", has=admin.locator("th", has_text=NEW_TOPIC))
     expect(new_row).to_contain_text("new")
     expect(comparison.locator(".models-ok")).to_be_visible()
+    expect(comparison.locator("h3", has_text="Held-out inbox messages")).to_contain_text(
+        re.compile(rf"Held-out inbox messages: {len(held)} \(new .*; [1-9]\d* now pass")
+    )
     expect(admin.locator("#models-versions tr")).to_have_count(2)
     admin.screenshot(path=str(SHOTS / "models-comparison.png"), full_page=True)
 

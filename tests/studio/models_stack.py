@@ -13,6 +13,7 @@ restart). The tests then add the topic :data:`NEW_TOPIC` with its answer to the 
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,6 +169,16 @@ class ModelsStack:
                 return dict(run)
             time.sleep(1.0)
         raise AssertionError(f"training run {run_id} did not end: {seen[-1]}")
+
+
+@contextlib.contextmanager
+def models_stack(base: Path) -> Iterator[ModelsStack]:
+    """:func:`start_models_stack`, stopped at the end."""
+    running = start_models_stack(base)
+    try:
+        yield running
+    finally:
+        running.system.stop()
 
 
 def start_models_stack(base: Path) -> ModelsStack:

@@ -34,7 +34,7 @@ from tests.studio.models_stack import (
     ModelsStack,
     add_new_topic,
     label_inbox_messages,
-    start_models_stack,
+    models_stack,
 )
 from tests.webchat_client import WidgetClient, bot_texts
 
@@ -46,11 +46,8 @@ TRAFFIC_MESSAGES = 6
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelsStack]:
-    running = start_models_stack(tmp_path_factory.mktemp("models"))
-    try:
+    with models_stack(tmp_path_factory.mktemp("models")) as running:
         yield running
-    finally:
-        running.system.stop()
 
 
 def _sessions(stack: ModelsStack) -> Any:

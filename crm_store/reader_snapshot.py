@@ -19,12 +19,14 @@ months slices the stored months (:func:`slice_acquisition`).
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_store.models.dashboard_reports import ReaderSnapshot, ReaderValueRow
@@ -52,6 +54,8 @@ __all__ = [
     "slice_acquisition",
     "value_rows",
 ]
+
+logger = logging.getLogger(__name__)
 
 SNAPSHOT_MONTHS = 36
 """How many months of acquisition and cohorts a refresh keeps (the page asks for ≤ 36)."""
@@ -215,7 +219,13 @@ def current(session: Session, name: str, now: datetime) -> Snapshot:
     """The stored document ``name``; on a store that has none yet, refresh first."""
     document = load(session, name)
     if document is None:
-        refresh_from_settings(session, now)
+        # Two first requests may refresh at once: the loser's inserts fail on the
+        # primary keys inside its savepoint, and it reads the winner's rollup.
+        try:
+            with session.begin_nested():
+                refresh_from_settings(session, now)
+        except IntegrityError:
+            logger.info("reader intelligence refreshed by a concurrent request")
         document = load(session, name)
     if document is None:  # pragma: no cover (refresh stores every name)
         raise LookupError(f"no reader snapshot called {name!r}")

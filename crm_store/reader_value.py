@@ -19,7 +19,7 @@ Each is scored 1 to 3 points with the thresholds of ``ReaderValueConfig``
 ``at_risk``   recency 1 and frequency 2 or more
 ``occasional``everyone else
 
-Readers are shown by :func:`pseudonym` (``R-`` and 8 hex digits of an HMAC of the
+Readers are shown by :func:`pseudonym` (``R-`` and 12 hex digits of an HMAC of the
 reader id under a key the store generates once, ``dashboard_keys``), never by name.
 """
 
@@ -161,9 +161,12 @@ def pseudonym_key(session: Session) -> PseudonymKey:
 
 
 def pseudonym(key: PseudonymKey, reader_id: int) -> str:
-    """A reader's stable pseudonym, such as ``R-3fa94c1d``."""
+    """A reader's stable pseudonym, such as ``R-3fa94c1d07be``.
+
+    48 bits, so that even among a million readers two are unlikely to share one.
+    """
     digest = hmac.new(key.value, str(reader_id).encode(), hashlib.sha256).hexdigest()
-    return "R-" + digest[:8]
+    return "R-" + digest[:12]
 
 
 def _points(value: int, high: int, middle: int) -> int:

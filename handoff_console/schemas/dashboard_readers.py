@@ -1,6 +1,6 @@
 """The shapes of the dashboard's reader intelligence, report and report subscriptions API.
 
-Readers appear by pseudonym (``R-`` and 8 hex digits); ``name`` is filled only when the
+Readers appear by pseudonym (``R-`` and 12 hex digits); ``name`` is filled only when the
 manager asked for names (``?names=true``, audited), and null otherwise.
 """
 

@@ -89,7 +89,7 @@ def test_a_manager_sees_reader_intelligence_drawn(page: Page, demo: str) -> None
     rows = page.locator('table[data-table="key"] tbody tr')
     assert rows.count() >= 1
     first = rows.first.locator("a")
-    expect(first).to_have_text(re.compile(r"^R-[0-9a-f]{8}$"))
+    expect(first).to_have_text(re.compile(r"^R-[0-9a-f]{12}$"))
     assert re.fullmatch(r"/readers/\d+", first.get_attribute("href") or "")
     assert "Demo Reader" not in page.content()
     assert "Okafor" not in page.content()
@@ -130,7 +130,7 @@ def test_exports_download_as_csv_and_xlsx(page: Page, demo: str) -> None:
         )
     )
     assert key_rows[0][:3] == ["Reader", "Segment", "Score"]
-    assert all(re.fullmatch(r"R-[0-9a-f]{8}", r[0]) for r in key_rows[1:])
+    assert all(re.fullmatch(r"R-[0-9a-f]{12}", r[0]) for r in key_rows[1:])
 
 
 def test_revealing_names_is_audited_and_shown_as_text(

@@ -164,4 +164,4 @@ def test_pseudonyms_are_stable_and_keyed(staff_store: ConsoleStore) -> None:  # 
     assert key == again
     assert pseudonym(key, 7) == pseudonym(again, 7)
     assert pseudonym(key, 7) != pseudonym(key, 8)
-    assert pseudonym(key, 7).startswith("R-") and len(pseudonym(key, 7)) == 10
+    assert pseudonym(key, 7).startswith("R-") and len(pseudonym(key, 7)) == 14

@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from crm_store.db import make_engine, make_session_factory
 from crm_store.migrate import upgrade
 from handoff_console.accounts import create_staff
+from tests.browser.axe import axe_violations, report
 from tests.browser.conftest import SCENE_PASSWORD, ConsoleScene
 from tests.handoff_console.conftest import api_token_for
 from tests.handoff_console.console_server import start_console
@@ -55,6 +56,12 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ConsoleSc
     sessions.kw["bind"].dispose()
 
 
+def no_axe_violations(page: Page) -> None:
+    """axe-core finds no serious or critical accessibility violation on the page."""
+    violations = axe_violations(page)
+    assert violations == [], report(violations)
+
+
 def open_intent(page: Page, name: str) -> None:
     page.locator("#intent-list button", has_text=re.compile(f"^{re.escape(name)}\\d")).click()
     expect(page.locator("#intent-heading")).to_have_text(name, timeout=SAVE)
@@ -90,6 +97,7 @@ def test_admin_adds_annotated_examples_and_a_new_faq_topic_with_its_answer(
         "Saved (data/nlu/faq_facilities.yml)", timeout=SAVE
     )
     page.screenshot(path=str(IMG / "studio-intent-examples.png"), full_page=True)
+    no_axe_violations(page)
     written = (bot / "data/nlu/faq_facilities.yml").read_text()
     assert "      - can i leave my bag in a locker at [riverside](branch)\n" in written
     assert "      - is there somewhere to put my coat\n" in written
@@ -122,12 +130,14 @@ def test_admin_adds_annotated_examples_and_a_new_faq_topic_with_its_answer(
     page.get_by_role("button", name="Save response").click()
     expect(page.locator("#response-status")).to_contain_text("Saved (domain/faq.yml)", timeout=SAVE)
     page.screenshot(path=str(IMG / "studio-response-preview.png"), full_page=True)
+    no_axe_violations(page)
     assert '          payload: "/library_hours"\n' in (bot / "domain/faq.yml").read_text()
 
     tabs.get_by_role("link", name="Changes").click()
     expect(page.locator("#change-list .studio-change")).to_have_count(2, timeout=SAVE)
     expect(page.locator("#history-rows tr").first).to_contain_text("Alex Kim")
     page.screenshot(path=str(IMG / "studio-changes.png"), full_page=True)
+    no_axe_violations(page)
 
 
 def test_an_invalid_yaml_edit_is_refused(page: Page, studio: tuple[ConsoleScene, Path]) -> None:

@@ -173,6 +173,12 @@ def command_create_admin(args: argparse.Namespace) -> int:
     return subprocess.run(argv, cwd=ROOT, check=False).returncode
 
 
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    """Print a command group's help (it was given no sub-command); exit status 2."""
+    parser.print_help()
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run a command."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -198,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     # The admin studio's NLU tools (issue 16): `nlu inbox`; `nlu train` and `nlu activate`
     # join the same group.
     nlu = commands.add_parser("nlu", help="the admin studio's NLU tools (inbox, train, activate)")
-    nlu.set_defaults(func=lambda _args: nlu.print_help() or 2)
+    nlu.set_defaults(func=lambda _args: _print_help(nlu))
     nlu_commands = nlu.add_subparsers(dest="nlu_command")
     add_inbox_command(nlu_commands)
     add_model_commands(nlu_commands)

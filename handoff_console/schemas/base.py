@@ -47,6 +47,10 @@ def openapi_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
             prop = properties[field.alias]
         if field.allow_none and prop.pop("nullable", True):
             prop["nullable"] = True
+        # list[X | None]: pydantic drops the None of the items; the document keeps it.
+        items = prop.get("items")
+        if field.sub_fields and field.sub_fields[0].allow_none and isinstance(items, dict):
+            items["nullable"] = True
         for item in _nested(prop):
             item.pop("title", None)
 

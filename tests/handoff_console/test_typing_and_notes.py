@@ -9,7 +9,6 @@ console page themselves are driven in ``tests/browser/test_workspace_typing.py``
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import json
 import threading
@@ -25,6 +24,7 @@ from connectors.webchat.hub import ConnectionHub
 from crm_store import clock
 from crm_store.models import Conversation, Message, Note, OutboundMessage
 from crm_store.typing_signals import TYPING_SECONDS
+from tests.aio import run
 
 pytestmark = pytest.mark.workspace
 
@@ -145,13 +145,13 @@ def test_the_readers_typing_reaches_the_console_throttled(
             await watcher.reader_typing(sender_id, True),
         ]
 
-    assert asyncio.run(keystrokes()) == [True, False, False]
+    assert run(keystrokes()) == [True, False, False]
     view = sam.get(f"/api/conversations/{conversation_id}").json()
     assert view["reader_typing"] is True
     _wait(lambda: any(conversation_id in ids for ids in listener.events))
 
-    assert asyncio.run(watcher.reader_typing(sender_id, False)) is True
-    assert asyncio.run(watcher.reader_typing(sender_id, False)) is False  # nothing to clear
+    assert run(watcher.reader_typing(sender_id, False)) is True
+    assert run(watcher.reader_typing(sender_id, False)) is False  # nothing to clear
     assert sam.get(f"/api/conversations/{conversation_id}").json()["reader_typing"] is False
     _wait(lambda: listener.events and conversation_id not in listener.events[-1])
 

@@ -27,8 +27,9 @@ window.RicConsole.page({
     ui.status.replaceChildren.apply(ui.status, children);
   }
 
-  function diffBlock(diff) {
-    return el("pre", { className: "studio-diff" }, diff.split("\n").filter(function (line, i, all) {
+  function diffBlock(diff, path) {
+    // Focusable: a long line scrolls sideways, and the keyboard must reach it.
+    return el("pre", { className: "studio-diff", tabindex: "0", "aria-label": "Changes to " + path }, diff.split("\n").filter(function (line, i, all) {
       return i < all.length - 1 || line;
     }).map(function (line) {
       var kind = line.indexOf("@@") === 0 ? "hunk" : line[0] === "+" && line.indexOf("+++") !== 0 ? "add"
@@ -69,7 +70,7 @@ window.RicConsole.page({
           discardOne,
         ]),
       ]),
-      diffBlock(change.diff),
+      diffBlock(change.diff, change.path),
     ]);
   }
 

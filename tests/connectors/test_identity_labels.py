@@ -1,5 +1,5 @@
 """Identity labels from what the channels record (issue 15): "Telegram @ada_reads",
-"Slack Ada Okafor", "Web chat (Chrome, 1 visit)".
+"Slack Ada Okafor", "Web chat (Chrome, 1 visit)"; and the conversation's language.
 
 At the protocol, against the whole system: a Telegram update through the webhook (the
 Bot API stand-in), a signed Slack event (the Web API stand-in answers ``users.info``),
@@ -20,12 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.db import make_engine, make_session_factory
-from crm_store.models import ChannelIdentity
+from crm_store.models import ChannelIdentity, Conversation
 from handoff_console.services.identities import identity_label
 from tests.connectors.test_slack import dm, new_user, replies
 from tests.connectors.test_slack import post as slack_post
 from tests.connectors.test_telegram import new_chat, text_update
 from tests.connectors.test_telegram import post as telegram_post
+from tests.live_console import wait_for
 from tests.standins.slack_api import SlackApiStandIn
 from tests.standins.telegram_api import TelegramApiStandIn
 from tests.system import RunningSystem
@@ -108,6 +109,8 @@ def test_web_chat_records_the_browser(system: RunningSystem, store: sessionmaker
     async def chat() -> str:
         widget = await WidgetClient(system.ws_url, {"User-Agent": CHROME}).connect()
         await widget.say("hello")
+        # The NLU's language guard is sure of this one: the conversation is in Spanish.
+        await widget.say("¿Dónde está el mostrador de préstamos? Quiero renovar mis libros")
         await widget.close()
         assert widget.session_id is not None
         return widget.session_id
@@ -117,3 +120,11 @@ def test_web_chat_records_the_browser(system: RunningSystem, store: sessionmaker
         sender_id = pool.submit(lambda: asyncio.run(chat())).result()
     expected = "Web chat (Chrome, 1 visit)"
     assert label_of(store, "webchat", sender_id, expected) == expected
+
+    def language() -> str | None:
+        with store() as session:
+            return session.execute(
+                select(Conversation.language).where(Conversation.sender_id == sender_id)
+            ).scalar_one_or_none()
+
+    assert wait_for(language, 30) == "es"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from handoff_console.services.errors import BadRequest
 from handoff_console.studio.training_data import BotProject
 from handoff_console.studio.training_data.changes import baseline_for, pending
+from handoff_console.studio.training_data.editor import _lock
 from handoff_console.studio.training_data.intents import rename_intent, set_examples
 from handoff_console.studio.training_data.model import snapshot
 from handoff_console.studio.training_data.project import dump_yaml, load_yaml
@@ -103,3 +105,23 @@ def test_pending_changes_against_git_head(tmp_path: Path) -> None:
     subprocess.run([*git, "stash", "-u", "-q"], check=True)  # the tmp repository's own
     applied = subprocess.run([*git, "apply", "--check", str(patch)], capture_output=True, text=True)
     assert applied.returncode == 0, applied.stderr
+
+
+def test_a_save_holds_a_lock_other_console_processes_respect(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RIC_STUDIO_STATE_DIR", str(tmp_path / "state"))
+    bot = project(tmp_path)
+    probe = (
+        "import fcntl, sys; f = open(sys.argv[1], 'a')\n"
+        "try:\n    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept OSError:\n"
+        "    sys.exit(3)\n"
+    )
+
+    with _lock(bot.root):
+        (lock_file,) = (tmp_path / "state").glob("lock-*")
+        held = subprocess.run([sys.executable, "-c", probe, str(lock_file)])
+    free = subprocess.run([sys.executable, "-c", probe, str(lock_file)])
+
+    assert held.returncode == 3
+    assert free.returncode == 0

@@ -23,7 +23,15 @@ from handoff_console.studio.training_data.project import PROJECT_ROOT, BotProjec
 from ric_config.store import StoreConfig
 from ric_config.studio import StudioConfig
 
-__all__ = ["Baseline", "FileChange", "Pending", "baseline_for", "ensure_baseline", "pending"]
+__all__ = [
+    "Baseline",
+    "FileChange",
+    "Pending",
+    "baseline_for",
+    "ensure_baseline",
+    "pending",
+    "state_dir",
+]
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,8 @@ def _git_baseline(project: BotProject) -> Baseline | None:
     return Baseline("git", f"git HEAD {head.strip()}", prefix, texts)
 
 
-def _state_dir() -> Path:
+def state_dir() -> Path:
+    """Where the studio keeps its state (``RIC_STUDIO_STATE_DIR``, else ``var/studio``)."""
     config = StudioConfig()
     if config.studio_state_dir:
         return Path(config.studio_state_dir)
@@ -106,7 +115,7 @@ def _state_dir() -> Path:
 
 def _snapshot_folder(project: BotProject) -> Path:
     key = hashlib.sha256(str(project.root).encode()).hexdigest()[:12]
-    return _state_dir() / f"baseline-{key}"
+    return state_dir() / f"baseline-{key}"
 
 
 def ensure_baseline(project: BotProject) -> None:

@@ -10,8 +10,11 @@ request) owns the store transaction, as everywhere in the console.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +56,21 @@ Saved = dict[str, Any]
 """A save's answer: the resource's new view plus ``files`` and ``warnings``."""
 
 
-def _lock(root: Path) -> threading.Lock:
+@contextmanager
+def _lock(root: Path) -> Iterator[None]:
+    """One save at a time per folder: across threads, and across console processes
+    (an exclusive ``flock`` on a file in the studio's state folder)."""
     with _locks_guard:
-        return _locks.setdefault(root, threading.Lock())
+        thread_lock = _locks.setdefault(root, threading.Lock())
+    digest = hashlib.sha256(str(root).encode()).hexdigest()[:12]
+    folder = pending_changes.state_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    with thread_lock, (folder / f"lock-{digest}").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def warm_up(project: BotProject) -> None:

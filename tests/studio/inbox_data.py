@@ -6,6 +6,8 @@ the inbox, plus one the bot handled well, and returns the reader-store ids by na
 
 from __future__ import annotations
 
+import http.client
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -14,10 +16,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_store import clock
 from crm_store.ingestion import RasaEvent, ingest
-from crm_store.models import Feedback, Message
+from crm_store.models import Feedback, Handoff, HandoffStatus, Message, OutboundMessage
 from crm_store.redaction import mask_personal
 from crm_store.repositories import conversation_of, open_handoff
+from tests.handoff_console.conftest import ApiClient
+from tests.handoff_console.console_server import Reply
 
 
 def user(text: str, intent: str, confidence: float, **parse: Any) -> dict[str, Any]:
@@ -159,3 +164,79 @@ def seed_inbox(sessions: sessionmaker[Session]) -> Seeded:
     for name, (sender, text) in texts.items():
         seeded.messages[name] = message_id(sessions, seeded.senders[sender], text)
     return seeded
+
+
+def resolved_handoff(
+    sessions: sessionmaker[Session],
+    name: str,
+    question: dict[str, Any],
+    answer: str | None,
+    librarian_id: int,
+    *,
+    resolve: bool = True,
+    ingested: bool = True,
+) -> int:
+    """A conversation: a question, a handoff the librarian answered (and resolved).
+
+    Args:
+        sessions: The reader store.
+        name: Prefix of the sender id.
+        question: The reader's ``user`` event before asking for a person.
+        answer: The librarian's message (None: they wrote nothing).
+        librarian_id: The librarian's ``staff_users.id``.
+        resolve: Resolve the handoff (else it stays claimed).
+        ingested: The answer reached the store through Rasa (else only the outbox has it).
+
+    Returns:
+        The conversation's id.
+    """
+    sender = conversation(
+        sessions, name,
+        [question, bot("Sorry, I didn't get that."), user("a person please", "request_human", 0.9)],
+        start=time.time() - 600,
+    )  # fmt: skip
+    with sessions.begin() as session:
+        handoff, _ = open_handoff(session, sender_id=sender, channel="webchat", reason="asked")
+        handoff.status = HandoffStatus.CLAIMED
+        handoff.librarian_id = librarian_id
+        conversation_id = int(handoff.conversation_id)
+    with sessions.begin() as session:
+        if answer is not None and ingested:
+            said = {"event": "bot", "text": answer, "metadata": {"librarian_id": librarian_id}}
+            body = {**said, "timestamp": time.time(), "input_channel": "webchat"}
+            ingest(session, [RasaEvent(sender, body)], "test")
+        elif answer is not None:
+            session.add(
+                OutboundMessage(
+                    conversation_id=conversation_id, staff_user_id=librarian_id, text=answer
+                )
+            )
+        if resolve:
+            handoff = session.execute(
+                select(Handoff).where(Handoff.conversation_id == conversation_id)
+            ).scalar_one()
+            handoff.status = HandoffStatus.RESOLVED
+            handoff.resolved_at = clock.now()
+    return conversation_id
+
+
+class PatientClient(ApiClient):
+    """An API client that waits up to five minutes for an answer.
+
+    A studio save validates the whole Rasa project first (the training-data editor), which
+    takes far longer than the console tests' 30 seconds on a busy two-core host.
+    """
+
+    def call(self, method: str, path: str, data: object = None) -> Any:
+        headers = {"Accept": "application/json", "Authorization": f"Bearer {self.token}"}
+        body = None
+        if data is not None:
+            body = json.dumps(data).encode()
+            headers["Content-Type"] = "application/json"
+        connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=300)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            raw = connection.getresponse()
+            return Reply(raw.status, raw.headers, raw.read())
+        finally:
+            connection.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,13 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crm_store import clock
-from crm_store.ingestion import RasaEvent, ingest
-from crm_store.models import FaqCandidate, Handoff, HandoffStatus, StaffUser
-from crm_store.repositories import conversation_of, open_handoff
+from crm_store.models import FaqCandidate, StaffUser
 from tests.handoff_console.conftest import ApiClient, ConsoleStore, api_token_for
 from tests.studio.editor_support import start_studio_console, studio_store
-from tests.studio.inbox_data import bot, conversation, fallback, faq, user
+from tests.studio.inbox_data import PatientClient, fallback, faq
+from tests.studio.inbox_data import resolved_handoff as answered_handoff
 
 pytestmark = pytest.mark.studio
 
@@ -30,28 +27,7 @@ def resolved_handoff(store: ConsoleStore, name: str, question: dict[str, Any], a
     """A conversation whose handoff sam answered and resolved; its conversation id."""
     with store.sessions() as session:
         sam = session.execute(select(StaffUser.id).where(StaffUser.username == "sam")).scalar_one()
-    start = time.time() - 600
-    sender = conversation(
-        store.sessions, name,
-        [question, bot("Sorry, I didn't get that."), user("a person please", "request_human", 0.9)],
-        start=start,
-    )  # fmt: skip
-    with store.sessions.begin() as session:
-        handoff, _ = open_handoff(session, sender_id=sender, channel="webchat", reason="asked")
-        handoff.status = HandoffStatus.CLAIMED
-        handoff.librarian_id = sam
-    said = {"event": "bot", "text": answer, "metadata": {"librarian_id": sam}}
-    event = RasaEvent(sender, {**said, "timestamp": time.time(), "input_channel": "webchat"})
-    with store.sessions.begin() as session:
-        ingest(session, [event], "test")
-        found = conversation_of(session, sender)
-        assert found is not None
-        handoff = session.execute(
-            select(Handoff).where(Handoff.conversation_id == found.id)
-        ).scalar_one()
-        handoff.status = HandoffStatus.RESOLVED
-        handoff.resolved_at = clock.now()
-        return int(found.id)
+    return answered_handoff(store.sessions, name, question, answer, int(sam))
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +50,7 @@ def studio(
     store: ConsoleStore, conversations: dict[str, int], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ApiClient, Path]]:
     server, bot_dir = start_studio_console(store, tmp_path_factory.mktemp("candidates-console"))
-    yield ApiClient(server, api_token_for(store.sessions, "alex")), bot_dir
+    yield PatientClient(server, api_token_for(store.sessions, "alex")), bot_dir
     server.stop()
 
 

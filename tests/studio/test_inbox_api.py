@@ -16,6 +16,7 @@ from tests.studio.inbox_data import (
     FALLBACK_TEXT,
     HANDOFF_TEXT,
     LOW_TEXT_MASKED,
+    PatientClient,
     Seeded,
     seed_inbox,
 )
@@ -38,7 +39,7 @@ def studio(
     store: ConsoleStore, seeded: Seeded, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[dict[str, ApiClient], Path]]:
     server, bot = start_studio_console(store, tmp_path_factory.mktemp("inbox-console"))
-    clients = {name: ApiClient(server, api_token_for(store.sessions, name)) for name in
+    clients = {name: PatientClient(server, api_token_for(store.sessions, name)) for name in
                ("alex", "sam", "morgan")}  # fmt: skip
     yield clients, bot
     server.stop()

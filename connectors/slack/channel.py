@@ -65,7 +65,39 @@ def parse_body(body: bytes, content_type: str | None) -> dict[str, Any]:
         parsed = json.loads(form["payload"]) if "payload" in form else form
     if not isinstance(parsed, dict):
         raise ValueError("a Slack request body is a JSON object")
+    check_shape(parsed)
     return parsed
+
+
+_ID_FIELDS = ("user", "channel", "team", "enterprise", "container")
+
+
+def check_shape(payload: dict[str, Any]) -> None:
+    """Refuse a payload whose fields Bolt reads have the wrong JSON types.
+
+    Bolt reads the user, channel and team of every request before any listener runs; a
+    ``user`` that is a number made it raise, a 500 (found by
+    tests/trust/test_fuzz_webhooks.py, issue 18).
+
+    Raises:
+        ValueError: ``event`` is not an object, an id field is neither text nor an
+            object, ``authorizations`` is not a list of objects, or a text is not text.
+    """
+    event = payload.get("event")
+    if event is not None and not isinstance(event, dict):
+        raise ValueError("'event' must be an object")
+    for part in (payload, event or {}):
+        for name in _ID_FIELDS:
+            value = part.get(name)
+            if value is not None and not isinstance(value, str | dict):
+                raise ValueError(f"'{name}' must be a string or an object")
+        if part.get("text") is not None and not isinstance(part["text"], str):
+            raise ValueError("'text' must be a string")
+    authorizations = payload.get("authorizations")
+    if authorizations is not None and not (
+        isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)
+    ):
+        raise ValueError("'authorizations' must be a list of objects")
 
 
 class SlackInput(PlatformInput[SlackSettings]):

@@ -104,6 +104,7 @@ class TelegramInput(PlatformInput[TelegramSettings]):
             if not isinstance(data, dict):
                 raise ValueError("an update is a JSON object")
             update = Update.de_json(data, self.bot)
+            check_field_types(update)
         except Exception as error:  # any shape of bad body is the sender's fault, never ours
             logger.warning("rejected a malformed Telegram update: %s", str(error)[:200])
             return response.json(
@@ -227,6 +228,28 @@ class TelegramInput(PlatformInput[TelegramSettings]):
             "display_text": clean_text(title or payload),
         }
         await on_new_message(self._user_message(payload, chat_id, f"tg-cb-{query.id}", metadata))
+
+
+def check_field_types(update: Update | None) -> None:
+    """Refuse an update whose fields have the wrong JSON types.
+
+    python-telegram-bot builds an ``Update`` from whatever JSON it is given; a text that
+    is a list, or a chat id that is null, would otherwise fail deep in processing as a
+    500 (found by tests/trust/test_fuzz_webhooks.py, issue 18).
+
+    Raises:
+        ValueError: a field the channel reads has the wrong type.
+    """
+    if update is None or not isinstance(update.update_id, int):
+        raise ValueError("update_id must be an integer")
+    message, callback = update.message, update.callback_query
+    if message is not None:
+        if not isinstance(message.chat.id, int):
+            raise ValueError("message.chat.id must be an integer")
+        if message.text is not None and not isinstance(message.text, str):
+            raise ValueError("message.text must be a string")
+    if callback is not None and not isinstance(callback.data, str | None):
+        raise ValueError("callback_query.data must be a string")
 
 
 def _sender_metadata(message: TelegramMessage, update_id: int) -> dict[str, Any]:

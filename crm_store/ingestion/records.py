@@ -164,6 +164,18 @@ LANGUAGE_CONFIDENCE = 0.7
 """How sure the NLU's language guard must be for a message to set its conversation's."""
 
 
+def _profile_language(readers: list[RasaEvent]) -> str | None:
+    """The language the reader's Telegram profile names (``language_code``: "es", "pt-br")."""
+    for event in reversed(readers):
+        metadata = event.body.get("metadata")
+        telegram = metadata.get("telegram") if isinstance(metadata, dict) else None
+        code = telegram.get("language_code") if isinstance(telegram, dict) else None
+        primary = code.split("-")[0].lower() if isinstance(code, str) else ""
+        if primary.isalpha() and 2 <= len(primary) <= 3:
+            return primary
+    return None
+
+
 def _language_of(readers: list[RasaEvent]) -> str | None:
     """The language of the latest reader message the NLU was sure of (``parse_data.language``).
 
@@ -214,6 +226,9 @@ def _apply_conversation(session: Session, sender_id: str, events: list[RasaEvent
             set_conversation_status(conversation, status, _utc(event.timestamp))
     if (language := _language_of(readers)) is not None:
         conversation.language = language
+    elif conversation.language is None:
+        # Until the reader writes enough to tell, their profile's language stands in.
+        conversation.language = _profile_language(readers)
     if channel != UNKNOWN_CHANNEL and readers:
         _ensure_identity(session, conversation, channel)
     # Issue 17: the messages open or extend the conversation's channel sessions.

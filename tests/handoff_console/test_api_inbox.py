@@ -12,6 +12,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
+from sqlalchemy import select
 
 from crm_store.ingestion import RasaEvent, ingest
 from crm_store.models import Conversation, Handoff, HandoffStatus
@@ -257,3 +258,27 @@ def test_the_language_filter_uses_the_language_the_nlu_was_sure_of(api_clients, 
     for bad in ("e", "english", "e1", quote("<b>")):
         reply = inbox(api_clients["sam"], list="waiting", language=bad)
         assert (reply.status, reply.json()["error"]) == (400, "bad_filter"), bad
+
+
+def test_a_telegram_profile_language_stands_in_until_the_nlu_is_sure(api_clients, console_store):
+    sender_id = f"inbox-{uuid.uuid4().hex[:12]}"
+    start = time.time() - 60
+
+    def said(at: float, guess: dict[str, object]) -> RasaEvent:
+        body = {"event": "user", "text": "hello", "timestamp": at, "input_channel": "telegram",
+                "parse_data": {**INTENT, "language": guess},
+                "metadata": {"telegram": {"language_code": "pt-BR"}}}  # fmt: skip
+        return RasaEvent(sender_id, body)
+
+    with console_store.sessions.begin() as session:
+        ingest(session, [said(start, {"code": "en", "confidence": 0.6})], "test")
+        conversation = session.execute(
+            select(Conversation).where(Conversation.sender_id == sender_id)
+        ).scalar_one()
+        assert conversation.language == "pt"  # the profile, while the NLU is unsure
+    with console_store.sessions.begin() as session:
+        ingest(session, [said(start + 1, {"code": "es", "confidence": 1.0})], "test")
+        conversation = session.execute(
+            select(Conversation).where(Conversation.sender_id == sender_id)
+        ).scalar_one()
+        assert conversation.language == "es"  # what the reader writes wins

@@ -175,9 +175,7 @@ def settle(
     if only_from is not None:
         query = query.where(table.status == only_from)
     result = session.execute(
-        query.values(status=status, last_error=reason).execution_options(
-            synchronize_session=False
-        )
+        query.values(status=status, last_error=reason).execution_options(synchronize_session=False)
     )
     return int(result.rowcount)
 

@@ -3,11 +3,11 @@
 A small Sanic server (its own process) mounts the real ``TelegramInput`` and
 ``SlackInput`` with Rasa's ``register``, configured with secrets and pointed at the
 Bot API and Web API stand-ins; in place of Rasa's agent, a recorder writes each
-message Rasa would get to a file. Hypothesis sends correctly signed requests whose bodies carry random
-unicode (NUL, lone surrogates as JSON escapes, RTL overrides, zero-width), oversized
-fields and wrong types. Every answer is a defined status with a JSON body (never a
-5xx or a traceback), and no message handed on holds a NUL, a control character or a
-lone surrogate (issue 18, item 4).
+message Rasa would get to a file. Hypothesis sends correctly signed requests whose
+bodies carry random unicode (NUL, lone surrogates as JSON escapes, RTL overrides,
+zero-width), oversized fields and wrong types. Every answer is a defined status with
+a JSON body (never a 5xx or a traceback), and no message handed on holds a NUL, a
+control character or a lone surrogate (issue 18, item 4).
 """
 
 from __future__ import annotations

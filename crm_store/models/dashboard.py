@@ -50,7 +50,16 @@ class ConversationSession(Base):
         UniqueConstraint("conversation_id", "seq", name="uq_conversation_sessions_seq"),
         Index("ix_conversation_sessions_day_hour", "day", "hour"),
         Index("ix_conversation_sessions_reader_started", "reader_id", "started_at"),
-        Index("ix_conversation_sessions_handoff_day", "handoff", "day"),
+        # Covers the medians' and the drill-down's reads of handed-off sessions.
+        Index(
+            "ix_conversation_sessions_handoff_day",
+            "handoff",
+            "day",
+            "intent",
+            "first_response_seconds",
+            "resolution_seconds",
+            "started_at",
+        ),
     )
 
     id = Column(Integer, primary_key=True)

@@ -33,6 +33,7 @@ __all__ = ["CHARTS", "MANAGER_ONLY", "ChartTable", "chart"]
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 TOP = 15
 FAQ_PREFIX = "faq/"
+SESSIONS = ConversationSession.__table__
 MANAGER_ONLY = frozenset({"workload"})
 """Charts only managers may read (admins get 403)."""
 
@@ -72,8 +73,9 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 def _grouped(session: Session, filters: Filters, *keys: str, hourly: bool = False) -> list[Any]:
     """Conversations, contained and handoffs summed per ``keys`` (column names)."""
-    table: Any = DashboardRollup if hourly else DashboardDailyRollup
-    columns = [getattr(table, key) for key in keys]
+    model: Any = DashboardRollup if hourly else DashboardDailyRollup
+    table = model.__table__.c  # Core columns: no ORM row loading
+    columns = [table[key] for key in keys]
     return list(
         session.execute(
             select(
@@ -82,7 +84,7 @@ def _grouped(session: Session, filters: Filters, *keys: str, hourly: bool = Fals
                 func.sum(table.contained),
                 func.sum(table.handoffs),
             )
-            .where(*filters.rollup_conditions(table))
+            .where(*filters.rollup_conditions(model))
             .group_by(*columns)
         ).all()
     )
@@ -193,10 +195,11 @@ def trends(session: Session, filters: Filters) -> ChartTable:
 def handoff_reasons(session: Session, filters: Filters) -> ChartTable:
     """Why conversations went to a librarian, most frequent first."""
     table = ChartTable("handoff-reasons", "Handoff reasons", ["Reason", "Handoffs"])
+    c = SESSIONS.c
     rows = session.execute(
-        select(ConversationSession.handoff_reason, func.count(ConversationSession.id))
-        .where(*filters.session_conditions(), ConversationSession.handoff.is_(True))
-        .group_by(ConversationSession.handoff_reason)
+        select(c.handoff_reason, func.count(c.id))
+        .where(*filters.session_conditions(), c.handoff.is_(True))
+        .group_by(c.handoff_reason)
     ).all()
     for reason, count in sorted(rows, key=lambda r: (-int(r[1]), r[0] or "")):
         table.add([reason or "unknown", int(count)], {"reason": reason or "unknown"})
@@ -211,15 +214,10 @@ def workload(session: Session, filters: Filters) -> ChartTable:
         ["Librarian", "Conversations", "First response median (s)", "CSAT", "Ratings"],
     )
     per: dict[int, list[Any]] = defaultdict(lambda: [0, [], 0, 0])
+    c = SESSIONS.c
     for librarian_id, first, rating in session.execute(
-        select(
-            ConversationSession.librarian_id,
-            ConversationSession.first_response_seconds,
-            ConversationSession.rating,
-        ).where(
-            *filters.session_conditions(),
-            ConversationSession.handoff.is_(True),
-            ConversationSession.librarian_id.is_not(None),
+        select(c.librarian_id, c.first_response_seconds, c.rating).where(
+            *filters.session_conditions(), c.handoff.is_(True), c.librarian_id.is_not(None)
         )
     ):
         entry = per[int(librarian_id)]

@@ -82,7 +82,7 @@ def parse_drill(args: Mapping[str, Any], filters: Filters) -> dict[str, Any]:
 
 
 def _conditions(filters: Filters, params: dict[str, Any]) -> list[ColumnElement[bool]]:
-    s = ConversationSession
+    s = ConversationSession.__table__.c
     found = filters.session_conditions()
     if "day" in params:
         found.append(s.day == params["day"])
@@ -113,7 +113,7 @@ def drill(session: Session, filters: Filters, params: dict[str, Any]) -> dict[st
     """The newest :data:`DRILL_LIMIT` sessions matching the filters and the drill-down."""
     s = ConversationSession
     conditions = _conditions(filters, params)
-    total = int(session.execute(select(func.count(s.id)).where(*conditions)).scalar_one())
+    total = int(session.execute(select(func.count()).where(*conditions)).scalar_one())
     rows = session.execute(
         select(s).where(*conditions).order_by(s.started_at.desc(), s.id.desc()).limit(DRILL_LIMIT)
     ).scalars()

@@ -83,19 +83,17 @@ class Filters:
         return {key: value for key in FILTER_KEYS if (value := getattr(self, key))}
 
     def rollup_conditions(self, table: Any = DashboardDailyRollup) -> list[ColumnElement[bool]]:
-        """WHERE conditions on a rollup table (the daily one by default)."""
-        found = [table.day >= self.first, table.day <= self.last]
-        found += [_equals(table, key, value) for key, value in self.values().items()]
+        """WHERE conditions on a rollup table (the daily one by default), as Core columns."""
+        c = table.__table__.c
+        found = [c.day >= self.first, c.day <= self.last]
+        found += [_equals(c, key, value) for key, value in self.values().items()]
         return found
 
     def session_conditions(self) -> list[ColumnElement[bool]]:
         """WHERE conditions on ``conversation_sessions`` (conversations only)."""
-        found = [
-            ConversationSession.day >= self.first,
-            ConversationSession.day <= self.last,
-            ConversationSession.intent.is_not(None),
-        ]
-        found += [_equals(ConversationSession, key, value) for key, value in self.values().items()]
+        c = ConversationSession.__table__.c
+        found = [c.day >= self.first, c.day <= self.last, c.intent.is_not(None)]
+        found += [_equals(c, key, value) for key, value in self.values().items()]
         return found
 
     def as_json(self) -> dict[str, Any]:
@@ -108,9 +106,9 @@ class Filters:
         }
 
 
-def _equals(table: Any, key: str, value: str) -> ColumnElement[bool]:
+def _equals(columns: Any, key: str, value: str) -> ColumnElement[bool]:
     """``key = value``; the intent ``faq`` also matches every FAQ topic (``faq/…``)."""
-    column = getattr(table, key)
+    column = columns[key]
     if key == "intent" and value == "faq":
         return or_(column == "faq", column.like("faq/%"))
     return column == value  # type: ignore[no-any-return]
@@ -170,11 +168,9 @@ def filter_options(session: Session, filters: Filters) -> dict[str, list[str]]:
     earlier = filters.previous()
     options: dict[str, list[str]] = {}
     for key in FILTER_KEYS:
-        column = getattr(DashboardDailyRollup, key)
+        c = DashboardDailyRollup.__table__.c
         found = session.execute(
-            select(distinct(column)).where(
-                DashboardDailyRollup.day >= earlier.first, DashboardDailyRollup.day <= filters.last
-            )
+            select(distinct(c[key])).where(c.day >= earlier.first, c.day <= filters.last)
         ).scalars()
         values = set(found)
         chosen = getattr(filters, key)

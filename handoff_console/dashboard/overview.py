@@ -89,9 +89,11 @@ def _rate(totals: Totals, key: str) -> float | None:
 def rollup_by_day(session: Session, filters: Filters) -> dict[date, Totals]:
     """The rollup measures summed per day of the period."""
     table = DashboardDailyRollup
-    columns = [func.coalesce(func.sum(getattr(table, m)), 0) for m in ROLLUP_MEASURES]
+    columns = [func.coalesce(func.sum(table.__table__.c[m]), 0) for m in ROLLUP_MEASURES]
     rows = session.execute(
-        select(table.day, *columns).where(*filters.rollup_conditions()).group_by(table.day)
+        select(table.__table__.c.day, *columns)
+        .where(*filters.rollup_conditions())
+        .group_by(table.__table__.c.day)
     ).all()
     return {row[0]: dict(zip(ROLLUP_MEASURES, map(float, row[1:]), strict=True)) for row in rows}
 
@@ -107,13 +109,14 @@ def _sum(by_day: dict[date, Totals]) -> Totals:
 def _durations(session: Session, filters: Filters) -> dict[date, tuple[list[float], list[float]]]:
     """First-response and resolution seconds of the period's handed-off sessions, per day."""
     found: dict[date, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
-    for day, first, resolution in session.execute(
-        select(
-            ConversationSession.day,
-            ConversationSession.first_response_seconds,
-            ConversationSession.resolution_seconds,
-        ).where(*filters.session_conditions(), ConversationSession.handoff.is_(True))
-    ):
+    # Core columns (no ORM row loading) read through the covering handoff index.
+    table = ConversationSession.__table__.c
+    rows = session.execute(
+        select(table.day, table.first_response_seconds, table.resolution_seconds).where(
+            *filters.session_conditions(), table.handoff.is_(True)
+        )
+    )
+    for day, first, resolution in rows:
         if first is not None:
             found[day][0].append(float(first))
         if resolution is not None:

@@ -107,7 +107,9 @@ def _upgrade_sessions_and_rollups() -> None:
         "ix_conversation_sessions_librarian_id", "conversation_sessions", ["librarian_id"]
     )
     op.create_index(
-        "ix_conversation_sessions_handoff_day", "conversation_sessions", ["handoff", "day"]
+        "ix_conversation_sessions_handoff_day",
+        "conversation_sessions",
+        ["handoff", "day", "intent", "first_response_seconds", "resolution_seconds", "started_at"],
     )
     op.create_table(
         "dashboard_rollups",
@@ -194,7 +196,8 @@ def _upgrade_reports() -> None:
 
 
 def _upgrade_reader_rollups() -> None:
-    """Create ``reader_values`` and ``reader_snapshots`` (the reader intelligence rollup)."""
+    """Create ``reader_values``, ``reader_risks`` and ``reader_snapshots`` (the reader
+    intelligence rollup)."""
     op.create_table(
         "reader_values",
         sa.Column(
@@ -207,6 +210,7 @@ def _upgrade_reader_rollups() -> None:
         *(
             sa.Column(name, sa.Integer(), nullable=False)
             for name in (
+                "rank",
                 "score",
                 "recency",
                 "frequency",
@@ -219,7 +223,21 @@ def _upgrade_reader_rollups() -> None:
         sa.Column("services", sa.JSON(), nullable=False),
         sa.Column("mean_rating", sa.Float(), nullable=True),
     )
-    op.create_index("ix_reader_values_segment_score", "reader_values", ["segment", "score"])
+    op.create_index("ix_reader_values_segment_rank", "reader_values", ["segment", "rank"])
+    op.create_table(
+        "reader_risks",
+        sa.Column(
+            "reader_id",
+            sa.Integer(),
+            sa.ForeignKey("readers.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("rank", sa.Integer(), nullable=False, index=True),
+        sa.Column("score", sa.Integer(), nullable=False),
+        sa.Column("last_active_at", crm_store.models.UtcDateTime(), nullable=False),
+        sa.Column("conversations", sa.Integer(), nullable=False),
+        sa.Column("factors", sa.JSON(), nullable=False),
+    )
     op.create_table(
         "reader_snapshots",
         sa.Column("name", sa.String(length=40), primary_key=True),
@@ -231,7 +249,9 @@ def _upgrade_reader_rollups() -> None:
 def _downgrade_reports() -> None:
     """Drop the part's tables."""
     op.drop_table("reader_snapshots")
-    op.drop_index("ix_reader_values_segment_score", table_name="reader_values")
+    op.drop_index("ix_reader_risks_rank", table_name="reader_risks")
+    op.drop_table("reader_risks")
+    op.drop_index("ix_reader_values_segment_rank", table_name="reader_values")
     op.drop_table("reader_values")
     op.drop_table("dashboard_keys")
     op.drop_table("weekly_reports")

@@ -253,6 +253,61 @@ def test_edit_a_response_with_buttons_and_a_variation(
     ) in core
 
 
+def test_create_a_response_with_a_telegram_only_variation(
+    alex: ApiClient, studio: tuple[ConsoleServer, Path]
+) -> None:
+    _, bot = studio
+    reply = alex.post("/api/studio/training-data/responses", {
+        "name": "utter_winter_hours",
+        "variations": [
+            {"text": "We close at 4pm in January."},
+            {"text": "Winter hours: we close at 4pm.", "channel": "telegram"},
+        ],
+    })  # fmt: skip
+
+    assert reply.status == 201, reply.text
+    assert reply.json()["file"] == "domain/core.yml"
+    assert [v["channel"] for v in reply.json()["variations"]] == [None, "telegram"]
+    assert (
+        "  utter_winter_hours:\n"
+        '    - text: "We close at 4pm in January."\n'
+        '    - text: "Winter hours: we close at 4pm."\n'
+        "      channel: telegram\n"
+    ) in (bot / "domain/core.yml").read_text()
+    assert "utter_winter_hours" in [r["name"] for r in alex.get(f"{API}/responses").json()["items"]]
+
+    again = alex.post("/api/studio/training-data/responses", {
+        "name": "utter_winter_hours", "variations": [{"text": "x"}],
+    })  # fmt: skip
+    bad = alex.post("/api/studio/training-data/responses", {
+        "name": "utter_x", "variations": [{"text": "x", "channel": "Tele gram"}],
+    })  # fmt: skip
+
+    assert (again.status, again.json()["error"]) == (409, "response_exists")
+    assert (bad.status, bad.json()["error"]) == (400, "bad_channel")
+
+
+def test_a_valid_raw_yaml_edit_is_saved(
+    alex: ApiClient, studio: tuple[ConsoleServer, Path]
+) -> None:
+    _, bot = studio
+    path = "data/nlu/core.yml"
+    file = alex.get(f"{API}/file?path={q(path)}").json()
+    content = file["content"] + "  - intent: greet\n    examples: |\n      - howdy partner\n"
+
+    reply = put(alex, f"{API}/file?path={q(path)}", {
+        "version": file["version"], "content": content,
+    })  # fmt: skip
+
+    assert reply.status == 200, reply.text
+    assert reply.json()["files"] == [path]
+    assert (bot / path).read_text() == content
+    greet = alex.get(f"{API}/intent?name=greet").json()
+    assert {"text": "howdy partner", "file": path} in greet["examples"]
+    outside = alex.get(f"{API}/file?path={q('../config.yml')}")
+    assert (outside.status, outside.json()["error"]) == (400, "bad_path")
+
+
 def test_move_examples_between_topics(alex: ApiClient) -> None:
     quiet = alex.get(f"{API}/intent?name={q('faq/quiet_zones')}").json()
     lockers = alex.get(f"{API}/intent?name={q('faq/lockers')}").json()

@@ -6,7 +6,9 @@ seed, "now" = 2026-11-30 03:00 UTC, 400 days of conversations). The script then
 1. splits every conversation into channel sessions (``crm_store.sessions.resplit_all``,
    what ``python -m worker.jobs.rollups --resplit`` does) and builds the rollups of
    every day (``worker.jobs.rollups.rebuild``), timing both;
-2. starts the real console (``python -m handoff_console``) on the store and, with a
+2. calls the read models in-process (overview, heatmap, workload, drill-down; no HTTP)
+   for the last 30, 90 and 365 days, printing p50 and p95;
+3. starts the real console (``python -m handoff_console``) on the store and, with a
    manager's bearer token, requests every dashboard endpoint ``--requests`` times
    for each period (the last 30, 90 and 365 days before "now", and 30 days on one
    channel), printing p50 and p95 per endpoint in milliseconds, measured at the
@@ -51,6 +53,10 @@ from benchmarks.nightly_analysis import (
 from crm_store.db import make_engine, make_session_factory
 from crm_store.migrate import upgrade
 from handoff_console.accounts import create_staff, issue_api_token
+from handoff_console.dashboard.charts import chart
+from handoff_console.dashboard.drill import drill
+from handoff_console.dashboard.filters import Filters, filter_options
+from handoff_console.dashboard.overview import overview
 from library.profile import library_zone
 from library.staffed_time import staffed_hours_from_profile
 from worker.jobs.rollups import rebuild
@@ -150,6 +156,48 @@ def time_endpoints(base: str, token: str, requests: int) -> list[dict[str, Any]]
     return results
 
 
+def time_views(url: str, repeats: int) -> list[dict[str, Any]]:
+    """The same work without HTTP: the read models called in this process, p50/p95 in ms."""
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    zone = library_zone()
+    last = NOW.astimezone(zone).date() - timedelta(days=1)
+    results = []
+    try:
+        for days in (30, 90, 365):
+            filters = Filters(last - timedelta(days=days - 1), last)
+            work = {
+                "overview": lambda s, f=filters: overview(s, f, zone, filter_options),
+                "heatmap": lambda s, f=filters: chart(s, "heatmap", f),
+                "workload": lambda s, f=filters: chart(s, "workload", f),
+                "drill (handoff)": lambda s, f=filters: drill(s, f, {"figure": "handoff"}),
+            }
+            for name, call in work.items():
+                samples = []
+                with sessions() as session:
+                    call(session)
+                    for _ in range(repeats):
+                        started = time.perf_counter()
+                        call(session)
+                        samples.append((time.perf_counter() - started) * 1000)
+                samples.sort()
+                row = {
+                    "period": f"{days} days",
+                    "view": name,
+                    "p50_ms": round(statistics.median(samples), 1),
+                    "p95_ms": round(samples[max(0, int(len(samples) * 0.95) - 1)], 1),
+                }
+                print(
+                    f"  in-process {row['period']:<9} {name:<16} p50 {row['p50_ms']:7.1f} ms"
+                    f"   p95 {row['p95_ms']:7.1f} ms",
+                    flush=True,
+                )
+                results.append(row)
+    finally:
+        engine.dispose()
+    return results
+
+
 def bench(backend: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """Generate and load the store, build the rollups, time the endpoints."""
     kept = workdir / "dashboard.db"
@@ -209,6 +257,7 @@ def _time_store(
             token = issue_api_token(session, user.id, "dashboard benchmark")
     finally:
         engine.dispose()
+    figures["views"] = time_views(url, args.requests)
     with console(url, workdir) as base:
         figures["endpoints"] = time_endpoints(base, token, args.requests)
     p95 = [row["p95_ms"] for row in figures["endpoints"]]

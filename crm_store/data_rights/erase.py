@@ -54,7 +54,7 @@ from crm_store.models.operations import (
     Survey,
 )
 
-__all__ = ["ERASED", "ErasureResult", "erase_reader"]
+__all__ = ["ERASED", "ErasureResult", "anonymised_event_body", "erase_reader"]
 
 ERASED = "[erased at the reader's request]"
 
@@ -75,9 +75,25 @@ def _run(session: Session, statement: Any) -> Any:
     return session.execute(statement, execution_options={"synchronize_session": False})
 
 
-def _json_builder(session: Session) -> Any:
+def anonymised_event_body(session: Session) -> Any:
+    """The SQL value a ``raw_events.body`` is replaced with when its content must go.
+
+    Only the event type, its time and the action/slot/intent *name* stay, with
+    ``anonymised: 1``; shared with the reader store's retention
+    (``worker.analytics.retention``).
+    """
     dialect = session.get_bind().dialect.name
-    return func.json_build_object if dialect == "postgresql" else func.json_object
+    build = func.json_build_object if dialect == "postgresql" else func.json_object
+    return build(
+        "event",
+        RawEvent.type_name,
+        "timestamp",
+        RawEvent.timestamp,
+        "name",
+        RawEvent.body["name"].as_string(),
+        "anonymised",
+        1,
+    )
 
 
 def erase_reader(
@@ -163,7 +179,6 @@ def _erase_conversations(
             .values(text=case((Message.text.is_(None), None), else_=ERASED), payload=None),
         ),
     )
-    build = _json_builder(session)
     for conversation in conversations:
         result.add(
             "raw_events",
@@ -172,16 +187,7 @@ def _erase_conversations(
                 update(RawEvent)
                 .where(RawEvent.sender_id == conversation.sender_id)
                 .values(
-                    body=build(
-                        "event",
-                        RawEvent.type_name,
-                        "timestamp",
-                        RawEvent.timestamp,
-                        "name",
-                        RawEvent.body["name"].as_string(),
-                        "anonymised",
-                        1,
-                    ),
+                    body=anonymised_event_body(session),
                     sender_id=f"erased:{conversation.id}",
                 ),
             ),

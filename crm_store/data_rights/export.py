@@ -10,9 +10,7 @@ records went out, never the content).
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -22,6 +20,7 @@ from sqlalchemy.orm import Session
 from crm_store import clock
 from crm_store.audit import audit
 from crm_store.data_rights.tracker import read_events
+from crm_store.identities.rows import _plain
 from crm_store.models import (
     AuditEntry,
     ChannelIdentity,
@@ -46,14 +45,6 @@ from crm_store.models.operations import (
 __all__ = ["EXPORT_FORMAT", "export_reader", "row_dict"]
 
 EXPORT_FORMAT = "ric-reader-export/1"
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
 
 
 def row_dict(row: Any, skip: Iterable[str] = ()) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Text, and_, case, cast, delete, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
+from crm_store.data_rights.erase import anonymised_event_body
 from crm_store.models import (
     Conversation,
     Feedback,
@@ -73,11 +74,6 @@ class RetentionResult:
         }
 
 
-def _json_builder(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return func.json_build_object if dialect == "postgresql" else func.json_object
-
-
 def _count(session: Session, statement: Any) -> int:
     result = session.execute(statement, execution_options={"synchronize_session": False})
     return int(result.rowcount or 0)
@@ -106,7 +102,6 @@ def anonymise(session: Session, now: datetime, retention_days: int = 365) -> Ret
             payload=null(),
         ),
     )
-    build = _json_builder(session)
     counts["raw_events"] = _count(
         session,
         update(RawEvent)
@@ -114,18 +109,7 @@ def anonymise(session: Session, now: datetime, retention_days: int = 365) -> Ret
             RawEvent.timestamp < cutoff.timestamp(),
             RawEvent.body["anonymised"].as_string().is_(None),
         )
-        .values(
-            body=build(
-                "event",
-                RawEvent.type_name,
-                "timestamp",
-                RawEvent.timestamp,
-                "name",
-                RawEvent.body["name"].as_string(),
-                "anonymised",
-                1,
-            )
-        ),
+        .values(body=anonymised_event_body(session)),
     )
     counts["feedback_comments"] = _count(
         session,

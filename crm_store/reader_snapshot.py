@@ -7,11 +7,13 @@ analysis, or the first request on a store that has none yet) computes everything
 one moment and replaces:
 
 - ``reader_values``: one row per reader with a conversation in the value window (their
-  points and segment; :mod:`crm_store.reader_value`);
+  points and segment; :mod:`crm_store.reader_value`), ranked best first;
+- ``reader_risks``: the latest nightly churn list, scored (factors and points), ranked;
 - ``reader_snapshots``: one JSON document per name: ``acquisition`` (the last
   :data:`SNAPSHOT_MONTHS` months, with first-contact intents per month and new readers
-  per day of the last :data:`DAILY_NEW_DAYS` days), ``cohorts``, ``loyalty``, ``churn``
-  (the scored churn list) and ``segments`` (counts and the rules in force).
+  per day of the last :data:`DAILY_NEW_DAYS` days), ``cohorts``, ``loyalty`` (rated readers
+  counted per conversations and mean rating, no ids), ``churn`` (run day and list size)
+  and ``segments`` (counts and the rules in force).
 
 Readers appear by id only; the console turns ids into pseudonyms. A request for fewer
 months slices the stored months (:func:`slice_acquisition`).
@@ -20,6 +22,7 @@ months slices the stored months (:func:`slice_acquisition`).
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
@@ -29,7 +32,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crm_store.models.dashboard_reports import ReaderSnapshot, ReaderValueRow
+from crm_store.models.dashboard_reports import ReaderRisk, ReaderSnapshot, ReaderValueRow
 from crm_store.reader_dynamics import (
     LOYALTY_SEGMENTS,
     acquisition,
@@ -51,11 +54,13 @@ __all__ = [
     "new_readers_in",
     "refresh",
     "refresh_from_settings",
+    "risk_rows",
     "slice_acquisition",
     "value_rows",
 ]
 
 logger = logging.getLogger(__name__)
+_FIRST_REFRESH = threading.Lock()
 
 SNAPSHOT_MONTHS = 36
 """How many months of acquisition and cohorts a refresh keeps (the page asks for ≤ 36)."""
@@ -82,6 +87,18 @@ def _acquisition(session: Session, now: datetime) -> dict[str, Any]:
     }
 
 
+def _bubbles(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rated readers counted per (conversations, mean rating to the half star, segment)."""
+    counted: Counter[tuple[int, float, str]] = Counter(
+        (int(p["conversations"]), round(float(p["mean_rating"]) * 2) / 2, str(p["segment"]))
+        for p in points
+    )
+    return [
+        {"conversations": c, "mean_rating": r, "segment": s, "readers": n}
+        for (c, r, s), n in sorted(counted.items())
+    ]
+
+
 def _loyalty(session: Session, now: datetime, window_days: int) -> dict[str, Any]:
     view = loyalty_segments(session, now, window_days)
     segments = [
@@ -94,15 +111,17 @@ def _loyalty(session: Session, now: datetime, window_days: int) -> dict[str, Any
         }
         for s in LOYALTY_SEGMENTS
     ]
-    return {"window_days": window_days, "items": segments, "points": view.points}
+    return {"window_days": window_days, "items": segments, "points": _bubbles(view.points)}
 
 
 def _churn(session: Session, now: datetime) -> dict[str, Any]:
+    """Store the scored churn list in ``reader_risks``; returns its summary document."""
     day, scored = churn_risk(session, now)
-    return {
-        "run_day": day.isoformat() if day else None,
-        "items": [{**asdict(r), "last_active_at": r.last_active_at.isoformat()} for r in scored],
-    }
+    session.execute(delete(ReaderRisk))
+    rows = [{**asdict(r), "rank": rank} for rank, r in enumerate(scored, start=1)]
+    if rows:
+        session.execute(insert(ReaderRisk), rows)
+    return {"run_day": day.isoformat() if day else None, "total": len(rows)}
 
 
 def refresh(
@@ -112,9 +131,13 @@ def refresh(
     rules = rules or ValueRules()
     values = reader_values(session, now, rules)
     session.execute(delete(ReaderValueRow))
+    ordered = sorted(
+        values.values(), key=lambda v: (-v.score, -(v.conversations + v.loans), v.reader_id)
+    )
     rows = [
         {
             "reader_id": v.reader_id,
+            "rank": rank,
             "segment": v.segment,
             "score": v.score,
             "recency": v.recency,
@@ -126,7 +149,7 @@ def refresh(
             "services": sorted(v.services),
             "mean_rating": v.mean_rating,
         }
-        for v in values.values()
+        for rank, v in enumerate(ordered, start=1)
     ]
     if rows:
         session.execute(insert(ReaderValueRow), rows)
@@ -196,11 +219,7 @@ def value_rows(
     query = select(ReaderValueRow)
     if segment != "all":
         query = query.where(ReaderValueRow.segment == segment)
-    ordered = query.order_by(
-        ReaderValueRow.score.desc(),
-        (ReaderValueRow.conversations + ReaderValueRow.loans).desc(),
-        ReaderValueRow.reader_id,
-    )
+    ordered = query.order_by(ReaderValueRow.rank)
     rows = list(session.execute(ordered.limit(limit) if limit else ordered).scalars())
     if limit is None or len(rows) < limit:
         return len(rows), rows
@@ -216,17 +235,35 @@ def refresh_from_settings(session: Session, now: datetime) -> dict[str, int]:
 
 
 def current(session: Session, name: str, now: datetime) -> Snapshot:
-    """The stored document ``name``; on a store that has none yet, refresh first."""
+    """The stored document ``name``; on a store that has none yet, refresh first.
+
+    The first refresh runs in its own transaction, committed at once, and one at a time
+    in this process (:data:`_FIRST_REFRESH`), so the requests a page sends together do
+    not all refresh; a refresh racing another process's fails on the primary keys inside
+    its savepoint and the winner's rollup is read instead.
+    """
     document = load(session, name)
-    if document is None:
-        # Two first requests may refresh at once: the loser's inserts fail on the
-        # primary keys inside its savepoint, and it reads the winner's rollup.
+    if document is not None:
+        return document
+    with _FIRST_REFRESH:
+        own = Session(bind=session.get_bind())
         try:
-            with session.begin_nested():
-                refresh_from_settings(session, now)
-        except IntegrityError:
-            logger.info("reader intelligence refreshed by a concurrent request")
-        document = load(session, name)
-    if document is None:  # pragma: no cover (refresh stores every name)
+            with own.begin():
+                if load(own, name) is None:
+                    try:
+                        with own.begin_nested():
+                            refresh_from_settings(own, now)
+                    except IntegrityError:
+                        logger.info("reader intelligence refreshed by another process")
+        finally:
+            own.close()
+    document = load(session, name)
+    if document is None:  # pragma: no cover (a refresh stores every name)
         raise LookupError(f"no reader snapshot called {name!r}")
     return document
+
+
+def risk_rows(session: Session, limit: int | None = None) -> list[ReaderRisk]:
+    """The stored churn list, highest risk first (at most ``limit`` rows)."""
+    query = select(ReaderRisk).order_by(ReaderRisk.rank)
+    return list(session.execute(query.limit(limit) if limit else query).scalars())

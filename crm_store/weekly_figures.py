@@ -165,5 +165,5 @@ def weekly_figures(
     months = slice_acquisition(acquired, 6)
     new_by_month = [(m, sum(months["new_readers"][m].values())) for m in months["months"]]
     segments = current(session, "segments", now)["counts"]
-    at_risk = len(current(session, "churn", now)["items"])
+    at_risk = int(current(session, "churn", now)["total"])
     return WeeklyFigures(week_start, figures, daily, segments, new_by_month, at_risk)

@@ -47,6 +47,7 @@ from crm_store.models.core import (
 from crm_store.models.dashboard import ConversationSession, DashboardRollup
 from crm_store.models.dashboard_reports import (
     DashboardKey,
+    ReaderRisk,
     ReaderSnapshot,
     ReaderValueRow,
     ReportSubscription,
@@ -103,6 +104,7 @@ __all__ = [
     "QuestionClusterMember",
     "RawEvent",
     "Reader",
+    "ReaderRisk",
     "ReaderSnapshot",
     "ReaderValueRow",
     "ReminderStatus",

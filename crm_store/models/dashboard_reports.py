@@ -16,10 +16,14 @@
     the reader intelligence rollup: one row per reader with a conversation in the value
     window, their recency, frequency and breadth points and segment, replaced by each
     refresh (``crm_store.reader_snapshot``).
+``reader_risks``
+    the latest churn list, scored, with the factors of each score (one row per reader),
+    replaced by each refresh.
 ``reader_snapshots``
     the reader intelligence figures that are not per reader (acquisition, cohorts,
-    loyalty, churn risk, segment counts), one JSON document per name, replaced by each
-    refresh, so a dashboard request reads one row instead of scanning conversations.
+    loyalty, churn summary, segment counts), one JSON document per name, replaced by
+    each refresh, so a dashboard request reads one row instead of scanning
+    conversations.
 """
 
 from __future__ import annotations
@@ -40,7 +44,14 @@ from sqlalchemy import (
 
 from crm_store.models.core import Base, UtcDateTime, utcnow
 
-__all__ = ["DashboardKey", "ReaderSnapshot", "ReaderValueRow", "ReportSubscription", "WeeklyReport"]
+__all__ = [
+    "DashboardKey",
+    "ReaderRisk",
+    "ReaderSnapshot",
+    "ReaderValueRow",
+    "ReportSubscription",
+    "WeeklyReport",
+]
 
 
 class ReportSubscription(Base):
@@ -88,9 +99,12 @@ class ReaderValueRow(Base):
     """One reader's value figures as of the latest refresh (no personal data)."""
 
     __tablename__ = "reader_values"
-    __table_args__ = (Index("ix_reader_values_segment_score", "segment", "score"),)
+    __table_args__ = (Index("ix_reader_values_segment_rank", "segment", "rank"),)
 
     reader_id = Column(Integer, ForeignKey("readers.id", ondelete="CASCADE"), primary_key=True)
+    # The reader's place in the list, best first (score, then frequency), so a page of a
+    # segment is read from the index in order.
+    rank = Column(Integer, nullable=False)
     segment = Column(String(20), nullable=False)
     score = Column(Integer, nullable=False)
     recency = Column(Integer, nullable=False)
@@ -101,6 +115,19 @@ class ReaderValueRow(Base):
     loans = Column(Integer, nullable=False)
     services = Column(JSON, nullable=False)
     mean_rating = Column(Float, nullable=True)
+
+
+class ReaderRisk(Base):
+    """A reader on the latest churn list, scored, with the factors (latest refresh)."""
+
+    __tablename__ = "reader_risks"
+
+    reader_id = Column(Integer, ForeignKey("readers.id", ondelete="CASCADE"), primary_key=True)
+    rank = Column(Integer, nullable=False, index=True)
+    score = Column(Integer, nullable=False)
+    last_active_at = Column(UtcDateTime, nullable=False)
+    conversations = Column(Integer, nullable=False)
+    factors = Column(JSON, nullable=False)
 
 
 class ReaderSnapshot(Base):

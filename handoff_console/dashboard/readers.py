@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from crm_store import clock
 from crm_store.audit import audit
 from crm_store.models import Reader
-from crm_store.reader_snapshot import current, slice_acquisition, value_rows
+from crm_store.reader_snapshot import current, risk_rows, slice_acquisition, value_rows
 from crm_store.reader_value import SEGMENTS, pseudonym, pseudonym_key
 from handoff_console.dashboard.exports import Cell, Table
 from handoff_console.schemas.dashboard_readers import (
@@ -183,19 +183,19 @@ def churn_view(
     are); exports pass None and hold the whole list.
     """
     document = current(session, "churn", now or clock.now())
-    scored = document["items"][:limit] if limit else document["items"]
+    scored = risk_rows(session, limit)
     key = pseudonym_key(session)
-    ids = [int(r["reader_id"]) for r in scored]
+    ids = [int(r.reader_id) for r in scored]
     named = _reveal(session, staff_id, "readers/churn", ids, output) if names else {}
     items = [
         {
-            "pseudonym": pseudonym(key, r["reader_id"]),
-            "name": named.get(r["reader_id"]),
-            "profile": f"/readers/{r['reader_id']}",
-            "last_active_at": r["last_active_at"],
-            "conversations": r["conversations"],
-            "score": r["score"],
-            "factors": r["factors"],
+            "pseudonym": pseudonym(key, r.reader_id),
+            "name": named.get(r.reader_id),
+            "profile": f"/readers/{r.reader_id}",
+            "last_active_at": r.last_active_at,
+            "conversations": r.conversations,
+            "score": r.score,
+            "factors": r.factors,
         }
         for r in scored
     ]
@@ -203,7 +203,7 @@ def churn_view(
         as_of=document["as_of"],
         run_day=document["run_day"],
         names=names,
-        total=len(document["items"]),
+        total=document["total"],
         items=items,
     )
     columns = ["Reader", *(["Name"] if names else []), "Risk score", "Last active"]
@@ -213,7 +213,7 @@ def churn_view(
             i["pseudonym"],
             *([i["name"]] if names else []),
             i["score"],
-            datetime.fromisoformat(i["last_active_at"]),
+            i["last_active_at"],
             i["conversations"],
             "; ".join(f"{f['detail']} (+{f['points']})" for f in i["factors"]),
         ]
@@ -225,19 +225,12 @@ def churn_view(
 def loyalty_view(session: Session, now: datetime | None = None) -> View:
     """Loyalty segments, CSAT by segment, and each rated reader's point."""
     document = current(session, "loyalty", now or clock.now())
-    key = pseudonym_key(session)
-    points = [
-        {
-            "pseudonym": pseudonym(key, p["reader_id"]),
-            "conversations": p["conversations"],
-            "mean_rating": p["mean_rating"],
-            "segment": p["segment"],
-        }
-        for p in document["points"]
-    ]
     items = document["items"]
     payload = LoyaltyReply.view(
-        as_of=document["as_of"], window_days=document["window_days"], items=items, points=points
+        as_of=document["as_of"],
+        window_days=document["window_days"],
+        items=items,
+        points=document["points"],
     )
     columns = ["Segment", "Readers", "Ratings", "CSAT", "Mean rating"]
     rows: list[list[Cell]] = [

@@ -124,12 +124,13 @@ class LoyaltySegment(ApiModel):
 
 
 class LoyaltyPoint(ApiModel):
-    """One rated reader: conversations in the window against their mean rating."""
+    """Rated readers with this many conversations in the window and this mean rating
+    (rounded to the half star): one bubble of the satisfaction-vs-loyalty plot."""
 
-    pseudonym: str
     conversations: int
     mean_rating: float
     segment: str
+    readers: int
 
 
 class LoyaltyReply(ApiModel):

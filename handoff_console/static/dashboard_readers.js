@@ -139,11 +139,15 @@
           ],
         });
         chart("scatter", {
-          tooltip: { formatter: function (p) { return p.data[2] + ": " + p.data[0] + " conversations, rating " + p.data[1]; } },
+          tooltip: { formatter: function (p) { return p.data[2] + " readers: " + p.data[0] + " conversations, mean rating " + p.data[1]; } },
           grid: { left: 40, right: 20, bottom: 40 },
           xAxis: { type: "value", name: "Conversations", minInterval: 1 },
           yAxis: { type: "value", name: "Mean rating", min: 1, max: 5 },
-          series: [{ type: "scatter", symbolSize: 10, data: data.points.map(function (p) { return [p.conversations, p.mean_rating, p.pseudonym]; }) }],
+          series: [{
+            type: "scatter",
+            symbolSize: function (value) { return 6 + 4 * Math.sqrt(value[2]); },
+            data: data.points.map(function (p) { return [p.conversations, p.mean_rating, p.readers]; }),
+          }],
         });
       },
       churn: function (data) {

@@ -18,6 +18,7 @@ from crm_store.reader_snapshot import (
     load,
     new_readers_in,
     refresh,
+    risk_rows,
     slice_acquisition,
     value_rows,
 )
@@ -48,14 +49,22 @@ def test_a_refresh_stores_values_and_documents(store: ConsoleStore) -> None:
         rows = session.execute(select(func.count(ReaderValueRow.reader_id))).scalar_one()
         total, key = value_rows(session, "key")
         churn = load(session, "churn")
+        loyalty = load(session, "loyalty")
+        risks = risk_rows(session)
 
     assert names == {"acquisition", "cohorts", "loyalty", "churn", "segments"}
     assert rows == 5
     assert (total, [r.score for r in key]) == (1, [9])
-    assert churn is not None and churn["as_of"] == NOW.isoformat()
-    assert [(r["score"], r["factors"][0]["factor"]) for r in churn["items"]] == [
-        (53, "silence"),
-        (38, "silence"),
+    assert churn == {"run_day": "2026-06-15", "total": 2, "as_of": NOW.isoformat()}
+    assert [(r.rank, r.score, r.factors[0]["factor"]) for r in risks] == [
+        (1, 53, "silence"),
+        (2, 38, "silence"),
+    ]
+    # the plot's points are counts of readers, never reader ids
+    assert loyalty is not None
+    assert loyalty["points"] == [
+        {"conversations": 2, "mean_rating": 2.0, "segment": "returning", "readers": 1},
+        {"conversations": 2, "mean_rating": 5.0, "segment": "returning", "readers": 1},
     ]
 
 

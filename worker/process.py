@@ -39,6 +39,7 @@ from ric_config import WorkerConfig
 from ric_config.dashboard import DashboardConfig
 from worker.job_log import log_job_summaries
 from worker.jobs import beat, run_catch_up
+from worker.jobs.faq_candidates import CANDIDATE_CHECK_SECONDS, propose_faq_candidates
 from worker.jobs.follow_ups import remind_stale_tickets, send_due_follow_ups
 from worker.jobs.handoff_jobs import (
     abandon_silent,
@@ -100,6 +101,7 @@ def interval_jobs() -> list[tuple[Callable[..., Any], int]]:
         (send_due_follow_ups, max(1, config.follow_up_check_seconds)),
         (send_reminders, max(1, config.reader_care_check_seconds)),
         (refresh_dashboard_rollups, max(1, DashboardConfig().rollup_check_seconds)),
+        (propose_faq_candidates, CANDIDATE_CHECK_SECONDS),
     ]
 
 

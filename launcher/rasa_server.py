@@ -78,6 +78,7 @@ def main(args: list[str] | None = None) -> None:
         raise SystemExit(f"launcher.rasa_server: {error}") from None
     sys.argv = ["rasa", *argv]
     import rasa.__main__ as rasa_entry
+    import rasa.server as rasa_http
     import rasa.utils.io as rasa_io
 
     from messaging.logs import configure_logging
@@ -93,6 +94,15 @@ def main(args: list[str] | None = None) -> None:
         configure_logging("rasa")
 
     rasa_io.configure_colored_logging = configure
+    rasa_create_app = rasa_http.create_app
+
+    def create_app(*args: Any, **kwargs: Any) -> Any:
+        # Making the Sanic app gives Sanic's loggers handlers again: hand them back.
+        app = rasa_create_app(*args, **kwargs)
+        configure_logging("rasa")
+        return app
+
+    rasa_http.create_app = create_app
     rasa_entry.main()
 
 

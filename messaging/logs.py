@@ -51,8 +51,9 @@ CONVERSATION_ID: ContextVar[str | None] = ContextVar("ric_conversation_id", defa
 QUIET_LOGGERS = ("apscheduler",)
 """Loggers held at WARNING: their INFO lines say nothing an operator needs."""
 
-FORMATTED_LOGGERS = ("", "sanic.root", "sanic.error", "sanic.access")
-"""The root logger, and Sanic's, which have handlers of their own once an app exists."""
+SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access")
+"""Sanic's loggers, which get handlers of their own when an app is made; they would print
+each line twice (theirs and the root's), so they hand their lines to the root logger."""
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(conversation)s %(message)s"
 
@@ -110,10 +111,11 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(process: str, config: LogConfig | None = None) -> None:
     """Give the root logger our format, level and conversation filter.
 
-    Handlers already on the root logger (Rasa and rasa-sdk install their own) and on
-    Sanic's loggers (made with a Sanic app, so call this after creating it) keep their
-    streams and get the format and filter; without any on the root logger, one writing
-    to standard error is added. Safe to call more than once.
+    Handlers already on the root logger (Rasa and rasa-sdk install their own) keep
+    their streams and get the format and filter; without any, one writing to standard
+    error is added. Sanic's loggers lose the handlers a Sanic app gave them and pass
+    their lines to the root logger, so call this after making the app. Safe to call
+    more than once.
 
     Args:
         process: the process's name in JSON lines (``rasa``, ``actions``, ``console``,
@@ -127,11 +129,14 @@ def configure_logging(process: str, config: LogConfig | None = None) -> None:
     formatter: logging.Formatter = (
         JsonFormatter(process) if config.log_format == "json" else logging.Formatter(TEXT_FORMAT)
     )
-    for name in FORMATTED_LOGGERS:
-        for handler in logging.getLogger(name).handlers:
-            handler.setFormatter(formatter)
-            if not any(isinstance(f, ConversationFilter) for f in handler.filters):
-                handler.addFilter(ConversationFilter())
+    for handler in root.handlers:
+        handler.setFormatter(formatter)
+        if not any(isinstance(f, ConversationFilter) for f in handler.filters):
+            handler.addFilter(ConversationFilter())
+    for name in SANIC_LOGGERS:
+        sanic_logger = logging.getLogger(name)
+        sanic_logger.handlers.clear()
+        sanic_logger.propagate = True
     root.setLevel(config.log_level)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -36,9 +36,10 @@ DEMO = dict(_ROW.findall((ROOT / "library" / "ils" / "README.md").read_text()))
 
 
 def _pattern(values: list[str]) -> re.Pattern[str]:
-    # Not part of a longer token: a PIN inside "ab4821cd", "13:57" or "0.1357" is not one.
+    # Not part of a longer token: a PIN inside "ab4821cd", "0.1357", a path, a uuid group
+    # or a "[pid]" is not one; "pin:4821", "pin 4821." or '"4821"' is.
     alternatives = "|".join(sorted(values))
-    return re.compile(rf"(?<![\w.:/\[-])(?:{alternatives})(?![\w.:\]])")
+    return re.compile(rf"(?<![\w/\[-])(?<!\d\.)(?:{alternatives})(?![\w\]-])(?!\.\d)")
 
 
 PINS = _pattern(list(DEMO.values()))

@@ -26,6 +26,7 @@ EXPECTED_INTERVAL_JOBS = {
     "send_due_follow_ups",
     "send_reminders",
     "refresh_dashboard_rollups",
+    "propose_faq_candidates",
 }
 
 

@@ -166,7 +166,11 @@ class NewIntent(ApiModel):
     name: str = Field(max_length=70, example="faq/museum_passes")
     examples: list[str] = Field(min_items=1, max_items=1000)
     file: str | None = Field(None, description="data/nlu/<file>.yml; a new one is created")
-    answer: str | None = Field(None, max_length=2000, description="Required for an FAQ topic")
+    answer: str | None = Field(
+        None,
+        max_length=2000,
+        description="Required for an FAQ topic; for an intent it makes utter_<name> and a rule",
+    )
 
 
 class VariationIn(ApiModel):

@@ -13,7 +13,7 @@ window.RicConsole.page({
   examplesForm: "examples-form", examples: "example-list", add: "example-add", addButton: "example-add-button",
   moveTo: "move-to", moveButton: "move-button", status: "intent-status",
   answer: "intent-answer", answerText: "intent-answer-text", answerLink: "intent-answer-link",
-  createForm: "intent-create", newFile: "new-file", newAnswerBox: "new-answer-box", newStatus: "new-status",
+  createForm: "intent-create", newFile: "new-file", newAnswerLabel: "new-answer-label", newStatus: "new-status",
   rawFile: "raw-file", rawForm: "raw-form", rawText: "raw-text", rawStatus: "raw-status",
   checksNote: "checks-note",
 }, function (C, ui) {
@@ -207,7 +207,8 @@ window.RicConsole.page({
 
   // ------------------------------------------------------------------ create
   function toggleAnswer() {
-    ui.newAnswerBox.hidden = ui.createForm.elements.name.value.trim().indexOf("faq/") !== 0;
+    var faq = ui.createForm.elements.name.value.trim().indexOf("faq/") === 0;
+    ui.newAnswerLabel.textContent = faq ? "Answer" : "Answer (optional: the assistant replies with it)";
   }
   ui.createForm.elements.name.addEventListener("input", toggleAnswer);
   toggleAnswer();
@@ -219,7 +220,7 @@ window.RicConsole.page({
       name: f.name.value.trim(),
       examples: f.examples.value.split("\n").map(function (l) { return l.trim(); }).filter(Boolean),
       file: f.file.value || null,
-      answer: ui.newAnswerBox.hidden ? null : f.answer.value.trim() || null,
+      answer: f.answer.value.trim() || null,
     };
     C.api("POST", API + "/intents", body).then(function (reply) {
       ui.createForm.reset();

@@ -107,7 +107,7 @@ def test_admin_adds_annotated_examples_and_a_new_faq_topic_with_its_answer(
     page.get_by_label("Examples, one per line").fill(
         "can i borrow a museum pass\nfree entry to the museum with my library card\nmuseum passes"
     )
-    page.get_by_label("Answer (FAQ topics)").fill(
+    page.get_by_label("Answer", exact=True).fill(
         "Yes! Borrow a free museum pass at any desk with your library card; it admits two adults."
     )
     page.get_by_role("button", name="Create").click()

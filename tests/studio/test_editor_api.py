@@ -308,6 +308,35 @@ def test_a_valid_raw_yaml_edit_is_saved(
     assert (outside.status, outside.json()["error"]) == (400, "bad_path")
 
 
+def test_create_an_intent_with_an_answer_adds_its_response_and_rule(
+    alex: ApiClient, studio: tuple[ConsoleServer, Path]
+) -> None:
+    _, bot = studio
+    reply = alex.post(f"{API}/intents", {
+        "name": "summer_reading",
+        "examples": ["is there a summer reading challenge", "summer reading for kids"],
+        "answer": "Yes! Sign up for the summer reading challenge at any branch.",
+    })  # fmt: skip
+
+    assert reply.status == 201, reply.text
+    assert reply.json()["files"] == [
+        "data/nlu/core.yml",
+        "data/rules/studio.yml",
+        "domain/core.yml",
+    ]
+    assert (bot / "data/rules/studio.yml").read_text() == (
+        'version: "3.1"\n'
+        "rules:\n"
+        "  - rule: answer summer_reading\n"
+        "    steps:\n"
+        "      - intent: summer_reading\n"
+        "      - action: utter_summer_reading\n"
+    )
+    domain = (bot / "domain/core.yml").read_text()
+    assert "  - summer_reading\n" in domain
+    assert '  utter_summer_reading:\n    - text: "Yes! Sign up' in domain
+
+
 def test_move_examples_between_topics(alex: ApiClient) -> None:
     quiet = alex.get(f"{API}/intent?name={q('faq/quiet_zones')}").json()
     lockers = alex.get(f"{API}/intent?name={q('faq/lockers')}").json()
@@ -346,12 +375,22 @@ def test_pending_changes_patch_applies_to_the_original_and_discard_restores(
     )
     assert applied.returncode == 0, applied.stderr
 
-    discarded = alex.post("/api/studio/changes/discard", {"paths": ["domain/core.yml"]})
+    # The domain alone cannot go back: the NLU data and the rule name summer_reading.
+    refused = alex.post("/api/studio/changes/discard", {"paths": ["domain/core.yml"]})
+
+    assert refused.status == 400
+    assert refused.json()["error"] == "invalid_training_data"
+    assert any("summer_reading" in p for p in refused.json()["problems"])
+
+    discarded = alex.post("/api/studio/changes/discard", {})
 
     assert discarded.status == 200, discarded.text
-    assert discarded.json()["discarded"] == ["domain/core.yml"]
-    assert (bot / "domain/core.yml").read_text() == (BOT / "domain/core.yml").read_text()
-    assert "domain/core.yml" not in discarded.json()["pending"]
+    assert discarded.json()["discarded"] == paths
+    assert discarded.json()["pending"] == []
+    shipped = {p.relative_to(BOT).as_posix(): p.read_text() for p in BOT.rglob("*.yml")}
+    now = {p.relative_to(bot).as_posix(): p.read_text() for p in bot.rglob("*.yml")}
+    assert now == shipped
+    assert alex.get("/api/studio/changes").json()["files"] == []
 
     history = alex.get("/api/studio/changes/history").json()["items"]
     assert history[0]["action"] == "studio.changes.discard"

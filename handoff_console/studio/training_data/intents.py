@@ -198,12 +198,15 @@ def move_examples(snap: Snapshot, name: str, texts: list[str], target: str) -> N
 
 
 def _default_nlu_file(snap: Snapshot, name: str) -> str:
-    """Where a new intent's examples go: a file with its kind's examples."""
+    """Where a new intent's examples go: the first file with FAQ examples for a topic,
+    ``data/nlu/core.yml`` (else the first file with intent examples) for an intent."""
     faq = name.startswith(FAQ_PREFIX)
-    for rel, entry in snap.intent_entries():
-        if str(entry["intent"]).startswith(FAQ_PREFIX) == faq:
-            return rel
-    return "data/nlu/studio.yml"
+    files = [
+        rel for rel, e in snap.intent_entries() if str(e["intent"]).startswith(FAQ_PREFIX) == faq
+    ]
+    if not faq and "data/nlu/core.yml" in files:
+        return "data/nlu/core.yml"
+    return files[0] if files else "data/nlu/studio.yml"
 
 
 def _domain_file(snap: Snapshot, key: str, like: str) -> str:
@@ -225,8 +228,10 @@ def create_intent(
 ) -> None:
     """Create an intent, or an FAQ topic with its answer (``utter_faq/<topic>``).
 
-    A plain intent is added to the domain's intents; the assistant needs a rule to act
-    on it. An FAQ topic needs its answer, which the retrieval rule already sends.
+    An FAQ topic needs its answer, which the retrieval rule already sends. A plain
+    intent is added to the domain's intents; with an answer it also gets the response
+    ``utter_<name>`` and a rule that sends it (in ``data/rules/studio.yml``), without
+    one the assistant needs a rule written in YAML before it acts on the intent.
     """
     name = check_name(name)
     if name in snap.examples() or name in snap.domain_intents():
@@ -243,6 +248,24 @@ def create_intent(
         home = _domain_file(snap, "intents", "greet")
         snap.data[home]["intents"].append(name)
         snap.touch(home)
+        if isinstance(answer, str) and answer.strip():
+            add_response(snap, RESPONSE_PREFIX + name, [{"text": answer.strip()}])
+            _add_rule(snap, name, RESPONSE_PREFIX + name)
+
+
+STUDIO_RULES = "data/rules/studio.yml"
+"""Where the rules of intents created in the studio go."""
+
+
+def _add_rule(snap: Snapshot, intent: str, action: str) -> None:
+    """A rule ``intent`` → ``action`` in :data:`STUDIO_RULES` (started when missing)."""
+    if STUDIO_RULES not in snap.data:
+        doc = load_yaml('version: "3.1"\nrules:\n')
+        doc["rules"] = CommentedSeq()
+        snap.add_file(STUDIO_RULES, doc)
+    steps = CommentedSeq([CommentedMap(intent=intent), CommentedMap(action=action)])
+    snap.data[STUDIO_RULES]["rules"].append(CommentedMap(rule=f"answer {intent}", steps=steps))
+    snap.touch(STUDIO_RULES)
 
 
 def rename_intent(snap: Snapshot, old: str, new: str) -> list[str]:

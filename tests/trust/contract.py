@@ -127,9 +127,10 @@ def request_strategy(draw: st.DrawFn, operation: Operation, ids: list[int]) -> S
     if query:
         path += "?" + urlencode(query, encoding="utf-8", errors="surrogatepass")
     body: bytes | None = None
-    schema = operation.body_schema
-    if schema is not None:
-        value = draw(from_schema(schema) if valid else st.one_of(from_schema(schema), ANY_JSON))
+    body_schema = operation.body_schema
+    if body_schema is not None:
+        strategy = from_schema(body_schema)
+        value = draw(strategy if valid else st.one_of(strategy, ANY_JSON))
         body = json.dumps(value, ensure_ascii=True).encode("ascii")
     return Sent(operation.method, path, body, valid)
 

@@ -169,7 +169,7 @@ def populate(store: IngestingTrackerStore, sessions: sessionmaker[Session]) -> N
 COMMENT_FIGURES = {"comments", "positive_comments", "negative_comments", "sentiment_sum"}
 
 
-def figures(sessions: sessionmaker[Session]) -> dict[str, object]:
+def figures(sessions: sessionmaker[Session]) -> dict[str, dict[str, object]]:
     """Today's analytics figures as the nightly analysis computes them from the rows.
 
     The comment figures are left out: an erased rating comment no longer has a text

@@ -3,7 +3,8 @@
 Every chart answers the same shape, so that the page draws it (Apache ECharts), shows
 it as an accessible table and exports it as CSV or XLSX from the same rows. A row's
 ``drill`` names the sessions behind it (:mod:`handoff_console.dashboard.drill`).
-Volumes come from ``dashboard_daily_rollups`` (the heatmap from the hourly rollups);
+Volumes come from ``dashboard_daily_rollups`` (the heatmap from the hourly rollups, summed
+per day and hour in SQL: a date function per row costs SQLite more than Python does);
 handoff reasons and the librarian workload from the sessions' facts; the clusters from
 the latest nightly analysis.
 """
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_store.models import StaffUser
@@ -71,9 +72,9 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def _grouped(session: Session, filters: Filters, *keys: str) -> list[Any]:
-    """Conversations, contained and handoffs summed per ``keys`` (daily rollup columns)."""
-    model: Any = DashboardDailyRollup
+def _grouped(session: Session, filters: Filters, *keys: str, hourly: bool = False) -> list[Any]:
+    """Conversations, contained and handoffs summed per ``keys`` (column names)."""
+    model: Any = DashboardRollup if hourly else DashboardDailyRollup
     table = model.__table__.c  # Core columns: no ORM row loading
     columns = [table[key] for key in keys]
     return list(
@@ -90,27 +91,14 @@ def _grouped(session: Session, filters: Filters, *keys: str) -> list[Any]:
     )
 
 
-def _day_of_week(session: Session, column: Any) -> Any:
-    """The weekday of a date column in SQL, 0 = Sunday (SQLite ``%w``, PostgreSQL ``dow``)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return cast(func.strftime("%w", column), Integer)
-    return cast(func.extract("dow", column), Integer)
-
-
 def heatmap(session: Session, filters: Filters) -> ChartTable:
-    """Conversations by weekday and local hour (summed in SQL: 168 rows at most)."""
+    """Conversations by weekday and local hour."""
     table = ChartTable(
         "heatmap", "Conversations by weekday and hour", ["Weekday", "Hour", "Conversations"]
     )
-    c = DashboardRollup.__table__.c
-    dow = _day_of_week(session, c.day)
-    cells: dict[tuple[int, int], int] = {}
-    for sunday_first, hour, conversations in session.execute(
-        select(dow, c.hour, func.sum(c.conversations))
-        .where(*filters.rollup_conditions(DashboardRollup))
-        .group_by(dow, c.hour)
-    ):
-        cells[((int(sunday_first) + 6) % 7, int(hour))] = int(conversations)
+    cells: dict[tuple[int, int], int] = defaultdict(int)
+    for day, hour, conversations, _, _ in _grouped(session, filters, "day", "hour", hourly=True):
+        cells[(day.weekday(), int(hour))] += int(conversations)
     for weekday in range(7):
         for hour in range(24):
             count = cells.get((weekday, hour), 0)

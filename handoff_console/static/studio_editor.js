@@ -27,22 +27,8 @@ window.RicConsole.page({
 
   function q(name) { return encodeURIComponent(name); }
 
-  // A status line: a message and, for a refusal, every reason the API gave.
-  function say(box, kind, message, reasons) {
-    box.dataset.kind = kind;
-    var children = [el("span", { text: message })];
-    if (reasons && reasons.length) {
-      children.push(el("ul", {}, reasons.map(function (r) { return el("li", { text: r }); })));
-    }
-    box.replaceChildren.apply(box, children);
-  }
-
-  function refusal(box, error) {
-    var kind = error.status === 409 ? "conflict" : "error";
-    var reasons = error.body && Array.isArray(error.body.problems) ? error.body.problems : [];
-    if (reasons.length === 1 && error.message.indexOf(reasons[0]) >= 0) reasons = [];
-    say(box, kind, (error.status === 409 ? "Conflict: " : "Not saved: ") + error.message, reasons);
-  }
+  var say = window.RicStudio.say;
+  var refusal = window.RicStudio.refusal;
 
   function saved(box, reply, what) {
     var files = reply.files && reply.files.length ? " (" + reply.files.join(", ") + ")" : " (nothing changed)";

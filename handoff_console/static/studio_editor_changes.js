@@ -20,12 +20,7 @@ window.RicConsole.page({
     "studio.changes.discard": "discarded changes:",
   };
 
-  function say(kind, message, reasons) {
-    ui.status.dataset.kind = kind;
-    var children = [el("span", { text: message })];
-    if (reasons && reasons.length) children.push(el("ul", {}, reasons.map(function (r) { return el("li", { text: r }); })));
-    ui.status.replaceChildren.apply(ui.status, children);
-  }
+  function say(kind, message, reasons) { window.RicStudio.say(ui.status, kind, message, reasons); }
 
   function diffBlock(diff, path) {
     // Focusable: a long line scrolls sideways, and the keyboard must reach it.
@@ -41,10 +36,7 @@ window.RicConsole.page({
   function discard(paths, label) {
     C.api("POST", "/api/studio/changes/discard", paths ? { paths: paths } : {})
       .then(function (reply) { say("ok", "Discarded " + label + "."); load(); })
-      .catch(function (error) {
-        var reasons = error.body && Array.isArray(error.body.problems) ? error.body.problems : [];
-        say(error.status === 409 ? "conflict" : "error", "Not discarded: " + error.message, reasons.length > 1 ? reasons : []);
-      });
+      .catch(function (error) { window.RicStudio.refusal(ui.status, error, "discarded"); });
   }
 
   function confirmThen(anchor, question, action) {

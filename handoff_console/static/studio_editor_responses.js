@@ -22,18 +22,8 @@ window.RicConsole.page({
 
   function q(name) { return encodeURIComponent(name); }
 
-  function say(box, kind, message, reasons) {
-    box.dataset.kind = kind;
-    var children = [el("span", { text: message })];
-    if (reasons && reasons.length) children.push(el("ul", {}, reasons.map(function (r) { return el("li", { text: r }); })));
-    box.replaceChildren.apply(box, children);
-  }
-
-  function refusal(box, error) {
-    var reasons = error.body && Array.isArray(error.body.problems) ? error.body.problems : [];
-    if (reasons.length === 1 && error.message.indexOf(reasons[0]) >= 0) reasons = [];
-    say(box, error.status === 409 ? "conflict" : "error", (error.status === 409 ? "Conflict: " : "Not saved: ") + error.message, reasons);
-  }
+  var say = window.RicStudio.say;
+  var refusal = window.RicStudio.refusal;
 
   // ------------------------------------------------------------------ previews
   // Text with {placeholders} marked; Slack's *bold* and Telegram's plain text both

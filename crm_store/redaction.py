@@ -10,7 +10,8 @@ Card numbers are masked to their last four digits in the texts of stored events 
 (:func:`mask_cards_in_event`, issue 18). The one exception is the ``card_number`` slot:
 the identification form reads it back from the stored tracker on the reader's next
 turn (the PIN comes after the card), so it is kept until the conversation is deleted
-(``RIC_RETENTION_TRACKER_DAYS``) or the reader is erased.
+(``RIC_RETENTION_TRACKER_DAYS``) or the reader is erased. The reader store's copy of
+that slot event is masked (:func:`mask_card_slot`).
 """
 
 from __future__ import annotations
@@ -202,6 +203,18 @@ def mask_cards_in_event(body: dict[str, Any]) -> dict[str, Any]:
             "display_text": mask_cards_in_text(metadata["display_text"]),
         }
     return masked
+
+
+def mask_card_slot(body: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a serialised event whose ``card_number`` slot value is masked.
+
+    For the reader store's copy of the events (``raw_events``), which, unlike Rasa's
+    tracker, never needs the number back (the verified reader record holds it).
+    """
+    value = body.get("value")
+    if body.get("event") == "slot" and body.get("name") == CARD_SLOT and isinstance(value, str):
+        return {**body, "value": mask_card(value)}
+    return body
 
 
 def redact_event(body: dict[str, Any], pin_requested: bool) -> dict[str, Any]:

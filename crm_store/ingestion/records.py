@@ -35,6 +35,7 @@ from crm_store.models import (
     Reader,
     SenderKind,
 )
+from crm_store.redaction import mask_card_slot
 from crm_store.sessions import extend_sessions
 
 __all__ = ["UNKNOWN_CHANNEL", "ingest", "is_external"]
@@ -266,7 +267,7 @@ def ingest(session: Session, events: Iterable[RasaEvent], source: str) -> int:
                     "sender_id": e.sender_id,
                     "type_name": e.type_name,
                     "timestamp": e.timestamp,
-                    "body": e.body,
+                    "body": mask_card_slot(e.body),  # the key above is the original's
                     "source": source,
                     "ingested_at": datetime.now(timezone.utc),
                 }

@@ -42,6 +42,7 @@ from crm_store.models import (
     IngestCheckpoint,
     Message,
     Note,
+    RawEvent,
     Reader,
     StaffRole,
     StaffUser,
@@ -210,6 +211,17 @@ def test_export_holds_everything_about_one_reader_and_is_audited(
     assert [m["message_id"] for m in document["email_threads"]] == ["<in-web-alice@example.org>"]
     assert [m["status"] for m in document["email_outbox"]] == ["pending"]
     assert "Bob" not in text and OTHER_CARD[-4:] not in text
+    # Rasa's tracker keeps the card_number slot (the sign-in reads it back); the reader
+    # store's copy of that event has it masked.
+    [slot] = [e for e in conversation["tracker_events"] if e["event"] == "slot"]
+    assert slot["value"] == CARD
+    with sessions() as session:
+        bodies = session.execute(
+            select(RawEvent.body).where(
+                RawEvent.sender_id == "web-alice", RawEvent.type_name == "slot"
+            )
+        ).scalars()
+        assert [b["value"] for b in bodies] == ["**********3456"]
     with sessions() as session:
         [entry] = session.execute(
             select(AuditEntry).where(AuditEntry.action == "reader.export")

@@ -56,7 +56,7 @@ SEGMENT = api.Query(
 LIMIT = api.Query(
     "limit",
     {"type": "integer", "minimum": 1, "maximum": views.MAX_LIMIT},
-    "at most this many readers in the JSON list (500 by default); exports hold all",
+    "at most this many readers in the JSON list (100 by default); exports hold all",
 )
 TRUE, FALSE = {"1", "true", "yes"}, {"", "0", "false", "no"}
 

@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 MAX_MONTHS = 36
-DEFAULT_LIMIT, MAX_LIMIT = 500, 5000
+DEFAULT_LIMIT, MAX_LIMIT = 100, 5000
 View = tuple[dict[str, Any], Table]
 """A view's JSON reply and its export table."""
 
@@ -74,7 +74,7 @@ def parse_months(value: str | None) -> int:
 
 
 def parse_limit(value: str | None) -> int:
-    """``?limit=``: 1 to 5000, 500 by default; else a 400 ``bad_limit``."""
+    """``?limit=``: 1 to 5000, 100 by default; else a 400 ``bad_limit``."""
     return _whole(value, "limit", DEFAULT_LIMIT, MAX_LIMIT)
 
 

@@ -97,7 +97,7 @@
               [i.new_readers, i.returned, pct(i.returning_share)]);
           }));
         chart("acquisition", {
-          tooltip: { trigger: "axis" }, legend: {}, grid: { left: 40, right: 20, bottom: 30 },
+          tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: { top: 40, left: 40, right: 20, bottom: 30 },
           xAxis: { type: "category", data: data.items.map(function (i) { return i.month; }) },
           yAxis: { type: "value", minInterval: 1 },
           series: data.channels.map(function (c) {
@@ -130,7 +130,7 @@
         table("loyalty", "Loyalty segments and CSAT", ["Segment", "Readers", "Ratings", "CSAT", "Mean rating"],
           data.items.map(function (i) { return [i.segment, i.readers, i.ratings, pct(i.csat), i.mean_rating]; }));
         chart("loyalty", {
-          tooltip: { trigger: "axis" }, legend: {}, grid: { left: 40, right: 50, bottom: 30 },
+          tooltip: { trigger: "axis" }, legend: { top: 0 }, grid: { top: 50, left: 40, right: 50, bottom: 30 },
           xAxis: { type: "category", data: data.items.map(function (i) { return i.segment; }) },
           yAxis: [{ type: "value", name: "Readers", minInterval: 1 }, { type: "value", name: "CSAT %", max: 100 }],
           series: [

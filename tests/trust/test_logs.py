@@ -123,8 +123,10 @@ def test_the_running_system_logs_json_with_conversation_ids(limited: RunningSyst
         assert entries, f"{name} has no JSON lines"
         assert {e["process"] for e in entries} == {name.removesuffix(".log")}
         assert all({"time", "level", "logger", "message"} <= e.keys() for e in entries)
-        # No line twice (Sanic's loggers used to print theirs and pass them to the root).
-        assert [a for a, b in itertools.pairwise(entries) if a == b] == [], name
+        # No Sanic line twice (Sanic's loggers used to print theirs and pass them on too);
+        # our own lines may repeat: two refusals of one burst in the same millisecond.
+        twice = [a for a, b in itertools.pairwise(entries) if a == b]
+        assert [a for a in twice if a["logger"].startswith("sanic")] == [], name
     console = _json_lines(logs / "console.log")
     assert sum(e["message"].startswith("Goin' Fast") for e in console) == 1
     rasa = _json_lines(logs / "rasa.log")

@@ -110,7 +110,7 @@ class Editor:
 
     def overview(self) -> dict[str, Any]:
         """Every intent and FAQ topic with its example count, the entities and the files."""
-        snap = snapshot(self.project)
+        snap = snapshot(self.project, read_only=True)
         examples = snap.examples()
         names = set(examples) | {
             n for n in snap.domain_intents() if not n.startswith("EXTERNAL_") and n != "faq"
@@ -134,7 +134,7 @@ class Editor:
 
     def intent(self, name: str, snap: Snapshot | None = None) -> dict[str, Any]:
         """One intent or FAQ topic: its examples, version and (FAQ) answer."""
-        snap = snap or snapshot(self.project)
+        snap = snap or snapshot(self.project, read_only=True)
         examples = snap.examples_of(name)
         answer = None
         if name.startswith(FAQ_PREFIX) and snap.response(RESPONSE_PREFIX + name, missing_ok=True):
@@ -152,7 +152,7 @@ class Editor:
 
     def response_list(self) -> list[dict[str, Any]]:
         """Every response: name, file, number of variations and its first text."""
-        snap = snapshot(self.project)
+        snap = snapshot(self.project, read_only=True)
         found = []
         for name, rel in sorted(snap.responses().items()):
             variations = [responses.variation_view(v) for v in snap.response(name) or []]
@@ -168,7 +168,7 @@ class Editor:
 
     def response(self, name: str, snap: Snapshot | None = None) -> dict[str, Any]:
         """One response: its variations and version."""
-        snap = snap or snapshot(self.project)
+        snap = snap or snapshot(self.project, read_only=True)
         return {
             "name": name,
             "file": snap.responses().get(name) or "",
@@ -220,7 +220,7 @@ class Editor:
             self.session.flush()
             self.project.write(changes)
             remember(self.project, verdict.findings)
-            fresh = snapshot(self.project)
+            fresh = snapshot(self.project, read_only=True)
             return {**view(fresh), "files": sorted(changes), "warnings": verdict.advice}
 
     def _conflict(self, subject: str, current: str) -> Conflict:

@@ -13,6 +13,7 @@ intent may have entries in several files (``faq_facilities.yml`` and
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -238,8 +239,18 @@ def _plain(value: Any) -> Any:
     return value if value is None or isinstance(value, bool | int | float) else str(value)
 
 
-def snapshot(project: BotProject) -> Snapshot:
+_read_only: dict[tuple[str, str], tuple[str, Any]] = {}
+_read_only_guard = threading.Lock()
+
+
+def snapshot(project: BotProject, *, read_only: bool = False) -> Snapshot:
     """Read and load every project file.
+
+    Args:
+        project: The project.
+        read_only: For views that never change the data: each file's loaded YAML is
+            reused while its text is unchanged (parsing every file takes about a second).
+            An edit takes a fresh snapshot, whose data it may change.
 
     Raises:
         BadRequest: ``invalid_yaml``: a file on disk is not valid YAML (someone edited
@@ -248,8 +259,17 @@ def snapshot(project: BotProject) -> Snapshot:
     texts = project.texts()
     data = {}
     for rel, text in texts.items():
+        key = (str(project.root), rel)
+        with _read_only_guard:
+            cached = _read_only.get(key) if read_only else None
+        if cached is not None and cached[0] == text:
+            data[rel] = cached[1]
+            continue
         try:
             data[rel] = load_yaml(text)
         except YAMLError as error:
             raise BadRequest("invalid_yaml", f"{rel} is not valid YAML: {error}") from error
+        if read_only:
+            with _read_only_guard:
+                _read_only[key] = (text, data[rel])
     return Snapshot(project, texts, data)

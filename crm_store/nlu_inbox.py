@@ -353,15 +353,12 @@ def inbox_groups(session: Session, rules: InboxRules, limit: int = 200) -> list[
         ).scalars()
     ) if reasons else set()  # fmt: skip
     flagged = [rows[i] for i in reasons if i in rows and i not in decided]
-    bodies = _bodies(session, (row.event_key for row in flagged))
     clusters = _clusters(session, (row.id for row in flagged))
     groups: dict[str, InboxGroup] = {}
     for row in flagged:
-        label, confidence = predicted_label(bodies.get(row.event_key))
         text = mask_personal(row.text or "")
         item = InboxItem(
-            row.id, text, row.channel, row.sent_at, label or row.intent,
-            confidence if label else row.confidence,
+            row.id, text, row.channel, row.sent_at, row.intent, row.confidence,
             [r for r in Reason.ALL if r in reasons[row.id]],
         )  # fmt: skip
         cluster = clusters.get(row.id)
@@ -376,5 +373,12 @@ def inbox_groups(session: Session, rules: InboxRules, limit: int = 200) -> list[
         group.items.sort(key=lambda i: (i.sent_at, i.message_id), reverse=True)
     ordered = sorted(
         groups.values(), key=lambda g: (-len(g.items), -g.items[0].sent_at.timestamp(), g.key)
-    )
-    return ordered[:limit]
+    )[:limit]
+    # The stored parse data (the FAQ topic, a fallback's best guess) only for what is shown.
+    shown = [item for group in ordered for item in group.items]
+    bodies = _bodies(session, (rows[item.message_id].event_key for item in shown))
+    for item in shown:
+        label, confidence = predicted_label(bodies.get(rows[item.message_id].event_key))
+        if label:
+            item.predicted_intent, item.confidence = label, confidence
+    return ordered

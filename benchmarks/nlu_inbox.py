@@ -1,0 +1,66 @@
+"""Time the studio's NLU inbox on a generated reader store (SQLite).
+
+It reuses ``benchmarks.nightly_analysis``'s seeded generator (readers, conversations
+with fallbacks, handoffs, librarian replies, feedback and one raw event per message)
+and times :func:`crm_store.nlu_inbox.inbox_groups` as ``GET /api/studio/inbox`` runs it:
+the 30-day window before the generator's "now", every reason, grouped, 100 groups::
+
+    .venv/bin/python -m benchmarks.nlu_inbox                        # 1,000,000 messages
+    .venv/bin/python -m benchmarks.nlu_inbox --messages 200000 --readers 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from benchmarks.nightly_analysis import NOW, generate, load_sqlite
+from crm_store.db import make_engine, make_session_factory
+from crm_store.migrate import upgrade
+from crm_store.models import Message
+from crm_store.nlu_inbox import InboxRules, inbox_groups
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Generate, load, and print the inbox's timings (three runs)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--readers", type=int, default=100_000)
+    parser.add_argument("--span-days", type=int, default=400)
+    parser.add_argument("--window-days", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    store = generate(args.messages, args.readers, args.span_days, args.seed)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "bench.db"
+        url = f"sqlite:///{path}"
+        upgrade(url)
+        load_sqlite(path, store)
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+        since = NOW - timedelta(days=args.window_days)
+        rules = InboxRules(since=since)
+        with sessions() as session:
+            total = session.execute(select(func.count(Message.id))).scalar()
+            window = session.execute(
+                select(func.count(Message.id)).where(Message.sent_at >= since)
+            ).scalar()
+        print(f"{total} messages, {window} in the {args.window_days}-day window (SQLite)")
+        for run in range(1, 4):
+            started = time.perf_counter()
+            with sessions() as session:
+                groups = inbox_groups(session, rules, limit=100)
+            seconds = time.perf_counter() - started
+            listed = sum(len(g.items) for g in groups)
+            print(f"  run {run}: {seconds:6.2f} s, {len(groups)} groups, {listed} messages listed")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -79,26 +79,25 @@ async def _with_editor(request: Request, work: Any) -> Any:
 
 # -- pages ---------------------------------------------------------------------------
 
-
-@bp.get("/studio/inbox", name="studio_inbox")
-@require_admin
-async def inbox_page(request: Request) -> HTTPResponse:
-    """The NLU inbox: misunderstood reader messages, grouped, labelled in one click."""
-    return studio_page(request, "studio_inbox.html", "inbox")
-
-
-@bp.get("/studio/candidates", name="studio_candidates")
-@require_admin
-async def candidates_page(request: Request) -> HTTPResponse:
-    """FAQ candidates: librarians' answers to review, edit, accept or reject."""
-    return studio_page(request, "studio_candidates.html", "candidates")
+PAGES = (
+    ("/studio/inbox", "inbox", "The NLU inbox: misunderstood reader messages, grouped, labelled."),
+    ("/studio/candidates", "candidates", "FAQ candidates: librarians' answers to review."),
+    ("/studio/health", "health", "Intent health: confusable, thin, unused, conflicting."),
+)
+"""(route, studio tab, what the page shows); each renders ``studio_<tab>.html``."""
 
 
-@bp.get("/studio/health", name="studio_health")
-@require_admin
-async def health_page(request: Request) -> HTTPResponse:
-    """Intent health: confusable, thin, unused and conflicting intents and topics."""
-    return studio_page(request, "studio_health.html", "health")
+def _page(tab: str, summary: str) -> Any:
+    @require_admin
+    async def show(request: Request) -> HTTPResponse:
+        return studio_page(request, f"studio_{tab}.html", tab)
+
+    show.__doc__ = summary
+    return show
+
+
+for _uri, _tab, _summary in PAGES:
+    bp.add_route(_page(_tab, _summary), _uri, methods=["GET"], name=f"studio_{_tab}")
 
 
 # -- inbox ---------------------------------------------------------------------------

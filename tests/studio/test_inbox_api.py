@@ -37,7 +37,7 @@ def seeded(store: ConsoleStore) -> Seeded:
 @pytest.fixture(scope="module")
 def studio(
     store: ConsoleStore, seeded: Seeded, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[dict[str, ApiClient], Path]]:
+) -> Iterator[tuple[dict[str, PatientClient], Path]]:
     server, bot = start_studio_console(store, tmp_path_factory.mktemp("inbox-console"))
     clients = {name: PatientClient(server, api_token_for(store.sessions, name)) for name in
                ("alex", "sam", "morgan")}  # fmt: skip
@@ -165,3 +165,16 @@ def test_bad_decisions(
 ) -> None:
     reply = studio[0]["alex"].post("/api/studio/inbox/decisions", body)
     assert (reply.status, reply.json()["error"]) == (status, error)
+
+
+def test_the_pages_render_for_admins(studio: tuple[dict[str, PatientClient], Path]) -> None:
+    clients, _ = studio
+    for path, heading in (
+        ("/studio/inbox", "<h1>NLU inbox</h1>"),
+        ("/studio/candidates", "<h1>FAQ candidates</h1>"),
+        ("/studio/health", "<h1>Intent health</h1>"),
+    ):
+        page = clients["alex"].get(path)
+        assert (page.status, heading in page.text) == (200, True), path
+        assert '<script src="/static/studio_inbox.js" defer></script>' in page.text
+        assert clients["sam"].get(path).status == 403

@@ -11,6 +11,7 @@ violation); a librarian gets 403. Screenshots go to
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import re
@@ -25,6 +26,8 @@ from sqlalchemy import func, select
 
 from crm_store.models import AuditEntry
 from crm_store.models.dashboard_reports import ReportSubscription
+from crm_store.report_charts import render_charts
+from crm_store.weekly_figures import last_full_week, weekly_figures
 from tests.browser.axe import axe_violations, report
 from tests.dashboard.readers_history import NAMES, add_demo_crowd, build_history
 from tests.handoff_console.conftest import (  # noqa: F401 (fixtures)
@@ -34,6 +37,7 @@ from tests.handoff_console.conftest import (  # noqa: F401 (fixtures)
     console_store,
 )
 from tests.handoff_console.console_server import ConsoleServer
+from worker.jobs.weekly_report import build_message
 
 pytestmark = [pytest.mark.browser, pytest.mark.dashboard]
 
@@ -197,3 +201,30 @@ def test_a_librarian_gets_403(page: Page, demo: str) -> None:
         assert reply is not None and reply.status == 403
     api = page.request.get(f"{demo}/api/dashboard/readers/key")
     assert api.status == 403
+
+
+def test_the_weekly_email_renders_with_its_charts(
+    page: Page,
+    demo: str,
+    console_store: ConsoleStore,  # noqa: F811
+) -> None:
+    """The mail the worker sends, as a mail client shows it: cid: images from its parts."""
+    now = datetime.now(timezone.utc)
+    with console_store.sessions.begin() as session:
+        figures = weekly_figures(session, last_full_week(now), now)
+    mail = build_message(
+        figures, render_charts(figures), "morgan@example.org", "reports@example.org", "Morgan Lee"
+    )
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    for part in mail.walk():
+        if part.get_content_type() == "image/png":
+            data = base64.b64encode(part.get_content()).decode()
+            html = html.replace(f"cid:{part['Content-ID'][1:-1]}", f"data:image/png;base64,{data}")
+    assert "cid:" not in html
+    page.set_content(html)
+    images = page.locator("img")
+    expect(images).to_have_count(3)
+    for n in range(3):
+        assert images.nth(n).evaluate("img => img.complete && img.naturalWidth > 0")
+    expect(page.locator("#figures tbody tr")).to_have_count(8)
+    page.screenshot(path=str(SHOTS / "readers-email.png"), full_page=True)

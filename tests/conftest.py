@@ -19,6 +19,7 @@ from crm_store.migrate import upgrade
 from tests.system import RunningSystem, start_system
 
 pytest_plugins = [
+    "tests.standins.chromium",
     "tests.standins.telegram_env",
     "tests.standins.slack_env",
     "tests.standins.email_env",

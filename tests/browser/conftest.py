@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -10,46 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.db import make_engine, make_session_factory
 from crm_store.migrate import upgrade
 from handoff_console.accounts import create_staff
 from tests.handoff_console.console_server import ConsoleServer, start_console
-
-CHROMIUM = os.environ.get("RIC_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole session."""
-    if not Path(CHROMIUM).exists():
-        message = f"Chromium not found at {CHROMIUM}; scripts/system-deps.sh installs it"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh page in a fresh context (empty localStorage), failing on any page error."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert errors == []
-
+from tests.standins.chromium import ARGS, CHROMIUM  # noqa: F401 - kept importable here
 
 # -- a console on its own store, for the workspace pages' tests (no Rasa) -----------------
 

@@ -21,7 +21,6 @@ from sqlalchemy import select
 from crm_store.data_rights.tracker import read_events
 from crm_store.models import AuditEntry, Reader
 from rasa_plugins.tracker_store import IngestingTrackerStore
-from tests.browser.conftest import browser, page
 from tests.handoff_console.conftest import (
     STAFF,
     ApiClient,
@@ -35,7 +34,7 @@ from tests.trust.test_data_rights import CARD, OTHER_CARD, populate, tracker_sto
 
 pytestmark = [pytest.mark.trust, pytest.mark.browser]
 
-__all__ = ["browser", "page", "staff_store", "tracker_store"]  # fixtures used here
+__all__ = ["staff_store", "tracker_store"]  # fixtures used here
 
 SHOTS = ROOT / "docs" / "img" / "trust"
 

@@ -23,7 +23,6 @@ from crm_store.db import make_engine, make_session_factory
 from crm_store.models import Reader
 from handoff_console.accounts import create_staff
 from tests.aio import run as aio_run
-from tests.browser.conftest import browser  # noqa: F401 - the shared Chromium fixture
 from tests.browser.test_widget import W, open_chat, send
 from tests.live_console import conversation_id, handoff_in_widget
 from tests.system import ROOT, RunningSystem
@@ -72,7 +71,7 @@ class CspWatch:
 
 
 @pytest.fixture(scope="module")
-def admin_context(browser: Browser, system: RunningSystem) -> Iterator[BrowserContext]:  # noqa: F811
+def admin_context(browser: Browser, system: RunningSystem) -> Iterator[BrowserContext]:
     """A browser context signed in to the running console as a new admin."""
     sessions = make_session_factory(make_engine(system.database_url))
     username, password = f"csp{uuid.uuid4().hex[:6]}", "csp-crawl-passphrase-1"
@@ -149,7 +148,7 @@ def test_the_widget_on_the_demo_page_satisfies_the_policy(
 
 
 def test_a_site_that_is_not_allowed_sees_the_chat_is_unavailable(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     system: RunningSystem,
 ) -> None:
     # The demo page under another name: http://127.0.0.1:<port> is not the allowed

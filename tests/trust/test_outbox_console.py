@@ -20,14 +20,13 @@ from crm_store import clock
 from crm_store.conversations import ensure_conversation
 from crm_store.mail_outbox import queue_mail
 from handoff_console.health import MAIL_DELIVERY
-from tests.browser.conftest import browser, page
 from tests.handoff_console.conftest import ApiClient, ConsoleStore, api_token_for, staff_store
 from tests.handoff_console.console_server import ConsoleServer, start_console
 from tests.trust.test_data_rights_console import SHOTS, sign_in_as
 
 pytestmark = [pytest.mark.trust, pytest.mark.browser]
 
-__all__ = ["browser", "page", "staff_store"]  # fixtures used here
+__all__ = ["staff_store"]  # fixtures used here
 
 
 @dataclass

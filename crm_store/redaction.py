@@ -119,15 +119,18 @@ def mask_personal(text: str) -> str:
 
     Cards keep their last four digits (:func:`mask_cards_in_text`); an email address
     becomes ``[email]`` and a run of 7 to 15 digits that looks like a phone number
-    ``[phone]``. Shorter numbers (a year, a PIN already masked, a room) are kept. The
-    admin studio shows readers' messages this way, with no reader identity.
+    ``[phone]``. Shorter numbers (a year, a PIN already masked, a room) and ISBN-13s
+    (978/979) are kept. The admin studio shows readers' messages this way, with no
+    reader identity.
     """
     text = _EMAIL.sub(EMAIL_MASK, mask_cards_in_text(text))
 
     def phone(match: re.Match[str]) -> str:
-        digits = sum(ch.isdigit() for ch in match.group(0))
+        digits = re.sub(r"\D", "", match.group(0))
         low, high = PHONE_DIGITS
-        return PHONE_MASK if low <= digits <= high else match.group(0)
+        if len(digits) == 13 and digits.startswith(("978", "979")):
+            return match.group(0)  # an ISBN-13, which readers quote to ask for a book
+        return PHONE_MASK if low <= len(digits) <= high else match.group(0)
 
     return _PHONE.sub(phone, text)
 

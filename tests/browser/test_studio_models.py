@@ -2,9 +2,10 @@
 
 ``./ric up`` runs with a tmp model registry whose active v1 was trained from a small copy
 of the project's training data (:mod:`tests.studio.models_stack`). The admin's new FAQ
-topic and its answer are written into that copy's YAML; the admin then trains in the
-page (live progress), reads the comparison with v1, activates v2, asks the new question
-in the widget of the demo page and gets the new answer, and rolls back to v1.
+topic and its answer go into that copy through the training-data editor's API; the
+admin then trains in the page (live progress), reads the comparison with v1, activates
+v2, asks the new question in the widget of the demo page and gets the new answer, and
+rolls back to v1.
 Screenshots go to ``docs/img/studio/models-*.png``.
 """
 
@@ -19,10 +20,10 @@ from playwright.sync_api import Browser, Page, expect
 from tests.studio.models_stack import (
     ADMIN_PASSWORD,
     NEW_ANSWER,
+    NEW_EXAMPLES,
     NEW_QUESTION,
     NEW_TOPIC,
     ModelsStack,
-    add_new_topic,
     label_inbox_messages,
     models_stack,
 )
@@ -72,7 +73,13 @@ def test_train_compare_activate_answer_and_roll_back(
 ) -> None:
     admin = page
     SHOTS.mkdir(parents=True, exist_ok=True)
-    add_new_topic(stack.project / "bot")
+    # The new FAQ topic and its answer go in through the training-data editor's API
+    # (part 1), which validates them and writes the YAML of the studio's copy.
+    created = stack.slow_post(
+        "/api/studio/training-data/intents",
+        {"name": NEW_TOPIC, "examples": NEW_EXAMPLES, "answer": NEW_ANSWER},
+    )
+    assert created.status == 201, created.json()
     held = label_inbox_messages(stack)
     admin.goto(f"{stack.system.console_url}/studio/models")
     expect(admin).to_have_url(re.compile(r"/login\?next="))

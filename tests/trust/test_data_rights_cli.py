@@ -28,24 +28,35 @@ pytestmark = pytest.mark.trust
 __all__ = ["tracker_store"]  # the fixture, imported for this module's tests
 
 
-def ric(
-    tmp_path: Path, store_url: str, *args: str, answer: str | None = None
+def reader_command(
+    *args: str, env: dict[str, str | None], answer: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "RIC_VAR_DIR": str(tmp_path / "var"),
-        "RIC_DATABASE_URL": store_url,
-        "RIC_TRACKER_DATABASE_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
-    }
+    """Run ``python -m launcher reader *args`` as ``./ric`` does, with ``env`` set (a value
+    of None removes the variable)."""
+    environment: dict[str, str | None] = {**os.environ, **env}
     return subprocess.run(
         [sys.executable, "-m", "launcher", "reader", *args],
         cwd=ROOT,
-        env=env,
+        env={k: v for k, v in environment.items() if v is not None},
         input=answer,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
+    )
+
+
+def ric(
+    tmp_path: Path, store_url: str, *args: str, answer: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return reader_command(
+        *args,
+        env={
+            "RIC_VAR_DIR": str(tmp_path / "var"),
+            "RIC_DATABASE_URL": store_url,
+            "RIC_TRACKER_DATABASE_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
+        },
+        answer=answer,
     )
 
 

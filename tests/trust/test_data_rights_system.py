@@ -11,9 +11,7 @@ answering and copying new conversations.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -25,7 +23,8 @@ from crm_store.data_rights import ERASED
 from crm_store.data_rights.tracker import read_events
 from crm_store.models import Conversation, Message, Reader
 from tests.connectors.test_assistant_flows import converse
-from tests.system import ROOT, RunningSystem
+from tests.system import RunningSystem
+from tests.trust.test_data_rights_cli import reader_command
 from tests.webchat_client import bot_texts
 
 pytestmark = [pytest.mark.trust, pytest.mark.rasa]
@@ -34,17 +33,10 @@ CARD, PIN = "21234000789012", "8642"  # Samir Haddad in the demo library system
 
 
 def ric(system: RunningSystem, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RIC_VAR_DIR": str(system.var_dir)}
-    for name in ("RIC_DATABASE_URL", "RIC_TRACKER_DATABASE_URL"):
-        env.pop(name, None)  # the system's own stores, under its var folder
-    return subprocess.run(
-        [sys.executable, "-m", "launcher", "reader", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    # The system's own stores, under its var folder.
+    env: dict[str, str | None] = {"RIC_VAR_DIR": str(system.var_dir)}
+    return reader_command(
+        *args, env={**env, "RIC_DATABASE_URL": None, "RIC_TRACKER_DATABASE_URL": None}
     )
 
 

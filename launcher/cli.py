@@ -12,12 +12,16 @@ import subprocess
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from launcher.nlu_inbox import add_inbox_command
 from launcher.nlu_models import add_model_commands
 from launcher.reader_rights import add_reader_commands
 from launcher.settings import ROOT, Settings, load_settings
 from ric_config import LauncherConfig
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 logger = logging.getLogger("launcher")
 
@@ -34,12 +38,32 @@ def prepare(settings: Settings) -> None:
     with make_session_factory(engine).begin() as session:
         created = seed_demo(session)
         staff = seed_demo_staff(session)
+    history = _seed_demo_history(make_session_factory(engine))
     engine.dispose()
     print(
         f"  ✓ reader store migrated ({_redact(settings.database_url)}); "
         f"{created} demo readers added"
     )
+    if history:
+        print(f"  ✓ demo history: {history}")
     _remember_demo_staff(settings, staff)
+
+
+def _seed_demo_history(sessions: sessionmaker[Session]) -> str:
+    """Seed the demo chat history when ``RIC_DEMO_HISTORY`` is on; what was done, or ""."""
+    from crm_store import clock
+    from launcher.demo_history import seed_and_refresh
+    from ric_config.demo import DemoConfig
+
+    if not DemoConfig().demo_history:
+        return ""
+    history, _ = seed_and_refresh(sessions, clock.now())
+    if history.skipped is not None:
+        return f"not seeded ({history.skipped})"
+    return (
+        f"{history.conversations} conversations, {history.events} events, "
+        f"{history.handoffs} handoffs, {history.ratings} ratings, {history.tickets} tickets"
+    )
 
 
 def _remember_demo_staff(settings: Settings, staff: list[tuple[str, str, str]]) -> None:

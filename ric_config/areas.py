@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from ric_config._base import RicSettings, SettingsError
 from ric_config.channels import EmailConfig, SlackConfig, TelegramConfig, WebchatConfig
 from ric_config.dashboard import DashboardConfig
+from ric_config.demo import DemoConfig
 from ric_config.library import LibraryConfig
 from ric_config.reader_value import ReaderValueConfig
 from ric_config.security import LogConfig, RateLimitConfig, SecurityConfig
@@ -50,6 +51,7 @@ ALL_SETTINGS: tuple[type[RicSettings], ...] = (
     NluInboxConfig,
     PrivacyConfig,
     MailOutboxConfig,
+    DemoConfig,
 )
 """Every settings model, in the order of ``docs/configuration.md``."""
 

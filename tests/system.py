@@ -86,6 +86,8 @@ def start_system(
         "RASA_AUTH_TOKEN": "",
         "PYTHONUNBUFFERED": "1",
         "RIC_CHAT_ALWAYS_STAFFED": "1",
+        # Tests expect an empty history; tests of the demo history turn it on (extra_env).
+        "RIC_DEMO_HISTORY": "0",
         **{k: str(v) for k, v in ports.items()},
         **(extra_env or {}),
     }

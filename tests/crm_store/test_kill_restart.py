@@ -98,6 +98,7 @@ def test_sigkill_rasa_and_worker_mid_traffic_loses_and_duplicates_nothing(
     # The stricter mode for this test: a live in-process writer whose queue dies with Rasa.
     # (The default "tail" mode is the catch-up loop itself, which this test also exercises.)
     monkeypatch.setenv("RIC_STORE_LOGGING", "live")
+    monkeypatch.setenv("RIC_DEMO_HISTORY", "0")  # the store must hold the tracker's events only
     monkeypatch.setenv("RIC_INGEST_LINGER_SECONDS", "2")
     settings = load_settings(tmp_path / "var")
     from launcher.cli import prepare

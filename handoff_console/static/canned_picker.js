@@ -9,7 +9,8 @@
  * values, or "there" / "your librarian" when one is unknown; no raw placeholder is
  * ever put in the box. It attaches to #reply-text, or any textarea with
  * data-canned-picker, inside an element carrying data-conversation-id. Text is set
- * with textContent only.
+ * with textContent only. Its look is in conversation.css (no injected <style>: the
+ * console's Content-Security-Policy has no 'unsafe-inline' for styles).
  */
 (function () {
   "use strict";
@@ -18,17 +19,6 @@
   var el = C.el;
   var TRIGGER = /(^|\s)\/([\w-]*)$/;
   var LIMIT = 8;
-  var STYLE = [
-    ".canned-picker { position: relative; }",
-    ".canned-picker-list { list-style: none; margin: .2rem 0 0; padding: .2rem; max-height: 16rem; overflow-y: auto;",
-    "  border: 1px solid #8a99aa; border-radius: .4rem; background: #fff; box-shadow: 0 4px 14px rgba(0,0,0,.12); }",
-    ".canned-picker-list[hidden] { display: none; }",
-    ".canned-picker-option { padding: .35rem .5rem; border-radius: .3rem; cursor: pointer; }",
-    ".canned-picker-option[aria-selected='true'] { background: #14365d; color: #fff; }",
-    ".canned-picker-option[aria-selected='true'] .canned-picker-meta { color: #dce6f1; }",
-    ".canned-picker-meta { display: block; font-size: .8rem; color: #4d5866; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }",
-    ".canned-picker-empty { padding: .35rem .5rem; color: #4d5866; }",
-  ].join("\n");
 
   function attach(box) {
     if (box.dataset.cannedPickerAttached) return;
@@ -159,9 +149,6 @@
   }
 
   function start() {
-    if (!document.getElementById("canned-picker-style")) {
-      document.head.appendChild(el("style", { id: "canned-picker-style", text: STYLE }));
-    }
     Array.prototype.forEach.call(document.querySelectorAll("#reply-text, textarea[data-canned-picker]"), attach);
   }
 

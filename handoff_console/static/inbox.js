@@ -195,8 +195,7 @@ window.RicConsole.page({
   ui.frame.addEventListener("load", function () {
     var doc = ui.frame.contentDocument;
     if (!doc || !doc.head) return;
-    doc.head.appendChild(doc.createElement("style")).textContent =
-      ".topbar, .page-head p:first-child { display: none; } main { max-width: none; margin: .5rem; }";
+    doc.documentElement.classList.add("in-inbox-frame"); // conversation.css hides them
     C.shortcuts.watch(doc);
   });
 

@@ -31,6 +31,8 @@ from sqlalchemy import (
 from crm_store.models.core import Base, UtcDateTime, utcnow
 
 __all__ = [
+    "HANDOFF_COVER",
+    "HEATMAP_COVER",
     "ROLLUP_MEASURES",
     "UNKNOWN",
     "ConversationSession",
@@ -40,6 +42,24 @@ __all__ = [
 
 UNKNOWN = "unknown"
 """The branch, language or intent of a session that has none."""
+
+
+HANDOFF_COVER = (
+    "handoff",
+    "day",
+    "intent",
+    "channel",
+    "branch",
+    "language",
+    "librarian_id",
+    "handoff_reason",
+    "first_response_seconds",
+    "rating",
+    "started_at",
+)
+"""The columns of the covering index of handed-off sessions' reads."""
+HEATMAP_COVER = ("day", "hour", "channel", "branch", "language", "intent", "conversations")
+"""The columns of the hourly rollups' covering index for the heatmap."""
 
 
 class ConversationSession(Base):
@@ -60,6 +80,8 @@ class ConversationSession(Base):
             "resolution_seconds",
             "started_at",
         ),
+        # Covers the handoff-reasons and workload charts under any filter (issue 17 perf).
+        Index("ix_conversation_sessions_handoff_cover", *HANDOFF_COVER),
     )
 
     id = Column(Integer, primary_key=True)
@@ -131,6 +153,7 @@ class DashboardRollup(_Measures, Base):
         UniqueConstraint(
             "day", "hour", "channel", "branch", "language", "intent", name="uq_dashboard_rollups"
         ),
+        Index("ix_dashboard_rollups_heatmap", *HEATMAP_COVER),
     )
 
     id = Column(Integer, primary_key=True)

@@ -4,9 +4,10 @@ Every chart answers the same shape, so that the page draws it (Apache ECharts), 
 it as an accessible table and exports it as CSV or XLSX from the same rows. A row's
 ``drill`` names the sessions behind it (:mod:`handoff_console.dashboard.drill`).
 Volumes come from ``dashboard_daily_rollups`` (the heatmap from the hourly rollups, summed
-per day and hour in SQL: a date function per row costs SQLite more than Python does);
-handoff reasons and the librarian workload from the sessions' facts; the clusters from
-the latest nightly analysis.
+per day and hour in SQL through a covering index: a date function per row costs SQLite
+more than Python does); handoff reasons and the librarian workload from the sessions'
+facts, read through the covering index of handed-off sessions
+(``ix_conversation_sessions_handoff_cover``); the clusters from the latest nightly analysis.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from crm_store.models import StaffUser
@@ -72,9 +74,9 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def _grouped(session: Session, filters: Filters, *keys: str, hourly: bool = False) -> list[Any]:
-    """Conversations, contained and handoffs summed per ``keys`` (column names)."""
-    model: Any = DashboardRollup if hourly else DashboardDailyRollup
+def _grouped(session: Session, filters: Filters, *keys: str) -> list[Any]:
+    """Conversations, contained and handoffs summed per ``keys`` (daily rollup columns)."""
+    model: Any = DashboardDailyRollup
     table = model.__table__.c  # Core columns: no ORM row loading
     columns = [table[key] for key in keys]
     return list(
@@ -97,8 +99,21 @@ def heatmap(session: Session, filters: Filters) -> ChartTable:
         "heatmap", "Conversations by weekday and hour", ["Weekday", "Hour", "Conversations"]
     )
     cells: dict[tuple[int, int], int] = defaultdict(int)
-    for day, hour, conversations, _, _ in _grouped(session, filters, "day", "hour", hourly=True):
-        cells[(day.weekday(), int(hour))] += int(conversations)
+    weekdays: dict[Any, int] = {}
+    c = DashboardRollup.__table__.c
+    # Only the conversations: ix_dashboard_rollups_heatmap covers the read (no row lookups)
+    # and the groups come out in its (day, hour) order (no sort). The day comes back as
+    # the driver gives it (SQLite: text) and is parsed once per day, not once per hour.
+    for day, hour, conversations in session.execute(
+        select(type_coerce(c.day, String), c.hour, func.sum(c.conversations))
+        .where(*filters.rollup_conditions(DashboardRollup))
+        .group_by(c.day, c.hour)
+    ):
+        weekday = weekdays.get(day)
+        if weekday is None:
+            parsed = day if isinstance(day, date) else date.fromisoformat(str(day))
+            weekday = weekdays[day] = parsed.weekday()
+        cells[(weekday, int(hour))] += int(conversations)
     for weekday in range(7):
         for hour in range(24):
             count = cells.get((weekday, hour), 0)

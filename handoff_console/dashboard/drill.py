@@ -114,9 +114,19 @@ def drill(session: Session, filters: Filters, params: dict[str, Any]) -> dict[st
     s = ConversationSession
     conditions = _conditions(filters, params)
     total = int(session.execute(select(func.count()).where(*conditions)).scalar_one())
-    rows = session.execute(
-        select(s).where(*conditions).order_by(s.started_at.desc(), s.id.desc()).limit(DRILL_LIMIT)
-    ).scalars()
+    # The newest ids first (sorted inside a covering index when there is one, without
+    # loading thousands of whole rows), then only those rows.
+    c = ConversationSession.__table__.c
+    newest = list(
+        session.execute(
+            select(c.id)
+            .where(*conditions)
+            .order_by(c.started_at.desc(), c.id.desc())
+            .limit(DRILL_LIMIT)
+        ).scalars()
+    )
+    loaded = {row.id: row for row in session.execute(select(s).where(s.id.in_(newest))).scalars()}
+    rows = [loaded[key] for key in newest]
     items = [
         {
             "conversation_id": row.conversation_id,

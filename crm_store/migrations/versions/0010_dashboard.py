@@ -136,10 +136,35 @@ def _upgrade_sessions_and_rollups() -> None:
     )
     op.create_index("ix_dashboard_daily_rollups_day", "dashboard_daily_rollups", ["day"])
     op.create_index("ix_dashboard_rollups_day", "dashboard_rollups", ["day"])
+    # Covering indexes of the heatmap and of the handed-off sessions' charts (perf follow-up).
+    op.create_index(
+        "ix_dashboard_rollups_heatmap",
+        "dashboard_rollups",
+        ["day", "hour", "channel", "branch", "language", "intent", "conversations"],
+    )
+    op.create_index(
+        "ix_conversation_sessions_handoff_cover",
+        "conversation_sessions",
+        [
+            "handoff",
+            "day",
+            "intent",
+            "channel",
+            "branch",
+            "language",
+            "librarian_id",
+            "handoff_reason",
+            "first_response_seconds",
+            "rating",
+            "started_at",
+        ],
+    )
 
 
 def _downgrade_sessions_and_rollups() -> None:
     """Drop the three tables."""
+    op.drop_index("ix_dashboard_rollups_heatmap", table_name="dashboard_rollups")
+    op.drop_index("ix_conversation_sessions_handoff_cover", table_name="conversation_sessions")
     op.drop_index("ix_dashboard_daily_rollups_day", table_name="dashboard_daily_rollups")
     op.drop_table("dashboard_daily_rollups")
     op.drop_index("ix_dashboard_rollups_day", table_name="dashboard_rollups")

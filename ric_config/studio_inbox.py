@@ -26,7 +26,8 @@ class NluInboxConfig(RicSettings):
         health_min_examples: intent health lists intents and FAQ topics with fewer
             examples than this
         health_similarity: intent health lists example pairs under different intents
-            whose sentence embeddings have at least this cosine similarity
+            whose sentence embeddings have at least this cosine similarity (0.85 finds
+            7 pairs of 5 label pairs in the shipped data, 0.9 none)
     """
 
     area = "Admin studio: NLU inbox and intent health"
@@ -39,4 +40,4 @@ class NluInboxConfig(RicSettings):
         0.6, "RIC_STUDIO_CANDIDATE_MATCH_CONFIDENCE", ge=0, le=1
     )
     health_min_examples: int = setting(8, "RIC_STUDIO_HEALTH_MIN_EXAMPLES", ge=1)
-    health_similarity: float = setting(0.9, "RIC_STUDIO_HEALTH_SIMILARITY", ge=0, le=1)
+    health_similarity: float = setting(0.85, "RIC_STUDIO_HEALTH_SIMILARITY", ge=0, le=1)

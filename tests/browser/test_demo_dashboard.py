@@ -103,7 +103,7 @@ def test_a_manager_sees_every_dashboard_page_with_the_demo_data(
         assert section.locator(".chart svg path").count() > 3, name
     page.screenshot(path=str(SHOTS / "demo-charts.png"), full_page=True)
 
-    # Drill down from the channel mix's table into the conversations behind it.
+    # The drill-down page lists the webchat conversations of the last 30 days.
     page.goto(f"{url}/dashboard/drill?preset=30d&channel=webchat")
     rows_shown = page.locator("#drill-table tbody tr")
     expect(rows_shown.first).to_be_visible()

@@ -7,8 +7,10 @@ pages, the JSON API, static files and error pages alike.
   'self'``): no inline ``<script>`` code, no ``onclick=``-style attributes, no
   ``javascript:`` URLs, no ``eval``. Pages pass data to their scripts in ``data-*``
   attributes or a ``<script type="application/json">`` block, which is data, not code.
-  Styles may be inline (``style-src 'self' 'unsafe-inline'``): several pages carry a
-  ``<style>`` block and the inbox styles its conversation frame from script.
+  Styles too come only from the console's static files (``style-src 'self'``): no
+  ``<style>`` blocks, no ``style="…"`` attributes, no injected ``<style>`` elements.
+  Scripts may still set ``element.style`` (the CSSOM, which CSP does not restrict), as
+  ECharts does; the widget styles its shadow root with a constructed stylesheet.
   ``frame-ancestors 'none'``: no site frames a console page, except a page that opted in
   to same-origin framing with ``X-Frame-Options: SAMEORIGIN`` (the conversation page,
   which the inbox shows in a frame) gets ``frame-ancestors 'self'``. The demo page
@@ -45,7 +47,7 @@ DEMO_PATH = "/demo"
 _COMMON = {
     "default-src": "'self'",
     "script-src": "'self'",
-    "style-src": "'self' 'unsafe-inline'",
+    "style-src": "'self'",
     "img-src": "'self' data:",
     "font-src": "'self'",
     "connect-src": "'self'",

@@ -178,6 +178,20 @@
   ].join("\n");
 
   // ---------------------------------------------------------------- build UI
+  // A constructed stylesheet is CSSOM, not inline CSS: a host page whose
+  // Content-Security-Policy has no 'unsafe-inline' in style-src (the console's demo page)
+  // still styles the widget. Browsers without constructable stylesheets (before Safari
+  // 16.4) get a <style> element, which such a policy blocks.
+  function addStyles(shadow) {
+    if (typeof CSSStyleSheet === "function" && "adoptedStyleSheets" in shadow && "replaceSync" in CSSStyleSheet.prototype) {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      shadow.adoptedStyleSheets = [sheet];
+    } else {
+      shadow.appendChild(el("style", { text: CSS }));
+    }
+  }
+
   var host = el("div", { id: "ric-webchat" });
   var root = host.attachShadow({ mode: "open" }); // open: integrators' tests can reach in
   var ui = {};
@@ -222,7 +236,7 @@
     // Lives outside the panel: the log is display:none while closed, and hidden
     // live regions are not announced.
     ui.announcer = el("div", { className: "ric-sr", "aria-live": "polite", "aria-atomic": "true" });
-    root.appendChild(el("style", { text: CSS }));
+    addStyles(root);
     root.appendChild(el("div", { className: "ric-root" }, [ui.panel, ui.launcher, ui.announcer]));
 
     ui.launcher.addEventListener("click", function () { if (state.isOpen) closePanel(); else openPanel(false); });

@@ -1,11 +1,15 @@
 """Every console page and the widget satisfy their Content-Security-Policy in Chromium.
 
-An admin visits every GET page route of the console app (enumerated from its router, so
-a page added later is crawled too), with real ids from the running system where a route
-takes one; then the demo page, where the widget loads from the Rasa server and a reader
-chats. Each document records ``securitypolicyviolation`` events from its first script
-on, and the browser console is watched for CSP errors: there must be none. A page on a
-site that is not an allowed origin embeds the widget, which says it is unavailable.
+An admin, a manager and a librarian each visit every GET page route of the console app
+(enumerated from its router, so a page added later is crawled too), with real ids from
+the running system where a route takes one: pages differ by role, and the pages a role
+may not open show the error page, which is crawled too. Every page's policy has no
+``'unsafe-inline'`` at all (styles come from static files as much as scripts do). Then
+the demo page, where the widget loads from the Rasa server and a reader chats. Each
+document records ``securitypolicyviolation`` events from its first script on, and the
+browser console is watched for CSP errors: there must be none. A page on a site that
+is not an allowed origin embeds the widget, which says it is unavailable. The
+dashboard's charts, drawn and hovered, are in ``test_headers_charts.py``.
 """
 
 from __future__ import annotations
@@ -70,25 +74,32 @@ class CspWatch:
         return found
 
 
-@pytest.fixture(scope="module")
-def admin_context(browser: Browser, system: RunningSystem) -> Iterator[BrowserContext]:
-    """A browser context signed in to the running console as a new admin."""
+def signed_in(browser: Browser, system: RunningSystem, role: str) -> BrowserContext:
+    """A browser context signed in to the running console as a new staff member."""
     sessions = make_session_factory(make_engine(system.database_url))
     username, password = f"csp{uuid.uuid4().hex[:6]}", "csp-crawl-passphrase-1"
     with sessions.begin() as session:
         create_staff(
-            session, username=username, password=password, role="admin", display_name="Cris P"
+            session, username=username, password=password, role=role, display_name="Cris P"
         )
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     reply = context.request.post(
         f"{system.console_url}/api/auth/login", data={"username": username, "password": password}
     )
     assert reply.status == 200
+    return context
+
+
+@pytest.fixture(scope="module")
+def admin_context(browser: Browser, system: RunningSystem) -> Iterator[BrowserContext]:
+    """A browser context signed in to the running console as a new admin."""
+    context = signed_in(browser, system, "admin")
     yield context
     context.close()
 
 
-def _ids(system: RunningSystem) -> dict[str, int]:
+@pytest.fixture(scope="module")
+def ids(system: RunningSystem) -> dict[str, int]:
     """Real record ids for route parameters: a conversation handed off from the widget,
     and a reader."""
 
@@ -107,14 +118,17 @@ def _ids(system: RunningSystem) -> dict[str, int]:
     return {"conversation_id": conversation, "reader_id": int(reader)}
 
 
-def test_every_console_page_satisfies_its_policy(
-    admin_context: BrowserContext, system: RunningSystem
-) -> None:
-    ids = _ids(system)
-    watch = CspWatch(admin_context)
+def crawl(context: BrowserContext, system: RunningSystem, ids: dict[str, int]) -> list[str]:
+    """Visit every console page in ``context``; returns them as ``"<url> <status>"``.
+
+    Fails on any CSP violation or console CSP error, and on any page whose policy allows
+    inline code or styles (``'unsafe-inline'``, ``'unsafe-eval'``).
+    """
+    watch = CspWatch(context)
     pages = [uri for uri in console_get_routes() if not NOT_PAGES.match(uri)]
-    assert {"/", "/inbox", "/login", "/demo"} <= set(pages)
+    assert {"/", "/inbox", "/login", "/demo", "/dashboard", "/studio"} <= set(pages)
     violations: dict[str, list[str]] = {}
+    lax: dict[str, str] = {}
     visited = []
     page = watch.page()
     for uri in pages:
@@ -123,14 +137,44 @@ def test_every_console_page_satisfies_its_policy(
         assert reply is not None
         if "text/html" not in reply.headers.get("content-type", ""):
             continue
+        policy = reply.headers.get("content-security-policy", "")
+        if "'unsafe-" in policy or "style-src 'self';" not in policy:
+            lax[url] = policy
         page.wait_for_timeout(400)  # let the page's scripts run and fetch
         visited.append(f"{url} {reply.status}")
         if found := watch.violations(page):
             violations[url] = found
+    page.close()
     print("\ncrawled:", ", ".join(visited))
+    assert lax == {}
     assert violations == {}
     assert watch.errors == []
+    return visited
+
+
+def test_every_console_page_satisfies_its_policy(
+    admin_context: BrowserContext, system: RunningSystem, ids: dict[str, int]
+) -> None:
+    visited = crawl(admin_context, system, ids)
     assert len(visited) >= 8
+    # The admin's crawl reaches the dashboard and the studio, not their refusal pages.
+    assert {"/dashboard 200", "/dashboard/charts 200", "/studio 200", "/studio/models 200"} <= set(
+        visited
+    )
+
+
+@pytest.mark.parametrize("role", ["manager", "librarian"])
+def test_every_page_satisfies_its_policy_for_managers_and_librarians(
+    browser: Browser, system: RunningSystem, ids: dict[str, int], role: str
+) -> None:
+    context = signed_in(browser, system, role)
+    try:
+        visited = crawl(context, system, ids)
+    finally:
+        context.close()
+    # A manager's dashboard and supervisor pages; a librarian's refusals (error pages).
+    dashboard = "/dashboard 200" if role == "manager" else "/dashboard 403"
+    assert {"/inbox 200", "/queue 200", "/readers 200", dashboard, "/studio 403"} <= set(visited)
 
 
 def test_the_widget_on_the_demo_page_satisfies_the_policy(

@@ -16,6 +16,7 @@ from ric_config._base import RicSettings, SettingsError
 from ric_config.areas import ALL_SETTINGS, check_environment
 from ric_config.channels import EmailConfig, SlackConfig, TelegramConfig, WebchatConfig
 from ric_config.dashboard import DashboardConfig
+from ric_config.demo import DemoConfig
 from ric_config.library import LibraryConfig
 from ric_config.reader_value import ReaderValueConfig
 from ric_config.security import LogConfig, RateLimitConfig, SecurityConfig
@@ -39,6 +40,7 @@ __all__ = [
     "AnalyticsConfig",
     "ConsoleConfig",
     "DashboardConfig",
+    "DemoConfig",
     "EmailConfig",
     "LauncherConfig",
     "LibraryConfig",

@@ -12,6 +12,7 @@ caller's) plus the tracker store:
 - ``raw_events``: the body keeps only the event type, time and name;
 - handoff, staff and follow-up notes, librarians' messages, ticket subjects and
   bodies (and contacts), rating comments and reminder texts: :data:`ERASED`;
+- the admin studio's copies: NLU inbox labels' texts and FAQ candidates' questions;
 - ``email_messages`` (the thread map) and ``email_outbox``: deleted;
 - Rasa's tracker store: every event of the reader's conversations deleted.
 
@@ -37,9 +38,11 @@ from crm_store.models import (
     ChannelIdentity,
     Conversation,
     EmailOutboxEntry,
+    FaqCandidate,
     Feedback,
     Handoff,
     Message,
+    NluInboxLabel,
     Note,
     OutboundMessage,
     RawEvent,
@@ -268,6 +271,30 @@ def _erase_staff_texts(
                 answer_text=case((FollowUp.answer_text.is_(None), None), else_=ERASED),
                 sent_sender_id=None,
             ),
+        ),
+    )
+    # The admin studio's copies of the reader's words (issue 16): inbox labels keep a
+    # message's text, FAQ candidates the question (the librarian's answer stays).
+    result.add(
+        "studio_labels",
+        _run(
+            session,
+            update(NluInboxLabel)
+            .where(
+                NluInboxLabel.message_id.in_(
+                    select(Message.id).where(Message.conversation_id.in_(ids))
+                )
+            )
+            .values(text=ERASED),
+        ),
+    )
+    result.add(
+        "faq_candidates",
+        _run(
+            session,
+            update(FaqCandidate)
+            .where(FaqCandidate.conversation_id.in_(ids))
+            .values(question=ERASED),
         ),
     )
     result.add(

@@ -38,9 +38,12 @@ from crm_store.models import (
     ChannelIdentity,
     Conversation,
     EmailOutboxEntry,
+    FaqCandidate,
     Feedback,
+    Handoff,
     IngestCheckpoint,
     Message,
+    NluInboxLabel,
     Note,
     RawEvent,
     Reader,
@@ -234,6 +237,29 @@ def test_erase_removes_the_reader_everywhere_and_keeps_the_figures(
     tracker_store: IngestingTrackerStore, sessions: sessionmaker[Session]
 ) -> None:
     populate(tracker_store, sessions)
+    with sessions.begin() as session:  # the admin studio's copies of Alice's words
+        alice_conversation = session.execute(
+            select(Conversation).where(Conversation.sender_id == "web-alice")
+        ).scalar_one()
+        first = (
+            session.execute(select(Message).where(Message.conversation_id == alice_conversation.id))
+            .scalars()
+            .first()
+        )
+        handoff = Handoff(conversation_id=alice_conversation.id, reason="reader asked")
+        session.add(handoff)
+        session.flush()
+        session.add_all(
+            [
+                NluInboxLabel(message_id=first.id, decision="labelled", text=first.text),
+                FaqCandidate(
+                    handoff_id=handoff.id,
+                    conversation_id=alice_conversation.id,
+                    question="Alice asks about renewals",
+                    answer="Renew online.",
+                ),
+            ]
+        )
     before = figures(sessions)
     with sessions() as session:
         messages_before = session.execute(select(func.count(Message.id))).scalar_one()
@@ -280,6 +306,9 @@ def test_erase_removes_the_reader_everywhere_and_keeps_the_figures(
             select(Feedback).where(Feedback.reader_id == alice_id)
         ).scalar_one()
         assert (feedback.rating, feedback.comment) == (5, None)
+        assert set(session.execute(select(NluInboxLabel.text)).scalars()) == {ERASED}
+        faq = session.execute(select(FaqCandidate)).scalar_one()
+        assert (faq.question, faq.answer) == (ERASED, "Renew online.")
         notes = set(session.execute(select(Note.body)).scalars())
         assert notes == {ERASED, "Bob Reader prefers mornings"}
         addresses = set(session.execute(select(EmailMessage.address)).scalars())

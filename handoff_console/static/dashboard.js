@@ -108,7 +108,7 @@
   function drillUrl(extra) { return "/dashboard/drill?" + query(extra); }
 
   // Draw an ECharts option into ``node`` as SVG; returns the chart. The tooltip is drawn
-  // in the SVG too (richText): ECharts' HTML tooltip carries style="…" attributes, which
+  // in the SVG too (richText): ECharts' HTML tooltip carries inline style attributes, which
   // the console's Content-Security-Policy (no 'unsafe-inline' for styles) blocks.
   function draw(node, option) {
     var chart = window.echarts.getInstanceByDom(node) || window.echarts.init(node, null, { renderer: "svg" });

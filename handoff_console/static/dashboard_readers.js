@@ -63,7 +63,7 @@
       if (!node || !window.echarts) return;
       if (!charts[key]) charts[key] = window.echarts.init(node, null, { renderer: "svg" });
       option.animation = false;
-      // Tooltips drawn in the SVG: the HTML ones carry style="…", which the CSP blocks.
+      // Tooltips drawn in the SVG: the HTML ones carry inline style attributes, which the CSP blocks.
       if (option.tooltip) option.tooltip.renderMode = "richText";
       charts[key].setOption(option, true);
     }

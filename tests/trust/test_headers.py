@@ -83,6 +83,10 @@ def test_every_get_route_has_the_security_headers(console: ConsoleServer) -> Non
         policy = directives(headers.get("Content-Security-Policy", ""))
         if policy.get("script-src") not in ("'self'", f"'self' {RASA_PUBLIC}"):
             problems.append(f"script-src {policy.get('script-src')!r}")
+        if policy.get("style-src") != "'self'":
+            problems.append(f"style-src {policy.get('style-src')!r}")
+        if "'unsafe-" in headers.get("Content-Security-Policy", ""):
+            problems.append("an 'unsafe-…' source")
         if policy.get("object-src") != "'none'" or policy.get("base-uri") != "'none'":
             problems.append("object-src/base-uri")
         if policy.get("frame-ancestors") not in ("'none'", "'self'"):
@@ -119,7 +123,7 @@ def test_pages_deny_framing_but_the_demo_loads_the_widget_from_rasa(
     assert f'src="{RASA_PUBLIC}/webhooks/webchat/widget.js"' in demo.text
 
 
-def test_no_template_has_inline_script_code_or_handlers() -> None:
+def test_no_template_has_inline_code_handlers_or_styles() -> None:
     templates = Path(__file__).resolve().parents[2] / "handoff_console" / "templates"
     found = []
     for path in sorted(templates.glob("*.html")):
@@ -132,6 +136,31 @@ def test_no_template_has_inline_script_code_or_handlers() -> None:
             found.append(f"{path.name}: an on...= handler attribute")
         if "javascript:" in text.lower():
             found.append(f"{path.name}: a javascript: URL")
+        if re.search(r"<style\b", text):
+            found.append(f"{path.name}: a <style> block")
+        if re.search(r"\sstyle\s*=", text):
+            found.append(f"{path.name}: a style= attribute")
+    assert found == []
+
+
+INLINE_STYLE_FROM_SCRIPT = re.compile(
+    r"""createElement\(\s*["']style["']"""  # an injected <style> element
+    r"""|\bel\(\s*["']style["']"""  # the same through RicConsole.el
+    r"""|setAttribute\(\s*["']style["']"""  # a style attribute set by string
+    r"""|\bstyle=\\?["']"""  # markup with a style attribute (innerHTML)
+)
+
+
+def test_no_console_script_injects_inline_styles() -> None:
+    # style-src has no 'unsafe-inline': these would be blocked. element.style (the
+    # CSSOM) stays allowed. The vendored ECharts is checked in the browser instead
+    # (test_headers_charts.py), and so is the widget (test_headers_browser.py).
+    static = Path(__file__).resolve().parents[2] / "handoff_console" / "static"
+    found = [
+        f"{path.name}: {match.group(0)}"
+        for path in sorted(static.glob("*.js"))
+        for match in INLINE_STYLE_FROM_SCRIPT.finditer(path.read_text())
+    ]
     assert found == []
 
 

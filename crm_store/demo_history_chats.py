@@ -43,9 +43,7 @@ class Chat:
         """The reader writes ``text``, parsed as ``intent`` (an FAQ topic when given)."""
         parse: dict[str, Any] = {"intent": {"name": intent, "confidence": confidence}}
         if faq is not None:
-            parse["response_selector"] = {
-                "faq": {"response": {"intent_response_key": faq, "confidence": confidence}}
-            }
+            parse["response_selector"] = {"faq": {"response": {"intent_response_key": faq}}}
         return self._add(
             {
                 "event": "user",
@@ -60,7 +58,9 @@ class Chat:
         """The bot answers."""
         return self._add({"event": "bot", "timestamp": when.timestamp(), "text": text})
 
-    def librarian(self, when: datetime, librarian_id: int, text: str) -> Chat:
+    def librarian(
+        self, when: datetime, librarian_id: int, text: str = "Hello, a librarian here."
+    ) -> Chat:
         """A librarian answers through Rasa (metadata names them)."""
         return self._add(
             {

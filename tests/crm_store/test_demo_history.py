@@ -7,14 +7,17 @@ rollups the dashboard reads.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import datetime, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_store.db import make_engine, make_session_factory
 from crm_store.demo_history import has_conversations, plan_history, seed_history
 from crm_store.ingestion import RasaEvent, ingest
 from crm_store.models import (
@@ -33,7 +36,10 @@ from crm_store.models.dashboard_reports import ReaderValueRow
 from crm_store.models.operations import DailyMetric
 from crm_store.seed import DEMO_READERS, seed_demo
 from handoff_console.accounts import seed_demo_staff
+from launcher.cli import prepare
 from launcher.demo_history import seed_and_refresh
+from launcher.settings import load_settings
+from ric_config import SettingsError
 
 pytestmark = pytest.mark.dashboard
 
@@ -144,3 +150,33 @@ def test_never_seeds_into_a_store_with_conversations(sessions: sessionmaker[Sess
         history = seed_history(session, NOW, ZONE)
         assert history.skipped == "the store already has conversations"
         assert _count(session, Message.id) == 1
+
+
+def test_ric_migrate_seeds_it_when_the_setting_is_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("RIC_DATABASE_URL", "RIC_TRACKER_DATABASE_URL", "RASA_AUTH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RIC_DEMO_HISTORY", "maybe")
+    with pytest.raises(SettingsError, match="RIC_DEMO_HISTORY"):
+        load_settings(tmp_path / "var")
+    monkeypatch.setenv("RIC_DEMO_HISTORY", "0")
+    settings = load_settings(tmp_path / "var")
+    prepare(settings)
+    sessions = make_session_factory(make_engine(settings.database_url))
+    with sessions.begin() as session:
+        assert _count(session, Reader.id) == len(DEMO_READERS)  # the readers, no history
+        assert not has_conversations(session)
+    assert "demo history" not in capsys.readouterr().out
+    monkeypatch.setenv("RIC_DEMO_HISTORY", "1")
+    prepare(settings)
+    assert re.search(r"demo history: \d+ conversations", capsys.readouterr().out)
+    with sessions.begin() as session:
+        conversations = _count(session, Conversation.id)
+        assert conversations > 300
+        assert _count(session, DashboardDailyRollup.day) > 0
+    prepare(settings)  # a second start writes nothing more
+    assert "demo history: not seeded" in capsys.readouterr().out
+    with sessions.begin() as session:
+        assert _count(session, Conversation.id) == conversations
+    sessions.kw["bind"].dispose()

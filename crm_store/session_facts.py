@@ -298,7 +298,7 @@ def _branches(
                     item.branch = str(branch)[:80]
 
 
-def _returns(facts: list[SessionFacts]) -> None:
+def _returns(facts: list[SessionFacts], window: timedelta) -> None:
     by_reader: dict[int, list[SessionFacts]] = defaultdict(list)
     for item in facts:
         if item.counted and item.reader_id is not None:
@@ -308,7 +308,7 @@ def _returns(facts: list[SessionFacts]) -> None:
         for index, item in enumerate(items):
             end = item.row.ended_at
             item.returned = any(
-                end < other.row.started_at <= end + RETURN_WINDOW for other in items[index + 1 :]
+                end < other.row.started_at <= end + window for other in items[index + 1 :]
             )
 
 
@@ -318,6 +318,7 @@ def collect_facts(
     hi: datetime,
     staffed: StaffedSeconds,
     fallback_ids: set[int] | None = None,
+    return_window: timedelta = RETURN_WINDOW,
 ) -> list[SessionFacts]:
     """The facts of every session that started in ``[lo, hi)``.
 
@@ -328,6 +329,9 @@ def collect_facts(
             the caller when it needs their returns.
         staffed: Staffed seconds between two instants.
         fallback_ids: Reader message ids answered by a fallback action.
+        return_window: A session is ``returned`` when the reader's next conversation
+            starts within this long after its end (the dashboard: 24 hours; the nightly
+            ``daily_metrics``: ``RIC_ANALYTICS_RETURN_DAYS``).
     """
     facts = _load_sessions(session, lo, hi)
     by_conversation: dict[int, list[SessionFacts]] = defaultdict(list)
@@ -338,5 +342,5 @@ def collect_facts(
     _handoffs(session, by_conversation, lo, last_end, staffed)
     _ratings(session, by_conversation, lo, last_end + _FEEDBACK_HORIZON)
     _branches(session, by_conversation, last_end)
-    _returns(facts)
+    _returns(facts, return_window)
     return facts

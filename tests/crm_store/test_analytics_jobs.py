@@ -6,13 +6,15 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
-from crm_store.models import Conversation
+from crm_store.models import Conversation, Message
+from crm_store.models.dashboard import ConversationSession
 from crm_store.models.operations import AnalysisRun, ChurnedReader, DailyMetric, QuestionCluster
-from tests.crm_store.test_analytics_metrics import DAY, at, build_store
+from crm_store.sessions import resplit
+from tests.crm_store.test_analytics_metrics import DAY, at, build_store, conversation, message
 from worker.jobs._resources import store_sessions
 from worker.jobs.analysis import nightly_analysis
 
@@ -65,7 +67,10 @@ def test_containment_becomes_final_a_week_later(travel: clock.TravelClock) -> No
     sessions = store_sessions()
     build_store(sessions)
     with sessions.begin() as s:  # R2's return (day +3) has not happened yet on day +1
-        s.delete(s.execute(select(Conversation).where(Conversation.sender_id == "c6")).scalar_one())
+        c6 = s.execute(select(Conversation).where(Conversation.sender_id == "c6")).scalar_one()
+        s.execute(delete(ConversationSession).where(ConversationSession.conversation_id == c6.id))
+        s.execute(delete(Message).where(Message.conversation_id == c6.id))
+        s.delete(c6)
 
     travel.set(at(1, 3))
     summary = nightly_analysis()
@@ -81,15 +86,10 @@ def test_containment_becomes_final_a_week_later(travel: clock.TravelClock) -> No
     assert summary["unanswered_questions"] == 5
 
     with sessions.begin() as s:  # day +3: R2 comes back
-        s.add(
-            Conversation(
-                sender_id="c6",
-                channel="webchat",
-                reader_id=build_reader_of(s, "c2"),
-                started_at=at(3, 15),
-                last_activity_at=at(3, 15),
-            )
-        )
+        c6 = conversation(s, "webchat", None, at(3, 15), "c6")
+        c6.reader_id = build_reader_of(s, "c2")
+        message(s, c6, at(3, 15), "is the telescope back", "search_catalog")
+        resplit(s, [c6.id])
     travel.set(at(8, 3))
     nightly_analysis()
     row = _day_row(sessions)

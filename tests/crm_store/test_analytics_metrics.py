@@ -28,6 +28,7 @@ from crm_store.models import (
     SenderKind,
 )
 from crm_store.models.operations import DailyMetric, Survey
+from crm_store.sessions import resplit
 from library.profile import (
     OpeningTimes,
     clear_profile_cache,
@@ -124,7 +125,8 @@ def build_store(sessions: sessionmaker[Session]) -> dict[str, Any]:
         c2 = conversation(s, "webchat", r2, at(0, 10), "c2")
         message(s, c2, at(0, 10), "can I borrow a telescope", "search_catalog")
         action_event(s, c2, at(0, 10, 0, 2), "action_default_fallback")
-        conversation(s, "webchat", r2, at(3, 15), "c6")
+        c6 = conversation(s, "webchat", r2, at(3, 15), "c6")
+        message(s, c6, at(3, 15), "is the telescope back", "search_catalog")
         # C3 webchat: handoff 11:05, first librarian message 11:15, resolved 11:45, rated 5.
         c3 = conversation(s, "webchat", r3, at(0, 11), "c3")
         message(s, c3, at(0, 11, 4), "my card is blocked", "out_of_scope")
@@ -203,6 +205,8 @@ def build_store(sessions: sessionmaker[Session]) -> dict[str, Any]:
                     feedback_id=answer.id if answer else None,
                 )
             )
+        # The channel sessions ingestion would have opened (the figures count them).
+        resplit(s, [c.id for c in s.execute(select(Conversation)).scalars()])
     return {"readers": [r1.id, r2.id, r3.id, r4.id, r5.id]}
 
 
@@ -422,3 +426,24 @@ def test_staffed_hours_of_the_shipped_library_profile() -> None:
     # Thursday 24th 13:00 -> Tuesday 29th 09:30: 1 h + 30 min = 5400 s.
     eve = datetime(2026, 12, 24, 13, tzinfo=timezone.utc)
     assert staffed_seconds(hours, eve, datetime(2026, 12, 29, 9, 30, tzinfo=timezone.utc)) == 5400
+
+
+def test_a_returning_telegram_reader_is_a_return(sessions: sessionmaker[Session]) -> None:
+    """One Telegram chat (one Rasa conversation forever) with a silence of two days.
+
+    Counted as the dashboard counts: two channel sessions, so the first one's reader came
+    back within the return window and it is not contained; each day has one conversation.
+    """
+    with sessions.begin() as s:
+        reader = Reader(created_at=at(-30, 8))
+        s.add(reader)
+        s.flush()
+        chat = conversation(s, "telegram", reader, at(0, 10), "tg-chat")
+        message(s, chat, at(0, 10), "when do you open", "library_hours")
+        message(s, chat, at(2, 10), "can I renew my loan", "renew_loan")
+        resplit(s, [chat.id])
+    with sessions.begin() as s:
+        today = compute_day(s, DAY, HOURS)["telegram"]
+        later = compute_day(s, DAY + timedelta(days=2), HOURS)["telegram"]
+    assert (today.conversations, today.contained_conversations) == (1, 0)
+    assert (later.conversations, later.contained_conversations) == (1, 1)

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from crm_store.models import AuditEntry, Reader
+from crm_store.sessions import resplit
 from tests.crm_store.test_analytics_metrics import (
     EXPECTED,
     HOURS,
@@ -42,9 +43,12 @@ def analysed(console_store: ConsoleStore) -> dict[str, Any]:
     sessions = console_store.sessions
     ids = build_store(sessions)
     with sessions.begin() as s:
+        parking = []
         for n, text in enumerate(PARKING):
             conv = conversation(s, "webchat", None, at(2, 10 + n), f"parking{n}")
             message(s, conv, at(2, 10 + n), text, "nlu_fallback")
+            parking.append(conv.id)
+        resplit(s, parking)  # their channel sessions, as ingestion opens them
         first = s.get(Reader, ids["readers"][0])
         assert first is not None
         first.display_name = "Ada Reader"
@@ -114,7 +118,9 @@ def test_daily_csv_export(api_clients: dict[str, ApiClient], analysed: dict[str,
     # DAY -1 was not in the run's 8 days; DAY and DAY +1 were.
     assert [(r["day"], r["conversations"], r["csat"]) for r in rows] == [
         ("2026-03-10", "6", "0.6667"),
-        ("2026-03-11", "0", "0.0"),  # C4's rating of 2 on DAY +1: 0 positive / 1
+        # C4's "thanks" the next morning opened a new session of the Telegram chat: one
+        # conversation; C4's rating of 2 on DAY +1: 0 positive / 1
+        ("2026-03-11", "1", "0.0"),
     ]
 
 
@@ -122,12 +128,14 @@ def test_summary_adds_up_a_range(
     api_clients: dict[str, ApiClient], analysed: dict[str, Any]
 ) -> None:
     body = api_clients["morgan"].get("/api/analytics/summary?from=2026-03-10&to=2026-03-13").json()
-    # DAY: 6 conversations; DAY +2: the 3 parking conversations; DAY +3: C6.
-    assert body["conversations"] == 10
-    # DAY: C1; DAY +2: the 3 parking ones are bot-only and anonymous; C6: bot-only, and
-    # R2 does not come back after it -> 1 + 3 + 1 = 5
+    # Channel sessions: DAY: 6 conversations; DAY +1: C4's "thanks" session (a Telegram
+    # reader returning the next morning); DAY +2: the 3 parking conversations; DAY +3: C6.
+    assert body["conversations"] == 11
+    # DAY: C1; DAY +1: C4's second session got the rating of 2 -> not contained; DAY +2:
+    # the 3 parking ones are bot-only and anonymous; C6: bot-only, and R2 does not come
+    # back after it -> 1 + 0 + 3 + 1 = 5
     assert body["contained_conversations"] == 5
-    assert body["containment_rate"] == 0.5  # 5 / 10
+    assert body["containment_rate"] == 0.4545  # 5 / 11
     # ratings: DAY 5, 1, 4; DAY +1: 2 -> positive 2 of 4
     assert (body["ratings"], body["csat"]) == (4, 0.5)
     assert body["days_with_data"] == 4

@@ -2,8 +2,10 @@
 
 Every figure is kept as a numerator and a denominator (or a sum and a count), so that
 a range of days or channels aggregates exactly; docs/analytics.md gives each formula.
-The unit of work is one day: only that day's conversations, handoffs, feedback,
-surveys and reader messages are read, through indexes on their time columns.
+The unit of work is one day: only that day's channel sessions (and, for returns, the
+sessions of the return window after it), handoffs, feedback, surveys and reader messages
+are read, through indexes on their time columns. Conversations are counted as the
+dashboard counts them: channel sessions (``crm_store.session_facts``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, or_, select
+from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm_store.models import (
@@ -29,6 +31,7 @@ from crm_store.models import (
 )
 from crm_store.models.operations import ALL_CHANNELS, DailyMetric, Survey
 from crm_store.models.statuses import SurveyStatus
+from crm_store.session_facts import collect_facts
 from library.staffed_time import StaffedHours, staffed_seconds
 from worker.analytics.sentiment import score
 
@@ -114,50 +117,36 @@ class _Buckets(defaultdict[str, DayFigures]):
 
 
 def _conversation_figures(
-    session: Session, buckets: _Buckets, start: datetime, end: datetime, return_days: int
+    session: Session,
+    buckets: _Buckets,
+    start: datetime,
+    end: datetime,
+    return_days: int,
+    hours: StaffedHours,
 ) -> None:
-    has_handoff = exists().where(Handoff.conversation_id == Conversation.id)
-    has_librarian = exists().where(
-        Message.conversation_id == Conversation.id,
-        Message.sender_kind == SenderKind.LIBRARIAN,
-    )
-    has_negative = exists().where(
-        Feedback.conversation_id == Conversation.id, Feedback.rating <= NEGATIVE_RATING
-    )
-    rows = session.execute(
-        select(
-            Conversation.id,
-            Conversation.channel,
-            Conversation.reader_id,
-            Conversation.started_at,
-            has_handoff.label("handoff"),
-            has_librarian.label("librarian"),
-            has_negative.label("negative"),
-        ).where(Conversation.started_at >= start, Conversation.started_at < end)
-    ).all()
-    readers = {row.reader_id for row in rows if row.reader_id is not None}
-    later: dict[int, list[datetime]] = defaultdict(list)
-    horizon = end + timedelta(days=return_days)
-    for batch in chunks(readers):
-        for reader_id, started_at in session.execute(
-            select(Conversation.reader_id, Conversation.started_at).where(
-                Conversation.reader_id.in_(batch),
-                Conversation.started_at > start,
-                Conversation.started_at <= horizon,
-            )
-        ):
-            later[int(reader_id)].append(started_at)
+    """Count the day's conversations as the dashboard does: channel sessions.
+
+    A Telegram, Slack or email chat is one Rasa conversation forever; each of its
+    sessions (``conversation_sessions``) that started in ``[start, end)`` and in which the
+    reader wrote something besides a survey answer is one conversation here, with the
+    facts of :func:`crm_store.session_facts.collect_facts` (handoff, rating, return within
+    ``return_days``, containment).
+    """
     window = timedelta(days=return_days)
-    for row in rows:
-        returned = row.reader_id is not None and any(
-            row.started_at < other <= row.started_at + window for other in later[row.reader_id]
-        )
-        handed_off = bool(row.handoff) or bool(row.librarian)
-        contained = not handed_off and not row.negative and not returned
-        for figures in buckets.each(row.channel):
+    facts = collect_facts(
+        session,
+        start,
+        end + window + timedelta(hours=1),
+        lambda a, b: staffed_seconds(hours, a, b),
+        return_window=window,
+    )
+    for item in facts:
+        if not item.counted or item.row.started_at >= end:
+            continue
+        for figures in buckets.each(item.channel):
             figures.conversations += 1
-            figures.handoff_conversations += int(bool(row.handoff))
-            figures.contained_conversations += int(contained)
+            figures.handoff_conversations += int(item.handoff)
+            figures.contained_conversations += int(item.contained)
 
 
 def _handoff_figures(
@@ -312,7 +301,7 @@ def compute_day(
     """Compute one UTC day's figures per channel, and for ``all`` channels together."""
     start, end = day_bounds(day)
     buckets = _Buckets()
-    _conversation_figures(session, buckets, start, end, return_days)
+    _conversation_figures(session, buckets, start, end, return_days, hours)
     _handoff_figures(session, buckets, start, end, hours)
     _feedback_figures(session, buckets, start, end)
     _survey_figures(session, buckets, start, end)

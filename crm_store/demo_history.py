@@ -22,7 +22,8 @@ The dashboard's rollups and the reader intelligence are computed by the worker's
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
@@ -47,7 +48,14 @@ from crm_store.models import (
 )
 from crm_store.seed import DEMO_READERS
 
-__all__ = ["DEMO_HISTORY_MARK", "DemoHistory", "has_conversations", "plan_history", "seed_history"]
+__all__ = [
+    "DEMO_HISTORY_MARK",
+    "DemoHistory",
+    "Visit",
+    "has_conversations",
+    "plan_history",
+    "seed_history",
+]
 
 DEMO_HISTORY_MARK = "demo.history"
 """The audit action that records a demo history was written."""
@@ -92,7 +100,7 @@ class DemoHistory:
 
 
 @dataclass
-class _Visit:
+class Visit:
     """One planned chat, and the rows that go with it besides its events."""
 
     chat: Chat
@@ -101,7 +109,6 @@ class _Visit:
     handoff: dict[str, Any] | None = None
     rating: tuple[int, datetime] | None = None
     ticket: tuple[str, str, TicketStatus, datetime] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _weighted(rng: random.Random, pairs: Any) -> Any:
@@ -134,7 +141,7 @@ def _topic(rng: random.Random) -> Topic:
 
 
 def _script(
-    rng: random.Random, visit: _Visit, librarians: list[tuple[int, str]], staffed: bool
+    rng: random.Random, visit: Visit, librarians: list[tuple[int, str]], staffed: bool
 ) -> None:
     """Fill in one chat: greetings, questions, misunderstandings, a handoff, a rating."""
     chat, at = visit.chat, visit.started
@@ -200,7 +207,10 @@ def _script(
 
 
 def _handoff(
-    rng: random.Random, visit: _Visit, later: Any, librarians: list[tuple[int, str]]
+    rng: random.Random,
+    visit: Visit,
+    later: Callable[[int, int], datetime],
+    librarians: list[tuple[int, str]],
 ) -> None:
     chat = visit.chat
     asked = later(20, 60)
@@ -253,7 +263,7 @@ def plan_history(
     librarians: list[tuple[int, str]],
     days: int = 90,
     seed: int = 17,
-) -> list[_Visit]:
+) -> list[Visit]:
     """The chats of ``days`` days up to ``now`` (library time ``zone``); the same each run.
 
     Args:
@@ -265,7 +275,7 @@ def plan_history(
     """
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     today = now.astimezone(zone).date()
-    visits: list[_Visit] = []
+    visits: list[Visit] = []
     for back in range(days, -1, -1):
         day = today - timedelta(days=back)
         growth = 0.75 + 0.25 * (days - back) / max(days, 1)
@@ -273,7 +283,7 @@ def plan_history(
             channel = _weighted(rng, CHANNELS)
             reader = rng.randrange(len(DEMO_READERS)) if rng.random() < 0.22 else None
             chat = Chat(_sender(channel, rng, reader, len(visits)), channel)
-            visit = _Visit(chat, reader, started)
+            visit = Visit(chat, reader, started)
             staffed = day.weekday() < 5 and 9 <= started.hour < 18
             _script(rng, visit, librarians, staffed)
             if max(e.timestamp for e in chat.events) < now.timestamp():
@@ -304,7 +314,7 @@ def _demo_reader_ids(session: Session) -> list[int | None]:
 
 
 def _link_demo_identities(
-    session: Session, visits: list[_Visit], reader_ids: list[int | None]
+    session: Session, visits: list[Visit], reader_ids: list[int | None]
 ) -> None:
     """Point the demo readers' chat addresses at them, as a verified sign-in would."""
     known = set(session.execute(select(ChannelIdentity.channel, ChannelIdentity.external_id)).all())

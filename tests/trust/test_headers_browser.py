@@ -218,6 +218,10 @@ def test_a_site_that_is_not_allowed_sees_the_chat_is_unavailable(
 
 def test_screenshots_are_where_the_docs_link_them() -> None:
     doc = (ROOT / "docs" / "security.md").read_text()
-    for name in ("demo-widget-under-csp.png", "widget-refused-origin.png"):
+    for name in (
+        "demo-widget-under-csp.png",
+        "widget-refused-origin.png",
+        "chart-tooltip-under-csp.png",  # by test_headers_charts.py
+    ):
         assert f"img/trust/{name}" in doc
         assert Path(SHOTS / name).exists()

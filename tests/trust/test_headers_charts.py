@@ -24,7 +24,8 @@ pytestmark = [pytest.mark.trust, pytest.mark.browser]
 __all__ = ["console", "console_store", "demo"]
 
 SHOTS = ROOT / "docs" / "img" / "trust"
-TOOLTIP_TEXT = "() => [...document.querySelectorAll('#chart-volume svg text')].map(t => t.textContent)"
+TOOLTIP_TEXT = """() => [...document.querySelectorAll("#chart-volume svg text")]
+  .map((t) => t.textContent)"""
 
 
 def test_charts_drawn_and_hovered_raise_no_violation(browser: Browser, demo: str) -> None:

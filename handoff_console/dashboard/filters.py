@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import distinct, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -166,13 +166,16 @@ def filter_options(session: Session, filters: Filters) -> dict[str, list[str]]:
     stays in its list when it has no data now.
     """
     earlier = filters.previous()
+    c = DashboardDailyRollup.__table__.c
+    # One scan for the four keys (their distinct combinations are a few hundred rows).
+    combinations = session.execute(
+        select(*(c[key] for key in FILTER_KEYS))
+        .where(c.day >= earlier.first, c.day <= filters.last)
+        .distinct()
+    ).all()
     options: dict[str, list[str]] = {}
-    for key in FILTER_KEYS:
-        c = DashboardDailyRollup.__table__.c
-        found = session.execute(
-            select(distinct(c[key])).where(c.day >= earlier.first, c.day <= filters.last)
-        ).scalars()
-        values = set(found)
+    for index, key in enumerate(FILTER_KEYS):
+        values = {row[index] for row in combinations}
         chosen = getattr(filters, key)
         if chosen:
             values.add(chosen)

@@ -68,6 +68,8 @@ HOUR_WEIGHTS = {
 """Local hour of day -> relative number of chats starting then."""
 WEEKDAY_CHATS = (15, 15, 14, 15, 13, 7, 4)
 """Mean chats per day, Monday to Sunday (late in the period; earlier days a little fewer)."""
+STAFFED_HOURS = (*(range(9, 19),) * 4, range(9, 17), range(10, 16), range(0))
+"""Local hours, Monday to Sunday, when librarians answer chats (as ``bot/library_profile.yml``)."""
 RATINGS = ((5, 45), (4, 30), (3, 12), (2, 8), (1, 5))
 LIBRARIAN_LINES = (
     "Hello, this is {name} from the library. Let me look into that for you.",
@@ -173,9 +175,9 @@ def _script(
         chat.reader(later(20, 90), rng.choice(topic.texts), topic.intent, topic.faq, confidence)
         chat.bot(later(1, 4), topic.answer)
     roll = rng.random()
-    if roll < 0.10 and chat.channel != "email":
+    if roll < 0.12 and chat.channel != "email":
         _handoff(rng, visit, later, librarians if staffed else [])
-    elif roll < 0.13:
+    elif roll < 0.15:
         subject = rng.choice(TICKET_SUBJECTS)
         chat.reader(
             later(30, 120),
@@ -284,7 +286,7 @@ def plan_history(
             reader = rng.randrange(len(DEMO_READERS)) if rng.random() < 0.22 else None
             chat = Chat(_sender(channel, rng, reader, len(visits)), channel)
             visit = Visit(chat, reader, started)
-            staffed = day.weekday() < 5 and 9 <= started.hour < 18
+            staffed = started.hour in STAFFED_HOURS[day.weekday()]
             _script(rng, visit, librarians, staffed)
             if max(e.timestamp for e in chat.events) < now.timestamp():
                 visits.append(visit)

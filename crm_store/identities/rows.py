@@ -142,8 +142,12 @@ def audit_reader(
 
 
 def _unique_sets(table: Table, column: Column[Any]) -> list[list[Column[Any]]]:
-    """The unique constraints and unique indexes of ``table`` that include ``column``."""
+    """The unique constraints, unique indexes and primary key of ``table`` that include
+    ``column`` (a table keyed by the reader, such as a per-reader rollup, has one row
+    per reader: the merged reader's row cannot move next to the kept reader's)."""
     sets: list[list[Column[Any]]] = [[column]] if column.unique else []
+    if column.primary_key:
+        sets.append(list(table.primary_key.columns))
     for constraint in table.constraints:
         if isinstance(constraint, UniqueConstraint) and column.name in constraint.columns:
             sets.append(list(constraint.columns))
@@ -238,8 +242,6 @@ def fold(session: Session, keep: Reader, merged: Reader) -> dict[str, Any]:
     }
 
 
-
 def parse_time(value: object) -> datetime | None:
     """An ISO 8601 time kept in an audit entry, or None."""
     return datetime.fromisoformat(value) if isinstance(value, str) else None
-

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from handoff_console.schemas.base import ApiModel, Timestamp
+from handoff_console.schemas.base import ApiModel, RecordId, Timestamp
 
 __all__ = [
     "CandidateAccept",
@@ -68,7 +68,7 @@ class InboxReply(ApiModel):
 class InboxDecisionBody(ApiModel):
     """Assign messages (one, or a whole group) to a label, or mark them out of scope, or dismiss."""
 
-    message_ids: list[int] = Field(min_items=1, max_items=500)
+    message_ids: list[RecordId] = Field(min_items=1, max_items=500)
     decision: Literal["assigned", "out_of_scope", "dismissed"]
     label: str | None = Field(description="assigned: an intent or faq/<topic>", example="faq/wifi")
     answer: str | None = Field(description="assigned to a new faq/<topic>: its answer")

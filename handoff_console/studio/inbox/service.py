@@ -18,6 +18,7 @@ from crm_store.faq_candidates import CandidateError, decide_candidate, sync_cand
 from crm_store.models import CandidateStatus, FaqCandidate, InboxDecision, StaffUser
 from crm_store.nlu_inbox import InboxRules, inbox_groups
 from crm_store.nlu_labels import InboxError, decide
+from handoff_console.schemas.base import MAX_ID
 from handoff_console.services.errors import BadRequest, Conflict, NotFound
 from handoff_console.studio.inbox.labelling import (
     OUT_OF_SCOPE,
@@ -63,10 +64,13 @@ def _ids(value: object) -> list[int]:
         not isinstance(value, list)
         or not value
         or len(value) > MAX_MESSAGES
-        or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in value)
+        or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in value
+        )
     ):
         raise BadRequest(
-            "bad_messages", f"message_ids is a list of 1 to {MAX_MESSAGES} message ids."
+            "bad_messages",
+            f"message_ids is a list of 1 to {MAX_MESSAGES} message ids (1 to 2^63-1).",
         )
     return list(dict.fromkeys(value))
 

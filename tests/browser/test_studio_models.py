@@ -26,6 +26,7 @@ from tests.studio.models_stack import (
     ModelsStack,
     label_inbox_messages,
     models_stack,
+    seed_registry,
 )
 from tests.system import ROOT
 
@@ -39,7 +40,9 @@ SWAP_TIMEOUT = 300_000
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelsStack]:
-    with models_stack(tmp_path_factory.mktemp("models-browser")) as running:
+    with models_stack(
+        tmp_path_factory.mktemp("models-browser"), seed_registry(tmp_path_factory)
+    ) as running:
         yield running
 
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from crm_store import clock
 from crm_store.db import make_engine, make_session_factory
 from crm_store.models import (
@@ -72,6 +74,18 @@ INBOX_CANDIDATES = [
     "borrowing passes for museums",
 ]
 """Reader messages an admin assigned to the new topic in the NLU inbox (part 2's table)."""
+QUICK_CONFIG = """recipe: default.v1
+language: en
+assistant_id: reader-interaction-center
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: CountVectorsFeaturizer
+  - name: LogisticRegressionClassifier
+policies:
+  - name: RulePolicy
+"""
+"""A pipeline without the sentence encoder, for tests of the CLI's path rather than of the
+project's pipeline (which the console's training run covers): it trains in seconds."""
 _EXAMPLE = re.compile(r"^\s{6,}- ")
 _HEADING = re.compile(r"^\s*- intent: (\S+)")
 
@@ -133,12 +147,12 @@ class ModelsStack:
     env: dict[str, str]
     admin_username: str
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def cli(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         """``python -m launcher <args>`` against this system (what ``./ric`` runs)."""
         return subprocess.run(
             [sys.executable, "-m", "launcher", *args],
             cwd=ROOT,
-            env={**os.environ, **self.env},
+            env={**os.environ, **self.env, **env},
             capture_output=True,
             text=True,
             check=False,
@@ -172,22 +186,40 @@ class ModelsStack:
 
 
 @contextlib.contextmanager
-def models_stack(base: Path) -> Iterator[ModelsStack]:
+def models_stack(base: Path, seed: Path) -> Iterator[ModelsStack]:
     """:func:`start_models_stack`, stopped at the end."""
-    running = start_models_stack(base)
+    running = start_models_stack(base, seed)
     try:
         yield running
     finally:
         running.system.stop()
 
 
-def start_models_stack(base: Path) -> ModelsStack:
-    """Train v1 from the small copy, start the system on it, and sign an admin in."""
+def seed_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A registry holding v1 trained from the small copy, trained once per test session.
+
+    Every module that starts a :class:`ModelsStack` copies it (the registry is a folder
+    of relocatable files), so the identical v1 is not retrained per module. It lives in
+    the session's tmp folder: never in the shared model cache of the real ``bot/`` data.
+    """
+    seed = tmp_path_factory.getbasetemp() / "models-seed"
+    registry = seed / "registry"
+    if not (registry / "v1.json").is_file():
+        shutil.rmtree(seed, ignore_errors=True)
+        (seed / "project").mkdir(parents=True)
+        small_project(seed / "project")
+        run_job(registry, seed / "project", "--source", "cli", "--by", "tests")
+    return registry
+
+
+def start_models_stack(base: Path, seed: Path) -> ModelsStack:
+    """Copy v1 from ``seed`` (:func:`seed_registry`), start the system on it, sign in."""
     project = base / "project"
     project.mkdir()
     small_project(project)
     registry = base / "registry"
-    run_job(registry, project, "--source", "cli", "--by", "tests")
+    shutil.copytree(seed, registry, ignore=shutil.ignore_patterns(".rasa-cache", "tmp*"))
+    assert [v.number for v in ModelRegistry(registry).versions()] == [1]
     ModelRegistry(registry).set_active(1, "tests", "activate")
     env = {
         "RIC_MODEL_REGISTRY": str(registry),

@@ -5,7 +5,10 @@ the project's training data, :mod:`tests.studio.models_stack`). The tests run in
 the console trains v2 (with the new FAQ topic) in the background, v2 goes live under
 widget traffic with nothing lost, answers the new question, rolls back; a regressing
 version is refused unless overridden with a reason; the CLI lists, activates, rolls back
-and trains.
+and trains (with :data:`~tests.studio.models_stack.QUICK_CONFIG`, a pipeline without the
+sentence encoder: the CLI's path is what that test proves, the console's run trained and
+evaluated the project's pipeline). v1 is trained once per test session
+(:func:`~tests.studio.models_stack.seed_registry`) and shared with the browser test.
 """
 
 from __future__ import annotations
@@ -25,16 +28,19 @@ from crm_store.models import AuditEntry, Direction, Message
 from crm_store.repositories import conversation_of
 from handoff_console.accounts import create_staff, issue_api_token
 from handoff_console.studio.models import TrainingInputs
+from tests import aio
 from tests.handoff_console.conftest import ApiClient
 from tests.live_console import wait_for
 from tests.studio.models_stack import (
     NEW_ANSWER,
     NEW_QUESTION,
     NEW_TOPIC,
+    QUICK_CONFIG,
     ModelsStack,
     add_new_topic,
     label_inbox_messages,
     models_stack,
+    seed_registry,
 )
 from tests.webchat_client import WidgetClient, bot_texts
 
@@ -46,7 +52,9 @@ TRAFFIC_MESSAGES = 6
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelsStack]:
-    with models_stack(tmp_path_factory.mktemp("models")) as running:
+    with models_stack(
+        tmp_path_factory.mktemp("models"), seed_registry(tmp_path_factory)
+    ) as running:
         yield running
 
 
@@ -67,7 +75,7 @@ def _ask(stack: ModelsStack, text: str) -> list[str]:
         finally:
             await widget.close()
 
-    return asyncio.run(ask())
+    return aio.run(ask())
 
 
 def test_up_starts_rasa_with_the_active_version(stack: ModelsStack) -> None:
@@ -141,7 +149,7 @@ def test_activation_under_widget_traffic_answers_and_stores_every_message(
         swapped.set()
         return await asyncio.gather(*readers), reply
 
-    results, reply = asyncio.run(traffic())
+    results, reply = aio.run(traffic())
     assert reply.status == 200, reply.json()
     assert (reply.json()["version"], reply.json()["previous"], reply.json()["how"]) == (
         "v2", "v1", "activate",
@@ -271,7 +279,13 @@ def test_cli_lists_activates_rolls_back_and_trains(stack: ModelsStack) -> None:
     rolled = stack.cli("nlu", "rollback")
     assert (rolled.returncode, _live_file(stack)) == (0, "v3.tar.gz")
     assert stack.cli("nlu", "activate", "v2").returncode == 0
-    trained = stack.cli("nlu", "train", "--evaluate", "--folds", "2")
+    # The CLI's own path (job, registry, comparison with the live v2, printed summary)
+    # with a quick pipeline: the console's run above trained the project's pipeline.
+    quick = stack.project / "quick-config.yml"
+    quick.write_text(QUICK_CONFIG)
+    trained = stack.cli(
+        "nlu", "train", "--evaluate", "--folds", "2", RIC_STUDIO_CONFIG_FILE=str(quick)
+    )
     assert trained.returncode == 0, trained.stdout + trained.stderr
     assert "Trained v4" in trained.stdout
     assert "v4 against live v2: macro F1 " in trained.stdout

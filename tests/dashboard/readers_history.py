@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.models import Feedback, Handoff, HandoffStatus, Reader
+from crm_store.sessions import resplit
 from tests.crm_store.test_analytics_metrics import HOURS, conversation, message
 from worker.analytics.run import run_analysis
 from worker.analytics.settings import AnalyticsSettings
@@ -71,6 +72,7 @@ def _visit(
     conv = conversation(session, channel, reader, started, name)
     for n, intent in enumerate(intents):
         message(session, conv, started + timedelta(minutes=10 * n), f"asking: {intent}", intent)
+    resplit(session, [conv.id])  # its channel sessions, as ingestion opens them
     if rating is not None:
         session.add(
             Feedback(

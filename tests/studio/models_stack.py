@@ -26,9 +26,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pytest
+from typing import TYPE_CHECKING, Any
 
 from crm_store import clock
 from crm_store.db import make_engine, make_session_factory
@@ -46,6 +44,9 @@ from handoff_console.studio.models.heldout import is_held_out
 from tests.handoff_console.conftest import ApiClient
 from tests.handoff_console.console_server import ConsoleServer, Reply
 from tests.system import ROOT, RunningSystem, start_system
+
+if TYPE_CHECKING:
+    import pytest
 
 ADMIN_PASSWORD = "admin-test-passphrase-1"
 PER_LABEL = 6
@@ -186,7 +187,7 @@ class ModelsStack:
 
 
 @contextlib.contextmanager
-def models_stack(base: Path, seed: Path) -> Iterator[ModelsStack]:
+def models_stack(base: Path, seed: Path | None = None) -> Iterator[ModelsStack]:
     """:func:`start_models_stack`, stopped at the end."""
     running = start_models_stack(base, seed)
     try:
@@ -212,13 +213,17 @@ def seed_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return registry
 
 
-def start_models_stack(base: Path, seed: Path) -> ModelsStack:
-    """Copy v1 from ``seed`` (:func:`seed_registry`), start the system on it, sign in."""
+def start_models_stack(base: Path, seed: Path | None = None) -> ModelsStack:
+    """Copy v1 from ``seed`` (:func:`seed_registry`; trained here without one), start the
+    system on it and sign an admin in."""
     project = base / "project"
     project.mkdir()
     small_project(project)
     registry = base / "registry"
-    shutil.copytree(seed, registry, ignore=shutil.ignore_patterns(".rasa-cache", "tmp*"))
+    if seed is None:
+        run_job(registry, project, "--source", "cli", "--by", "tests")
+    else:
+        shutil.copytree(seed, registry, ignore=shutil.ignore_patterns(".rasa-cache", "tmp*"))
     assert [v.number for v in ModelRegistry(registry).versions()] == [1]
     ModelRegistry(registry).set_active(1, "tests", "activate")
     env = {

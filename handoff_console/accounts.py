@@ -111,8 +111,12 @@ def verify_password(stored_hash: str, password: str) -> bool:
 
 
 def hash_token(token: str) -> str:
-    """Return the SHA-256 hex digest under which a session or API token is stored."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    """Return the SHA-256 hex digest under which a session or API token is stored.
+
+    Any string hashes: a header or cookie with undecodable bytes reaches us as lone
+    surrogates (found by schemathesis, issue 18); such a token matches nothing.
+    """
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _validate_password(password: str) -> None:
@@ -222,13 +226,14 @@ def authenticate(
         if wait > 0:
             logger.warning(
                 "login throttled for user name %r from %s (%d failures, %d s left)",
-                name, address, throttle.failures, wait,
+                name,
+                address,
+                throttle.failures,
+                wait,
             )
             raise LoginRateLimited(wait)
 
-    user = session.execute(
-        select(StaffUser).where(StaffUser.username == name)
-    ).scalar_one_or_none()
+    user = session.execute(select(StaffUser).where(StaffUser.username == name)).scalar_one_or_none()
     if len(password) > MAX_PASSWORD_LENGTH:
         ok = False
     elif user is None or not user.active:

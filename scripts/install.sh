@@ -2,6 +2,7 @@
 # Create or update .venv from the locks.
 #   scripts/install.sh         the runtime lock, requirements.lock (what `./ric up` needs)
 #   scripts/install.sh --dev   also requirements-dev.lock: ruff, mypy, pytest, Playwright, … (`./ric test`)
+#                              and .venv-fuzz/ from requirements-fuzz.lock (the schemathesis CLI)
 # A second run with the same locks and Python is a no-op that takes well under a second; a
 # runtime run on a .venv that already has the dev tools is one too (they are kept).
 # torch is installed in a step of its own from the PyTorch CPU index, pinned to its +cpu
@@ -53,6 +54,22 @@ fi
 VERSION="$(supported "$PY")"
 RUNTIME_HASH="$(sha256sum < "$LOCK" | cut -c1-16)"
 DEV_HASH="$(sha256sum < "$DEV_LOCK" | cut -c1-16)"
+# --dev also fills .venv-fuzz/, a tool environment of its own for the schemathesis CLI
+# (requirements-fuzz.lock; its jsonschema and pytest pins clash with Rasa's), the way pipx
+# isolates a CLI. Rebuilt from scratch only when that lock or the Python version changes.
+if (( DEV )); then
+  FUZZ_VENV="${RIC_FUZZ_VENV:-$ROOT/.venv-fuzz}"
+  FUZZ_WANT="$(sha256sum < "$ROOT/requirements-fuzz.lock" | cut -c1-16)-py$VERSION"
+  if [[ "$(cat "$FUZZ_VENV/.ric-installed" 2>/dev/null || true)" != "$FUZZ_WANT" ]]; then
+    echo "Installing the pinned schemathesis tool environment into ${FUZZ_VENV#"$ROOT"/}…"
+    rm -rf "$FUZZ_VENV"
+    "$PY" -m venv "$FUZZ_VENV"
+    "$FUZZ_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+      -r "$ROOT/requirements-fuzz.lock" 2>&1 | grep -v "is ignored: it is neither" || true
+    "$FUZZ_VENV/bin/schemathesis" --version >/dev/null
+    echo "$FUZZ_WANT" > "$FUZZ_VENV/.ric-installed"
+  fi
+fi
 # The stamp names what .venv holds: "<runtime>-pyX.Y" or "<runtime>+dev<dev>-pyX.Y".
 if (( DEV )); then WANT="$RUNTIME_HASH+dev$DEV_HASH-py$VERSION"; else WANT="$RUNTIME_HASH-py$VERSION"; fi
 HAVE="$(cat "$VENV/.ric-installed" 2>/dev/null || true)"

@@ -14,6 +14,7 @@ with a fixed seed and a bounded number of examples per operation. Checks: no 5xx
 
 from __future__ import annotations
 
+import http.client
 import re
 import subprocess
 from collections.abc import Callable
@@ -98,3 +99,23 @@ def test_schemathesis_finds_nothing(
     assert re.search(r"not_a_server_error\s+(\d+) / \1 passed", report), report[-5000:]
     assert "response_schema_conformance" in report, report[-5000:]
     assert "Traceback" not in console.log()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [("Authorization", "Bearer \xe9\xff\x80"), ("Cookie", "ric_session=\xe9\xff\x80")],
+    ids=["bearer", "cookie"],
+)
+def test_credentials_that_are_not_utf8_are_refused_not_a_crash(
+    header: tuple[str, str], console: ConsoleServer
+) -> None:
+    """What schemathesis found: such bytes reached ``hash_token`` as lone surrogates (500)."""
+    connection = http.client.HTTPConnection("127.0.0.1", console.port, timeout=30)
+    try:
+        # http.client sends header values as latin-1: these are the raw bytes E9 FF 80.
+        connection.request("GET", "/api/me", headers={header[0]: header[1]})
+        reply = connection.getresponse()
+        reply.read()
+    finally:
+        connection.close()
+    assert reply.status == 401

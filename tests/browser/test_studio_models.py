@@ -25,8 +25,7 @@ from tests.studio.models_stack import (
     NEW_TOPIC,
     ModelsStack,
     label_inbox_messages,
-    models_stack,
-    seed_registry,
+    module_stack,
 )
 from tests.system import ROOT
 
@@ -40,10 +39,7 @@ SWAP_TIMEOUT = 300_000
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelsStack]:
-    with models_stack(
-        tmp_path_factory.mktemp("models-browser"), seed_registry(tmp_path_factory)
-    ) as running:
-        yield running
+    yield from module_stack(tmp_path_factory, "models-browser")
 
 
 def ask(browser: Browser, stack: ModelsStack, text: str, screenshot: str | None = None) -> str:

@@ -213,6 +213,12 @@ def seed_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return registry
 
 
+def module_stack(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[ModelsStack]:
+    """A module-scoped fixture's body: a stack on a copy of the session's v1."""
+    with models_stack(tmp_path_factory.mktemp(name), seed_registry(tmp_path_factory)) as running:
+        yield running
+
+
 def start_models_stack(base: Path, seed: Path | None = None) -> ModelsStack:
     """Copy v1 from ``seed`` (:func:`seed_registry`; trained here without one), start the
     system on it and sign an admin in."""

@@ -39,8 +39,7 @@ from tests.studio.models_stack import (
     ModelsStack,
     add_new_topic,
     label_inbox_messages,
-    models_stack,
-    seed_registry,
+    module_stack,
 )
 from tests.webchat_client import WidgetClient, bot_texts
 
@@ -52,10 +51,7 @@ TRAFFIC_MESSAGES = 6
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelsStack]:
-    with models_stack(
-        tmp_path_factory.mktemp("models"), seed_registry(tmp_path_factory)
-    ) as running:
-        yield running
+    yield from module_stack(tmp_path_factory, "models")
 
 
 def _sessions(stack: ModelsStack) -> Any:

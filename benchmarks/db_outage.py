@@ -26,6 +26,7 @@ from urllib.parse import quote
 from sqlalchemy import create_engine, text
 
 from benchmarks.soak import ONE_ADDRESS_LIMITS, Tally, drive, print_summary
+from tests.aio import run as run_async
 from tests.system import RunningSystem, start_system
 
 POSTGRES = ("127.0.0.1", 5432)
@@ -161,7 +162,7 @@ def outage_run(
         await asyncio.to_thread(proxy.restore)
         return await traffic, answered_during
 
-    wall, during = asyncio.run(run())
+    wall, during = run_async(run())
     restored = time.monotonic()
     deadline = restored + 180
     stored: dict[str, int] = {}

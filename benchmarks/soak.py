@@ -37,6 +37,7 @@ from typing import Any
 
 from websockets.client import connect as ws_connect
 
+from tests.aio import run as run_async
 from tests.system import RunningSystem, start_system
 
 PHRASES = ["hello", "thanks", "are you a bot?", "what can you do?", "hi there", "thank you"]
@@ -268,7 +269,7 @@ def fault_run(system: RunningSystem, clients: int, pause: float, tail: float = 6
         restarts = await kill_each(system, names, pause)
         return await traffic, restarts
 
-    wall, restarts = asyncio.run(both())
+    wall, restarts = run_async(both())
     wait_for_ingestion(system, tally.sent)
     stored = stored_reader_texts(system)
     missing = [text for text in tally.sent if stored[text] == 0]
@@ -289,10 +290,10 @@ def print_summary(label: str, summary: dict[str, float]) -> None:
 
 def soak(system: RunningSystem, clients: int, minutes: float, warmup: float) -> None:
     """The soak phase: warm up, then ``minutes`` of traffic; print figures and memory."""
-    asyncio.run(drive(system.ws_url, clients, warmup, Tally()))
+    run_async(drive(system.ws_url, clients, warmup, Tally()))
     before = memory(system)
     tally = Tally()
-    wall = asyncio.run(drive(system.ws_url, clients, minutes * 60, tally))
+    wall = run_async(drive(system.ws_url, clients, minutes * 60, tally))
     after = memory(system)
     print_summary(f"soak, {clients} clients, {minutes:g} min", tally.summary(wall))
     if tally.errors:

@@ -135,7 +135,11 @@ def test_reader_and_librarian_chat_through_a_handoff(
         "can I talk to a librarian please", timeout=LIVE_TIMEOUT
     )
     expect(librarian.locator("#conversation-handoff")).to_contain_text("Claimed by Sam Reyes")
-    expect(librarian.locator(".internal-banner")).to_contain_text("the reader never sees notes")
+    # Notes are a mode of the reply box (issue 15): the label says the reader never sees them.
+    librarian.locator("#mode-note").check()
+    expect(librarian.locator("#reply-label")).to_contain_text("the reader never sees it")
+    librarian.locator("#mode-reply").check()
+    expect(librarian.locator("#reply-label")).to_have_text("Reply to the reader")
     expect(librarian.locator("#reader-profile")).to_contain_text("Anonymous reader")
     expect(librarian.locator("#reader-profile")).to_contain_text(session_id)
     librarian.locator("#reply-text").fill(REPLY)
@@ -165,9 +169,7 @@ def test_reader_and_librarian_chat_through_a_handoff(
     librarian.get_by_role("button", name=re.compile("^Resolve")).click()
     # The reader's answer came after the reply: the console asks before resolving.
     librarian.get_by_role("button", name="Resolve anyway").click()
-    expect(librarian.locator("#conversation-status")).to_have_text(
-        "Resolved", timeout=LIVE_TIMEOUT
-    )
+    expect(librarian.locator("#conversation-status")).to_have_text("Resolved", timeout=LIVE_TIMEOUT)
     expect(librarian.locator("#reopen-button")).to_be_visible()
     expect(reader.locator(f"{W} .ric-bot")).to_have_count(bots_before + 1, timeout=BOT_TIMEOUT)
     expect(reader.locator(f"{W} .ric-bot .ric-text").last).to_contain_text(

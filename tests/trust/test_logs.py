@@ -7,7 +7,6 @@ the conversation ids on the ``limited`` system (``conftest.py``), which runs wit
 
 from __future__ import annotations
 
-import asyncio
 import io
 import itertools
 import json
@@ -22,6 +21,7 @@ import pytest
 from launcher.supervisor import ServiceSpec, Supervisor
 from messaging.logs import configure_logging, conversation_scope
 from ric_config import LogConfig
+from tests.aio import run as run_async
 from tests.system import RunningSystem
 from tests.trust.conftest import SESSION_LIMIT
 from tests.webchat_client import WidgetClient
@@ -116,7 +116,7 @@ def test_the_running_system_logs_json_with_conversation_ids(limited: RunningSyst
         assert client.session_id
         return client.session_id
 
-    session_id = asyncio.run(scenario())
+    session_id = run_async(scenario())
     logs = limited.var_dir / "log"
     for name in ("rasa.log", "actions.log", "console.log", "worker.log"):
         entries = _json_lines(logs / name)

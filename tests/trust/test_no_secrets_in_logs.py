@@ -15,7 +15,6 @@ masking of everything else a reader typed is issue 18's data-rights part
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import sqlite3
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.aio import run as run_async
 from tests.system import ROOT, RunningSystem
 from tests.webchat_client import WidgetClient, bot_texts
 
@@ -109,7 +109,7 @@ def signed_in(system: RunningSystem) -> Iterator[RunningSystem]:
             await client.close()
         return texts
 
-    texts = asyncio.run(scenario())
+    texts = run_async(scenario())
     assert any("signed in" in text for text in texts), texts
     time.sleep(3)  # the worker copies the tracker store every 100 ms; let it finish
     yield system

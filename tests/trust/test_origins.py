@@ -16,6 +16,7 @@ from websockets.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
 from connectors.webchat.admission import ORIGIN_REFUSED_CODE, ORIGIN_REFUSED_REASON, origin_of
+from tests.aio import run as run_async
 from tests.system import RunningSystem
 from tests.webchat_client import WidgetClient
 
@@ -39,7 +40,7 @@ async def _refused(url: str, origin: str) -> tuple[int, str]:
 
 def test_a_page_from_another_site_is_refused_with_a_reason(system: RunningSystem) -> None:
     for origin in ("https://evil.example", "http://localhost:1", "null"):
-        code, reason = asyncio.run(_refused(system.ws_url, origin))
+        code, reason = run_async(_refused(system.ws_url, origin))
         assert (code, reason) == (ORIGIN_REFUSED_CODE, ORIGIN_REFUSED_REASON)
     log = (system.var_dir / "log" / "rasa.log").read_text(errors="replace")
     assert "refused a widget socket from origin 'https://evil.example'" in log
@@ -57,7 +58,7 @@ def test_the_console_origin_and_clients_without_an_origin_are_served(
             await client.close()
         return served
 
-    assert len(set(asyncio.run(scenario()))) == 3
+    assert len(set(run_async(scenario()))) == 3
 
 
 def test_the_widget_files_carry_security_headers(system: RunningSystem) -> None:

@@ -11,7 +11,6 @@ under ``CI``).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import socket
@@ -21,6 +20,7 @@ from typing import Any
 import pytest
 
 from messaging.rate_limits import RateLimits, slow_down_text
+from tests.aio import run as run_async
 from tests.conftest import require_service
 from tests.connectors import test_slack as slack
 from tests.connectors import test_telegram as telegram
@@ -61,7 +61,7 @@ def test_a_widget_conversation_over_its_limit_is_asked_to_slow_down(
         assert client.session_id
         return client.session_id, outcome
 
-    session_id, outcome = asyncio.run(scenario())
+    session_id, outcome = run_async(scenario())
     frames = list(outcome.values())
     accepted = [f for f in frames if f["type"] == "ack"]
     refused = [f for f in frames if f["type"] == "error"]
@@ -92,7 +92,7 @@ def test_one_client_address_over_its_limit_is_refused_and_another_is_not(
         await other.close()
         return codes, other_codes
 
-    codes, other_codes = asyncio.run(scenario())
+    codes, other_codes = run_async(scenario())
     assert codes == ["ok"] * IP_LIMIT + ["slow_down", "slow_down"]
     assert other_codes == ["ok"]
 
@@ -142,9 +142,9 @@ def test_the_redis_storage_shares_counts_between_limiters() -> None:
     key = uuid.uuid4().hex
     first = RateLimits({"session": "2/minute"}, url)
     second = RateLimits({"session": "2/minute"}, url)  # another Rasa server, same Redis
-    assert asyncio.run(first.admit({"session": key})).allowed
-    assert asyncio.run(second.admit({"session": key})).allowed
-    refused = asyncio.run(first.admit({"session": key}))
+    assert run_async(first.admit({"session": key})).allowed
+    assert run_async(second.admit({"session": key})).allowed
+    refused = run_async(first.admit({"session": key}))
     assert (refused.allowed, refused.scope) == (False, "session")
     assert 1 <= refused.retry_after <= 60
 

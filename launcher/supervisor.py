@@ -28,6 +28,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import IO
 
+from crm_store.redaction import mask_cards_in_text
 from ric_config import LogConfig
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,12 @@ class RotatingLog:
         self.handler.setFormatter(logging.Formatter("%(message)s"))
 
     def write(self, line: str) -> None:
-        """Append one line (rotating first when it would not fit)."""
+        """Append one line (rotating first when it would not fit), card numbers masked.
+
+        The last guard for everything a process prints: Rasa's own tracebacks (its
+        response interpolator logs the slots, the card number among them) included.
+        """
+        line = mask_cards_in_text(line)
         record = logging.LogRecord("child", logging.INFO, "", 0, line, None, None)
         self.handler.handle(record)
 

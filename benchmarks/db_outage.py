@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from sqlalchemy import create_engine, text
 
-from benchmarks.soak import ONE_ADDRESS_LIMITS, Tally, drive, print_summary
+from benchmarks.soak import ONE_ADDRESS_LIMITS, Tally, drive, print_summary, wait_for_ingestion
 from tests.aio import run as run_async
 from tests.system import RunningSystem, start_system
 
@@ -129,17 +129,6 @@ def drop_schema(base_url: str, schema: str) -> None:
     engine.dispose()
 
 
-def stored_texts(store_url: str) -> dict[str, int]:
-    """How often each reader message text is in the reader store."""
-    engine = create_engine(store_url, future=True)
-    with engine.connect() as connection:
-        rows = connection.execute(
-            text("SELECT text, count(*) FROM messages WHERE sender_kind = 'reader' GROUP BY text")
-        ).all()
-    engine.dispose()
-    return {str(row[0]): int(row[1]) for row in rows if row[0] is not None}
-
-
 def outage_run(
     system: RunningSystem,
     proxy: CuttableProxy,
@@ -164,16 +153,10 @@ def outage_run(
 
     wall, during = run_async(run())
     restored = time.monotonic()
-    deadline = restored + 180
-    stored: dict[str, int] = {}
-    while time.monotonic() < deadline:
-        stored = stored_texts(store_url)
-        if all(stored.get(sent) for sent in tally.sent):
-            break
-        time.sleep(2.0)
+    stored = wait_for_ingestion(store_url, tally.sent)
     lag = time.monotonic() - restored
-    missing = [sent for sent in tally.sent if not stored.get(sent)]
-    duplicated = [sent for sent in tally.sent if stored.get(sent, 0) > 1]
+    missing = [sent for sent in tally.sent if not stored[sent]]
+    duplicated = [sent for sent in tally.sent if stored[sent] > 1]
     return OutageReport(tally, during, missing, duplicated, lag, wall)
 
 

@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import signal
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -35,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine
+from sqlalchemy import text as sql
 from websockets.client import connect as ws_connect
 
 from tests.aio import run as run_async
@@ -204,21 +205,26 @@ def memory(system: RunningSystem) -> dict[str, float]:
     return {name: rss_mb(pid) for name, pid in sorted(service_pids(system).items())}
 
 
-def stored_reader_texts(system: RunningSystem) -> Counter[str]:
-    """How often each reader message text is in the reader store."""
-    with sqlite3.connect(system.var_dir / "crm.db") as db:
-        rows = db.execute("SELECT text FROM messages WHERE sender_kind = 'reader'").fetchall()
-    return Counter(text for (text,) in rows if text)
+def stored_reader_texts(store_url: str) -> Counter[str]:
+    """How often each reader message text is in the reader store at ``store_url``."""
+    engine = create_engine(store_url, future=True)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sql("SELECT text FROM messages WHERE sender_kind = 'reader'")
+        ).all()
+    engine.dispose()
+    return Counter(str(row[0]) for row in rows if row[0])
 
 
-def wait_for_ingestion(system: RunningSystem, sent: list[str], timeout: float = 180.0) -> None:
-    """Wait until the worker has ingested every sent message (or ``timeout`` passes)."""
+def wait_for_ingestion(store_url: str, sent: list[str], timeout: float = 180.0) -> Counter[str]:
+    """Wait until the worker has ingested every sent message (or ``timeout`` passes);
+    return what the store then holds."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        stored = stored_reader_texts(system)
-        if all(stored[text] for text in sent):
-            return
+    stored = stored_reader_texts(store_url)
+    while not all(stored[message] for message in sent) and time.monotonic() < deadline:
         time.sleep(2.0)
+        stored = stored_reader_texts(store_url)
+    return stored
 
 
 def wait_for_service(system: RunningSystem, name: str, old_pid: int, timeout: float) -> float:
@@ -270,8 +276,7 @@ def fault_run(system: RunningSystem, clients: int, pause: float, tail: float = 6
         return await traffic, restarts
 
     wall, restarts = run_async(both())
-    wait_for_ingestion(system, tally.sent)
-    stored = stored_reader_texts(system)
+    stored = wait_for_ingestion(system.database_url, tally.sent)
     missing = [text for text in tally.sent if stored[text] == 0]
     duplicated = [text for text in tally.sent if stored[text] > 1]
     return FaultReport(tally, restarts, missing, duplicated, wall)
@@ -303,8 +308,7 @@ def soak(system: RunningSystem, clients: int, minutes: float, warmup: float) -> 
         end = after.get(name, 0.0)
         growth = (end - start) / start if start else 0.0
         print(f"  {name:<10}{start:>16.0f} MB{end:>9.0f} MB{growth:>+9.1%}")
-    wait_for_ingestion(system, tally.sent)
-    stored = stored_reader_texts(system)
+    stored = wait_for_ingestion(system.database_url, tally.sent)
     lost = sum(1 for text in tally.sent if stored[text] == 0)
     doubled = sum(1 for text in tally.sent if stored[text] > 1)
     print(f"  reader store: {len(tally.sent) - lost} of {len(tally.sent)} stored, {lost} "

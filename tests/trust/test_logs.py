@@ -12,7 +12,9 @@ import itertools
 import json
 import logging
 import sys
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +107,18 @@ def _json_lines(path: Path) -> list[dict[str, Any]]:
     return entries
 
 
+def _json_lines_when(
+    path: Path, ready: Callable[[list[dict[str, Any]]], bool], timeout: float = 20.0
+) -> list[dict[str, Any]]:
+    """The JSON lines of ``path`` once ``ready`` holds for them, or as they are at ``timeout``."""
+    deadline = time.monotonic() + timeout
+    entries = _json_lines(path)
+    while not ready(entries) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        entries = _json_lines(path)
+    return entries
+
+
 @pytest.mark.rasa
 def test_the_running_system_logs_json_with_conversation_ids(limited: RunningSystem) -> None:
     async def scenario() -> str:
@@ -129,7 +143,13 @@ def test_the_running_system_logs_json_with_conversation_ids(limited: RunningSyst
         assert [a for a in twice if a["logger"].startswith("sanic")] == [], name
     console = _json_lines(logs / "console.log")
     assert sum(e["message"].startswith("Goin' Fast") for e in console) == 1
-    rasa = _json_lines(logs / "rasa.log")
+
+    # The refusal reaches the reader before the supervisor's pump thread has copied the
+    # line about it into rasa.log: wait for it rather than read the file once.
+    def refusal_logged(lines: list[dict[str, Any]]) -> bool:
+        return any(session_id in e["message"] and "rate limit" in e["message"] for e in lines)
+
+    rasa = _json_lines_when(logs / "rasa.log", refusal_logged)
     about = [e for e in rasa if session_id in e["message"]]
     assert any("rate limit" in e["message"] for e in about)
     assert [e["conversation_id"] for e in about] == [session_id] * len(about)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from telegram import Bot
 
+from messaging.telegram_typing import telegram_bot
 from ric_config import TelegramConfig
 
 __all__ = ["ALLOWED_UPDATES", "CHANNEL", "TelegramSettings", "make_bot"]
@@ -48,8 +49,9 @@ class TelegramSettings:
 
 
 def make_bot(settings: TelegramSettings) -> Bot:
-    """A ``telegram.Bot`` for the settings' token, pointed at ``TELEGRAM_API_BASE_URL`` if set."""
-    if not settings.api_base_url:
-        return Bot(settings.bot_token)
-    base = settings.api_base_url.rstrip("/")
-    return Bot(settings.bot_token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot")
+    """A ``telegram.Bot`` for the settings' token, pointed at ``TELEGRAM_API_BASE_URL`` if set.
+
+    The console's typing indicator (:mod:`messaging.telegram_typing`) builds its client
+    with the same function, so both talk to the same Bot API server.
+    """
+    return telegram_bot(settings.bot_token, settings.api_base_url)

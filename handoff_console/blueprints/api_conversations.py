@@ -76,7 +76,8 @@ NOTE = api.Operation(
 )
 TYPING = api.Operation(
     "Tell the reader's web chat that you are typing a reply (or stopped); it shows "
-    '"<first name> is typing…" for a few seconds after each call',
+    '"<first name> is typing…" for a few seconds after each call. On Telegram, while '
+    'you hold the handoff, the chat shows "typing…" (at most one Bot API call per 4 s)',
     Typing,
     errors={400: "on is not a boolean", 404: "No such conversation"},
     body=TypingBody,
@@ -161,14 +162,26 @@ async def add_note(request: Request, conversation_id: int) -> HTTPResponse:
 
 @api.route(bp, "POST", "/api/conversations/<conversation_id:id>/typing", TYPING)
 async def typing(request: Request, conversation_id: int) -> HTTPResponse:
-    """Record the caller's typing in this conversation, for the reader's widget."""
+    """Record the caller's typing in this conversation, for the reader's widget.
+
+    In a Telegram conversation the chat is told too (:mod:`messaging.telegram_typing`:
+    throttled per chat, and a failing Bot API is logged, never answered with an error).
+    """
     body = api.json_body(request)
     on = body.get("on")
     if not isinstance(on, bool):
         raise BadRequest("bad_request", "on must be true or false.")
-    return await api.as_staff(
-        request, lambda s, me: service.set_typing(s, conversation_id, me, on=on)
-    )
+    me = api.staff(request).id
+
+    def _record(session: Session) -> tuple[dict[str, Any], str | None]:
+        view = service.set_typing(session, conversation_id, me, on=on)
+        chat = service.telegram_typing_chat(session, conversation_id) if on else None
+        return view, chat
+
+    view, telegram_chat = await api.in_store(request, _record)
+    if telegram_chat is not None:
+        await request.app.ctx.telegram_typing.show(telegram_chat)
+    return response.json(view)
 
 
 @api.route(bp, "POST", "/api/conversations/<conversation_id:id>/transfer", TRANSFER)

@@ -30,6 +30,7 @@ from handoff_console.openapi import bp as openapi_bp
 from handoff_console.services.errors import ApiError
 from handoff_console.services.events import EventHub
 from messaging.rasa_client import RasaClient
+from messaging.telegram_typing import TelegramTyping
 
 __all__ = ["API_BLUEPRINTS", "register_api"]
 
@@ -55,7 +56,7 @@ API_BLUEPRINTS = (
 
 
 def register_api(app: Sanic) -> None:
-    """Add the JSON API's blueprints, error format, Rasa client and live-event hub."""
+    """Add the JSON API's blueprints, error format, Rasa and Telegram clients, live-event hub."""
     for blueprint in API_BLUEPRINTS:
         app.blueprint(blueprint)
     app.error_handler.add(ApiError, api_error)
@@ -75,10 +76,13 @@ def register_api(app: Sanic) -> None:
         settings = app.ctx.settings
         app.ctx.rasa = RasaClient(settings.rasa_url, settings.rasa_token)
         app.ctx.events = EventHub(app.ctx.sessions)
+        # A librarian's typing in a Telegram chat (the typing endpoint; off without a token).
+        app.ctx.telegram_typing = TelegramTyping.from_env()
 
     async def stop(app: Sanic, _loop: Any) -> None:
         await app.ctx.events.stop()
         await app.ctx.rasa.close()
+        await app.ctx.telegram_typing.close()
 
     app.register_listener(start, "after_server_start")
     app.register_listener(stop, "before_server_stop")

@@ -45,6 +45,7 @@ from messaging.rasa_client import RasaClient, RasaError
 logger = logging.getLogger(__name__)
 
 BACK_INTENT = "EXTERNAL_handoff_resolved"
+TELEGRAM = "telegram"
 
 #: Called with the conversation after a handoff is resolved (the satisfaction survey hooks in).
 resolved_hooks: list[Callable[[Conversation], None]] = []
@@ -192,6 +193,22 @@ def set_typing(
         on=on,
         expires_in_seconds=TYPING_SECONDS if on else 0.0,
     )
+
+
+def telegram_typing_chat(session: Session, conversation_id: int) -> str | None:
+    """The Telegram chat that shows a librarian's typing here, if any.
+
+    Only a Telegram conversation whose handoff a librarian holds, as the web chat shows
+    typing only "with a librarian" (:func:`crm_store.handoff_status.handoff_view`); its
+    Rasa sender id is the chat id.
+    """
+    conversation = get_conversation(session, conversation_id)
+    if conversation.channel != TELEGRAM:
+        return None
+    handoff = open_handoff_of(session, conversation_id)
+    if handoff is None or handoff.status != HandoffStatus.CLAIMED:
+        return None
+    return str(conversation.sender_id)
 
 
 def transfer(

@@ -2,10 +2,11 @@
 
 It answers the methods the bot calls (``getMe``, ``sendMessage``,
 ``answerCallbackQuery``, ``setWebhook``, ``deleteWebhook``, ``getWebhookInfo``,
-``editMessageReplyMarkup``) with valid Bot API responses, and records every request
-so that tests can check exactly what the bot sent. python-telegram-bot posts
-form-encoded parameters whose structured values (``reply_markup``) are JSON strings;
-:attr:`BotApiCall.params` keeps them as sent and :meth:`BotApiCall.json` decodes one.
+``editMessageReplyMarkup``; ``sendChatAction`` from the console's typing) with valid
+Bot API responses, and records every request so that tests can check exactly what the
+bot sent. python-telegram-bot posts form-encoded parameters whose structured values
+(``reply_markup``) are JSON strings; :attr:`BotApiCall.params` keeps them as sent and
+:meth:`BotApiCall.json` decodes one.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ class TelegramApiStandIn:
         """The Bot API's answer to one method call."""
         if method == "getMe":
             return 200, {"ok": True, "result": BOT_USER}
-        if method in {"sendMessage", "editMessageReplyMarkup"}:
+        if method in {"sendMessage", "editMessageReplyMarkup", "sendChatAction"}:
             chat = params.get("chat_id", "0")
             if chat in self.blocked_chats:
                 return 403, {
@@ -109,6 +110,8 @@ class TelegramApiStandIn:
                     "error_code": 403,
                     "description": "Forbidden: bot was blocked by the user",
                 }
+            if method == "sendChatAction":
+                return 200, {"ok": True, "result": True}
             message: dict[str, Any] = {
                 "message_id": next(self._ids),
                 "date": int(time.time()),

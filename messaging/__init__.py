@@ -4,7 +4,8 @@ shared outbox state machine used by every job that sends a message.
 Modules: ``rasa_client`` (Rasa's HTTP API), ``outbox`` (claim, send, record: one state
 machine for surveys, follow-ups, reminders and librarians' messages), ``relay``
 (librarians' messages: delivery and retries), ``outreach_store`` (notifications,
-survey answers, follow-ups and reminder consent), ``text_safety`` (cleaning text).
+survey answers, follow-ups and reminder consent), ``text_safety`` (cleaning text),
+``telegram_typing`` (a librarian's typing shown in a Telegram chat).
 """
 
 from __future__ import annotations

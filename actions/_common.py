@@ -10,6 +10,8 @@ and writes ``run`` with the short aliases :data:`Dispatcher` and :data:`Events`.
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 import time
 from abc import ABCMeta, abstractmethod
 from functools import lru_cache
@@ -21,7 +23,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_store.card_seal import derive_key, open_card, seal_card
 from crm_store.db import make_engine, make_session_factory
+from crm_store.redaction import CARD_DIGITS
 from library.profile import LibraryProfile, ProfileError, load_profile
 from ric_config import ActionsConfig
 
@@ -139,3 +143,41 @@ def typed_text(tracker: Tracker) -> str:
         if event.get("event") == "user":
             return str(event.get("text") or "")
     return str(tracker.latest_message.get("text") or "")
+
+
+@lru_cache(maxsize=1)
+def slot_key() -> bytes:
+    """The key that seals the ``card_number`` slot, derived once per process.
+
+    From ``RIC_SLOT_KEY``, else from the action server's ``RIC_ACTIONS_TOKEN`` (which
+    the launcher generates and keeps in ``var/secrets/``). With neither (actions run
+    outside the action server, which refuses to start without its token), a random
+    key that lasts as long as the process.
+    """
+    config = ActionsConfig()
+    secret = config.slot_key.get_secret_value() or config.actions_token.get_secret_value()
+    if not secret:
+        logger.warning(
+            "neither RIC_SLOT_KEY nor RIC_ACTIONS_TOKEN is set: card numbers are sealed "
+            "with a key this process forgets when it stops"
+        )
+        secret = secrets.token_urlsafe(32)
+    return derive_key(secret)
+
+
+def seal_card_slot(card_number: str) -> str:
+    """The ``card_number`` slot value for a 14-digit card: sealed, never in clear."""
+    return seal_card(card_number, slot_key())
+
+
+def card_from_slot(value: Any) -> str | None:
+    """The card number a ``card_number`` slot value holds, or None if it holds none.
+
+    A sealed value is opened; one that does not open (sealed under a rotated key, or
+    damaged) holds no card, so the form asks the reader again. 14 digits in clear are
+    taken as they are: within one turn the form's extraction hands the number to its
+    validation before the validation seals it.
+    """
+    if isinstance(value, str) and re.fullmatch(rf"\d{{{CARD_DIGITS}}}", value):
+        return value
+    return open_card(value, slot_key())

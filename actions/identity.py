@@ -3,6 +3,10 @@
 The PIN is read from the live turn only: it never goes into a slot, a log line or a
 reply, and the tracker store masks it before saving (``crm_store.redaction``). Five
 wrong PINs lock the card (the library system enforces it).
+
+The card number is kept for the next turn in the ``card_number`` slot, sealed
+(``crm_store.card_seal``): the slot never holds it in clear. A sealed card that no
+longer opens (the key changed) counts as no card, and the form asks for it again.
 """
 
 from __future__ import annotations
@@ -24,12 +28,14 @@ from actions._common import (
     Dispatcher,
     Events,
     Named,
+    card_from_slot,
     channel_of,
     is_verified,
+    seal_card_slot,
     store_sessions,
     system_down,
 )
-from crm_store.redaction import CARD_DIGITS, PIN_WORD, card_spans, mask_pins
+from crm_store.redaction import CARD_DIGITS, PIN_WORD, card_spans, mask_pins, sealed_card_mask
 from crm_store.repositories import link_verified_reader
 from library.ils import (
     AuthenticationFailed,
@@ -45,6 +51,7 @@ _PIN_AFTER_WORD = re.compile(PIN_WORD.pattern + r"\D{0,12}?(\d{3,8})(?!\d)", re.
 _DIGITS_ONLY = re.compile(r"^\D{0,20}?(\d{3,8})\D{0,20}$")
 
 ACCOUNT_INTENTS = ("check_loans", "renew_loans", "place_hold", "hold_status", "check_fines")
+CARD_AGAIN = "Sorry, I no longer have your card number. Please type it again."
 
 
 def find_card_number(text: str) -> str | None:
@@ -88,7 +95,15 @@ class ValidateIdentifyForm(Named, FormValidationAction, name="validate_identify_
     def validate_card_number(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Accept exactly 14 digits."""
+        """Accept exactly 14 digits, and keep them sealed (the slot never holds them in clear).
+
+        The form may validate the slot again in the same turn, with the sealed value.
+        """
+        card = card_from_slot(value)
+        if card is not None:
+            return {"card_number": seal_card_slot(card)}
+        if sealed_card_mask(value) is not None:
+            return {"card_number": None}  # sealed under another key: the form asks again
         digits = re.sub(r"\D", "", str(value or ""))
         if len(digits) != CARD_DIGITS:
             dispatcher.utter_message(
@@ -97,7 +112,7 @@ class ValidateIdentifyForm(Named, FormValidationAction, name="validate_identify_
                 "on the back of your card."
             )
             return {"card_number": None}
-        return {"card_number": digits}
+        return {"card_number": seal_card_slot(digits)}
 
     async def extract_pin_check(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -113,15 +128,20 @@ class ValidateIdentifyForm(Named, FormValidationAction, name="validate_identify_
         """Check the card and PIN with the library system; the PIN is then forgotten."""
         if value == "verified":
             return {"pin_check": "verified"}
-        card = tracker.get_slot("card_number")
+        kept = tracker.get_slot("card_number")
+        card = card_from_slot(kept)
         pin = str(value or "")
-        if not card or len(re.sub(r"\D", "", str(card))) != CARD_DIGITS:
-            return {"pin_check": None}  # ask for the card first; the PIN is dropped
+        if card is None:
+            if kept is None:
+                return {"pin_check": None}  # ask for the card first; the PIN is dropped
+            # A card sealed under a key since changed: ask for it again, then the PIN.
+            dispatcher.utter_message(text=CARD_AGAIN)
+            return {"pin_check": None, "card_number": None}
         if not 4 <= len(pin) <= 8:
             dispatcher.utter_message(text="Your PIN should be 4 digits. Please try again.")
             return {"pin_check": None}
         try:
-            patron = await get_library_system().authenticate(str(card), pin)
+            patron = await get_library_system().authenticate(card, pin)
         except AuthenticationFailed as error:
             left = error.attempts_left
             dispatcher.utter_message(
@@ -195,8 +215,12 @@ class ActionStartAccountRequest(Named, Action, name="action_start_account_reques
                 SlotSet("verified_at", None),
                 SlotSet("patron_id", None),
             ]
+            kept = tracker.get_slot("card_number")
+            if kept is not None and card_from_slot(kept) is None:
+                # Sealed under a key since changed: the form asks for the card again.
+                events.append(SlotSet("card_number", None))
             # A card given in the same message is kept; the form then asks only for the PIN.
-            if not find_card_number(text) and tracker.get_slot("card_number"):
+            elif not find_card_number(text) and kept is not None:
                 dispatcher.utter_message(
                     text="For your security, please confirm your PIN again to continue."
                 )

@@ -19,6 +19,7 @@ from actions._common import (
     Named,
     is_verified,
     profile_or_apology,
+    seal_card_slot,
 )
 from actions.account import run_request
 from actions.identity import ValidateIdentifyForm, find_card_number, find_pin
@@ -164,11 +165,12 @@ class ActionHandleMultipleRequests(Named, Action, name="action_handle_multiple_r
         card = find_card_number(text)
         if not card:
             return []
-        events: list[EventType] = [SlotSet("card_number", card)]
+        sealed = seal_card_slot(card)  # the slot never holds the card in clear
+        events: list[EventType] = [SlotSet("card_number", sealed)]
         pin = find_pin(text, False)
         if not pin:
             return events
-        tracker.slots["card_number"] = card
+        tracker.slots["card_number"] = sealed
         validator = ValidateIdentifyForm()
         result = await validator.validate_pin_check(pin, dispatcher, tracker, {})
         tracker.slots.update(result)

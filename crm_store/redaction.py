@@ -6,12 +6,16 @@ Before an event is saved, :func:`redact_event` replaces PIN-like digit runs in a
 reader's message when the bot had just asked for the PIN, or when the message says
 "pin" next to the digits ("card is 21234000123456, pin 4821").
 
-Card numbers are masked to their last four digits in the texts of stored events too
-(:func:`mask_cards_in_event`, issue 18). The one exception is the ``card_number`` slot:
-the identification form reads it back from the stored tracker on the reader's next
-turn (the PIN comes after the card), so it is kept until the conversation is deleted
-(``RIC_RETENTION_TRACKER_DAYS``) or the reader is erased. The reader store's copy of
-that slot event is masked (:func:`mask_card_slot`).
+Card numbers are masked to their last four digits in everything the tracker store
+saves (:func:`mask_cards_in_event`, issue 18), with no exception. The identification
+form reads the card back on the reader's next turn (the PIN comes after the card), so
+the action server keeps it in the ``card_number`` slot *sealed*: encrypted under a key
+only the action server holds, next to the card masked to its last four
+(``sealed-card/1:**********3456:<token>``, :mod:`crm_store.card_seal`). A sealed value
+is saved as it is; any other value of that slot (a card in clear from an older action
+server) is masked like any other text, and the form then asks for the card again. The
+reader store's copy of that slot event, and a data-rights export, show only the masked
+part (:func:`mask_card_slot`), never the token.
 """
 
 from __future__ import annotations
@@ -163,6 +167,9 @@ def _mask_runs(value: Any, runs: re.Pattern[str]) -> Any:
 
 
 CARD_SLOT = "card_number"
+SEALED_CARD_PREFIX = "sealed-card/1:"
+"""How a sealed ``card_number`` slot value starts (:mod:`crm_store.card_seal`)."""
+_SEALED_CARD = re.compile(re.escape(SEALED_CARD_PREFIX) + r"(\*{10}\d{4}):[A-Za-z0-9_\-=]+")
 _UNMASKED_KEYS = frozenset({"message_id", "sender_id", "input_channel", "event", "name"})
 
 
@@ -180,16 +187,30 @@ def _mask_card_strings(value: Any) -> Any:
     return value
 
 
+def sealed_card_mask(value: object) -> str | None:
+    """The masked card (``**********3456``) shown by a sealed slot value, or None.
+
+    None when ``value`` is not a sealed ``card_number`` value. Needs no key: the mask is
+    stored beside the sealed number.
+    """
+    if not isinstance(value, str):
+        return None
+    match = _SEALED_CARD.fullmatch(value)
+    return match.group(1) if match else None
+
+
 def mask_cards_in_event(body: dict[str, Any]) -> dict[str, Any]:
     """A copy of a serialised Rasa event with card numbers masked to their last four.
 
     Covers a reader's or the bot's message (its text, the parse data, the metadata's
-    ``display_text``) and slot values, except the ``card_number`` slot itself (see the
-    module docstring). Ids (``message_id``, ``sender_id``) are never touched; other
-    events are returned unchanged.
+    ``display_text``) and every slot value; a sealed ``card_number`` value is kept as
+    it is (see the module docstring). Ids (``message_id``, ``sender_id``) are never
+    touched; other events are returned unchanged.
     """
     kind = body.get("event")
-    if kind == "slot" and body.get("name") != CARD_SLOT:
+    if kind == "slot":
+        if body.get("name") == CARD_SLOT and sealed_card_mask(body.get("value")) is not None:
+            return body
         return {**body, "value": _mask_card_strings(body.get("value"))}
     if kind not in {"user", "bot"}:
         return body
@@ -211,12 +232,13 @@ def mask_cards_in_event(body: dict[str, Any]) -> dict[str, Any]:
 def mask_card_slot(body: dict[str, Any]) -> dict[str, Any]:
     """A copy of a serialised event whose ``card_number`` slot value is masked.
 
-    For the reader store's copy of the events (``raw_events``), which, unlike Rasa's
-    tracker, never needs the number back (the verified reader record holds it).
+    For the reader store's copy of the events (``raw_events``) and a data-rights
+    export, which never need the number back (the verified reader record holds it):
+    a sealed value becomes its masked part, a value in clear is masked.
     """
     value = body.get("value")
     if body.get("event") == "slot" and body.get("name") == CARD_SLOT and isinstance(value, str):
-        return {**body, "value": mask_card(value)}
+        return {**body, "value": sealed_card_mask(value) or mask_card(value)}
     return body
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import SecretStr, validator
 
 from ric_config._base import RicSettings, secret, setting, switch
 
 __all__ = ["ActionsConfig", "ConsoleConfig", "LauncherConfig", "NetworkConfig", "RasaConfig"]
+
+_SLOT_KEY_MIN_LENGTH = 16  # the shortest RIC_SLOT_KEY accepted
 
 
 class NetworkConfig(RicSettings):
@@ -64,6 +66,12 @@ class ActionsConfig(RicSettings):
             (`/health`, the one route without a token).
             Default: `http://127.0.0.1:$RIC_ACTIONS_PORT/health` (the launcher sets it
             from `RIC_ACTIONS_HOST` and `RIC_ACTIONS_PORT`)
+        slot_key: secret the action server seals the reader's card number with before
+            it puts it in Rasa's `card_number` slot, so the tracker store never holds a
+            card in clear (docs/privacy.md); at least 16 characters, e.g.
+            `openssl rand -base64 32`. Only the action server reads it; changing it makes
+            the form ask readers in the middle of a sign-in for their card again.
+            Default: derived from `RIC_ACTIONS_TOKEN`
         verification_ttl_seconds: how long a card-and-PIN sign-in lasts
         chat_always_staffed: `1`: librarians staff the chat at any hour (tests and
             demos), unless the test clock is set
@@ -75,8 +83,16 @@ class ActionsConfig(RicSettings):
     actions_port: int = setting(5055, "RIC_ACTIONS_PORT", blank="unset")
     actions_token: SecretStr = secret("RIC_ACTIONS_TOKEN", strip=False)
     actions_health_url: str | None = setting(None, "RIC_ACTIONS_HEALTH_URL")
+    slot_key: SecretStr = secret("RIC_SLOT_KEY")
     verification_ttl_seconds: int = setting(900, "RIC_VERIFICATION_TTL_SECONDS")
     chat_always_staffed: bool = switch("RIC_CHAT_ALWAYS_STAFFED")
+
+    @validator("slot_key")
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        """Refuse a slot key too short to be a secret (empty means derive it)."""
+        if 0 < len(value.get_secret_value()) < _SLOT_KEY_MIN_LENGTH:
+            raise ValueError(f"must be at least {_SLOT_KEY_MIN_LENGTH} characters")
+        return value
 
 
 class ConsoleConfig(RicSettings):

@@ -41,6 +41,7 @@ from crm_store.models.operations import (
     SentReminder,
     Survey,
 )
+from crm_store.redaction import mask_card_slot
 
 __all__ = ["EXPORT_FORMAT", "export_reader", "row_dict"]
 
@@ -186,5 +187,9 @@ def _conversation(
             .where(OutboundMessage.conversation_id == where)
             .order_by(OutboundMessage.id),
         ),
-        "tracker_events": tracker_events,
+        # The card_number slot holds the card sealed (crm_store.card_seal); the reader
+        # gets it masked, as everywhere else, never the ciphertext.
+        "tracker_events": [
+            mask_card_slot(event) if isinstance(event, dict) else event for event in tracker_events
+        ],
     }

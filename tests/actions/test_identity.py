@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions._common import LIBRARIAN_BUTTON, VERIFICATION_TTL_SECONDS
+from actions._common import (
+    LIBRARIAN_BUTTON,
+    VERIFICATION_TTL_SECONDS,
+    card_from_slot,
+    seal_card_slot,
+    slot_key,
+)
 from actions.identity import (
+    CARD_AGAIN,
     ActionStartAccountRequest,
     ValidateIdentifyForm,
     find_card_number,
     find_pin,
 )
+from crm_store.card_seal import derive_key, seal_card
 from crm_store.models import ChannelIdentity, Conversation, Reader
 from tests.aio import run as aio_run
 
@@ -95,11 +104,25 @@ def _slots(events):
     return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
 
 
+def _opened(slots):
+    """``slots`` with a sealed ``card_number`` opened; fails if it was set in clear."""
+    card = slots.get("card_number")
+    if card is None:
+        return slots
+    assert re.fullmatch(r"sealed-card/1:\*{10}\d{4}:[\w=-]+", card), card  # never in clear
+    return {**slots, "card_number": card_from_slot(card)}
+
+
+def _another_keys_seal(card):
+    """``card`` sealed under a key the action server no longer has (it was rotated)."""
+    return seal_card(card, derive_key("the key before the rotation, long enough"))
+
+
 def test_card_and_pin_in_one_message_sign_in(library, store):
     before = time.time()
     events, messages = _run_form("card is 21234000123456, pin 4821")
 
-    slots = _slots(events)
+    slots = _opened(_slots(events))
     verified_at = slots.pop("verified_at")
     assert slots == {
         "card_number": "21234000123456",
@@ -111,11 +134,12 @@ def test_card_and_pin_in_one_message_sign_in(library, store):
     assert before <= verified_at <= time.time()
     assert [m["text"] for m in messages] == ["Thanks, Ada, you're signed in."]
     assert "4821" not in json.dumps(events) + json.dumps(messages)
+    assert ADA[0] not in json.dumps(events)  # the card slot is sealed
 
 
 def test_pin_alone_when_asked_for_signs_in(library, store):
     events, messages = _run_form(
-        "4821", slots={"card_number": ADA[0], "requested_slot": "pin_check"}
+        "4821", slots={"card_number": seal_card_slot(ADA[0]), "requested_slot": "pin_check"}
     )
 
     assert _slots(events)["pin_check"] == "verified"
@@ -125,7 +149,7 @@ def test_pin_alone_when_asked_for_signs_in(library, store):
 
 def test_wrong_pin_says_how_many_tries_are_left(library, store):
     events, messages = _run_form(
-        "1111", slots={"card_number": ADA[0], "requested_slot": "pin_check"}
+        "1111", slots={"card_number": seal_card_slot(ADA[0]), "requested_slot": "pin_check"}
     )
 
     assert _slots(events) == {"pin_check": None}
@@ -158,7 +182,7 @@ def test_five_wrong_pins_lock_the_card(library, store):
     texts = []
     for _ in range(5):
         events, messages = _run_form(
-            "0000", slots={"card_number": ADA[0], "requested_slot": "pin_check"}
+            "0000", slots={"card_number": seal_card_slot(ADA[0]), "requested_slot": "pin_check"}
         )
         texts += [m["text"] for m in messages]
 
@@ -178,21 +202,23 @@ def test_five_wrong_pins_lock_the_card(library, store):
     ]
 
     # Even the right PIN is refused now.
-    events, _ = _run_form(ADA[1], slots={"card_number": ADA[0], "requested_slot": "pin_check"})
+    events, _ = _run_form(
+        ADA[1], slots={"card_number": seal_card_slot(ADA[0]), "requested_slot": "pin_check"}
+    )
     assert _slots(events) == {"pin_check": "locked"}
 
 
 def test_locked_card_is_refused_with_the_right_pin(library, store):
     events, messages = _run_form(f"card {GRACE[0]} pin {GRACE[1]}")
 
-    assert _slots(events) == {"card_number": GRACE[0], "pin_check": "locked"}
+    assert _opened(_slots(events)) == {"card_number": GRACE[0], "pin_check": "locked"}
     assert [m["buttons"] for m in messages] == [[LIBRARIAN_BUTTON]]
 
 
 def test_library_system_down(library_down, store):
     events, messages = _run_form("card is 21234000123456, pin 4821")
 
-    assert _slots(events) == {"card_number": ADA[0], "pin_check": "unavailable"}
+    assert _opened(_slots(events)) == {"card_number": ADA[0], "pin_check": "unavailable"}
     assert [(m["text"], m["buttons"]) for m in messages] == [
         (
             "Sorry, the library system isn't answering right now, so I can't reach your "
@@ -284,7 +310,7 @@ def test_start_request_resets_a_stale_sign_in_and_asks_for_the_pin_again():
             "pin_check": "verified",
             "verified_at": stale,
             "patron_id": "p1001",
-            "card_number": ADA[0],
+            "card_number": seal_card_slot(ADA[0]),
         },
     )
 
@@ -302,3 +328,68 @@ def test_start_request_without_a_card_yet_asks_nothing():
 
     assert _slots(events)["pin_check"] is None
     assert texts == []
+
+
+# --------------------------------------------------------------------------- the sealed card
+
+
+def test_a_valid_card_is_sealed_and_revalidating_the_sealed_value_keeps_it():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("21234000123456", slots={"requested_slot": "card_number"})
+    form = ValidateIdentifyForm()
+
+    first = form.validate_card_number("21234000123456", dispatcher, tracker, DOMAIN)
+    again = form.validate_card_number(first["card_number"], dispatcher, tracker, DOMAIN)
+
+    assert _opened(first) == {"card_number": ADA[0]}
+    assert _opened(again) == {"card_number": ADA[0]}
+    assert dispatcher.messages == []
+
+
+def test_a_card_sealed_under_a_rotated_key_is_asked_for_again(library, store):
+    events, messages = _run_form(
+        ADA[1], slots={"card_number": _another_keys_seal(ADA[0]), "requested_slot": "pin_check"}
+    )
+
+    assert _slots(events) == {"card_number": None, "pin_check": None}
+    assert [m["text"] for m in messages] == [CARD_AGAIN]
+    # Typed again, the card signs the reader in.
+    events, messages = _run_form(f"card {ADA[0]} pin {ADA[1]}")
+    assert _opened(_slots(events))["pin_check"] == "verified"
+
+
+def test_a_stale_sign_in_with_a_card_that_no_longer_opens_forgets_the_card():
+    stale = time.time() - VERIFICATION_TTL_SECONDS - 1
+    events, texts = _start(
+        "what do I have out",
+        slots={
+            "pin_check": "verified",
+            "verified_at": stale,
+            "patron_id": "p1001",
+            "card_number": _another_keys_seal(ADA[0]),
+        },
+    )
+
+    assert _slots(events) == {
+        "pending_request": {"intent": "check_loans", "text": "what do I have out", "entities": []},
+        "pin_check": None,
+        "verified_at": None,
+        "patron_id": None,
+        "card_number": None,
+    }
+    assert texts == []  # no "confirm your PIN": the form asks for the card first
+
+
+def test_the_slot_key_comes_from_ric_slot_key_else_from_the_action_servers_token(monkeypatch):
+    monkeypatch.setenv("RIC_ACTIONS_TOKEN", "the action server's token, as generated")
+    monkeypatch.delenv("RIC_SLOT_KEY", raising=False)
+    slot_key.cache_clear()
+    try:
+        by_token = seal_card_slot(ADA[0])
+        assert slot_key() == derive_key("the action server's token, as generated")
+        monkeypatch.setenv("RIC_SLOT_KEY", "a slot key of its own, long enough")
+        slot_key.cache_clear()
+        by_slot_key = seal_card_slot(ADA[0])
+        assert (card_from_slot(by_token), card_from_slot(by_slot_key)) == (None, ADA[0])
+    finally:
+        slot_key.cache_clear()

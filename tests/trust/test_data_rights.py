@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
+from crm_store.card_seal import derive_key, open_card, seal_card
 from crm_store.catchup import catch_up, tracker_events
 from crm_store.channels import record_message
 from crm_store.data_rights import (
@@ -61,6 +62,7 @@ from worker.analytics.metrics import compute_day
 pytestmark = pytest.mark.trust
 
 CARD = "21234000123456"
+SLOT_KEY = derive_key("the action server's slot key in these tests")
 OTHER_CARD = "21234000567890"
 HOURS = StaffedHours(timezone.utc, (None,) * 7)
 
@@ -82,7 +84,7 @@ def converse(store: IngestingTrackerStore, sender: str, card: str) -> None:
             entities=[{"entity": "card_number", "value": card, "start": 23, "end": 37}],
             input_channel="webchat",
         ),
-        SlotSet("card_number", card),
+        SlotSet("card_number", seal_card(card, SLOT_KEY)),  # as the action server sets it
         BotUttered("What is your PIN?"),
         UserUttered(
             "my pin is 4821", intent={"name": "inform", "confidence": 0.8}, input_channel="webchat"
@@ -214,10 +216,14 @@ def test_export_holds_everything_about_one_reader_and_is_audited(
     assert [m["message_id"] for m in document["email_threads"]] == ["<in-web-alice@example.org>"]
     assert [m["status"] for m in document["email_outbox"]] == ["pending"]
     assert "Bob" not in text and OTHER_CARD[-4:] not in text
-    # Rasa's tracker keeps the card_number slot (the sign-in reads it back); the reader
-    # store's copy of that event has it masked.
+    # Rasa's tracker keeps the card_number slot sealed (the sign-in reads it back); the
+    # export and the reader store's copy of that event show it masked, never the token.
     [slot] = [e for e in conversation["tracker_events"] if e["event"] == "slot"]
-    assert slot["value"] == CARD
+    assert slot["value"] == "**********3456"
+    assert "sealed-card" not in text
+    saved_events = read_events(tracker_store.engine, ["web-alice"])["web-alice"]
+    [saved] = [e for e in saved_events if e["event"] == "slot"]
+    assert open_card(saved["value"], SLOT_KEY) == CARD
     with sessions() as session:
         bodies = session.execute(
             select(RawEvent.body).where(

@@ -376,6 +376,10 @@ def test_a_handoff_started_on_telegram_is_answered_from_the_console(
     item = next(i for i in queue if i["conversation_id"] == conversation_id)
     assert (item["status"], item["channel"]) == ("waiting", "telegram")
     assert api.post(f"/api/conversations/{conversation_id}/claim").status == 200
+    # The librarian's typing shows in the chat (the console calls the Bot API itself).
+    assert api.post(f"/api/conversations/{conversation_id}/typing", {"on": True}).status == 200
+    typing = telegram_api.made("sendChatAction", chat)
+    assert [c.params["action"] for c in typing] == ["typing"]
     text = "Hello, I'm Robin. <b>Which</b> book & which branch?"
     sent = api.post(f"/api/conversations/{conversation_id}/messages", {"text": text})
     assert sent.status == 201, sent.text

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -23,16 +23,17 @@ from sqlalchemy.orm import Session
 
 from crm_store.models import AuditEntry, StaffUser
 from handoff_console import api
-from handoff_console.blueprints.studio_frame import STUDIO_ROLES
+from handoff_console.blueprints.studio_frame import parse_body, staff_editor, studio_operation
 from handoff_console.schemas import studio_editor as schema
+from handoff_console.schemas.base import ApiModel
 from handoff_console.services.errors import BadRequest
-from handoff_console.studio.training_data import EDITOR_ACTIONS, BotProject, Editor
+from handoff_console.studio.training_data import EDITOR_ACTIONS, BotProject, Editor, Saved
 
 __all__ = ["bp"]
 
 bp = Blueprint("studio_editor")
 
-M = TypeVar("M", bound=BaseModel)
+B = TypeVar("B", bound=BaseModel)
 TAG = "studio: training data"
 NAME = api.Query("name", {"type": "string"}, "the intent, FAQ topic (faq/wifi) or response")
 PATH = api.Query("path", {"type": "string"}, "a file such as data/nlu/faq_services.yml")
@@ -44,19 +45,12 @@ READ_ERRORS = {400: "bad_request", 403: "forbidden", 404: "not found"}
 
 def _op(summary: str, ok: Any, *, query: tuple[api.Query, ...] = (), **more: Any) -> api.Operation:
     errors = SAVE_ERRORS if "body" in more else READ_ERRORS
-    return api.Operation(
-        summary, ok, query=query, errors=errors, roles=STUDIO_ROLES, tag=TAG, **more
-    )
+    return studio_operation(summary, ok, query=query, errors=errors, tag=TAG, **more)
 
 
-def _body(request: Request, model: type[M]) -> M:
+def _body(request: Request, model: type[B]) -> B:
     """The JSON body checked against ``model``; a 400 naming the first wrong field."""
-    try:
-        return model.parse_obj(api.json_body(request))
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise BadRequest("bad_request", f"{where}: {first['msg']}") from error
+    return parse_body(request, model, "bad_request")
 
 
 def _arg(request: Request, name: str) -> str:
@@ -68,12 +62,11 @@ def _arg(request: Request, name: str) -> str:
 
 async def _edit(request: Request, work: Callable[[Editor], Any], status: int = 200) -> HTTPResponse:
     """Run ``work`` with an editor for the caller, in one store transaction, as JSON."""
-    me = api.staff(request)
     project = BotProject.from_settings()
     cancelled = threading.Event()
 
     def run(session: Session) -> Any:
-        return work(Editor(project, session, me.id, me.display_name, cancelled))
+        return work(staff_editor(request, session, project, cancelled))
 
     try:
         return await api.answer(request, run, status)
@@ -81,6 +74,34 @@ async def _edit(request: Request, work: Callable[[Editor], Any], status: int = 2
         # Sanic gave up (the response timeout): the save must not land after its error.
         cancelled.set()
         raise
+
+
+async def _read(
+    request: Request, arg: str, view: type[ApiModel], read: Callable[[Editor, str], Any]
+) -> HTTPResponse:
+    """Answer with ``view`` of what ``read`` finds under ``?<arg>=``."""
+    value = _arg(request, arg)
+    return await _edit(request, lambda e: view.view(**read(e, value)))
+
+
+async def _change(
+    request: Request,
+    arg: str,
+    body_model: type[B],
+    view: type[ApiModel],
+    change: Callable[[Editor, str, B], Any],
+) -> HTTPResponse:
+    """Apply ``change`` to what ``?<arg>=`` names, with the checked body; answer ``view``."""
+    value, body = _arg(request, arg), _body(request, body_model)
+    return await _edit(request, lambda e: view.view(**change(e, value, body)))
+
+
+async def _create(
+    request: Request, body_model: type[B], view: type[ApiModel], create: Callable[[Editor, B], Any]
+) -> HTTPResponse:
+    """Apply ``create`` with the checked body; answer ``view`` with 201."""
+    body = _body(request, body_model)
+    return await _edit(request, lambda e: view.view(**create(e, body)), 201)
 
 
 @api.route(
@@ -94,16 +115,13 @@ async def overview(request: Request) -> HTTPResponse:
     return await _edit(request, lambda e: schema.TrainingOverview.view(**e.overview()))
 
 
-@api.route(
-    bp,
-    "GET",
-    "/api/studio/training-data/intent",
-    _op("One intent or FAQ topic", schema.IntentDetail, query=(NAME,)),
-)
+INTENT = _op("One intent or FAQ topic", schema.IntentDetail, query=(NAME,))
+
+
+@api.route(bp, "GET", "/api/studio/training-data/intent", INTENT)
 async def intent(request: Request) -> HTTPResponse:
     """An intent's examples, version and (FAQ topic) answer."""
-    name = _arg(request, "name")
-    return await _edit(request, lambda e: schema.IntentDetail.view(**e.intent(name)))
+    return await _read(request, "name", schema.IntentDetail, Editor.intent)
 
 
 SET_EXAMPLES = _op(
@@ -117,12 +135,11 @@ SET_EXAMPLES = _op(
 @api.route(bp, "PUT", "/api/studio/training-data/intent", SET_EXAMPLES)
 async def set_examples(request: Request) -> HTTPResponse:
     """Save an intent's examples."""
-    name, body = _arg(request, "name"), _body(request, schema.ExamplesBody)
-    examples = [item.dict() for item in body.examples]
-    return await _edit(
-        request,
-        lambda e: schema.IntentSaved.view(**e.set_examples(name, body.version, examples)),
-    )
+
+    def save(e: Editor, name: str, body: schema.ExamplesBody) -> Saved:
+        return e.set_examples(name, body.version, [item.dict() for item in body.examples])
+
+    return await _change(request, "name", schema.ExamplesBody, schema.IntentSaved, save)
 
 
 MOVE = _op(
@@ -133,13 +150,11 @@ MOVE = _op(
 @api.route(bp, "POST", "/api/studio/training-data/intent/move", MOVE)
 async def move(request: Request) -> HTTPResponse:
     """Move examples of ``?name=`` to another intent or FAQ topic."""
-    name, body = _arg(request, "name"), _body(request, schema.MoveBody)
-    return await _edit(
-        request,
-        lambda e: schema.IntentSaved.view(
-            **e.move_examples(name, body.version, body.examples, body.to, body.to_version)
-        ),
-    )
+
+    def save(e: Editor, name: str, body: schema.MoveBody) -> Saved:
+        return e.move_examples(name, body.version, body.examples, body.to, body.to_version)
+
+    return await _change(request, "name", schema.MoveBody, schema.IntentSaved, save)
 
 
 RENAME = _op(
@@ -153,11 +168,11 @@ RENAME = _op(
 @api.route(bp, "POST", "/api/studio/training-data/intent/rename", RENAME)
 async def rename(request: Request) -> HTTPResponse:
     """Rename ``?name=`` everywhere it is named."""
-    name, body = _arg(request, "name"), _body(request, schema.RenameBody)
-    return await _edit(
-        request,
-        lambda e: schema.IntentSaved.view(**e.rename_intent(name, body.version, body.new_name)),
-    )
+
+    def save(e: Editor, name: str, body: schema.RenameBody) -> Saved:
+        return e.rename_intent(name, body.version, body.new_name)
+
+    return await _change(request, "name", schema.RenameBody, schema.IntentSaved, save)
 
 
 CREATE = _op(
@@ -171,14 +186,11 @@ CREATE = _op(
 @api.route(bp, "POST", "/api/studio/training-data/intents", CREATE)
 async def create(request: Request) -> HTTPResponse:
     """Create an intent or FAQ topic."""
-    body = _body(request, schema.NewIntent)
-    return await _edit(
-        request,
-        lambda e: schema.IntentSaved.view(
-            **e.create_intent(body.name, body.examples, body.file, body.answer)
-        ),
-        201,
-    )
+
+    def save(e: Editor, body: schema.NewIntent) -> Saved:
+        return e.create_intent(body.name, body.examples, body.file, body.answer)
+
+    return await _create(request, schema.NewIntent, schema.IntentSaved, save)
 
 
 @api.route(
@@ -194,16 +206,13 @@ async def response_list(request: Request) -> HTTPResponse:
     )
 
 
-@api.route(
-    bp,
-    "GET",
-    "/api/studio/training-data/response",
-    _op("One response", schema.ResponseDetail, query=(NAME,)),
-)
+RESPONSE = _op("One response", schema.ResponseDetail, query=(NAME,))
+
+
+@api.route(bp, "GET", "/api/studio/training-data/response", RESPONSE)
 async def one_response(request: Request) -> HTTPResponse:
     """A response's variations and version."""
-    name = _arg(request, "name")
-    return await _edit(request, lambda e: schema.ResponseDetail.view(**e.response(name)))
+    return await _read(request, "name", schema.ResponseDetail, Editor.response)
 
 
 SET_RESPONSE = _op(
@@ -217,12 +226,11 @@ SET_RESPONSE = _op(
 @api.route(bp, "PUT", "/api/studio/training-data/response", SET_RESPONSE)
 async def set_response(request: Request) -> HTTPResponse:
     """Save a response's variations."""
-    name, body = _arg(request, "name"), _body(request, schema.ResponseBody)
-    variations = [v.dict() for v in body.variations]
-    return await _edit(
-        request,
-        lambda e: schema.ResponseSaved.view(**e.set_response(name, body.version, variations)),
-    )
+
+    def save(e: Editor, name: str, body: schema.ResponseBody) -> Saved:
+        return e.set_response(name, body.version, [v.dict() for v in body.variations])
+
+    return await _change(request, "name", schema.ResponseBody, schema.ResponseSaved, save)
 
 
 NEW_RESPONSE = _op("Add a response", schema.ResponseSaved, status=201, body=schema.NewResponse)
@@ -231,25 +239,20 @@ NEW_RESPONSE = _op("Add a response", schema.ResponseSaved, status=201, body=sche
 @api.route(bp, "POST", "/api/studio/training-data/responses", NEW_RESPONSE)
 async def create_response(request: Request) -> HTTPResponse:
     """Add a response ``utter_<name>`` or ``utter_faq/<topic>``."""
-    body = _body(request, schema.NewResponse)
-    variations = [v.dict() for v in body.variations]
-    return await _edit(
-        request,
-        lambda e: schema.ResponseSaved.view(**e.create_response(body.name, variations)),
-        201,
-    )
+
+    def save(e: Editor, body: schema.NewResponse) -> Saved:
+        return e.create_response(body.name, [v.dict() for v in body.variations])
+
+    return await _create(request, schema.NewResponse, schema.ResponseSaved, save)
 
 
-@api.route(
-    bp,
-    "GET",
-    "/api/studio/training-data/file",
-    _op("One YAML file", schema.YamlFile, query=(PATH,)),
-)
+YAML_FILE = _op("One YAML file", schema.YamlFile, query=(PATH,))
+
+
+@api.route(bp, "GET", "/api/studio/training-data/file", YAML_FILE)
 async def yaml_file(request: Request) -> HTTPResponse:
     """A YAML file's text and version, for the raw editor."""
-    path = _arg(request, "path")
-    return await _edit(request, lambda e: schema.YamlFile.view(**e.file(path)))
+    return await _read(request, "path", schema.YamlFile, Editor.file)
 
 
 SET_FILE = _op("Replace a YAML file's text", schema.FileSaved, query=(PATH,), body=schema.FileBody)
@@ -258,10 +261,11 @@ SET_FILE = _op("Replace a YAML file's text", schema.FileSaved, query=(PATH,), bo
 @api.route(bp, "PUT", "/api/studio/training-data/file", SET_FILE)
 async def set_file(request: Request) -> HTTPResponse:
     """Save a YAML file's text (validated like every other save)."""
-    path, body = _arg(request, "path"), _body(request, schema.FileBody)
-    return await _edit(
-        request, lambda e: schema.FileSaved.view(**e.set_file(path, body.version, body.content))
-    )
+
+    def save(e: Editor, path: str, body: schema.FileBody) -> Saved:
+        return e.set_file(path, body.version, body.content)
+
+    return await _change(request, "path", schema.FileBody, schema.FileSaved, save)
 
 
 def _changes(editor: Editor) -> dict[str, Any]:
@@ -289,11 +293,8 @@ PATCH = _op(
 @api.route(bp, "GET", "/api/studio/changes/patch", PATCH)
 async def patch(request: Request) -> HTTPResponse:
     """Download the pending changes as ``training-data.patch``."""
-    me = api.staff(request)
     project = BotProject.from_settings()
-    text = await api.in_store(
-        request, lambda s: Editor(project, s, me.id, me.display_name).pending().patch
-    )
+    text = await api.in_store(request, lambda s: staff_editor(request, s, project).pending().patch)
     return response.text(
         text,
         content_type="text/x-diff; charset=utf-8",

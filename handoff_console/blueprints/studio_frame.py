@@ -1,25 +1,32 @@
 """The admin studio's shared frame: who may use it, its tabs, and how its pages render.
 
 Every studio page and API route is for the ``admin`` role only (issue 16). API routes
-say so with ``api.Operation(..., roles=STUDIO_ROLES)``; pages are decorated with
-:func:`require_admin`, which answers a librarian or a manager with the console's HTML
-403 page (JSON when the client asks for JSON), and render with :func:`studio_page`,
-which fills ``studio_page.html``'s tab bar.
+are declared with :func:`studio_operation` (``roles=STUDIO_ROLES``), read their JSON body
+with :func:`parse_body` and edit the training data through :func:`staff_editor`; pages
+are decorated with :func:`require_admin`, which answers a librarian or a manager with
+the console's HTML 403 page (JSON when the client asks for JSON), and render with
+:func:`studio_page`, which fills ``studio_page.html``'s tab bar.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
+from pydantic import BaseModel, ValidationError
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.orm import Session
 
+from handoff_console import api
 from handoff_console.auth import auth_error, check_request
 from handoff_console.blueprints.pages import staff_page
 from handoff_console.error_pages import ErrorView, wants_json
+from handoff_console.services.errors import BadRequest
+from handoff_console.studio.training_data import BotProject, Editor
 
 __all__ = [
     "FORBIDDEN",
@@ -27,7 +34,10 @@ __all__ = [
     "STUDIO_TABS",
     "StudioTab",
     "forbidden",
+    "parse_body",
     "require_admin",
+    "staff_editor",
+    "studio_operation",
     "studio_page",
 ]
 
@@ -35,6 +45,7 @@ STUDIO_ROLES: tuple[str, ...] = ("admin",)
 """The roles that may use the studio's pages and API."""
 
 H = TypeVar("H", bound=Callable[..., Coroutine[Any, Any, Any]])
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -154,3 +165,54 @@ def studio_page(request: Request, template: str, tab: str, **context: Any) -> HT
         **context: The template's own values.
     """
     return staff_page(request, template, studio_tabs=STUDIO_TABS, studio_tab=tab, **context)
+
+
+def studio_operation(summary: str, ok: Any, *, tag: str, **details: Any) -> api.Operation:
+    """Declare a studio API operation: admins only, listed under ``tag``.
+
+    Args:
+        summary: The operation's one-line summary in the OpenAPI document.
+        ok: The schema of the successful answer.
+        tag: The OpenAPI tag of the studio area (``studio: models`` and so on).
+        **details: Any other :class:`~handoff_console.api.Operation` field (``errors``,
+            ``body``, ``query``, ``status``, ...).
+    """
+    return api.Operation(summary, ok, roles=STUDIO_ROLES, tag=tag, **details)
+
+
+def parse_body(request: Request, model: type[M], code: str) -> M:
+    """The request's JSON body checked against ``model``.
+
+    Args:
+        request: The API request.
+        model: The pydantic model the body must match.
+        code: The error code of the 400 answer (each studio area keeps its own).
+
+    Raises:
+        BadRequest: ``code``, with a message naming the first wrong field.
+    """
+    try:
+        return model.parse_obj(api.json_body(request))
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise BadRequest(code, f"{where}: {first['msg']}") from error
+
+
+def staff_editor(
+    request: Request,
+    session: Session,
+    project: BotProject | None = None,
+    cancelled: threading.Event | None = None,
+) -> Editor:
+    """The training-data editor acting for the signed-in admin, in ``session``.
+
+    Args:
+        request: The API request (its signed-in staff member is the editor's author).
+        session: The store session the edit's audit entry is written in.
+        project: The bot project; by default the one the settings name.
+        cancelled: Set when the request was given up, so that a save does not land.
+    """
+    me = api.staff(request)
+    project = project or BotProject.from_settings()
+    return Editor(project, session, me.id, me.display_name, cancelled)

@@ -27,11 +27,15 @@ from typing import Any
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from sqlalchemy.orm import Session
 
 from crm_store import clock
 from handoff_console import api
-from handoff_console.blueprints.studio_frame import STUDIO_ROLES, require_admin, studio_page
+from handoff_console.blueprints.studio_frame import (
+    require_admin,
+    staff_editor,
+    studio_operation,
+    studio_page,
+)
 from handoff_console.schemas.studio_inbox import (
     CandidateAccept,
     CandidateDecided,
@@ -44,7 +48,6 @@ from handoff_console.schemas.studio_inbox import (
 from handoff_console.services.errors import BadRequest
 from handoff_console.studio.inbox import service
 from handoff_console.studio.inbox.health import ensure_encoded, faq_hits, intent_health, plain
-from handoff_console.studio.training_data.editor import Editor
 from handoff_console.studio.training_data.model import snapshot
 from handoff_console.studio.training_data.project import BotProject
 from ric_config.studio_inbox import NluInboxConfig
@@ -65,16 +68,11 @@ EDIT_ERRORS = {
 
 def _operation(summary: str, ok: Any, **details: Any) -> api.Operation:
     errors = details.pop("errors", FORBIDDEN)
-    return api.Operation(summary, ok, roles=STUDIO_ROLES, tag=TAG, errors=errors, **details)
-
-
-def _editor(request: Request, session: Session) -> Editor:
-    me = api.staff(request)
-    return Editor(BotProject.from_settings(), session, me.id, me.display_name)
+    return studio_operation(summary, ok, tag=TAG, errors=errors, **details)
 
 
 async def _with_editor(request: Request, work: Any) -> Any:
-    return await api.in_store(request, lambda s: work(s, _editor(request, s)))
+    return await api.in_store(request, lambda s: work(s, staff_editor(request, s)))
 
 
 # -- pages ---------------------------------------------------------------------------

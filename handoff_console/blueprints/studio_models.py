@@ -17,13 +17,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from handoff_console import api
-from handoff_console.blueprints.studio_frame import STUDIO_ROLES, require_admin, studio_page
+from handoff_console.blueprints.studio_frame import (
+    parse_body,
+    require_admin,
+    studio_operation,
+    studio_page,
+)
 from handoff_console.schemas.studio_models import (
     ActivateBody,
     ActiveModelView,
@@ -55,6 +60,8 @@ bp = Blueprint("studio_models")
 TAG = "studio: models"
 B = TypeVar("B", bound=BaseModel)
 RASA_DOWN = "rasa_unreachable: the Rasa server could not be reached or refused the model"
+FORBIDDEN = {403: "forbidden"}
+NOT_FOUND = {**FORBIDDEN, 404: "not_found"}
 
 
 @dataclass
@@ -83,13 +90,12 @@ def _studio(request: Request) -> StudioModels:
     return studio
 
 
+def _op(summary: str, ok: Any, errors: dict[int, str], **details: Any) -> api.Operation:
+    return studio_operation(summary, ok, tag=TAG, errors=errors, **details)
+
+
 def _body(request: Request, model: type[B]) -> B:
-    try:
-        return model(**api.json_body(request))
-    except ValidationError as error:
-        problem = error.errors()[0]
-        field = ".".join(str(part) for part in problem["loc"])
-        raise BadRequest("bad_body", f"{field}: {problem['msg']}") from None
+    return parse_body(request, model, "bad_body")
 
 
 def active_view(active: ActiveModel | None) -> dict[str, Any] | None:
@@ -136,13 +142,7 @@ def _get(number: int) -> Any:
     raise NotFound("not_found", f"There is no model v{number}.")
 
 
-LIST = api.Operation(
-    "Every trained model version, and the live and active ones",
-    ModelList,
-    roles=STUDIO_ROLES,
-    errors={403: "forbidden"},
-    tag=TAG,
-)
+LIST = _op("Every trained model version, and the live and active ones", ModelList, FORBIDDEN)
 
 
 @api.route(bp, "GET", "/api/studio/models", LIST)
@@ -165,12 +165,10 @@ async def list_models(request: Request) -> HTTPResponse:
     )
 
 
-COMPARE = api.Operation(
+COMPARE = _op(
     "A version side by side with the live one: per-intent F1, confusions, held-out messages",
     Comparison,
-    roles=STUDIO_ROLES,
-    errors={403: "forbidden", 404: "not_found"},
-    tag=TAG,
+    NOT_FOUND,
 )
 
 
@@ -186,19 +184,16 @@ async def comparison(request: Request, number: int) -> HTTPResponse:
     return response.json(Comparison.of(compare(version, live, settings.tolerance)))
 
 
-ACTIVATE = api.Operation(
+ACTIVATE = _op(
     "Make a version live in the running Rasa server (PUT /model), unless it regresses",
     ActiveModelView,
-    body=ActivateBody,
-    roles=STUDIO_ROLES,
-    errors={
+    {
         400: "bad_body, or reason_required (an override needs a reason)",
-        403: "forbidden",
-        404: "not_found",
+        **NOT_FOUND,
         409: "regression: the version regresses beyond the tolerance (with regressions)",
         502: RASA_DOWN,
     },
-    tag=TAG,
+    body=ActivateBody,
 )
 
 
@@ -243,12 +238,10 @@ async def activate_model(request: Request, number: int) -> HTTPResponse:
     )
 
 
-ROLLBACK = api.Operation(
+ROLLBACK = _op(
     "Make the version that was live before the active one live again",
     ActiveModelView,
-    roles=STUDIO_ROLES,
-    errors={403: "forbidden", 409: "nothing_to_roll_back", 502: RASA_DOWN},
-    tag=TAG,
+    {**FORBIDDEN, 409: "nothing_to_roll_back", 502: RASA_DOWN},
 )
 
 
@@ -261,29 +254,17 @@ async def rollback(request: Request) -> HTTPResponse:
     return await _make_live(request, active.previous, override=False, reason="", rollback=True)
 
 
-RUNS = api.Operation(
-    "The training runs of this console, newest first",
-    api.ItemList(TrainingRunView),
-    roles=STUDIO_ROLES,
-    errors={403: "forbidden"},
-    tag=TAG,
+RUNS = _op(
+    "The training runs of this console, newest first", api.ItemList(TrainingRunView), FORBIDDEN
 )
-TRAIN = api.Operation(
+TRAIN = _op(
     "Train a model in the background from the studio's training data, and evaluate it",
     TrainingRunView,
+    {400: "bad_body", **FORBIDDEN, 409: "busy: a model is being trained"},
     status=202,
     body=TrainBody,
-    roles=STUDIO_ROLES,
-    errors={400: "bad_body", 403: "forbidden", 409: "busy: a model is being trained"},
-    tag=TAG,
 )
-RUN = api.Operation(
-    "One training run: its progress, then its version or error",
-    TrainingRunView,
-    roles=STUDIO_ROLES,
-    errors={403: "forbidden", 404: "not_found"},
-    tag=TAG,
-)
+RUN = _op("One training run: its progress, then its version or error", TrainingRunView, NOT_FOUND)
 
 
 @api.route(bp, "GET", "/api/studio/training-runs", RUNS)
@@ -326,7 +307,7 @@ HISTORY = api.Operation(
     "The assistant's live model version and every activation, for analytics",
     ModelHistory,
     roles=("manager", "admin"),
-    errors={403: "forbidden"},
+    errors=FORBIDDEN,
     tag="analytics",
 )
 

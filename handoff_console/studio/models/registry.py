@@ -16,6 +16,8 @@ A folder (``RIC_MODEL_REGISTRY``, by default ``$RIC_VAR_DIR/models``) holds, per
 ``active.json`` names the version an admin (or the launcher) made live, and the one live
 before it (what "Roll back" restores); ``activations.jsonl`` keeps every change of it.
 Numbers are handed out under a file lock, so the console and the CLI never collide.
+
+Its public names are exported by the package (``handoff_console.studio.models.__all__``).
 """
 
 from __future__ import annotations
@@ -34,16 +36,6 @@ from pathlib import Path
 from typing import Any
 
 from crm_store import clock
-
-__all__ = [
-    "ActiveModel",
-    "ModelRegistry",
-    "ModelVersion",
-    "RegistryError",
-    "TrainingInputs",
-    "UnknownVersion",
-    "parse_version",
-]
 
 _VERSION = re.compile(r"^v?(\d{1,9})$")
 

@@ -223,6 +223,25 @@ class Editor:
             fresh = snapshot(self.project, read_only=True)
             return {**view(fresh), "files": sorted(changes), "warnings": verdict.advice}
 
+    def _save_intent(
+        self,
+        action: str,
+        name: str,
+        version: str,
+        edit: Callable[[Snapshot], Changeset | None],
+        shown: str,
+        **detail: object,
+    ) -> Saved:
+        """:meth:`_save` of intent ``name`` opened at ``version``; the view of intent ``shown``."""
+        return self._save(
+            action,
+            f"intent:{name}",
+            (version, lambda s: s.intent_version(name)),
+            edit,
+            lambda s: self.intent(shown, s),
+            **detail,
+        )
+
     def _conflict(self, subject: str, current: str) -> Conflict:
         last = self.session.execute(
             select(AuditEntry, StaffUser)
@@ -254,12 +273,12 @@ class Editor:
                 raise BadRequest("bad_examples", "examples is a list of {text, file}.")
             rel = item.get("file")
             pairs.append((item.get("text"), rel if isinstance(rel, str) and rel else None))
-        return self._save(
+        return self._save_intent(
             "studio.examples.set",
-            f"intent:{name}",
-            (version, lambda s: s.intent_version(name)),
+            name,
+            version,
             lambda s: intents.set_examples(s, name, pairs),
-            lambda s: self.intent(name, s),
+            name,
             examples=len(pairs),
         )
 
@@ -273,14 +292,8 @@ class Editor:
                 raise self._conflict(f"intent:{target}", snap.intent_version(target))
             intents.move_examples(snap, name, texts, target)
 
-        return self._save(
-            "studio.examples.move",
-            f"intent:{name}",
-            (version, lambda s: s.intent_version(name)),
-            edit,
-            lambda s: self.intent(name, s),
-            to=target,
-            examples=texts,
+        return self._save_intent(
+            "studio.examples.move", name, version, edit, name, to=target, examples=texts
         )
 
     def create_intent(
@@ -305,14 +318,7 @@ class Editor:
         def edit(snap: Snapshot) -> None:
             intents.rename_intent(snap, name, new)
 
-        return self._save(
-            "studio.intent.rename",
-            f"intent:{name}",
-            (version, lambda s: s.intent_version(name)),
-            edit,
-            lambda s: self.intent(new, s),
-            new_name=new,
-        )
+        return self._save_intent("studio.intent.rename", name, version, edit, new, new_name=new)
 
     def set_response(self, name: str, version: str, variations: object) -> Saved:
         """Replace a response's variations."""

@@ -16,7 +16,6 @@ report's three charts::
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import statistics
@@ -27,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.nightly_analysis import NOW, generate, load_sqlite
+from benchmarks.store_cli import migrated_sqlite, store_parser
 from crm_store.db import make_engine, make_session_factory
-from crm_store.migrate import upgrade
 from crm_store.reader_snapshot import refresh
 from crm_store.report_charts import render_charts
 from crm_store.weekly_figures import last_full_week, weekly_figures
@@ -59,11 +58,7 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> None:
     """Generate, load, analyse, then time every view."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--readers", type=int, default=100_000)
-    parser.add_argument("--span-days", type=int, default=400)
-    parser.add_argument("--seed", type=int, default=42)
+    parser = store_parser(__doc__)
     parser.add_argument("--requests", type=int, default=5)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -73,8 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"generated in {time.perf_counter() - started:.1f} s: {counts}", flush=True)
     results: dict[str, Any] = {"counts": counts, "views": {}}
     with tempfile.TemporaryDirectory(prefix="ric-bench-") as workdir:
-        url = f"sqlite:///{Path(workdir) / 'crm.db'}"
-        upgrade(url)
+        url = migrated_sqlite(Path(workdir) / "crm.db")
         load_sqlite(Path(workdir) / "crm.db", store)
         sessions = make_session_factory(make_engine(url))
         settings = AnalyticsSettings(clustering=False)

@@ -23,7 +23,6 @@ PostgreSQL gets its own database (``ric_bench``), created and dropped by the scr
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -41,6 +40,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
+from benchmarks.store_cli import migrated_sqlite, store_parser
 from crm_store.db import make_engine, make_session_factory
 from crm_store.migrate import upgrade
 from library.staffed_time import staffed_hours_from_profile
@@ -367,8 +367,7 @@ def bench(backend: str, store: Store, workdir: Path, backfill: int) -> dict[str,
     """Load the store into one backend and time the jobs; returns the figures."""
     print(f"\n[{backend}]", flush=True)
     if backend == "sqlite":
-        url = f"sqlite:///{workdir / 'bench.db'}"
-        upgrade(url)
+        url = migrated_sqlite(workdir / "bench.db")
         load_seconds, _ = _timed("bulk load", lambda: load_sqlite(workdir / "bench.db", store))
     else:
         url = create_pg_database()
@@ -420,11 +419,7 @@ def bench(backend: str, store: Store, workdir: Path, backfill: int) -> dict[str,
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Generate the store once, then benchmark each backend."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--readers", type=int, default=100_000)
-    parser.add_argument("--span-days", type=int, default=400)
-    parser.add_argument("--seed", type=int, default=42)
+    parser = store_parser(__doc__)
     parser.add_argument("--backfill", type=int, default=0, help="also time N days of figures")
     parser.add_argument(
         "--backend", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"]

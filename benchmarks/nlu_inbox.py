@@ -11,7 +11,6 @@ the 30-day window before the generator's "now", every reason, grouped, 100 group
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from collections.abc import Sequence
@@ -21,26 +20,21 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from benchmarks.nightly_analysis import NOW, generate, load_sqlite
+from benchmarks.store_cli import migrated_sqlite, store_parser
 from crm_store.db import make_engine, make_session_factory
-from crm_store.migrate import upgrade
 from crm_store.models import Message
 from crm_store.nlu_inbox import InboxRules, inbox_groups
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Generate, load, and print the inbox's timings (three runs)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=1_000_000)
-    parser.add_argument("--readers", type=int, default=100_000)
-    parser.add_argument("--span-days", type=int, default=400)
+    parser = store_parser(__doc__, seed=7)
     parser.add_argument("--window-days", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     store = generate(args.messages, args.readers, args.span_days, args.seed)
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "bench.db"
-        url = f"sqlite:///{path}"
-        upgrade(url)
+        url = migrated_sqlite(path)
         load_sqlite(path, store)
         engine = make_engine(url)
         sessions = make_session_factory(engine)

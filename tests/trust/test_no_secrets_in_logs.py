@@ -7,15 +7,14 @@ run of this file alone is realistic too. Every file under ``var/log/`` (rotated 
 included) and every text column of every table of the reader store and the tracker
 store is searched for the demo PINs and card numbers of ``library/ils/README.md``.
 
-Full card numbers may be stored in two places only: the reader's record
-(``readers.card_number``) and the tracker store's ``card_number`` slot events; the
-masking of everything else a reader typed is issue 18's data-rights part
-(``crm_store/redaction.py``).
+Full card numbers may be stored in one place only: the reader's record
+(``readers.card_number``). The tracker store's ``card_number`` slot holds the card
+sealed (``crm_store/card_seal.py``); the masking of everything else a reader typed is
+issue 18's data-rights part (``crm_store/redaction.py``).
 """
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 import time
@@ -57,24 +56,8 @@ def _log_hits(var_dir: Path, pattern: re.Pattern[str]) -> list[str]:
     return hits
 
 
-def _card_slot(text: str) -> bool:
-    """Whether a tracker-store event is the ``card_number`` slot (kept by design)."""
-    try:
-        event = json.loads(text)
-    except ValueError:
-        return False
-    return isinstance(event, dict) and (event.get("event"), event.get("name")) == (
-        "slot",
-        "card_number",
-    )
-
-
 def _store_hits(database: Path, pattern: re.Pattern[str]) -> dict[tuple[str, str, str], int]:
-    """(database, table, column) → rows whose value matches ``pattern``.
-
-    The ``card_number`` slot's events in the tracker store are left out: Rasa keeps the
-    verified card there for the conversation (``crm_store/redaction.py``).
-    """
+    """(database, table, column) → rows whose value matches ``pattern``."""
     found: dict[tuple[str, str, str], int] = {}
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
         tables = [r[0] for r in db.execute("select name from sqlite_master where type='table'")]
@@ -84,7 +67,7 @@ def _store_hits(database: Path, pattern: re.Pattern[str]) -> dict[tuple[str, str
                 query = f'select "{column}" from "{table}"'  # noqa: S608 - sqlite_master names
                 for (value,) in db.execute(query):
                     text = value.decode(errors="replace") if isinstance(value, bytes) else value
-                    if isinstance(text, str) and pattern.search(text) and not _card_slot(text):
+                    if isinstance(text, str) and pattern.search(text):
                         key = (database.name, table, column)
                         found[key] = found.get(key, 0) + 1
     return found

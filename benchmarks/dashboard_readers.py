@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.nightly_analysis import NOW, generate, load_sqlite
+from benchmarks.nightly_analysis import NOW, generated, load_sqlite
 from benchmarks.store_cli import migrated_sqlite, store_parser
 from crm_store.db import make_engine, make_session_factory
 from crm_store.reader_snapshot import refresh
@@ -62,10 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=5)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    started = time.perf_counter()
-    store = generate(args.messages, args.readers, args.span_days, args.seed)
-    counts = {table: len(rows) for table, rows in store.rows.items()}
-    print(f"generated in {time.perf_counter() - started:.1f} s: {counts}", flush=True)
+    store, counts = generated(args)
     results: dict[str, Any] = {"counts": counts, "views": {}}
     with tempfile.TemporaryDirectory(prefix="ric-bench-") as workdir:
         url = migrated_sqlite(Path(workdir) / "crm.db")

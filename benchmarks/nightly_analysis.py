@@ -23,6 +23,7 @@ PostgreSQL gets its own database (``ric_bench``), created and dropped by the scr
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -271,6 +272,15 @@ def generate(messages: int, readers: int, span_days: int, seed: int) -> Store:
     return store
 
 
+def generated(args: argparse.Namespace) -> tuple[Store, dict[str, int]]:
+    """The store ``store_parser``'s options ask for and its rows per table (printed, timed)."""
+    started = time.perf_counter()
+    store = generate(args.messages, args.readers, args.span_days, args.seed)
+    counts = {table: len(rows) for table, rows in store.rows.items()}
+    print(f"generated in {time.perf_counter() - started:.1f} s: {counts}", flush=True)
+    return store, counts
+
+
 def _chunks(rows: list[tuple[Any, ...]], size: int = 50_000) -> Iterator[list[tuple[Any, ...]]]:
     for offset in range(0, len(rows), size):
         yield rows[offset : offset + size]
@@ -426,10 +436,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    started = time.perf_counter()
-    store = generate(args.messages, args.readers, args.span_days, args.seed)
-    counts = {table: len(rows) for table, rows in store.rows.items()}
-    print(f"generated in {time.perf_counter() - started:.1f} s: {counts}", flush=True)
+    store, counts = generated(args)
     results = []
     with tempfile.TemporaryDirectory(prefix="ric-bench-") as workdir:
         for backend in args.backend:

@@ -12,6 +12,13 @@
     One row per (library-local day, hour, channel, branch, language, intent): additive
     counts and sums of the sessions that started then, so that any period and filter
     aggregates exactly from a few thousand rows instead of the messages.
+``dashboard_daily_rollups``
+    The same sums per (day, channel, branch, language, intent), plus what the overview
+    and the heatmap would otherwise read from the larger tables (migration 0012): the
+    conversations per local hour (``hour_00`` … ``hour_23``; the day fixes the weekday)
+    and the first-response and resolution seconds of the handed-off sessions (JSON
+    lists, for the medians), so that a 365-day overview or heatmap reads about 40 rows
+    a day.
 """
 
 from __future__ import annotations
@@ -25,14 +32,17 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
 )
 
 from crm_store.models.core import Base, UtcDateTime, utcnow
 
 __all__ = [
+    "DURATION_LISTS",
     "HANDOFF_COVER",
     "HEATMAP_COVER",
+    "HOUR_COLUMNS",
     "ROLLUP_MEASURES",
     "UNKNOWN",
     "ConversationSession",
@@ -165,8 +175,25 @@ class DashboardRollup(_Measures, Base):
     intent = Column(String(120), nullable=False)
 
 
-class DashboardDailyRollup(_Measures, Base):
-    """The same sums per local day (no hour): what every chart but the heatmap reads."""
+HOUR_COLUMNS = tuple(f"hour_{hour:02d}" for hour in range(24))
+"""The daily rollups' conversations per local hour, in hour order."""
+DURATION_LISTS = ("first_response_values", "resolution_values")
+"""The daily rollups' JSON lists of the handed-off sessions' seconds (null when empty)."""
+
+
+class _DailyExtras:
+    """The daily rollups' hour counts and duration lists (see the module docstring)."""
+
+    first_response_values = Column(Text, nullable=True)
+    resolution_values = Column(Text, nullable=True)
+
+
+for _column in HOUR_COLUMNS:
+    setattr(_DailyExtras, _column, Column(Integer, nullable=False, default=0))
+
+
+class DashboardDailyRollup(_Measures, _DailyExtras, Base):
+    """The same sums per local day (no hour), its hour counts and handed-off durations."""
 
     __tablename__ = "dashboard_daily_rollups"
     __table_args__ = (

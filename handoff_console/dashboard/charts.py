@@ -3,11 +3,12 @@
 Every chart answers the same shape, so that the page draws it (Apache ECharts), shows
 it as an accessible table and exports it as CSV or XLSX from the same rows. A row's
 ``drill`` names the sessions behind it (:mod:`handoff_console.dashboard.drill`).
-Volumes come from ``dashboard_daily_rollups`` (the heatmap from the hourly rollups, summed
-per day and hour in SQL through a covering index: a date function per row costs SQLite
-more than Python does); handoff reasons and the librarian workload from the sessions'
-facts, read through the covering index of handed-off sessions
-(``ix_conversation_sessions_handoff_cover``); the clusters from the latest nightly analysis.
+Volumes come from ``dashboard_daily_rollups`` (the heatmap from the same rows' counts per
+local hour, ``hour_00`` … ``hour_23``, summed per day in SQL and folded into weekdays in
+Python: about 40 rows a day instead of 240 hourly rollup rows); handoff reasons and the
+librarian workload from the sessions' facts, read through the covering index of
+handed-off sessions (``ix_conversation_sessions_handoff_cover``); the clusters from the
+latest nightly analysis.
 """
 
 from __future__ import annotations
@@ -22,11 +23,7 @@ from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from crm_store.models import StaffUser
-from crm_store.models.dashboard import (
-    ConversationSession,
-    DashboardDailyRollup,
-    DashboardRollup,
-)
+from crm_store.models.dashboard import HOUR_COLUMNS, ConversationSession, DashboardDailyRollup
 from crm_store.models.operations import AnalysisRun, QuestionCluster
 from handoff_console.dashboard.filters import Filters
 from handoff_console.dashboard.overview import percentile, rollup_by_day
@@ -98,25 +95,22 @@ def heatmap(session: Session, filters: Filters) -> ChartTable:
     table = ChartTable(
         "heatmap", "Conversations by weekday and hour", ["Weekday", "Hour", "Conversations"]
     )
-    cells: dict[tuple[int, int], int] = defaultdict(int)
-    weekdays: dict[Any, int] = {}
-    c = DashboardRollup.__table__.c
-    # Only the conversations: ix_dashboard_rollups_heatmap covers the read (no row lookups)
-    # and the groups come out in its (day, hour) order (no sort). The day comes back as
-    # the driver gives it (SQLite: text) and is parsed once per day, not once per hour.
-    for day, hour, conversations in session.execute(
-        select(type_coerce(c.day, String), c.hour, func.sum(c.conversations))
-        .where(*filters.rollup_conditions(DashboardRollup))
-        .group_by(c.day, c.hour)
+    cells = [[0] * 24 for _ in range(7)]
+    c = DashboardDailyRollup.__table__.c
+    # One row per day: its 24 hour counts summed over the filtered keys. The day comes
+    # back as the driver gives it (SQLite: text) and is parsed once per day.
+    for day, *hours in session.execute(
+        select(type_coerce(c.day, String), *(func.sum(c[name]) for name in HOUR_COLUMNS))
+        .where(*filters.rollup_conditions())
+        .group_by(c.day)
     ):
-        weekday = weekdays.get(day)
-        if weekday is None:
-            parsed = day if isinstance(day, date) else date.fromisoformat(str(day))
-            weekday = weekdays[day] = parsed.weekday()
-        cells[(weekday, int(hour))] += int(conversations)
+        parsed = day if isinstance(day, date) else date.fromisoformat(str(day))
+        row = cells[parsed.weekday()]
+        for hour, count in enumerate(hours):
+            row[hour] += int(count or 0)
     for weekday in range(7):
         for hour in range(24):
-            count = cells.get((weekday, hour), 0)
+            count = cells[weekday][hour]
             table.add([WEEKDAYS[weekday], hour, count], {"weekday": weekday, "hour": hour})
     return table
 

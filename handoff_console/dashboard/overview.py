@@ -1,28 +1,26 @@
 """The overview's figures for a period, the previous period and a daily sparkline each.
 
 Counts and rates come from ``dashboard_daily_rollups`` (summed over the period's rows);
-the medians and the 90th percentile come from the handed-off sessions' facts in
-``conversation_sessions``, a few rows per day; open tickets from ``tickets``. Nothing
+the medians and the 90th percentile from the same rows' lists of the handed-off
+sessions' seconds (``first_response_values``, ``resolution_values``: one short JSON list
+per row instead of one session row per handoff); open tickets from ``tickets``. Nothing
 reads messages. docs/analytics.md ("Dashboard figures") defines every figure.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from crm_store.models import Conversation, Ticket, TicketStatus
-from crm_store.models.dashboard import (
-    ROLLUP_MEASURES,
-    ConversationSession,
-    DashboardDailyRollup,
-)
+from crm_store.models.dashboard import ROLLUP_MEASURES, DashboardDailyRollup
 from handoff_console.dashboard.filters import Filters
 
 __all__ = ["FIGURES", "Figure", "overview", "percentile", "rollup_by_day"]
@@ -106,22 +104,39 @@ def _sum(by_day: dict[date, Totals]) -> Totals:
     return totals
 
 
+def _as_date(value: date | str) -> date:
+    """A day as the driver returns it (SQLite: ISO text) as a date."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _numbers(parts: list[str]) -> list[float]:
+    """The numbers of several JSON lists' insides (``1.0,2.5``), parsed in one call."""
+    return json.loads("[" + ",".join(parts) + "]") if parts else []  # type: ignore[no-any-return]
+
+
 def _durations(session: Session, filters: Filters) -> dict[date, tuple[list[float], list[float]]]:
-    """First-response and resolution seconds of the period's handed-off sessions, per day."""
-    found: dict[date, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
-    # Core columns (no ORM row loading) read through the covering handoff index.
-    table = ConversationSession.__table__.c
+    """First-response and resolution seconds of the period's handed-off sessions, per day.
+
+    Read from the daily rollup rows with handoffs (their JSON lists), not the sessions;
+    each day's lists are joined as text and parsed once per day, not once per row.
+    """
+    parts: dict[date | str, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
+    c = DashboardDailyRollup.__table__.c
     rows = session.execute(
-        select(table.day, table.first_response_seconds, table.resolution_seconds).where(
-            *filters.session_conditions(), table.handoff.is_(True)
+        select(type_coerce(c.day, String), c.first_response_values, c.resolution_values).where(
+            *filters.rollup_conditions(), c.handoffs > 0
         )
-    )
+    ).all()
     for day, first, resolution in rows:
-        if first is not None:
-            found[day][0].append(float(first))
-        if resolution is not None:
-            found[day][1].append(float(resolution))
-    return found
+        lists = parts[day]
+        if first:
+            lists[0].append(first[1:-1])
+        if resolution:
+            lists[1].append(resolution[1:-1])
+    return {
+        _as_date(day): (_numbers(first), _numbers(resolution))
+        for day, (first, resolution) in parts.items()
+    }
 
 
 def _open_tickets(session: Session, filters: Filters, zone: tzinfo) -> dict[date, int]:

@@ -41,7 +41,6 @@ from crm_store.models.core import Base, UtcDateTime, utcnow
 __all__ = [
     "DURATION_LISTS",
     "HANDOFF_COVER",
-    "HEATMAP_COVER",
     "HOUR_COLUMNS",
     "ROLLUP_MEASURES",
     "UNKNOWN",
@@ -68,8 +67,6 @@ HANDOFF_COVER = (
     "started_at",
 )
 """The columns of the covering index of handed-off sessions' reads."""
-HEATMAP_COVER = ("day", "hour", "channel", "branch", "language", "intent", "conversations")
-"""The columns of the hourly rollups' covering index for the heatmap."""
 
 
 class ConversationSession(Base):
@@ -163,7 +160,6 @@ class DashboardRollup(_Measures, Base):
         UniqueConstraint(
             "day", "hour", "channel", "branch", "language", "intent", name="uq_dashboard_rollups"
         ),
-        Index("ix_dashboard_rollups_heatmap", *HEATMAP_COVER),
     )
 
     id = Column(Integer, primary_key=True)

@@ -1,19 +1,24 @@
 """Live updates for the console: one store poller per process, fanned out to subscribers.
 
 Every ``POLL_SECONDS`` the poller reads the messages it has not published yet, in
-conversations that have an open handoff (or just had one resolved); every
-``QUEUE_POLL_SECONDS`` it also reads the queue and which readers are typing. A changed
-queue becomes a ``queue`` event; each message a ``message`` event; a change in who is
-typing a ``typing`` event (``{"conversation_ids": [...]}``, every conversation whose
-reader is typing now; a signal expires on its own, :mod:`crm_store.typing_signals`).
-Subscribers get their own bounded asyncio queue; a subscriber too slow to keep up
-loses its oldest events rather than holding the others back.
+conversations that have an open handoff, and the private notes it has not published
+yet, in any conversation; every ``QUEUE_POLL_SECONDS`` it also reads the queue and
+which readers are typing. A changed queue becomes a ``queue`` event; each message a
+``message`` event (``{"conversation_id", "message"}``); each note a ``note`` event
+(``{"conversation_id", "note"}``, the note as ``GET /api/conversations/{id}`` shows
+it); a change in who is typing a ``typing`` event (``{"conversation_ids": [...]}``,
+every conversation whose reader is typing now; a signal expires on its own,
+:mod:`crm_store.typing_signals`). Subscribers get their own bounded asyncio queue; a
+subscriber too slow to keep up loses its oldest events rather than holding the others
+back.
 
-Messages are found by row id. On PostgreSQL a row with a lower id can become visible
-after one with a higher id (concurrent transactions commit in any order), so each
-poll re-reads the ids of the last ``ID_OVERLAP`` rows behind the newest one seen and
-publishes those it has not published yet. Only ids are re-read; full rows are loaded
-for new ids alone, which keeps a poll every 100 ms cheap.
+Messages and notes are found by row id in the shared store, so a note written through
+another console process (another replica) is pushed by every process's poller. On
+PostgreSQL a row with a lower id can become visible after one with a higher id
+(concurrent transactions commit in any order), so each poll re-reads the ids of the
+last ``ID_OVERLAP`` rows behind the newest one seen and publishes those it has not
+published yet (:class:`NewRows`). Only ids are re-read; full rows are loaded for new ids
+alone, which keeps a poll every 100 ms cheap.
 """
 
 from __future__ import annotations
@@ -28,13 +33,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from crm_store import clock
-from crm_store.models import Handoff, Message
+from crm_store.models import Handoff, Message, Note
 from crm_store.typing_signals import readers_typing
 from handoff_console.services.common import OPEN_STATUSES
-from handoff_console.services.conversation_views import message_view, staff_names
+from handoff_console.services.conversation_views import message_view, note_view, staff_names
 from handoff_console.services.queue import list_queue, queue_signature
 
 logger = logging.getLogger(__name__)
@@ -50,6 +55,44 @@ def sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
+class NewRows:
+    """Which rows of one table are news: ids not published yet, found with an overlap.
+
+    The first :meth:`fresh` takes everything already stored as published (history is not
+    news). Each later call re-reads the ids of the last ``ID_OVERLAP`` rows behind the
+    newest one seen, so a row that becomes visible after a higher id is still found, and
+    answers those not published yet, oldest id first; each id is answered once.
+    """
+
+    def __init__(self, id_column: InstrumentedAttribute[Any]) -> None:
+        self.id_column = id_column
+        self.last_id: int | None = None
+        self.published: deque[int] = deque(maxlen=4 * ID_OVERLAP)
+
+    def _recent(self, session: Session) -> list[int]:
+        assert self.last_id is not None
+        return list(
+            session.execute(
+                select(self.id_column).where(self.id_column > self.last_id - ID_OVERLAP)
+            ).scalars()
+        )
+
+    def fresh(self, session: Session) -> list[int]:
+        """The ids stored since the last call and not answered yet, in id order."""
+        if self.last_id is None:
+            self.last_id = int(
+                session.execute(select(func.coalesce(func.max(self.id_column), 0))).scalar_one()
+            )
+            self.published.extend(self._recent(session))
+            return []
+        published = set(self.published)
+        fresh = sorted(i for i in self._recent(session) if i not in published)
+        if fresh:
+            self.published.extend(fresh)
+            self.last_id = max(self.last_id, fresh[-1])
+        return fresh
+
+
 class EventHub:
     """Polls the store and fans events out to every subscriber of this process."""
 
@@ -58,8 +101,8 @@ class EventHub:
         self.poll_seconds = poll_seconds
         self._subscribers: set[asyncio.Queue[str]] = set()
         self._task: asyncio.Task[None] | None = None
-        self._last_message_id: int | None = None
-        self._published: deque[int] = deque(maxlen=4 * ID_OVERLAP)
+        self._messages = NewRows(Message.id)
+        self._notes = NewRows(Note.id)
         self._queue_read_at = 0.0
         self._signature: list[tuple[Any, ...]] | None = None
         self.queue_items: list[dict[str, Any]] = []
@@ -117,16 +160,6 @@ class EventHub:
     def _poll(self) -> list[str]:
         frames: list[str] = []
         with self.sessions() as session:
-            if self._last_message_id is None:
-                self._last_message_id = int(
-                    session.execute(select(func.coalesce(func.max(Message.id), 0))).scalar_one()
-                )
-                # Everything already stored counts as published: only news is pushed.
-                self._published.extend(
-                    session.execute(
-                        select(Message.id).where(Message.id > self._last_message_id - ID_OVERLAP)
-                    ).scalars()
-                )
             if time.monotonic() - self._queue_read_at >= QUEUE_POLL_SECONDS:
                 self._queue_read_at = time.monotonic()
                 items = list_queue(session)
@@ -140,19 +173,13 @@ class EventHub:
                     self.typing = typing
                     frames.append(self.current_typing())
             frames.extend(self._new_messages(session))
+            frames.extend(self._new_notes(session))
         return frames
 
     def _new_messages(self, session: Session) -> list[str]:
-        assert self._last_message_id is not None
-        recent = session.execute(
-            select(Message.id).where(Message.id > self._last_message_id - ID_OVERLAP)
-        ).scalars()
-        published = set(self._published)
-        fresh = sorted(i for i in recent if i not in published)
+        fresh = self._messages.fresh(session)
         if not fresh:
             return []
-        self._published.extend(fresh)
-        self._last_message_id = max(self._last_message_id, fresh[-1])
         messages = list(
             session.execute(
                 select(Message).where(Message.id.in_(fresh)).order_by(Message.id)
@@ -171,4 +198,16 @@ class EventHub:
             )
             for message in messages
             if message.conversation_id in open_ids
+        ]
+
+    def _new_notes(self, session: Session) -> list[str]:
+        # Every conversation's notes, not only those in handoff: a librarian may keep a
+        # resolved or bot-only conversation open in the inbox while a colleague notes it.
+        fresh = self._notes.fresh(session)
+        if not fresh:
+            return []
+        notes = session.execute(select(Note).where(Note.id.in_(fresh)).order_by(Note.id))
+        return [
+            sse("note", {"conversation_id": note.conversation_id, "note": note_view(session, note)})
+            for note in notes.scalars()
         ]

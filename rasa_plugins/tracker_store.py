@@ -1,8 +1,9 @@
 """Rasa tracker store that feeds the reader store after each commit.
 
 Configured in ``endpoints.yml`` as ``type: rasa_plugins.tracker_store.IngestingTrackerStore``.
-It also masks PINs, and card numbers in message texts, before anything is saved
-(``crm_store.redaction``). By default the
+It also masks PINs, and card numbers in message texts and slots, before anything is
+saved (``crm_store.redaction``); the ``card_number`` slot is saved only as the action
+server sealed it (``crm_store.card_seal``). By default the
 worker tails the tracker store; ``RIC_STORE_LOGGING=live`` adds the in-process writer.
 
 Why a tracker store and not an event broker: in Rasa 3.6 a configured broker makes

@@ -131,9 +131,10 @@ def test_secrets_never_appear_in_a_repr() -> None:
             for name, env in model.variables().items()
             if model.__fields__[name].outer_type_ is SecretStr
         }
-        settings = model.load({env: f"s3cret-{name}" for name, env in secrets.items()})
+        # Long enough for every secret's minimum (RIC_SLOT_KEY: 16 characters).
+        settings = model.load({env: f"s3cret-{name}-0123456789" for name, env in secrets.items()})
         for name in secrets:
-            assert getattr(settings, name).get_secret_value() == f"s3cret-{name}"
+            assert getattr(settings, name).get_secret_value() == f"s3cret-{name}-0123456789"
         assert "s3cret" not in repr(settings)
         assert "s3cret" not in str(settings)
 

@@ -397,3 +397,16 @@ def test_unknown_reader_names_the_card_masked(sessions: sessionmaker[Session]) -
     with sessions() as session, pytest.raises(ReaderNotFound) as raised:
         find_reader(session, CARD)
     assert str(raised.value) == "no reader matches **********3456"
+
+
+def test_the_tracker_store_saves_a_sealed_card_slot_as_it_is_and_masks_one_in_clear(
+    tracker_store: IngestingTrackerStore,
+) -> None:
+    tracker = DialogueStateTracker("web-carol", slots=[TextSlot("card_number", mappings=[])])
+    sealed = seal_card(CARD, SLOT_KEY)
+    tracker.update(SlotSet("card_number", sealed))
+    tracker.update(SlotSet("card_number", CARD))  # an action server that did not seal it
+    aio_run(tracker_store.save(tracker))
+
+    saved = read_events(tracker_store.engine, ["web-carol"])["web-carol"]
+    assert [e["value"] for e in saved if e["event"] == "slot"] == [sealed, "**********3456"]

@@ -1,9 +1,10 @@
 /*
- * One conversation: transcript (live through SSE `message` events) with its system
- * lines ("Sam Reyes joined", "Resolved by Sam Reyes"), reply box, canned replies,
+ * One conversation: transcript (live through SSE `message` and `note` events) with its
+ * system lines ("Sam Reyes joined", "Resolved by Sam Reyes"), reply box, canned replies,
  * private notes (the reply box's "Private note" mode: stored, shown in the transcript in
- * amber, never relayed), typing both ways (the reader's from the `typing` event, ours
- * sent throttled), reader profile, take-over, transfer, resolve and reopen.
+ * amber, never relayed; a colleague's note appears live, once), typing both ways (the
+ * reader's from the `typing` event, ours sent throttled), reader profile, take-over,
+ * transfer, resolve and reopen. The inbox shows this page in its middle pane.
  * The status reads the server's `state_label` (Waiting, With <name>, Resolved): one
  * source of truth. A reply to a waiting conversation claims it on the server; one a
  * colleague holds is refused (409), and the page offers to take it over.
@@ -48,7 +49,10 @@
     resolveTags: document.getElementById("resolve-tags"),
   };
 
-  var state = { conversation: null, messageIds: new Set(), lineIds: new Set(), pending: [], noteIds: new Set() };
+  var state = {
+    conversation: null, messageIds: new Set(), lineIds: new Set(), pending: [],
+    noteIds: new Set(), savingNotes: [],
+  };
 
   // The take-over offer and the unanswered-question check live next to the reply box
   // and the resolve button; they are built here so the template stays the layout.
@@ -112,20 +116,36 @@
     return li;
   }
 
-  // Rows sit in time order (data-at); local, unconfirmed replies stay at the end.
-  function place(li, at) {
-    var when = Date.parse(at);
-    li.dataset.at = isNaN(when) ? String(Date.now()) : String(when);
+  // Every row sits in time order (data-at, in ms): a stored row at its stored time (a
+  // message's sent_at, a note's created_at, a system line's at), one of our replies not
+  // yet back from the store at the time it was last sent (the outbox row's created_at
+  // after a reload). So a note or message stored after a reply sorts below it even while
+  // the reply is on its way, and the reply's stored copy then takes its own stored
+  // place. `floor` keeps a row below rows it is known to follow (our note after our own
+  // earlier replies), whatever the browser's clock says. A row already placed moves.
+  function place(li, at, floor) {
+    var when = typeof at === "number" ? at : Date.parse(at);
+    if (isNaN(when)) when = Date.now();
+    if (floor && floor > when) when = floor;
+    li.dataset.at = String(when);
     var stick = nearBottom();
-    var firstPending = state.pending.length ? state.pending[0].li : null;
-    var before = firstPending && firstPending.parentNode === ui.transcript ? firstPending : null;
-    var rows = ui.transcript.querySelectorAll("li[data-at]:not(.msg-local)");
+    var before = null;
+    var rows = ui.transcript.querySelectorAll("li[data-at]");
     for (var i = rows.length - 1; i >= 0; i--) {
-      if (Number(rows[i].dataset.at) <= Number(li.dataset.at)) break;
+      if (rows[i] === li) continue;
+      if (Number(rows[i].dataset.at) <= when) break;
       before = rows[i];
     }
     ui.transcript.insertBefore(li, before);
     if (stick) ui.transcript.scrollTop = ui.transcript.scrollHeight;
+  }
+
+  // The latest time of a row in the transcript (0 when it is empty).
+  function lastAt(selector) {
+    var rows = ui.transcript.querySelectorAll(selector || "li[data-at]");
+    var latest = 0;
+    for (var i = 0; i < rows.length; i++) latest = Math.max(latest, Number(rows[i].dataset.at) || 0);
+    return latest;
   }
 
   function addSystemLines(lines) {
@@ -156,7 +176,6 @@
         state.pending = state.pending.filter(function (p) { return p !== mine; });
       }
     }
-    // Keep local, unconfirmed replies at the end so the order stays truthful.
     place(messageEl(m), m.sent_at);
   }
 
@@ -191,6 +210,9 @@
 
   // ---------------------------------------------------------------- private notes
   // A note sits in the transcript at its time, marked and coloured apart from replies.
+  // Ours shows at once ("Saving…"); the stored note replaces it, from whichever comes
+  // first: the POST's answer or the live `note` event (a colleague's notes come only
+  // that way). A note's id is shown once, however often it arrives.
   function noteEl(n) {
     return el("li", { className: "msg msg-note", dataset: { noteId: String(n.id) } }, [
       el("div", { className: "msg-meta" }, [
@@ -203,11 +225,44 @@
     ]);
   }
 
+  function addNote(n, floor) {
+    if (state.noteIds.has(String(n.id))) return;
+    state.noteIds.add(String(n.id));
+    place(noteEl(n), n.created_at, floor);
+  }
+
+  // Our note being saved, with `body` as written: {body, li, floor}.
+  function savingNote(body) {
+    var li = el("li", { className: "msg msg-note msg-note-saving", dataset: { state: "saving" } }, [
+      el("div", { className: "msg-meta" }, [
+        el("span", { className: "note-badge", text: "Private note" }),
+        el("span", { className: "msg-sender", text: root.dataset.staffName || "You" }),
+        el("span", { className: "msg-state", role: "status", text: "Saving\u2026" }),
+      ]),
+      el("p", { className: "msg-text", text: body }),
+    ]);
+    // Below our replies still on their way: the note was written after them.
+    var saving = { body: body, li: li, floor: lastAt("li.msg-local") };
+    place(li, Date.now(), lastAt());
+    state.savingNotes.push(saving);
+    return saving;
+  }
+
+  function dropSaving(saving) {
+    saving.li.remove();
+    state.savingNotes = state.savingNotes.filter(function (s) { return s !== saving; });
+  }
+
+  // Notes from the store (the conversation view, a live `note` event): one of ours that
+  // is still saving gives up its place to it.
   function addNotes(notes) {
     (notes || []).forEach(function (n) {
-      if (state.noteIds.has(String(n.id))) return;
-      state.noteIds.add(String(n.id));
-      place(noteEl(n), n.created_at);
+      if (!n || n.id === undefined || n.id === null || state.noteIds.has(String(n.id))) return;
+      var mine = n.author === root.dataset.staffName ? state.savingNotes.find(function (s) {
+        return s.body === n.body;
+      }) : null;
+      if (mine) dropSaving(mine);
+      addNote(n, mine ? mine.floor : 0);
     });
   }
 
@@ -328,6 +383,8 @@
   }
 
   function postReply(p) {
+    // Sent now (again, after "Try again" or a take-over): it sorts at this time.
+    place(p.li, Date.now());
     setReplyState(p, "sending");
     C.api("POST", base + "/messages", { text: p.text }).then(function (reply) {
       if (p.confirmed) return;
@@ -371,7 +428,7 @@
     var p = { text: text, li: li, stateEl: stateEl, retry: retry, confirmed: false, timer: 0, outboundId: null };
     retry.addEventListener("click", function () { postReply(p); });
     state.pending.push(p);
-    ui.transcript.appendChild(li);
+    place(li, sentAt || Date.now());
     ui.transcript.scrollTop = ui.transcript.scrollHeight;
     return p;
   }
@@ -414,12 +471,19 @@
 
   function addPrivateNote(text) {
     ui.replySend.disabled = true;
+    var saving = savingNote(text);
+    ui.transcript.scrollTop = ui.transcript.scrollHeight;
     C.api("POST", base + "/notes", { body: text }).then(function (note) {
       C.clearError();
       ui.replyText.value = "";
-      if (note && note.id !== undefined) addNotes([note]);
+      dropSaving(saving);
+      if (note && note.id !== undefined) addNote(note, saving.floor);
       ui.transcript.scrollTop = ui.transcript.scrollHeight;
-    }).catch(C.showError).then(function () { ui.replySend.disabled = false; });
+    }).catch(function (error) {
+      // Not saved: the text stays in the box to try again.
+      dropSaving(saving);
+      C.showError(error);
+    }).then(function () { ui.replySend.disabled = false; });
   }
 
   Array.prototype.forEach.call(ui.replyForm.querySelectorAll("input[name=mode]"), function (radio) {
@@ -624,6 +688,10 @@
         if (!data || Number(data.conversation_id) !== conversationId || !data.message) return;
         appendMessage(data.message);
         if (data.message.sender_kind === "reader") showReaderTyping(false);
+      },
+      note: function (data) {
+        if (!data || Number(data.conversation_id) !== conversationId || !data.note) return;
+        addNotes([data.note]);
       },
       typing: function (data) {
         var ids = data && Array.isArray(data.conversation_ids) ? data.conversation_ids : [];

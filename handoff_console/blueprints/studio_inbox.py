@@ -46,8 +46,9 @@ from handoff_console.schemas.studio_inbox import (
     InboxReply,
 )
 from handoff_console.services.errors import BadRequest
+from handoff_console.studio.annotations import plain
 from handoff_console.studio.inbox import service
-from handoff_console.studio.inbox.health import ensure_encoded, faq_hits, intent_health, plain
+from handoff_console.studio.inbox.health import ensure_encoded, faq_hits, intent_health
 from handoff_console.studio.training_data.model import snapshot
 from handoff_console.studio.training_data.project import BotProject
 from ric_config.studio_inbox import NluInboxConfig

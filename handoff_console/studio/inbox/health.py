@@ -18,7 +18,6 @@ only new examples are encoded; missing ones are encoded in a background thread
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
@@ -31,21 +30,16 @@ from sqlalchemy.orm import Session
 
 from crm_store.models import Message, RawEvent, SenderKind
 from crm_store.nlu_inbox import predicted_label
+from handoff_console.studio.annotations import plain
 from nlu_components.data_check import conflicts, near_duplicates
 
-__all__ = ["encode_cached", "ensure_encoded", "faq_hits", "intent_health", "plain"]
+__all__ = ["encode_cached", "ensure_encoded", "faq_hits", "intent_health"]
 
-_ANNOTATION = re.compile(r"\[([^\]]*)\](\{[^}]*\}|\([^)]*\))")
 _cache: dict[str, np.ndarray[Any, Any]] = {}
 _cache_lock = threading.Lock()
 _encoder_thread: threading.Thread | None = None
 logger = logging.getLogger(__name__)
 MAX_PAIRS = 30
-
-
-def plain(text: str) -> str:
-    """An example's text with entity markup unwrapped (``[central](branch)`` -> ``central``)."""
-    return _ANNOTATION.sub(r"\1", text)
 
 
 def encode_cached(texts: Sequence[str]) -> np.ndarray[Any, Any]:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_store.models import InboxDecision, NluInboxLabel
+from handoff_console.studio.annotations import plain
 
 __all__ = [
     "HELD_OUT_BUCKETS",
@@ -32,12 +33,11 @@ __all__ = [
 HELD_OUT_BUCKETS = 3
 """One labelled message in this many is held out of training."""
 _EXAMPLE = re.compile(r"^(\s*)- (.*?)\s*$")
-_ANNOTATION = re.compile(r"\[([^\]]*)\](\{[^}]*\}|\([^)]*\))")
 
 
 def normalise(text: str) -> str:
     """Case-folded, entity annotations unwrapped, spaces squeezed: for matching texts."""
-    return " ".join(_ANNOTATION.sub(r"\1", text).casefold().split())
+    return " ".join(plain(text).casefold().split())
 
 
 def is_held_out(text: str) -> bool:

@@ -23,7 +23,12 @@ from sqlalchemy.orm import Session
 
 from crm_store.models import AuditEntry, StaffUser
 from handoff_console import api
-from handoff_console.blueprints.studio_frame import parse_body, staff_editor, studio_operation
+from handoff_console.blueprints.studio_frame import (
+    limit_arg,
+    parse_body,
+    staff_editor,
+    studio_operation,
+)
 from handoff_console.schemas import studio_editor as schema
 from handoff_console.schemas.base import ApiModel
 from handoff_console.services.errors import BadRequest
@@ -347,7 +352,5 @@ def _history(session: Session, limit: int) -> dict[str, Any]:
 )
 async def history(request: Request) -> HTTPResponse:
     """The latest studio changes from the audit log, newest first, with the admin's name."""
-    raw = request.args.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= 500:
-        raise BadRequest("bad_request", "limit is a whole number from 1 to 500.")
-    return await api.answer(request, lambda s: _history(s, int(raw)))
+    limit = limit_arg(request, "bad_request")
+    return await api.answer(request, lambda s: _history(s, limit))

@@ -34,6 +34,7 @@ __all__ = [
     "STUDIO_TABS",
     "StudioTab",
     "forbidden",
+    "limit_arg",
     "parse_body",
     "require_admin",
     "staff_editor",
@@ -197,6 +198,18 @@ def parse_body(request: Request, model: type[M], code: str) -> M:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise BadRequest(code, f"{where}: {first['msg']}") from error
+
+
+def limit_arg(request: Request, code: str) -> int:
+    """The ``?limit=`` of a studio list: a whole number from 1 to 500, by default 100.
+
+    Raises:
+        BadRequest: ``code`` when the limit is not such a number.
+    """
+    raw = request.args.get("limit", "100")
+    if not raw.isdigit() or not 1 <= int(raw) <= 500:
+        raise BadRequest(code, "limit is a whole number from 1 to 500.")
+    return int(raw)
 
 
 def staff_editor(

@@ -31,6 +31,7 @@ from sanic.response import HTTPResponse
 from crm_store import clock
 from handoff_console import api
 from handoff_console.blueprints.studio_frame import (
+    limit_arg,
     require_admin,
     staff_editor,
     studio_operation,
@@ -45,7 +46,6 @@ from handoff_console.schemas.studio_inbox import (
     InboxDecisionBody,
     InboxReply,
 )
-from handoff_console.services.errors import BadRequest
 from handoff_console.studio.annotations import plain
 from handoff_console.studio.inbox import service
 from handoff_console.studio.inbox.health import ensure_encoded, faq_hits, intent_health
@@ -116,17 +116,10 @@ DECIDE = _operation(
 )
 
 
-def _limit(request: Request) -> int:
-    raw = request.args.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= 500:
-        raise BadRequest("bad_limit", "limit is a whole number from 1 to 500.")
-    return int(raw)
-
-
 @api.route(bp, "GET", "/api/studio/inbox", INBOX)
 async def inbox(request: Request) -> HTTPResponse:
     """The undecided inbox, biggest group first, with the labels to assign to."""
-    limit, config = _limit(request), NluInboxConfig()
+    limit, config = limit_arg(request, "bad_limit"), NluInboxConfig()
     reply = await _with_editor(request, lambda s, e: service.inbox_view(s, e, config, limit))
     return response.json(InboxReply.view(**reply))
 

@@ -395,3 +395,20 @@ def test_pending_changes_patch_applies_to_the_original_and_discard_restores(
     history = alex.get("/api/studio/changes/history").json()["items"]
     assert history[0]["action"] == "studio.changes.discard"
     assert history[0]["by"] == "Alex Kim"
+
+
+def test_studio_routes_refuse_a_bad_limit_or_body_each_with_its_own_error_code(
+    alex: ApiClient,
+) -> None:
+    history = alex.get("/api/studio/changes/history?limit=0")
+    inbox = alex.get("/api/studio/inbox?limit=501")
+    rename = alex.post(f"{API}/intent/rename?name=greet", {"version": "x"})
+    activate = alex.post("/api/studio/models/1/activate", {"override": "maybe"})
+
+    assert (history.status, history.json()["error"]) == (400, "bad_request")
+    assert history.json()["message"] == "limit is a whole number from 1 to 500."
+    assert (inbox.status, inbox.json()["error"]) == (400, "bad_limit")
+    assert (rename.status, rename.json()["error"]) == (400, "bad_request")
+    assert rename.json()["message"] == "new_name: field required"
+    assert (activate.status, activate.json()["error"]) == (400, "bad_body")
+    assert activate.json()["message"].startswith("override: ")

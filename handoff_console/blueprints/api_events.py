@@ -1,4 +1,4 @@
-"""Live updates as Server-Sent Events: ``queue``, ``message`` and ``typing`` events, a heartbeat."""
+"""Live updates as Server-Sent Events: ``queue``, ``message``, ``note``, ``typing``; a heartbeat."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ bp = Blueprint("api_events")
 EVENTS = api.Operation(
     "Server-Sent Events: `queue` (data as GET /api/queue) when the queue changes, "
     "`message` (data {conversation_id, message}) for each new message in a "
-    "conversation in handoff, `typing` (data {conversation_ids}) when the set of "
+    "conversation in handoff, `note` (data {conversation_id, note}) for each new "
+    "private note in any conversation, `typing` (data {conversation_ids}) when the set of "
     "conversations whose reader is typing changes; a comment heartbeat every 15 s",
     {"type": "string"},
     ok_description="An event stream",

@@ -16,7 +16,6 @@ the library profile's), so that this module needs nothing above the reader store
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -118,12 +117,16 @@ class _Extras:
             self.resolution.append(float(resolution))
 
     def columns(self) -> dict[str, Any]:
-        """The columns of ``dashboard_daily_rollups`` (a list is null when empty)."""
+        """The columns of ``dashboard_daily_rollups`` (a list is null when empty).
+
+        The seconds are written as ``repr`` writes a float (``600.0,1.5e-05``): valid JSON
+        numbers that read back as the same floats.
+        """
         lists = (self.first, self.resolution)
         return {
             **dict(zip(HOUR_COLUMNS, self.hours, strict=True)),
             **{
-                name: json.dumps(values, separators=(",", ":")) if values else None
+                name: ",".join(map(repr, values)) if values else None
                 for name, values in zip(DURATION_LISTS, lists, strict=True)
             },
         }

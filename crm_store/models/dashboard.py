@@ -16,9 +16,9 @@
     The same sums per (day, channel, branch, language, intent), plus what the overview
     and the heatmap would otherwise read from the larger tables (migration 0012): the
     conversations per local hour (``hour_00`` … ``hour_23``; the day fixes the weekday)
-    and the first-response and resolution seconds of the handed-off sessions (JSON
-    lists, for the medians), so that a 365-day overview or heatmap reads about 40 rows
-    a day.
+    and the first-response and resolution seconds of the handed-off sessions
+    (comma-separated numbers, for the medians), so that a 365-day overview or heatmap
+    reads about 40 rows a day.
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ class DashboardRollup(_Measures, Base):
 HOUR_COLUMNS = tuple(f"hour_{hour:02d}" for hour in range(24))
 """The daily rollups' conversations per local hour, in hour order."""
 DURATION_LISTS = ("first_response_values", "resolution_values")
-"""The daily rollups' JSON lists of the handed-off sessions' seconds (null when empty)."""
+"""The daily rollups' handed-off sessions' seconds, comma-separated (null when none)."""
 
 
 class _DailyExtras:

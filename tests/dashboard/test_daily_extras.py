@@ -11,7 +11,6 @@ PostgreSQL; and check that the migration's backfill of older rows
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -168,7 +167,7 @@ def _extras(session: Session) -> dict[tuple[Any, ...], tuple[Any, ...]]:
             *(c[name] for name in DURATION_LISTS),
         )
     ):
-        lists = tuple(sorted(json.loads(text)) if text else None for text in row[-2:])
+        lists = tuple(sorted(map(float, text.split(","))) if text else None for text in row[-2:])
         found[tuple(row[:5])] = (*row[5:-2], *lists)
     return found
 

@@ -1,8 +1,8 @@
 """issue 17: the daily rollups carry their hour counts and handed-off durations
 
 ``dashboard_daily_rollups`` gets ``hour_00`` … ``hour_23`` (conversations that started
-in each local hour) and ``first_response_values`` / ``resolution_values`` (JSON lists of
-the handed-off sessions' seconds), so that the heatmap and the overview's medians read
+in each local hour) and ``first_response_values`` / ``resolution_values`` (the handed-off
+sessions' seconds, comma-separated), so that the heatmap and the overview's medians read
 the daily rollups instead of the hourly rollups and the sessions
 (``crm_store.models.dashboard``). Existing rows are filled from the stored hourly
 rollups and session facts (``crm_store.rollups.fill_daily_extras``), so no rebuild is

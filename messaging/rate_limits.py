@@ -4,8 +4,23 @@ One :class:`RateLimits` per process holds a ``limits`` storage (``memory://`` by
 a Redis URL when several Rasa servers share the load, ``RIC_RATE_LIMIT_STORAGE``) and a
 moving-window limiter. A channel asks :meth:`RateLimits.admit` with one key per scope
 (the widget: its conversation and its client address; Telegram: the chat; Slack: the
-user). Every scope is tested first and counted only when all of them allow the message,
-so a refused message costs nothing and never uses up the reader's allowance.
+user).
+
+**Admission is one atomic step per limit.** ``limits``' moving-window ``hit`` checks and
+counts in one operation (a Lua script on Redis, a synchronous call in memory), so however
+many messages arrive at once, from however many Rasa servers, no more than the limit are
+admitted. A message is hit against each scope's limits in turn; when one refuses, the hits
+already made for that message are taken back (:meth:`RateLimits.refund_now`), so a
+refused message costs nothing. A message the channel then refuses for another reason (its
+conversation's line is full) is refunded the same way. Between a hit and its refund the
+count is one higher than what was admitted, so a concurrent message may be refused that a
+moment later would have fitted: the limits err on the side of refusing, never of letting
+one more through.
+
+Only the ``memory://`` and Redis storages (``redis://``, ``rediss://``, ``redis+unix://``,
+``redis+sentinel://``, ``redis+cluster://``) are accepted: a refund removes the newest
+entry of the moving window, which these storages keep newest first (a list in memory,
+``LPUSH`` on Redis).
 
 The limits are read from :class:`ric_config.RateLimitConfig` in the ``limits`` syntax
 (``20/minute``, ``5/10 seconds; 30/minute``). A refused message is not processed; the
@@ -21,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse_many
-from limits.storage import Storage, storage_from_string
+from limits.storage import MemoryStorage, RedisStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from ric_config import RateLimitConfig
@@ -94,48 +109,80 @@ class RateLimits:
             self.storage: Storage = storage_from_string(storage)
         except Exception as error:  # limits raises ConfigurationError or a driver's error
             raise ValueError(f"RIC_RATE_LIMIT_STORAGE: cannot use {storage!r}: {error}") from None
+        if not isinstance(self.storage, MemoryStorage | RedisStorage):
+            raise ValueError(
+                f"RIC_RATE_LIMIT_STORAGE: cannot use {storage!r}: write memory:// or a Redis URL"
+            )
         self.limiter = MovingWindowRateLimiter(self.storage)
         # Memory storage answers at once; Redis goes over the network, so off the loop.
-        self.in_memory = storage.startswith("memory://")
+        self.in_memory = isinstance(self.storage, MemoryStorage)
 
-    def check_now(self, keys: Mapping[str, str]) -> Admission:
-        """Whether one more message fits every scope's limits for its key; counts nothing.
+    def _hit(self, scope: str, key: str) -> Admission:
+        """Count one message against each limit of one scope, atomically per limit."""
+        made: list[RateLimitItem] = []
+        for item in self.scopes[scope]:
+            if not self.limiter.hit(item, scope, key):
+                for done in made:
+                    self._take_back(done, scope, key)
+                reset, _ = self.limiter.get_window_stats(item, scope, key)
+                return Admission(False, scope, max(1, math.ceil(reset - time.time())))
+            made.append(item)
+        return Admission(True)
+
+    def _take_back(self, item: RateLimitItem, scope: str, key: str) -> None:
+        """Remove the newest entry of one moving window (the one a refused message made)."""
+        window = item.key_for(scope, key)
+        if isinstance(self.storage, MemoryStorage):
+            entries = self.storage.events.get(window)
+            if entries:
+                del entries[0]  # newest first, like Redis's LPUSH
+        else:
+            assert isinstance(self.storage, RedisStorage)
+            self.storage.storage.lpop(window)
+
+    def admit_now(self, keys: Mapping[str, str]) -> Admission:
+        """Count one message against every scope's limits for its key, if all allow it.
+
+        Each limit is hit atomically; when one refuses, the message's earlier hits are
+        taken back, so a refused message is not counted anywhere.
 
         Args:
-            keys: the key of each scope to check (a scope not named is not checked).
+            keys: the key of each scope (a scope not named is not counted).
 
         Returns:
             The decision, naming the first scope whose limit is full.
         """
+        admitted: list[tuple[str, str]] = []
         for scope, key in keys.items():
-            for item in self.scopes[scope]:
-                if not self.limiter.test(item, scope, key):
-                    reset, _ = self.limiter.get_window_stats(item, scope, key)
-                    wait = max(1, math.ceil(reset - time.time()))
-                    return Admission(False, scope, wait)
+            admission = self._hit(scope, key)
+            if not admission.allowed:
+                self.refund_now(dict(admitted))
+                return admission
+            admitted.append((scope, key))
         return Admission(True)
 
-    def count_now(self, keys: Mapping[str, str]) -> None:
-        """Count one message against every scope's limits for its key."""
+    def refund_now(self, keys: Mapping[str, str]) -> None:
+        """Take back one admitted message from every scope's limits for its key.
+
+        For a message :meth:`admit_now` admitted that the channel then refused for
+        another reason (a full line), so that it does not use up the reader's allowance.
+        """
         for scope, key in keys.items():
             for item in self.scopes[scope]:
-                self.limiter.hit(item, scope, key)
-
-    def admit_now(self, keys: Mapping[str, str]) -> Admission:
-        """:meth:`check_now`, then :meth:`count_now` when every limit allows the message.
-
-        A refused message is not counted anywhere.
-        """
-        admission = self.check_now(keys)
-        if admission.allowed:
-            self.count_now(keys)
-        return admission
+                self._take_back(item, scope, key)
 
     async def admit(self, keys: Mapping[str, str]) -> Admission:
         """:meth:`admit_now` for async code: a Redis storage is asked from a thread."""
-        if self.in_memory:
+        if self.in_memory:  # no await: nothing else runs in between
             return self.admit_now(keys)
         return await asyncio.to_thread(self.admit_now, keys)
+
+    async def refund(self, keys: Mapping[str, str]) -> None:
+        """:meth:`refund_now` for async code: a Redis storage is asked from a thread."""
+        if self.in_memory:
+            self.refund_now(keys)
+        else:
+            await asyncio.to_thread(self.refund_now, keys)
 
     def reset(self) -> None:
         """Forget every count (tests, and an operator lifting a limit)."""

@@ -27,6 +27,14 @@ class WebchatConfig(RicSettings):
             leaving) and whether librarians are available; per round, one indexed query
             per open conversation (one more for a librarian's name, two more while it
             waits) and one for availability. Default: `3`
+        max_sockets_per_address: widget sockets one client address may hold open at
+            once (all its tabs and conversations; behind a proxy set
+            `RIC_TRUSTED_PROXIES`); one more is closed with code 4429 and the widget
+            says so, while the open ones keep working. Room for a library's public
+            computers behind one address; counted per Rasa process. Default: `50`
+        max_sockets_per_session: widget sockets one conversation may hold open at once
+            (its tabs); one more is closed with code 4429. Counted per Rasa process.
+            Default: `10`
     """
 
     area = "Web widget"
@@ -35,6 +43,8 @@ class WebchatConfig(RicSettings):
     queue_size: int | None = trimmed(None, "RIC_WEBCHAT_QUEUE_SIZE")
     send_timeout_seconds: float | None = trimmed(None, "RIC_WEBCHAT_SEND_TIMEOUT_SECONDS")
     handoff_poll_seconds: float = trimmed(3.0, "RIC_WEBCHAT_HANDOFF_POLL_SECONDS", gt=0)
+    max_sockets_per_address: int = trimmed(50, "RIC_WEBCHAT_MAX_SOCKETS_PER_ADDRESS", ge=1)
+    max_sockets_per_session: int = trimmed(10, "RIC_WEBCHAT_MAX_SOCKETS_PER_SESSION", ge=1)
 
 
 class TelegramConfig(RicSettings):

@@ -39,6 +39,7 @@
   var PONG_TIMEOUT_MS = 10000;
   var MAX_BACKOFF_MS = 30000;
   var ORIGIN_REFUSED = 4403; // close code: this page's origin may not use the chat
+  var TOO_MANY_SOCKETS = 4429; // close code: too many chats open from this tab's network or in this conversation
   var BOT_NAME = "Library assistant";
 
   // localStorage throws in some privacy modes and sandboxed iframes; the chat must
@@ -102,6 +103,7 @@
     botTyping: false,       // the assistant is working on a reply
     staffTyping: "",        // first name of the librarian typing a reply ("Sam")
     typingSentAt: 0,        // when this tab last told the server the reader types
+    capped: false,          // refused as one socket too many; said once until connected
   };
   var TYPING_REFRESH_MS = 2500; // at most one "typing" frame per this while typing
   var TYPING_IDLE_MS = 4000;    // no keystroke for this long: the reader stopped
@@ -657,8 +659,20 @@
     ws.onclose = function (ev) {
       if (ws !== state.ws) return;
       if (ev.code === ORIGIN_REFUSED) { refused(ev.reason); return; }
+      if (ev.code === TOO_MANY_SOCKETS) { tooMany(ev.reason); return; }
       dropSocket();
     };
+  }
+
+  // Too many chats are open (from this network, or this conversation in other tabs):
+  // say so once, and keep retrying with the usual backoff, since closing one frees a
+  // place. Messages typed meanwhile wait in the outbox as they do offline.
+  function tooMany(reason) {
+    if (!state.capped) {
+      state.capped = true;
+      renderError(reason || "Too many chats are open. Close one, and this chat will connect.", "too_many_connections");
+    }
+    dropSocket();
   }
 
   // The chat server does not serve this website (its origin is not allowed): say so,
@@ -742,6 +756,7 @@
         if (typeof f.session_id === "string") { state.sessionId = f.session_id; store.set(KEY_SESSION, f.session_id); }
         if (typeof f.max_chars === "number" && f.max_chars > 0) { state.maxChars = f.max_chars; updateCounter(); }
         state.attempt = 0;
+        state.capped = false;
         clearTimeout(state.timers.pong);
         setStatus("Connected");
         setConnection(true);

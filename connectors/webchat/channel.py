@@ -28,6 +28,7 @@ message's id: it is never dropped silently.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,12 @@ from sanic.response import HTTPResponse
 
 from connectors.shared import ChannelNamed, OnNewMessage
 from connectors.webchat.admission import (
+    ADDRESS_FULL_REASON,
     ORIGIN_REFUSED_CODE,
     ORIGIN_REFUSED_REASON,
+    TOO_MANY_SOCKETS_CODE,
     ReaderLimits,
+    SocketCaps,
     origin_of,
     parse_origins,
 )
@@ -97,16 +101,14 @@ class WebchatInput(ChannelNamed, InputChannel):  # type: ignore[misc]
     ) -> None:
         settings = settings if settings is not None else WebchatSettings.from_env()
         if allowed_origins is not None:
-            settings = WebchatSettings(
-                allowed_origins,
-                settings.queue_size,
-                settings.send_timeout_seconds,
-                settings.handoff_poll_seconds,
-            )
+            settings = dataclasses.replace(settings, allowed_origins=allowed_origins)
         self.settings = settings
         self.max_message_chars = max_message_chars
         self.allowed_origins = parse_origins(settings.allowed_origins)
         self.reader_limits = ReaderLimits.from_env()
+        self.socket_caps = SocketCaps(
+            settings.max_sockets_per_address, settings.max_sockets_per_session
+        )
         self.file_headers = widget_file_headers(self.allowed_origins)
         self.hub = ConnectionHub(send_timeout_seconds=settings.send_timeout_seconds)
         self.lines = SessionLines(settings.queue_size)
@@ -153,17 +155,26 @@ class WebchatInput(ChannelNamed, InputChannel):  # type: ignore[misc]
                 logger.warning("refused a widget socket from origin %r", origin)
                 await ws.close(code=ORIGIN_REFUSED_CODE, reason=ORIGIN_REFUSED_REASON)
                 return
-            session = SocketSession(
-                self.hub,
-                self.lines,
-                self.max_message_chars,
-                request,
-                ws,
-                on_new_message,
-                handoffs=self.handoffs,
-                limits=self.reader_limits,
-            )
-            await session.run()
+            address = self.reader_limits.address(request)
+            if not self.socket_caps.take(address):
+                logger.warning("refused a widget socket: its client address holds the most")
+                await ws.close(code=TOO_MANY_SOCKETS_CODE, reason=ADDRESS_FULL_REASON)
+                return
+            try:
+                session = SocketSession(
+                    self.hub,
+                    self.lines,
+                    self.max_message_chars,
+                    request,
+                    ws,
+                    on_new_message,
+                    handoffs=self.handoffs,
+                    limits=self.reader_limits,
+                    caps=self.socket_caps,
+                )
+                await session.run()
+            finally:
+                self.socket_caps.give_back(address)
 
         bp.add_route(health, "/", methods=["GET"])
         bp.add_route(widget, "/widget.js", methods=["GET"])

@@ -20,7 +20,12 @@ from sanic.request import Request
 
 from connectors.shared import OnNewMessage, holds_user_message, recent_offers, tracker_events
 from connectors.webchat import protocol
-from connectors.webchat.admission import ReaderLimits
+from connectors.webchat.admission import (
+    SESSION_FULL_REASON,
+    TOO_MANY_SOCKETS_CODE,
+    ReaderLimits,
+    SocketCaps,
+)
 from connectors.webchat.handoff import HandoffWatcher, opening
 from connectors.webchat.hub import ConnectionHub, WebchatOutput
 from connectors.webchat.lines import QueuedMessage, SessionLines
@@ -55,6 +60,8 @@ class SocketSession:
             tests that do not need the reader store).
         limits: the rate limits per conversation and client address; a message over
             one gets a ``slow_down`` error frame and is not processed (none: unlimited).
+        caps: how many sockets a conversation may hold open; one more is closed with
+            code 4429 after its hello (none: unlimited).
     """
 
     hub: ConnectionHub
@@ -66,6 +73,7 @@ class SocketSession:
     session_id: str = ""
     handoffs: HandoffWatcher | None = None
     limits: ReaderLimits | None = None
+    caps: SocketCaps | None = None
 
     async def send(self, frame: dict[str, Any]) -> None:
         """Send one frame to this socket."""
@@ -76,6 +84,13 @@ class SocketSession:
         try:
             hello = await self._handshake()
             if hello is None:
+                return
+            # No await between the count and hub.add: two tabs cannot both take the last place.
+            if self.caps is not None and not self.caps.session_has_room(
+                self.hub.connected(self.session_id)
+            ):
+                logger.warning("refused a widget socket: its conversation holds the most")
+                await self.ws.close(code=TOO_MANY_SOCKETS_CODE, reason=SESSION_FULL_REASON)
                 return
             self.hub.add(self.session_id, self.ws)
             set_conversation(self.session_id)  # on every log line of this socket
@@ -171,7 +186,9 @@ class SocketSession:
             return
         message = QueuedMessage(frame, self.ws, self._process)
         keys = self.limits.keys(self.request, self.session_id) if self.limits else {}
-        if self.limits is not None and not (admission := await self.limits.check(keys)).allowed:
+        # Counted first, atomically (concurrent messages never exceed a limit); refunded
+        # below if the line then refuses it, so a refused message costs nothing.
+        if self.limits is not None and not (admission := await self.limits.admit(keys)).allowed:
             logger.info(
                 "conversation %s is over its %s rate limit", self.session_id, admission.scope
             )
@@ -181,10 +198,10 @@ class SocketSession:
         if not self.lines.offer(self.session_id, message, self.hub.connected(self.session_id)):
             logger.info("conversation %s is busy; refused a message", self.session_id)
             self.hub.forget(self.session_id, frame.id)
+            if self.limits is not None:
+                await self.limits.refund(keys)
             await self.send({"type": "error", "code": "busy", "id": frame.id, "message": BUSY_TEXT})
             return
-        if self.limits is not None:
-            await self.limits.count(keys)
         shown = protocol.masked(frame.text) if frame.secret else frame.text
         echo = {"type": "reader", "id": frame.id, "text": shown, "sender": "reader"}
         await self.hub.send(self.session_id, echo, skip=self.ws)

@@ -12,6 +12,8 @@ from ric_config import WebchatConfig
 __all__ = [
     "CHANNEL",
     "DEFAULT_HANDOFF_POLL_SECONDS",
+    "DEFAULT_MAX_SOCKETS_PER_ADDRESS",
+    "DEFAULT_MAX_SOCKETS_PER_SESSION",
     "DEFAULT_QUEUE_SIZE",
     "DEFAULT_SEND_TIMEOUT_SECONDS",
     "WebchatSettings",
@@ -21,6 +23,8 @@ CHANNEL = "webchat"
 DEFAULT_QUEUE_SIZE = 8
 DEFAULT_SEND_TIMEOUT_SECONDS = 10.0
 DEFAULT_HANDOFF_POLL_SECONDS = 3.0
+DEFAULT_MAX_SOCKETS_PER_ADDRESS = 50
+DEFAULT_MAX_SOCKETS_PER_SESSION = 10
 
 
 @dataclass(frozen=True)
@@ -38,12 +42,17 @@ class WebchatSettings:
         handoff_poll_seconds: how often the open conversations' handoffs and the
             librarians' availability are read from the reader store
             (:mod:`connectors.webchat.handoff`).
+        max_sockets_per_address: widget sockets one client address may hold open at
+            once; one more is closed with code 4429 (:mod:`connectors.webchat.admission`).
+        max_sockets_per_session: widget sockets one conversation may hold open at once.
     """
 
     allowed_origins: str = "*"
     queue_size: int = DEFAULT_QUEUE_SIZE
     send_timeout_seconds: float = DEFAULT_SEND_TIMEOUT_SECONDS
     handoff_poll_seconds: float = DEFAULT_HANDOFF_POLL_SECONDS
+    max_sockets_per_address: int = DEFAULT_MAX_SOCKETS_PER_ADDRESS
+    max_sockets_per_session: int = DEFAULT_MAX_SOCKETS_PER_SESSION
 
     def __post_init__(self) -> None:
         if self.queue_size < 1:
@@ -53,6 +62,12 @@ class WebchatSettings:
                 "RIC_WEBCHAT_SEND_TIMEOUT_SECONDS must be a positive number of seconds, "
                 f"not {self.send_timeout_seconds}"
             )
+        for name, value in (
+            ("RIC_WEBCHAT_MAX_SOCKETS_PER_ADDRESS", self.max_sockets_per_address),
+            ("RIC_WEBCHAT_MAX_SOCKETS_PER_SESSION", self.max_sockets_per_session),
+        ):
+            if value < 1:
+                raise ValueError(f"{name} must be at least 1, not {value}")
 
     @classmethod
     def from_env(
@@ -94,4 +109,6 @@ class WebchatSettings:
                 float,
             ),
             handoff_poll_seconds=config.handoff_poll_seconds,
+            max_sockets_per_address=config.max_sockets_per_address,
+            max_sockets_per_session=config.max_sockets_per_session,
         )

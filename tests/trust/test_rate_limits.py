@@ -5,16 +5,21 @@ limits, so that they are reached in a few messages; the tests' clients are the r
 clients of the channel tests. ``RIC_TRUSTED_PROXIES=127.0.0.1`` lets a test play several
 client addresses through ``X-Forwarded-For``, as a reverse proxy would send it.
 
-The Redis-backed limiter is checked against a real Redis (skipped without one, except
-under ``CI``).
+The limiter itself is checked with memory storage and against a real Redis (skipped
+without one, except under ``CI``): many admissions at the same moment, from several
+limiters as several Rasa servers would make them, never exceed a limit, and a message
+refused by one scope, or refunded after admission, costs nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import socket
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -160,3 +165,75 @@ def test_memory_limits_refuse_without_counting_and_name_the_scope() -> None:
         RateLimits({"session": "lots"}, variables={"session": "RIC_X"})
     with pytest.raises(ValueError, match="RIC_RATE_LIMIT_STORAGE"):
         RateLimits({"session": "1/minute"}, "nowhere://")
+
+
+def _storage(kind: str) -> str:
+    """A ``limits`` storage URI of ``kind``; Redis skips without a server (not under CI)."""
+    if kind == "memory":
+        return "memory://"
+    require_service("Redis", _redis_problem())
+    return os.environ.get("RIC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _at_once(limiters: list[RateLimits], keys: list[dict[str, str]]) -> list[bool]:
+    """Admit one message per ``keys`` entry, all at the same moment; whether each got in.
+
+    Memory storage is asked on the event loop (as the channels do: no await, so one at a
+    time); Redis from one thread per message, released together by a barrier, each
+    through one of ``limiters`` (separate connections, like several Rasa servers).
+    """
+    if limiters[0].in_memory:
+
+        async def together() -> list[bool]:
+            decisions = await asyncio.gather(*(limiters[0].admit(k) for k in keys))
+            return [decision.allowed for decision in decisions]
+
+        return run_async(together())
+    barrier = threading.Barrier(len(keys))
+
+    def admit(n: int) -> bool:
+        barrier.wait()
+        return limiters[n % len(limiters)].admit_now(keys[n]).allowed
+
+    with ThreadPoolExecutor(max_workers=len(keys)) as pool:
+        return list(pool.map(admit, range(len(keys))))
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_concurrent_admissions_never_exceed_the_limit(kind: str) -> None:
+    url = _storage(kind)
+    limiters = [
+        RateLimits({"session": "5/minute"}, url) for _ in range(3 if kind == "redis" else 1)
+    ]
+    session = uuid.uuid4().hex
+    allowed = _at_once(limiters, [{"session": session}] * 40)
+    assert sum(allowed) == 5
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_a_message_refused_by_one_scope_costs_nothing_in_the_others(kind: str) -> None:
+    url = _storage(kind)
+    limiters = [
+        RateLimits({"session": "5/minute", "ip": "8/minute"}, url)
+        for _ in range(3 if kind == "redis" else 1)
+    ]
+    address = uuid.uuid4().hex
+    keys = [{"session": uuid.uuid4().hex, "ip": address} for _ in range(40)]
+    allowed = _at_once(limiters, keys)
+    assert sum(allowed) == 8  # the address's limit; no conversation's was near
+    limiter = limiters[0].limiter
+    item = limiters[0].scopes["session"][0]
+    remaining = [limiter.get_window_stats(item, "session", k["session"])[1] for k in keys]
+    # Admitted conversations used one of their 5; refused ones were given theirs back.
+    assert remaining == [4 if ok else 5 for ok in allowed]
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_a_refund_gives_back_one_message(kind: str) -> None:
+    limits = RateLimits({"session": "3/minute", "ip": "10/minute"}, _storage(kind))
+    keys = {"session": uuid.uuid4().hex, "ip": uuid.uuid4().hex}
+    assert [run_async(limits.admit(keys)).allowed for _ in range(4)] == [True] * 3 + [False]
+    run_async(limits.refund(keys))  # e.g. the conversation's line was full
+    assert [run_async(limits.admit(keys)).allowed for _ in range(2)] == [True, False]
+    ip = limits.scopes["ip"][0]
+    assert limits.limiter.get_window_stats(ip, "ip", keys["ip"])[1] == 10 - 3

@@ -7,8 +7,10 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic
+from sqlalchemy import select
 
 from crm_store.db import make_engine, make_session_factory
+from crm_store.models import Conversation
 from handoff_console.blueprints import register_api
 from handoff_console.blueprints.auth import bp as auth_bp
 from handoff_console.blueprints.dashboard import bp as dashboard_bp
@@ -25,6 +27,7 @@ from handoff_console.error_pages import ConsoleErrorHandler
 from handoff_console.security_headers import install as install_security_headers
 from handoff_console.services.ids import ID_PATTERN, ID_ROUTE_TYPE, console_record_id
 from handoff_console.settings import ConsoleSettings
+from messaging.logs import scope_requests
 
 HERE = Path(__file__).resolve().parent
 
@@ -56,6 +59,17 @@ def create_app(settings: ConsoleSettings | None = None, name: str = "handoff_con
     register_api(app)
     # CSP, nosniff, referrer and framing rules on every response (docs/security.md).
     install_security_headers(app, settings.rasa_public_url)
+
+    def sender_of(row: int) -> str | None:
+        with app.ctx.sessions() as session:
+            sender: str | None = session.execute(
+                select(Conversation.sender_id).where(Conversation.id == row)
+            ).scalar_one_or_none()
+        return sender
+
+    # A request about one conversation logs its row id, and its Rasa sender id (looked
+    # up only if the request logs a line), as the other processes do (docs/security.md).
+    scope_requests(app, sender_of)
 
     async def open_store(app: Sanic, _loop: Any) -> None:
         app.ctx.engine = make_engine(settings.database_url)

@@ -23,6 +23,7 @@ told; one Rasa cannot reach stays scheduled and is retried at the next run.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from crm_store.models.operations import FollowUp, Notification
 from crm_store.models.statuses import FollowUpStatus
 from crm_store.outreach import latest_reachable_conversation
 from library.profile import library_today
+from messaging.logs import conversation_scope
 from messaging.outbox import (
     NO_CHANNEL,
     SENT,
@@ -271,11 +273,12 @@ def send_due_follow_ups(
         )
     sends: list[_Send] = []
     for follow_up_id in due:
-        with factory.begin() as session:
+        with factory.begin() as session, contextlib.ExitStack() as item:
             row = session.get(FollowUp, follow_up_id)
             assert row is not None
             conversation = session.get(Conversation, row.conversation_id)
             assert conversation is not None
+            item.enter_context(conversation_scope(str(conversation.sender_id)))
             target = _target(session, conversation)
             if not claim(session, FOLLOW_UPS, follow_up_id, current):
                 continue
@@ -299,20 +302,21 @@ def send_due_follow_ups(
 
     async def deliver(client: RasaClient) -> None:
         for send in sends:
-            trigger = client.trigger_intent(
-                send.sender_id,
-                FOLLOW_UP_INTENT,
-                output_channel=send.channel,
-                entities={"follow_up_id": str(send.follow_up_id)},
-            )
-            error = await attempt(trigger, f"follow-up {send.follow_up_id}")
-            with factory.begin() as session:
-                row = session.get(FollowUp, send.follow_up_id)
-                assert row is not None
-                if record_outcome(row, FOLLOW_UPS, error, clock.now()) == SENT:
-                    row.sent_sender_id = send.sender_id
-                    row.sent_channel = send.channel
-                    sent.append(send.follow_up_id)
+            with conversation_scope(send.sender_id):  # the conversation it goes to
+                trigger = client.trigger_intent(
+                    send.sender_id,
+                    FOLLOW_UP_INTENT,
+                    output_channel=send.channel,
+                    entities={"follow_up_id": str(send.follow_up_id)},
+                )
+                error = await attempt(trigger, f"follow-up {send.follow_up_id}")
+                with factory.begin() as session:
+                    row = session.get(FollowUp, send.follow_up_id)
+                    assert row is not None
+                    if record_outcome(row, FOLLOW_UPS, error, clock.now()) == SENT:
+                        row.sent_sender_id = send.sender_id
+                        row.sent_channel = send.channel
+                        sent.append(send.follow_up_id)
 
     with_rasa(deliver, rasa)
     if sent:

@@ -46,6 +46,7 @@ from crm_store.models import (
 )
 from crm_store.repositories import subject_from
 from crm_store.staffing import auto_assign
+from messaging.logs import conversation_scope
 from messaging.rasa_client import RasaClient, RasaError, system_message
 from messaging.relay import retry_pending
 from ric_config import WorkerConfig
@@ -97,19 +98,20 @@ def ticket_long_waits(sessions: sessionmaker[Session] | None = None) -> int:
     async def run(rasa: RasaClient) -> int:
         done = 0
         for handoff_id, sender_id, channel in stale:
-            try:
-                await rasa.append_events(
-                    sender_id,
-                    [system_message(TICKETED_TEXT), *RESUME],
-                    output_channel=channel,
-                    execute_side_effects=True,
-                )
-            except RasaError as error:
-                logger.warning("could not ticket handoff %s yet: %s", handoff_id, error)
-                break
-            with factory.begin() as session:
-                if _ticket(session, handoff_id):
-                    done += 1
+            with conversation_scope(sender_id):
+                try:
+                    await rasa.append_events(
+                        sender_id,
+                        [system_message(TICKETED_TEXT), *RESUME],
+                        output_channel=channel,
+                        execute_side_effects=True,
+                    )
+                except RasaError as error:
+                    logger.warning("could not ticket handoff %s yet: %s", handoff_id, error)
+                    break
+                with factory.begin() as session:
+                    if _ticket(session, handoff_id):
+                        done += 1
         return done
 
     return with_rasa(run)
@@ -191,23 +193,26 @@ def abandon_silent(sessions: sessionmaker[Session] | None = None) -> int:
     async def run(rasa: RasaClient) -> int:
         done = 0
         for handoff_id, sender_id in candidates:
-            try:
-                await rasa.append_events(sender_id, RESUME)
-            except RasaError as error:
-                logger.warning("could not close abandoned handoff %s yet: %s", handoff_id, error)
-                break
-            with factory.begin() as session:
-                handoff = session.get(Handoff, handoff_id)
-                if handoff is None or handoff.status != HandoffStatus.WAITING:
-                    continue
-                conversation = session.get(Conversation, handoff.conversation_id)
-                assert conversation is not None
-                current = now()
-                handoff.status = HandoffStatus.ABANDONED
-                handoff.resolved_at = current
-                set_conversation_status(conversation, ConversationStatus.ABANDONED, current)
-                audit(session, None, "handoff.abandoned", f"conversation:{conversation.id}")
-                done += 1
+            with conversation_scope(sender_id):
+                try:
+                    await rasa.append_events(sender_id, RESUME)
+                except RasaError as error:
+                    logger.warning(
+                        "could not close abandoned handoff %s yet: %s", handoff_id, error
+                    )
+                    break
+                with factory.begin() as session:
+                    handoff = session.get(Handoff, handoff_id)
+                    if handoff is None or handoff.status != HandoffStatus.WAITING:
+                        continue
+                    conversation = session.get(Conversation, handoff.conversation_id)
+                    assert conversation is not None
+                    current = now()
+                    handoff.status = HandoffStatus.ABANDONED
+                    handoff.resolved_at = current
+                    set_conversation_status(conversation, ConversationStatus.ABANDONED, current)
+                    audit(session, None, "handoff.abandoned", f"conversation:{conversation.id}")
+                    done += 1
         return done
 
     return with_rasa(run)

@@ -45,6 +45,7 @@ from library.ils import (
     get_library_system,
 )
 from library.profile import library_today
+from messaging.logs import conversation_scope
 from messaging.outbox import NO_CHANNEL, SendCounts, attempt, insert_once, mark_sent
 from messaging.rasa_client import RasaClient
 from worker.jobs._outreach import quiet_until, with_rasa
@@ -240,6 +241,20 @@ async def _deliver(
         row.conversation_id = target.id
         reminder_id = int(row.id)
         sender_id, channel = str(target.sender_id), str(target.channel)
+    with conversation_scope(sender_id):
+        await _send(factory, client, reminder_id, sender_id, channel, item, run)
+
+
+async def _send(
+    factory: sessionmaker[Session],
+    client: RasaClient,
+    reminder_id: int,
+    sender_id: str,
+    channel: str,
+    item: _Item,
+    run: CareRun,
+) -> None:
+    """Trigger a claimed reminder in the reader's conversation and record the outcome."""
     trigger = client.trigger_intent(
         sender_id, item.intent, output_channel=channel, entities={"outreach_text": item.text}
     )

@@ -28,6 +28,7 @@ from crm_store import clock
 from crm_store.models import Conversation, Feedback, Handoff, HandoffStatus
 from crm_store.models.operations import Survey
 from crm_store.models.statuses import SurveyStatus
+from messaging.logs import conversation_scope
 from messaging.outbox import (
     NO_CHANNEL,
     SENT,
@@ -96,6 +97,15 @@ def _prepare(session: Session, survey_id: int, current: datetime, run: SurveyRun
         return None
     conversation = session.get(Conversation, survey.conversation_id)
     assert conversation is not None
+    with conversation_scope(str(conversation.sender_id)):
+        return _check(session, survey, conversation, current, run)
+
+
+def _check(
+    session: Session, survey: Survey, conversation: Conversation, current: datetime, run: SurveyRun
+) -> _Send | None:
+    """:func:`_prepare` once the survey's conversation is known."""
+    survey_id = int(survey.id)
     answered_already = session.execute(
         select(Feedback.id).where(Feedback.conversation_id == conversation.id).limit(1)
     ).first()
@@ -144,9 +154,7 @@ def _busy_again(session: Session, survey: Survey, conversation: Conversation) ->
     ).first()
     if open_handoff is not None:
         return True
-    return bool(
-        survey.resolved_by == "bot" and conversation.last_activity_at > survey.resolved_at
-    )
+    return bool(survey.resolved_by == "bot" and conversation.last_activity_at > survey.resolved_at)
 
 
 def _record(
@@ -221,11 +229,12 @@ def run_surveys(
 
         async def deliver(client: RasaClient) -> None:
             for send in sends:
-                trigger = client.trigger_intent(
-                    send.sender_id, SURVEY_INTENT, output_channel=send.channel
-                )
-                error = await attempt(trigger, f"survey {send.survey_id}")
-                _record(factory, send, error, run)
+                with conversation_scope(send.sender_id):  # the conversation it goes to
+                    trigger = client.trigger_intent(
+                        send.sender_id, SURVEY_INTENT, output_channel=send.channel
+                    )
+                    error = await attempt(trigger, f"survey {send.survey_id}")
+                    _record(factory, send, error, run)
 
         with_rasa(deliver, rasa)
     if run.sent or run.scheduled or run.undeliverable:

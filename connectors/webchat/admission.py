@@ -182,10 +182,6 @@ class SocketCaps:
         if self._open[address] <= 0:
             del self._open[address]
 
-    def open_from(self, address: str) -> int:
-        """How many sockets of ``address`` are open."""
-        return self._open[address]
-
     def session_has_room(self, open_sockets: int) -> bool:
         """Whether a conversation with ``open_sockets`` open may open one more."""
         return open_sockets < self.per_session

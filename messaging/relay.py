@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_store import clock
 from crm_store.models import Conversation, OutboundMessage, StaffUser
 from messaging import outbox
+from messaging.logs import conversation_scope
 from messaging.outbox import SENDING, SENT, Outbox
 from messaging.rasa_client import RasaClient, librarian_message
 
@@ -142,9 +143,10 @@ async def retry_pending(sessions: sessionmaker[Session], rasa: RasaClient) -> di
             won = outbox.claim(session, OUTBOX, delivery.outbound_id, clock.now())
         if not won:
             continue  # someone else is sending it
-        error = await _attempt(rasa, delivery)
-        with sessions.begin() as session:
-            status = record_outcome(session, delivery.outbound_id, error)
+        with conversation_scope(delivery.sender_id):  # its lines name the conversation
+            error = await _attempt(rasa, delivery)
+            with sessions.begin() as session:
+                status = record_outcome(session, delivery.outbound_id, error)
         counts[status] = counts.get(status, 0) + 1
         if error is not None and status == PENDING:
             # Rasa is down: the rest would fail the same way; try again next run.

@@ -144,6 +144,8 @@ def _log_quarantined(
         safe_text(sender_id, 80),
         source,
         describe_error(error),
+        # The JSON lines' conversation id (messaging.logs); crm_store cannot set the scope.
+        extra={"conversation_id": safe_text(sender_id, 255) if sender_id else None},
     )
 
 

@@ -8,7 +8,8 @@ Each process's lines about one conversation carry its Rasa sender id in
   no id carried over from one request to the next on a keep-alive connection;
 - the real console process (``python -m handoff_console``, ``RIC_LOG_FORMAT=json``): a
   request under ``/api/conversations/<row>/`` logs the row and its sender id;
-- the worker's follow-up and handoff jobs against a stand-in Rasa API on loopback.
+- the worker's follow-up, handoff and outbound-retry jobs against a stand-in Rasa API
+  on loopback, and the ingestion's quarantine line.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from sqlalchemy.orm import Session, sessionmaker
 import rasa_plugins
 from crm_store import clock
 from crm_store.ingestion import RasaEvent, ingest
-from crm_store.models import Handoff, HandoffStatus
+from crm_store.ingestion.quarantine import quarantine_and_log
+from crm_store.models import Handoff, HandoffStatus, OutboundMessage
 from crm_store.repositories import open_handoff
 from messaging.logs import configure_logging, conversation_scope, set_conversation
 from messaging.outreach_store import schedule_follow_up
@@ -47,7 +49,7 @@ from tests.handoff_console.console_server import ConsoleServer, start_console
 from tests.standins.rasa_api import RasaStandIn, rasa_standin
 from tests.system import free_port
 from worker.jobs.follow_ups import send_due_follow_ups
-from worker.jobs.handoff_jobs import ticket_long_waits
+from worker.jobs.handoff_jobs import retry_outbound, ticket_long_waits
 
 __all__ = ["rasa_standin", "travel"]
 
@@ -389,3 +391,44 @@ def test_worker_handoff_job_lines_carry_the_conversation_they_are_about(
 
     refused = [e for e in json_lines.entries() if "could not ticket" in e["message"]]
     assert [e["conversation_id"] for e in refused] == ["widget-waited-1"]
+
+
+def test_worker_outbound_retry_lines_carry_the_conversation_they_are_about(
+    sessions: sessionmaker[Session],
+    rasa_standin: RasaStandIn,
+    travel: clock.TravelClock,
+    json_lines: Captured,
+) -> None:
+    with sessions.begin() as session:
+        sam = staff(session, "sam")
+        conv = conversation(session, "widget-retry")
+        session.add(
+            OutboundMessage(
+                conversation_id=conv.id,
+                staff_user_id=sam.id,
+                text="The book is on hold for you.",
+                status="pending",
+                created_at=clock.now(),
+            )
+        )
+    rasa_standin.fail_next = 1
+    assert retry_outbound(sessions) == {"sent": 0, "pending": 1, "failed": 0}
+
+    not_sent = [e for e in json_lines.entries() if "not sent yet" in e["message"]]
+    assert [e["conversation_id"] for e in not_sent] == ["widget-retry"]
+
+
+def test_a_quarantined_event_is_logged_with_its_conversation_id(
+    sessions: sessionmaker[Session], json_lines: Captured
+) -> None:
+    assert quarantine_and_log(
+        sessions,
+        source="catchup",
+        position=7,
+        sender_id="widget-bad-event",
+        type_name="user",
+        timestamp=time.time(),
+        error=ValueError("not an event"),
+    )
+    (line,) = [e for e in json_lines.entries() if e["message"].startswith("quarantined")]
+    assert line["conversation_id"] == "widget-bad-event"

@@ -6,12 +6,18 @@ to by id here; the callers turn ids into pseudonyms (:mod:`crm_store.reader_valu
 - A reader's **first contact** is their earliest conversation; its month is their
   cohort, its channel their acquisition channel, and the first meaningful intent of
   its reader messages (not a greeting, thanks, yes or no) their first-contact intent.
-- A reader **came back** when they started another conversation after the first one.
+- A reader **came back** when they started two or more conversations (the first
+  contact and another one after it).
 - **Cohort retention**: of the readers whose first contact was in month M, the share
   who started a conversation in month M+k (k = 0 is 100 %).
 - **Loyalty segments** over the loyalty window (``RIC_LOYALTY_WINDOW_DAYS``): one
   conversation ``one_time``, two or three ``returning``, four or more ``loyal``; CSAT
   per segment is the share of ratings of 4 or 5 (and the mean rating).
+
+Counting a reader's conversations (came back, cohort activity, loyalty segments) counts
+channel sessions, as the dashboard does (:mod:`crm_store.conversation_counts`): a
+Telegram, Slack or email reader who returns to the same chat after a silence starts a
+new conversation. The first contact is still the reader's earliest Rasa conversation.
 - **Churn risk** scores the latest nightly churn list (``churned_readers``) with
   transparent points (:data:`RISK_POINTS`), each listed as a factor.
 """
@@ -26,6 +32,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from crm_store.conversation_counts import counted_sessions, sessions_per_reader
 from crm_store.models import (
     Conversation,
     Feedback,
@@ -36,6 +43,7 @@ from crm_store.models import (
     Ticket,
     TicketStatus,
 )
+from crm_store.models.dashboard import ConversationSession
 from crm_store.models.operations import AnalysisRun, ChurnedReader
 
 __all__ = [
@@ -161,12 +169,9 @@ def acquisition(session: Session, now: datetime, months: int = 12) -> Acquisitio
     for started, _, channel in firsts.values():
         bucket = new[month_of(started)]
         bucket[channel] = bucket.get(channel, 0) + 1
+    before = counted_sessions(ConversationSession.started_at < now).subquery()
     counts = dict(
-        session.execute(
-            select(Conversation.reader_id, func.count(Conversation.id))
-            .where(Conversation.reader_id.is_not(None), Conversation.started_at < now)
-            .group_by(Conversation.reader_id)
-        ).all()
+        session.execute(select(before.c.reader_id, func.count()).group_by(before.c.reader_id)).all()
     )
     returned: dict[str, int] = dict.fromkeys(period, 0)
     for reader, (started, _, _) in firsts.items():
@@ -208,12 +213,14 @@ def cohort_retention(session: Session, now: datetime, months: int = 12) -> list[
     firsts = _first_contacts(session)
     cohort_of = {r: month_of(s) for r, (s, _, _) in firsts.items() if month_of(s) in period}
     active: dict[int, set[int]] = defaultdict(set)
+    for reader, month in cohort_of.items():  # the first contact's month is 100 %
+        active[reader].add(_month_index(month))
+    started_in = counted_sessions(
+        ConversationSession.started_at >= _month_start(period[0]),
+        ConversationSession.started_at < now,
+    ).subquery()
     for reader_id, started in session.execute(
-        select(Conversation.reader_id, Conversation.started_at).where(
-            Conversation.reader_id.is_not(None),
-            Conversation.started_at >= _month_start(period[0]),
-            Conversation.started_at < now,
-        )
+        select(started_in.c.reader_id, started_in.c.started_at)
     ):
         if int(reader_id) in cohort_of:
             active[int(reader_id)].add(_month_index(month_of(started)))
@@ -259,17 +266,8 @@ def _loyalty_segment(conversations: int) -> str:
 def loyalty_segments(session: Session, now: datetime, window_days: int = 90) -> LoyaltyView:
     """Readers of the window by loyalty segment, their CSAT, and (conversations, rating)."""
     since = now - timedelta(days=window_days)
-    per_reader = dict(
-        session.execute(
-            select(Conversation.reader_id, func.count(Conversation.id))
-            .where(
-                Conversation.reader_id.is_not(None),
-                Conversation.started_at >= since,
-                Conversation.started_at < now,
-            )
-            .group_by(Conversation.reader_id)
-        ).all()
-    )
+    counted = sessions_per_reader(since, now)
+    per_reader = dict(session.execute(select(counted.c.reader_id, counted.c.n)).all())
     empty = dict.fromkeys(LOYALTY_SEGMENTS, 0)
     view = LoyaltyView(window_days, dict(empty), dict(empty), dict(empty), dict(empty))
     for count in per_reader.values():

@@ -1,12 +1,20 @@
-"""Churn list and repeat-reader loyalty on a hand-built store."""
+"""Churn list and repeat-reader loyalty on a hand-built store.
+
+Every visit is one web chat conversation with one reader message, so it is one channel
+session (tests/crm_store/test_analytics_channel_sessions.py has readers who return to
+the same Telegram chat).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.models import Conversation, Reader
+from crm_store.sessions import resplit
+from tests.crm_store.test_analytics_metrics import conversation, message
 from worker.analytics.churn import ChurnEntry, churned_readers, loyalty
 
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
@@ -34,24 +42,13 @@ def _build(sessions: sessionmaker[Session]) -> dict[str, int]:
             s.flush()
             ids[name] = reader.id
             for n, when in enumerate(times):
-                s.add(
-                    Conversation(
-                        sender_id=f"{name}{n}",
-                        channel="webchat",
-                        reader_id=reader.id,
-                        started_at=when,
-                        last_activity_at=when,
-                    )
-                )
+                visit = conversation(s, "webchat", reader, when, f"{name}{n}")
+                message(s, visit, when, "when do you open", "library_hours")
         # An anonymous conversation is nobody's churn.
-        s.add(
-            Conversation(
-                sender_id="anon",
-                channel="webchat",
-                started_at=_when(4, 1),
-                last_activity_at=_when(4, 1),
-            )
-        )
+        anonymous = conversation(s, "webchat", None, _when(4, 1), "anon")
+        message(s, anonymous, _when(4, 1), "hello", "greet")
+        # The channel sessions ingestion would have opened (the counts count them).
+        resplit(s, list(s.execute(select(Conversation.id)).scalars()))
     return ids
 
 

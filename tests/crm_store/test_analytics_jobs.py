@@ -106,6 +106,17 @@ def build_reader_of(session: Session, sender_id: str) -> int:
     return int(reader_id)
 
 
+def build_reader_ids(sessions: sessionmaker[Session]) -> dict[str, int]:
+    """The reader id of each conversation with a reader, by sender id."""
+    with sessions.begin() as s:
+        rows = s.execute(
+            select(Conversation.sender_id, Conversation.reader_id).where(
+                Conversation.reader_id.is_not(None)
+            )
+        ).all()
+    return {str(sender): int(reader) for sender, reader in rows}
+
+
 def test_running_twice_gives_the_same_rows(travel: clock.TravelClock) -> None:
     sessions = store_sessions()
     build_store(sessions)
@@ -130,8 +141,18 @@ def test_churn_and_loyalty_follow_the_clock(travel: clock.TravelClock) -> None:
     summary = nightly_analysis()
     # R1, R3, R4, R5 last active on DAY (+1 for R4), R2 on DAY +3: all five churned.
     assert summary["churned_readers"] == 5
-    # Loyalty over 90 days: R2 has C2 and C6 (repeat), R1, R3, R4, R5 one each.
-    assert (summary["active_readers"], summary["repeat_readers"]) == (5, 1)
+    # Loyalty over 90 days counts channel sessions: R2 has C2 and C6 (repeat); R4's
+    # Telegram chat C4 is two conversations (the handoff on DAY, then "thanks" the next
+    # morning after more than an hour of silence: repeat); R1, R3, R5 one each.
+    assert (summary["active_readers"], summary["repeat_readers"]) == (5, 2)
+    with sessions.begin() as s:
+        churned = dict(
+            s.execute(select(ChurnedReader.reader_id, ChurnedReader.conversations)).all()
+        )
+    readers = build_reader_ids(sessions)
+    assert churned == {
+        readers["c1"]: 1, readers["c2"]: 2, readers["c3"]: 1, readers["c4"]: 2, readers["c5"]: 1
+    }  # fmt: skip
     # 100 days after: nobody is inside the 90-day window any more.
     travel.set(at(100, 3))
     assert nightly_analysis()["churned_readers"] == 0

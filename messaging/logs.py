@@ -16,13 +16,13 @@ one search for it finds the widget's, Rasa's, the actions', the console's and th
 worker's lines about that conversation. Code that works on one conversation runs
 inside :func:`conversation_scope` or calls :func:`set_conversation`: the widget's
 socket and line, the Telegram and Slack webhooks, the action server's webhook, the
-email channel for each mail, and the worker for each follow-up, survey, reminder and
-handoff it handles. A filter on every handler copies the id from a context variable
-onto each record, so the lines of Rasa, the actions and our own code logged while
-answering that conversation all carry it, with no change to their calls. asyncio
-copies context variables into the tasks a request starts (and ``asyncio.to_thread``
-into its thread), so the id follows the turn. A record that names its conversation
-itself (``extra={"conversation_id": …}``) keeps that id.
+email channel for each mail, and the worker for each follow-up, survey, reminder,
+handoff and retried librarian message it handles. A filter on every handler copies the
+id from a context variable onto each record, so the lines of Rasa, the actions and our
+own code logged while answering that conversation all carry it, with no change to their
+calls. asyncio copies context variables into the tasks a request starts (and
+``asyncio.to_thread`` into its thread), so the id follows the turn. A record that names
+its conversation itself (``extra={"conversation_id": …}``) keeps that id.
 
 **HTTP requests** (:func:`scope_requests`, installed on the Rasa server by
 :mod:`rasa_plugins.request_scope` and on the console by its ``create_app``): every

@@ -75,9 +75,9 @@ class StudioModels:
 @bp.listener("before_server_start")
 async def _start(app: Sanic, _loop: Any) -> None:
     settings = ModelsSettings.from_env()
-    app.ctx.studio_models = StudioModels(
-        settings, TrainingRuns(settings.registry, settings.inputs, settings.folds)
-    )
+    runs = TrainingRuns(settings.registry, settings.inputs, settings.folds)
+    runs.adopt()  # runs recorded by an earlier console: follow or settle them
+    app.ctx.studio_models = StudioModels(settings, runs)
 
 
 @bp.listener("before_server_stop")
@@ -255,7 +255,9 @@ async def rollback(request: Request) -> HTTPResponse:
 
 
 RUNS = _op(
-    "The training runs of this console, newest first", api.ItemList(TrainingRunView), FORBIDDEN
+    "The training runs recorded in the model registry (the newest 20), newest first",
+    api.ItemList(TrainingRunView),
+    FORBIDDEN,
 )
 TRAIN = _op(
     "Train a model in the background from the studio's training data, and evaluate it",
@@ -269,7 +271,7 @@ RUN = _op("One training run: its progress, then its version or error", TrainingR
 
 @api.route(bp, "GET", "/api/studio/training-runs", RUNS)
 async def list_runs(request: Request) -> HTTPResponse:
-    """Every kept run."""
+    """Every kept run; a run whose job died is shown interrupted."""
     runs = _studio(request).runs.all()
     return response.json({"items": [TrainingRunView.view(**run.as_json()) for run in runs]})
 

@@ -135,7 +135,7 @@ class TrainingRunView(ApiModel):
     """A training run: its progress while it goes, its version or error when done."""
 
     id: int
-    status: Literal["running", "succeeded", "failed"]
+    status: Literal["running", "succeeded", "failed", "interrupted"]
     phase: str = Field(description="starting, prepare, train, evaluate, register or done")
     fraction: float = Field(description="0 to 1")
     message: str

@@ -163,7 +163,8 @@ window.RicConsole.page({
     ui.progress.value = run.fraction;
     var text = run.status === "running" ? "Training (" + Math.round(run.fraction * 100) + "%): " + run.message
       : run.status === "succeeded" ? "Trained " + run.version + "."
-        : "Training failed: " + (run.error || "");
+        : run.status === "interrupted" ? "Training interrupted: " + (run.error || "")
+          : "Training failed: " + (run.error || "");
     ui.runStatus.textContent = text;
     ui.steps.replaceChildren.apply(ui.steps, run.steps.slice(-8).map(function (s) { return el("li", { text: s }); }));
   }

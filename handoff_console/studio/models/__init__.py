@@ -9,6 +9,8 @@
 * :mod:`~handoff_console.studio.models.comparison`: a new version against the live one,
   and whether a regression blocks activation;
 * :mod:`~handoff_console.studio.models.runs`: the console's background training runs;
+* :mod:`~handoff_console.studio.models.run_store`: the runs' records in the registry
+  (they outlive the console), and whether a run's job is alive;
 * :mod:`~handoff_console.studio.models.activation`: ``PUT /model`` on the running Rasa
   server, with the regression gate and the audit log.
 """

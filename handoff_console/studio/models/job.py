@@ -44,7 +44,15 @@ from handoff_console.studio.models.evaluation import cross_validate, score, scor
 from handoff_console.studio.models.heldout import drop_examples
 from handoff_console.studio.models.registry import ModelRegistry, TrainingInputs
 
-__all__ = ["JobBusy", "inputs_hash", "main", "report", "train_and_register", "training_lock"]
+__all__ = [
+    "JobBusy",
+    "inputs_hash",
+    "lock_held",
+    "main",
+    "report",
+    "train_and_register",
+    "training_lock",
+]
 
 PROJECT = Path(__file__).resolve().parents[3]
 """The project root: ``nlu_components`` (the custom pipeline components) is imported from it."""
@@ -95,6 +103,19 @@ def training_lock(registry: ModelRegistry) -> Iterator[None]:
         except BlockingIOError:
             raise JobBusy("another model is being trained; wait for it to finish") from None
         yield
+
+
+def lock_held(registry: ModelRegistry) -> bool:
+    """Whether a training job (the console's or the CLI's) holds the registry's lock now."""
+    if not registry.root.is_dir():
+        return False
+    with open(registry.root / ".train.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return False
 
 
 def _copy_inputs(inputs: TrainingInputs, target: Path) -> TrainingInputs:

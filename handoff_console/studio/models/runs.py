@@ -1,11 +1,15 @@
 """The console's training runs: one job at a time in its own process, followed live.
 
-"Train" starts :mod:`handoff_console.studio.models.job` as a child process with
-asyncio's subprocess API, so the console's event loop stays free; the job's progress
-lines update a :class:`TrainingRun` that the page polls. Runs are kept in memory (the
-newest :data:`KEPT_RUNS`); the job's log goes to ``<registry>/logs/run-<id>.log`` and
-its result to the registry, so nothing is lost when the console restarts but the list
-of runs itself.
+"Train" starts :mod:`handoff_console.studio.models.job` as a detached process (a
+session of its own, its output into files, never a pipe), so neither the console's
+event loop nor its lifetime holds it: when the console stops or restarts, the job goes
+on, and the next console follows it. Every run is a record in the registry
+(:mod:`~handoff_console.studio.models.run_store`): the job writes its progress lines to
+``runs/run-<id>.events.jsonl``, its log to ``logs/run-<id>.log`` and its model to the
+registry; whichever console sees the job has ended settles the record (succeeded,
+failed, or interrupted when the job died without a word). Only one run trains at a
+time per registry, across consoles and restarts: a run whose job lives blocks a new
+one, and so does a job the CLI (``./ric nlu train``) is running.
 """
 
 from __future__ import annotations
@@ -14,80 +18,39 @@ import asyncio
 import contextlib
 import json
 import logging
+import subprocess
 import sys
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from crm_store import clock
 from handoff_console.studio.models.heldout import held_out
+from handoff_console.studio.models.job import lock_held
 from handoff_console.studio.models.registry import ModelRegistry, TrainingInputs
+from handoff_console.studio.models.run_store import (
+    KEPT_RUNS,
+    RunStore,
+    TrainingRun,
+    process_start,
+)
 
 __all__ = ["KEPT_RUNS", "TrainingBusy", "TrainingRun", "TrainingRuns"]
 
 logger = logging.getLogger(__name__)
 
-KEPT_RUNS = 20
 PROJECT = Path(__file__).resolve().parents[3]
+WATCH_SECONDS = 1.0
+"""How often a console looks whether a run's job has ended."""
 
 
 class TrainingBusy(RuntimeError):
     """A run is already going; only one trains at a time."""
 
 
-@dataclass
-class TrainingRun:
-    """One training run, as the page shows it."""
-
-    id: int
-    started_by: str
-    evaluate: bool
-    baseline: int | None
-    held_out: int
-    started_at: datetime
-    status: str = "running"
-    phase: str = "starting"
-    fraction: float = 0.0
-    message: str = "starting the training job"
-    finished_at: datetime | None = None
-    version: int | None = None
-    error: str | None = None
-    steps: list[str] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        values = asdict(self)
-        values["started_at"] = self.started_at.isoformat()
-        values["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
-        values["version"] = f"v{self.version}" if self.version is not None else None
-        values["baseline"] = f"v{self.baseline}" if self.baseline is not None else None
-        return values
-
-    def apply(self, line: str) -> None:
-        """Take one line of the job's output into account."""
-        try:
-            event = json.loads(line)
-        except ValueError:
-            return  # Rasa or a library printed something; the log file has it
-        if not isinstance(event, dict):
-            return
-        if event.get("event") == "progress":
-            self.phase = str(event.get("phase", self.phase))
-            self.fraction = float(event.get("fraction", self.fraction))
-            self.message = str(event.get("message", ""))
-            self.steps = [*self.steps[-40:], self.message]
-        elif event.get("event") == "done":
-            self.version = int(event["version"])
-        elif event.get("event") == "error":
-            self.error = str(event.get("message") or "the training job failed")
-
-
 class TrainingRuns:
-    """Starts training jobs and keeps their runs.
+    """Starts training jobs and keeps their runs (in the registry's ``runs/`` folder).
 
     Args:
-        registry: Where the job adds the model.
+        registry: Where the job adds the model, and where the runs are recorded.
         inputs: The training data to train from.
         folds: Cross-validation folds.
     """
@@ -96,21 +59,68 @@ class TrainingRuns:
         self.registry = registry
         self.inputs = inputs
         self.folds = folds
-        self._runs: dict[int, TrainingRun] = {}
+        self.store = RunStore(registry.root / "runs")
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._next_id = 1
 
     def all(self) -> list[TrainingRun]:
-        """Every kept run, newest first."""
-        return sorted(self._runs.values(), key=lambda run: run.id, reverse=True)
+        """Every kept run, newest first, as it stands now."""
+        return [self._current(run) for run in self.store.load_all()]
 
     def get(self, run_id: int) -> TrainingRun | None:
-        """One run, if kept."""
-        return self._runs.get(run_id)
+        """One run as it stands now, if kept."""
+        run = self.store.load(run_id)
+        return None if run is None else self._current(run)
 
     def running(self) -> TrainingRun | None:
         """The run going on now, if any."""
-        return next((run for run in self._runs.values() if run.status == "running"), None)
+        return next((run for run in self.all() if run.status == "running"), None)
+
+    def adopt(self) -> list[TrainingRun]:
+        """At start-up: settle the runs whose job died, follow those still training.
+
+        Must be called inside the event loop (it starts a watcher per live run).
+        """
+        runs = self.all()
+        for run in runs:
+            if run.status == "running":
+                logger.info("training run %d goes on in process %s", run.id, run.pid)
+                self._watch(run.id)
+        return runs
+
+    def _ended(self, run: TrainingRun) -> tuple[bool, int | None]:
+        """Whether the run's job has ended, and its exit code when this console knows it."""
+        child = self._children.get(run.id)
+        if child is not None:
+            code = child.poll()  # also reaps it
+            return code is not None, code
+        return not run.job_alive(), None
+
+    def _current(self, run: TrainingRun) -> TrainingRun:
+        if run.status != "running":
+            return run
+        self.store.replay(run)
+        ended, code = self._ended(run)
+        if not ended:
+            return run
+        with self.store.locked():
+            return self._settle(run.id, code) or run
+
+    def _settle(self, run_id: int, code: int | None) -> TrainingRun | None:
+        """Record how a run whose job has ended ended (the caller holds the lock)."""
+        run = self.store.load(run_id)  # read again: another console may have settled it
+        if run is None or run.status != "running":
+            return run
+        self.store.replay(run)  # the job's last lines, written before it ended
+        heard = self.store.last_heard(run.id) if code is None else None
+        run.finish(code, heard or clock.now())
+        self.store.save(run)
+        self.store.events(run.id).unlink(missing_ok=True)
+        self._held_file(run.id).unlink(missing_ok=True)  # reader texts: not kept longer
+        self._children.pop(run.id, None)
+        log = logger.warning if run.status == "interrupted" else logger.info
+        log("training run %d %s: %s", run.id, run.status, run.message)
+        return run
 
     async def start(
         self,
@@ -129,20 +139,30 @@ class TrainingRuns:
             labelled: The inbox-labelled messages (the held-out share is taken here).
 
         Raises:
-            TrainingBusy: A run is going on.
+            TrainingBusy: A run is going on (this console's or another's, or the CLI's).
         """
-        if self.running() is not None:
-            raise TrainingBusy("a model is being trained; wait for it to finish")
         held = held_out(labelled) if evaluate else []
-        run = TrainingRun(self._next_id, started_by, evaluate, baseline, len(held), clock.now())
-        self._next_id += 1
-        self._runs[run.id] = run
-        for old in sorted(self._runs)[:-KEPT_RUNS]:
-            del self._runs[old]
-        task = asyncio.get_running_loop().create_task(self._run(run, held))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        with self.store.locked():
+            for recorded in self.store.load_all():
+                if recorded.status != "running":
+                    continue
+                ended, code = self._ended(recorded)
+                if not ended:
+                    raise TrainingBusy("a model is being trained; wait for it to finish")
+                self._settle(recorded.id, code)
+            if lock_held(self.registry):
+                raise TrainingBusy("a model is being trained (from the command line); wait")
+            run = TrainingRun(
+                self.store.next_id(), started_by, evaluate, baseline, len(held), clock.now()
+            )
+            self._spawn(run, held)
+            self.store.save(run)
+            self.store.prune()
+        self._watch(run.id)
         return run
+
+    def _held_file(self, run_id: int) -> Path:
+        return self.registry.root / "logs" / f"run-{run_id}-held-out.json"
 
     def _command(self, run: TrainingRun, held_file: Path) -> list[str]:
         command = [
@@ -157,44 +177,53 @@ class TrainingRuns:
             command += ["--baseline", str(run.baseline)]
         return command
 
-    async def _run(self, run: TrainingRun, held: list[tuple[str, str]]) -> None:
-        logs = self.registry.root / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        held_file = logs / f"run-{run.id}-held-out.json"
-        held_file.write_text(json.dumps(held))
+    def _spawn(self, run: TrainingRun, held: list[tuple[str, str]]) -> None:
+        """Start the job, detached: its own session, stdout and stderr into files."""
+        held_file = self._held_file(run.id)
         try:
-            with open(logs / f"run-{run.id}.log", "ab") as log:
-                process = await asyncio.create_subprocess_exec(
-                    *self._command(run, held_file),
+            held_file.parent.mkdir(parents=True, exist_ok=True)
+            held_file.write_text(json.dumps(held))
+            with (
+                open(held_file.parent / f"run-{run.id}.log", "ab") as log,
+                open(self.store.events(run.id), "wb") as events,
+            ):
+                child = subprocess.Popen(
+                    self._command(run, held_file),
                     cwd=PROJECT,  # python -m finds the project's packages from here
-                    stdout=asyncio.subprocess.PIPE,
+                    stdin=subprocess.DEVNULL,
+                    stdout=events,
                     stderr=log,
+                    start_new_session=True,  # a signal to the console's group spares it
                 )
-                assert process.stdout is not None
-                async for raw in process.stdout:
-                    log.write(raw)
-                    run.apply(raw.decode(errors="replace"))
-                code = await process.wait()
-        except (OSError, asyncio.CancelledError) as error:
-            logger.exception("training run %d could not run", run.id)
-            run.error = f"the training job could not run ({type(error).__name__})"
-            code = -1
-        finally:
-            with contextlib.suppress(OSError):
-                held_file.unlink()
-        run.finished_at = clock.now()
-        if code == 0 and run.version is not None:
-            run.status, run.fraction, run.phase = "succeeded", 1.0, "done"
-            run.message = f"trained v{run.version}"
-        else:
-            run.status = "failed"
-            run.error = run.error or f"the training job exited with code {code}"
-            run.message = run.error
+        except OSError as error:
+            logger.exception("training run %d could not start", run.id)
+            held_file.unlink(missing_ok=True)
+            run.error = f"the training job could not start ({type(error).__name__})"
+            run.finish(1, clock.now())
+            return
+        run.pid, run.pid_started = child.pid, process_start(child.pid)
+        self._children[run.id] = child
+
+    def _watch(self, run_id: int) -> None:
+        task = asyncio.get_running_loop().create_task(self._follow(run_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _follow(self, run_id: int) -> None:
+        """Settle the run soon after its job ends (and reap it if it is this console's)."""
+        while True:
+            run = self.get(run_id)
+            if run is None or run.status != "running":
+                return
+            await asyncio.sleep(WATCH_SECONDS)
 
     async def stop(self) -> None:
-        """Cancel the runs' readers (the console is stopping)."""
+        """Stop following the runs (the console is stopping); their jobs go on."""
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for run_id, child in self._children.items():
+            if child.poll() is None:
+                logger.info("training run %d goes on in process %d", run_id, child.pid)

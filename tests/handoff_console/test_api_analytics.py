@@ -194,15 +194,16 @@ def test_loyalty_and_sentiment(api_clients: dict[str, ApiClient], analysed: dict
     loyalty = (
         api_clients["morgan"].get("/api/analytics/loyalty?from=2026-03-01&to=2026-03-31").json()
     )
-    # 90 days before 03-18: R1, R3, R4, R5 one conversation each, R2 two (C2, C6).
+    # 90 days before 03-18, in channel sessions: R1, R3, R5 one conversation each, R2 two
+    # (C2, C6), R4 two (Telegram C4: the handoff, then "thanks" the next morning).
     assert loyalty["latest"] == {
         "day": "2026-03-18",
         "window_days": 90,
         "active_readers": 5,
-        "repeat_readers": 1,
-        "conversations": 6,
-        "repeat_share": 0.2,  # 1 / 5
-        "conversations_per_reader": 1.2,  # 6 / 5
+        "repeat_readers": 2,
+        "conversations": 7,
+        "repeat_share": 0.4,  # 2 / 5
+        "conversations_per_reader": 1.4,  # 7 / 5
     }
     assert [item["day"] for item in loyalty["items"]] == ["2026-03-18"]
 

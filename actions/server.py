@@ -131,6 +131,9 @@ def create_app(settings: ActionServerSettings) -> Sanic:
 
     @app.middleware("request")
     async def require_token(request: Request) -> HTTPResponse | None:
+        # Sanic serves a keep-alive connection's requests in one task: forget the last
+        # request's conversation before this one (a health check is about none).
+        set_conversation(None)
         if request.path in OPEN_PATHS and request.method in ("GET", "HEAD"):
             return None
         if token_matches(presented_token(request), settings.token):

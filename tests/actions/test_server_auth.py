@@ -8,7 +8,9 @@ say ``pin_check: verified`` for another reader's ``patron_id``.
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -208,3 +210,35 @@ def test_the_console_still_sees_the_action_server_up(system: RunningSystem) -> N
     with urllib.request.urlopen(f"{system.console_url}/api/health", timeout=30) as reply:
         services = {s["name"]: s["status"] for s in json.loads(reply.read())["services"]}
     assert services["Action server"] == "up"
+
+
+def test_a_keep_alive_request_does_not_inherit_the_last_calls_conversation(
+    action_server: RunningActions,
+) -> None:
+    """Sanic serves one connection's requests in one task; each starts about no conversation."""
+    sender = f"keepalive-{time.monotonic_ns()}"
+    body = {**FORGED_CALL, "sender_id": sender, "tracker": {**FORGED_CALL["tracker"]}}
+    body["tracker"]["sender_id"] = sender
+    host, port = action_server.base.removeprefix("http://").rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        for token in ("right-token-Zq9", "wrong-token"):
+            connection.request(
+                "POST",
+                "/webhook",
+                json.dumps(body),
+                {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+            )
+            connection.getresponse().read()
+    finally:
+        connection.close()
+    log_path = action_server.service.log_path
+    assert log_path is not None
+    refusal: list[str] = []
+    deadline = time.monotonic() + 20
+    while not refusal and time.monotonic() < deadline:
+        lines = log_path.read_text(errors="replace").splitlines()
+        refusal = [line for line in lines if "refused POST /webhook" in line]
+        time.sleep(0.2)
+    assert refusal, "the refused call was not logged"
+    assert sender not in refusal[-1]

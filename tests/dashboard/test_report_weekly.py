@@ -120,3 +120,28 @@ def test_an_inactive_subscription_gets_nothing(store: ConsoleStore, sink: SmtpSi
     with store.sessions.begin() as session:
         session.execute(update(ReportSubscription).values(active=False))
     assert send_weekly_reports(store.sessions, NOW, _smtp(sink.port)).sent == 0
+
+
+def test_the_report_links_to_its_week_on_the_console_when_the_public_url_is_set(
+    store: ConsoleStore, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RIC_CONSOLE_PUBLIC_URL", "https://help.library.example.org/")
+    before = len(sink.to("morgan@library.example.org"))
+    assert send_weekly_reports(store.sessions, NOW, _smtp(sink.port)).sent == 1
+    mail = sink.wait_for("morgan@library.example.org", count=before + 1)[-1]
+    week = "https://help.library.example.org/dashboard?from=2026-06-08&amp;to=2026-06-14"
+    html = mail.get_body(preferencelist=("html",)).get_content()
+    assert f'<a id="week-link" href="{week}"' in html
+    assert 'href="https://help.library.example.org/dashboard/report"' in html
+    plain = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "https://help.library.example.org/dashboard?from=2026-06-08&to=2026-06-14" in plain
+
+
+def test_without_a_public_url_the_report_has_no_links(
+    store: ConsoleStore, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RIC_CONSOLE_PUBLIC_URL", raising=False)
+    before = len(sink.to("morgan@library.example.org"))
+    assert send_weekly_reports(store.sessions, NOW, _smtp(sink.port)).sent == 1
+    mail = sink.wait_for("morgan@library.example.org", count=before + 1)[-1]
+    assert "<a " not in mail.get_body(preferencelist=("html",)).get_content()

@@ -14,7 +14,8 @@ at the next run, ``failed`` after :data:`MAX_ATTEMPTS` attempts. A row left
 The mail is HTML (with a plain-text alternative) carrying the key figures of
 :func:`crm_store.weekly_figures.weekly_figures` and the charts of
 :mod:`crm_store.report_charts` as inline PNG parts (``cid:`` images). It names no
-reader.
+reader. With ``RIC_CONSOLE_PUBLIC_URL`` set it links to the week on the dashboard and
+to the Report tab (where the email is stopped).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
@@ -37,10 +39,17 @@ from crm_store.models.dashboard_reports import ReportSubscription, WeeklyReport
 from crm_store.report_charts import CHART_ALT, render_charts
 from crm_store.weekly_figures import WeeklyFigures, last_full_week, weekly_figures
 from messaging.outbox import Outbox, SendCounts, claim, claimable, insert_once, record_outcome
+from ric_config import SecurityConfig
 from worker.jobs._resources import store_sessions
 from worker.jobs.follow_ups import SmtpSettings, deliver_mail
 
-__all__ = ["CLAIM_TIMEOUT", "MAX_ATTEMPTS", "build_message", "send_weekly_reports"]
+__all__ = [
+    "CLAIM_TIMEOUT",
+    "MAX_ATTEMPTS",
+    "build_message",
+    "dashboard_links",
+    "send_weekly_reports",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -110,11 +119,34 @@ def _claim_due(session: Session, week: date, now: datetime) -> list[Recipient]:
     ]
 
 
+def dashboard_links(console_url: str | None, figures: WeeklyFigures) -> dict[str, str]:
+    """The console pages a report links to, or none without ``RIC_CONSOLE_PUBLIC_URL``.
+
+    ``week`` is the overview for the report's week (the dashboard's own ``from``/``to``
+    filters, so the figures match), ``report`` the Report tab where the email is stopped.
+    """
+    if not console_url:
+        return {}
+    base = console_url.rstrip("/")
+    period = urlencode({"from": figures.week_start.isoformat(), "to": figures.week_end.isoformat()})
+    return {"week": f"{base}/dashboard?{period}", "report": f"{base}/dashboard/report"}
+
+
 def build_message(
-    figures: WeeklyFigures, charts: dict[str, bytes], to: str, sender: str, name: str
+    figures: WeeklyFigures,
+    charts: dict[str, bytes],
+    to: str,
+    sender: str,
+    name: str,
+    console_url: str | None = None,
 ) -> EmailMessage:
-    """The weekly report mail: plain text, HTML, and each chart as an inline PNG part."""
+    """The weekly report mail: plain text, HTML, and each chart as an inline PNG part.
+
+    With ``console_url`` (``RIC_CONSOLE_PUBLIC_URL``) the mail links to the week on the
+    dashboard and to the Report tab; without it, it only names them.
+    """
     subject = f"Weekly report {figures.week_start.isoformat()} to {figures.week_end.isoformat()}"
+    links = dashboard_links(console_url, figures)
     cids = {chart: make_msgid(domain="weekly-report.ric") for chart in charts}
     html = _TEMPLATES.get_template("weekly_report.html").render(
         subject=subject,
@@ -124,6 +156,7 @@ def build_message(
         figures=figures.figures,
         at_risk=figures.at_risk,
         charts=[{"cid": cids[c][1:-1], "alt": CHART_ALT.get(c, c)} for c in charts],
+        links=links,
     )
     lines = [f"{subject}", ""]
     lines += [
@@ -131,6 +164,9 @@ def build_message(
         for f in figures.figures
     ]
     lines.append(f"Readers at risk (latest churn list): {figures.at_risk}")
+    if links:
+        lines += ["", f"This week on the dashboard: {links['week']}"]
+        lines.append(f"Stop this email on the Report tab: {links['report']}")
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
@@ -163,6 +199,7 @@ def send_weekly_reports(
     sessions = sessions or store_sessions()
     now = now or clock.now()
     smtp = smtp or SmtpSettings.from_env()
+    console_url = SecurityConfig().console_public_url
     counts = SendCounts()
     if smtp is None:
         logger.info("no SMTP settings (RIC_EMAIL_SMTP_HOST, RIC_EMAIL_FROM): no weekly report")
@@ -177,7 +214,9 @@ def send_weekly_reports(
         figures = weekly_figures(session, week, now)
     charts = render_charts(figures)
     for recipient in due:
-        message = build_message(figures, charts, recipient.address, smtp.sender, recipient.name)
+        message = build_message(
+            figures, charts, recipient.address, smtp.sender, recipient.name, console_url
+        )
         error: str | None = None
         try:
             deliver_mail(smtp, message)

@@ -11,13 +11,17 @@ a cookie session (and its CSRF token), or without credentials, in turn.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import os
 import random
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
 
+from handoff_console.studio.models.run_store import RunStore
 from tests.handoff_console.conftest import STAFF, ConsoleStore, api_token_for
 from tests.handoff_console.console_server import ConsoleServer, start_console
 from tests.handoff_console.openapi_fuzz import FuzzRequest, requests_for
@@ -38,16 +42,23 @@ def console(
     folder = tmp_path_factory.mktemp("fuzz-console")
     # The admin's fuzzed saves in the studio's editor go to a copy of bot/, never bot/.
     studio = studio_env(bot_copy(folder))
+    registry = folder / "models"  # its models and training runs, never var/models
     server = start_console(
         console_store.url,
         folder / "console.log",
         rasa_url=state.url,
         rasa_token="fuzz-token",
-        extra_env={"RIC_TRUSTED_PROXIES": "", **studio},
+        extra_env={"RIC_TRUSTED_PROXIES": "", "RIC_MODEL_REGISTRY": str(registry), **studio},
     )
     yield server
     server.stop()
     rasa.stop()
+    # A fuzzed POST /api/studio/training-runs starts a real training job, and such a job
+    # outlives its console by design: end it (the recorded process only, and its group).
+    for run in RunStore(registry / "runs").load_all():
+        if run.status == "running" and run.pid is not None and run.job_alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(run.pid, signal.SIGKILL)
 
 
 @dataclass

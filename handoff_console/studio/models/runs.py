@@ -212,10 +212,17 @@ class TrainingRuns:
     async def _follow(self, run_id: int) -> None:
         """Settle the run soon after its job ends (and reap it if it is this console's)."""
         while True:
-            run = self.get(run_id)
-            if run is None or run.status != "running":
-                return
+            try:
+                run = self.get(run_id)
+            except OSError:  # the registry's disk; the next look may succeed
+                logger.exception("training run %d could not be read", run_id)
+            else:
+                if run is None or run.status != "running":
+                    break
             await asyncio.sleep(WATCH_SECONDS)
+        child = self._children.pop(run_id, None)
+        if child is not None:
+            child.poll()  # another console may have settled it first: reap it all the same
 
     async def stop(self) -> None:
         """Stop following the runs (the console is stopping); their jobs go on."""

@@ -172,8 +172,7 @@ async def latest_offers(tracker_store: TrackerSource, sender_id: str) -> set[str
 def holds_user_message(events: Iterable[Mapping[str, Any]], message_id: str) -> bool:
     """Whether ``events`` hold the user message with ``message_id`` (it was processed)."""
     return any(
-        event.get("event") == "user" and event.get("message_id") == message_id
-        for event in events
+        event.get("event") == "user" and event.get("message_id") == message_id for event in events
     )
 
 

@@ -159,9 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
         "list-login-throttles", help="list user names and addresses with failed logins"
     )
     listing.set_defaults(func=command_list_login_throttles)
-    clearing = commands.add_parser(
-        "clear-login-throttle", help="lift a login throttle (audited)"
-    )
+    clearing = commands.add_parser("clear-login-throttle", help="lift a login throttle (audited)")
     clearing.add_argument("--username", required=True)
     clearing.add_argument("--address", help="only this client address (default: every address)")
     clearing.set_defaults(func=command_clear_login_throttle)

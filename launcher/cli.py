@@ -154,6 +154,7 @@ def command_test(args: argparse.Namespace) -> int:
     try:
         _run("system packages for tests", ["bash", str(ROOT / "scripts" / "system-deps.sh")])
         _run("ruff", [python, "-m", "ruff", "check", "."])
+        _run("ruff format", [python, "-m", "ruff", "format", "--check", "."])
         _run("mypy", [python, "-m", "mypy"])
         _run("import contract", [str(Path(python).parent / "lint-imports")])
         _run("pytest", [python, "-m", "pytest", *args.pytest_args])

@@ -124,6 +124,7 @@ def _script(char: str) -> str | None:
 
 # --- Latin-script languages --------------------------------------------------------
 
+
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -206,8 +207,9 @@ def _latin_guess(words: list[str], text: str) -> LanguageGuess:
     scores: dict[str, float] = {}
     for code, stopwords in _STOPWORDS.items():
         hits = float(sum(1 for word in words if word in stopwords))
-        bonus = sum(weight for letter, weight in _LETTER_BONUS.get(code, {}).items()
-                    if letter in lowered)
+        bonus = sum(
+            weight for letter, weight in _LETTER_BONUS.get(code, {}).items() if letter in lowered
+        )
         scores[code] = hits + min(bonus, _MAX_LETTER_BONUS)
     english = scores.pop("en")
     if len(words) <= 2:
@@ -224,8 +226,9 @@ def _latin_guess(words: list[str], text: str) -> LanguageGuess:
         distinct = 1.0 if runner_up < foreign else 0.9
         return LanguageGuess(foreign_code, round(margin * coverage * distinct, 3))
     if english:
-        return LanguageGuess("en", round(min(1.0, english / 3.0) * english / (english + foreign),
-                                         3))
+        return LanguageGuess(
+            "en", round(min(1.0, english / 3.0) * english / (english + foreign), 3)
+        )
     # No evidence either way: plain ASCII words are most likely English typos or names.
     return LanguageGuess("en", 0.3) if text.isascii() else LanguageGuess(UNDETERMINED, 0.0)
 
@@ -261,8 +264,11 @@ def detect_language(text: str) -> LanguageGuess:
         else:
             counts[script] = counts.get(script, 0) + 1
 
-    latin_words = [word.lower() for word in _WORD.findall(text) if word.isascii() or all(
-        _script(char) is None for char in word)]
+    latin_words = [
+        word.lower()
+        for word in _WORD.findall(text)
+        if word.isascii() or all(_script(char) is None for char in word)
+    ]
     english_hits = sum(1 for word in latin_words if word in _STOPWORDS["en"])
 
     if counts:
@@ -289,8 +295,9 @@ def _script_guess(
     script, count = max(merged.items(), key=lambda item: item[1])
     weighted = count * (_DENSE_WEIGHT if script in {"zh", "ja", "ko"} else 1)
     share = weighted / (weighted + latin_letters)
-    foreign = share >= 0.6 or (share >= 0.4 and english_hits < 2) or (
-        share >= 0.25 and english_hits == 0)
+    foreign = (
+        share >= 0.6 or (share >= 0.4 and english_hits < 2) or (share >= 0.25 and english_hits == 0)
+    )
     if not foreign:
         return None
     if script == "cyrillic":
@@ -308,9 +315,7 @@ def is_confidently_foreign(guess: LanguageGuess, threshold: float = DEFAULT_THRE
 # --- the graph component -----------------------------------------------------------
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class LanguageGuard(StatelessComponent, IntentClassifier):
     """Overrides the intent with ``non_english`` when a message is not in English.
 
@@ -329,7 +334,6 @@ class LanguageGuard(StatelessComponent, IntentClassifier):
     def get_default_config() -> dict[str, Any]:
         """The component's default config."""
         return {"threshold": DEFAULT_THRESHOLD, "intent_name": NON_ENGLISH_INTENT}
-
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Store each message's language and override the intent for foreign text.

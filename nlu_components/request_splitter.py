@@ -22,8 +22,29 @@ _PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
 
 # Abbreviations whose full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
-    {"mr", "mrs", "ms", "dr", "prof", "st", "no", "vol", "ed", "eds", "approx", "etc", "vs",
-     "e.g", "i.e", "p", "pp", "ch", "fig", "jr", "sr"}
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "st",
+        "no",
+        "vol",
+        "ed",
+        "eds",
+        "approx",
+        "etc",
+        "vs",
+        "e.g",
+        "i.e",
+        "p",
+        "pp",
+        "ch",
+        "fig",
+        "jr",
+        "sr",
+    }
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|(?<=\?)(?=\S)")
 _BULLET_LINE = re.compile(r"^\s*(?:[-*•·]|\(?\d{1,2}[.)]|\(?[a-h][)])\s+", re.MULTILINE)

@@ -177,8 +177,7 @@ def test_every_package_declares_its_public_face() -> None:
     missing = [
         str(path.relative_to(ROOT))
         for _, path in _source_files()
-        if path.name == "__init__.py"
-        and "__all__" not in path.read_text(encoding="utf-8")
+        if path.name == "__init__.py" and "__all__" not in path.read_text(encoding="utf-8")
     ]
     assert not missing, "no __all__ in: " + ", ".join(missing)
 

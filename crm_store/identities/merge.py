@@ -95,7 +95,6 @@ def merge_readers(
     return audit_reader(session, staff_user_id, MERGE, keep_id, **detail)
 
 
-
 def undo_merge(
     session: Session, audit_id: int, staff_user_id: int | None, reason: str
 ) -> AuditEntry:
@@ -173,7 +172,6 @@ def undo_merge(
     return audit_reader(session, staff_user_id, UNMERGE, keep_id, **unmerged)
 
 
-
 def absorb_previous(
     session: Session, reader: Reader, previous_id: int | None, channel: str, external_id: str
 ) -> AuditEntry | None:
@@ -205,4 +203,3 @@ def absorb_previous(
     if detail["absorbed"]:
         detail.update(fold(session, reader, previous))
     return audit_reader(session, None, LINK, int(reader.id), **detail)
-

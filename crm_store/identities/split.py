@@ -116,4 +116,3 @@ def split_reader(
     new_reader = session.get(Reader, new_id)
     assert new_reader is not None and reader.id == reader_id
     return new_reader, entry
-

@@ -69,4 +69,3 @@ def from_broker_message(message: Mapping[str, Any]) -> RasaEvent:
     if not isinstance(sender_id, str) or not sender_id:
         raise IngestionError("event has no sender_id")
     return RasaEvent(sender_id, {k: v for k, v in message.items() if k != "sender_id"})
-

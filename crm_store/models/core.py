@@ -304,9 +304,7 @@ class StaffUser(Base):
     username = Column(String(80), nullable=False, unique=True)
     display_name = Column(String(200), nullable=False)
     email = Column(String(320), nullable=True)
-    role = Column(
-        string_enum(StaffRole, "staff_role"), nullable=False, default=StaffRole.LIBRARIAN
-    )
+    role = Column(string_enum(StaffRole, "staff_role"), nullable=False, default=StaffRole.LIBRARIAN)
     password_hash = Column(String(255), nullable=False)
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(UtcDateTime, nullable=False, default=utcnow)

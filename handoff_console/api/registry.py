@@ -155,9 +155,7 @@ def _schema(value: Schema, models: set[type[BaseModel]]) -> dict[str, Any]:
     return dict(value)
 
 
-def route(
-    bp: Blueprint, method: str, uri: str, operation: Operation
-) -> Callable[[H], H]:
+def route(bp: Blueprint, method: str, uri: str, operation: Operation) -> Callable[[H], H]:
     """Register ``uri`` on ``bp`` for ``method``, guarded by ``operation.roles``, documented.
 
     Args:

@@ -57,6 +57,8 @@ WRONG_CREDENTIALS = "Wrong user name or password."
 NO_STORE = {"Cache-Control": "no-store"}
 
 ADMINS = ("admin",)
+
+
 def _auth_operation(summary: str, ok: type[BaseModel], **details: Any) -> api.Operation:
     """An operation of signing in and API tokens (the ``auth`` tag of the document)."""
     return api.Operation(summary, ok, tag="auth", **details)
@@ -194,8 +196,11 @@ async def login_submit(request: Request) -> HTTPResponse:
     # Refusing cross-site login posts stops "login CSRF" (signing a victim into our account).
     if is_cross_site(request):
         return _login_page(
-            request, next_url=next_url, username=username,
-            error="This sign-in form was sent from another site.", status=403,
+            request,
+            next_url=next_url,
+            username=username,
+            error="This sign-in form was sent from another site.",
+            status=403,
         )
     if not username or not password:
         return _login_page(
@@ -206,7 +211,9 @@ async def login_submit(request: Request) -> HTTPResponse:
     )
     if outcome.retry_after is not None:
         page = _login_page(
-            request, next_url=next_url, username=username,
+            request,
+            next_url=next_url,
+            username=username,
             error=f"Too many attempts; try again in {_wait_text(outcome.retry_after)}.",
             status=429,
         )
@@ -251,7 +258,10 @@ async def api_login(request: Request) -> HTTPResponse:
     if is_cross_site(request):
         return auth_error("cross_site", 403)
     outcome = await asyncio.to_thread(
-        _login, request.app.ctx.sessions, body["username"], body["password"],
+        _login,
+        request.app.ctx.sessions,
+        body["username"],
+        body["password"],
         request_client_address(request),
     )
     if outcome.retry_after is not None:

@@ -26,7 +26,6 @@ COUNT_COLUMNS = (
 """The summed columns of ``daily_metrics``, in the order of the JSON and the CSV."""
 
 
-
 class Rate(NamedTuple):
     """A rate of two count columns; null when the denominator is 0."""
 

@@ -153,4 +153,3 @@ class PresenceBody(ApiModel):
     """Online or away."""
 
     presence: PresenceValue
-

@@ -34,6 +34,7 @@ from handoff_console.services.errors import BadRequest, NotFound
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 
+
 def _today() -> date:
     return clock.now().date()
 

@@ -197,8 +197,7 @@ def system_lines(
     """The transcript's system lines: each handoff request, and who joined, transferred,
     took over and resolved, oldest first."""
     handoffs = list(
-        session.execute(select(Handoff).where(Handoff.conversation_id == conversation_id))
-        .scalars()
+        session.execute(select(Handoff).where(Handoff.conversation_id == conversation_id)).scalars()
     )
     lines = [
         schemas.SystemLine.view(
@@ -293,8 +292,7 @@ def reader_view(session: Session, reader: Reader, conversation_id: int) -> dict[
         ],
         tickets=[{"id": t.id, "subject": t.subject, "status": t.status.value} for t in tickets],
         feedback=[
-            {"rating": f.rating, "comment": f.comment, "created_at": f.created_at}
-            for f in feedback
+            {"rating": f.rating, "comment": f.comment, "created_at": f.created_at} for f in feedback
         ],
     )
 

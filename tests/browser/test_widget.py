@@ -196,13 +196,9 @@ def test_a_message_refused_as_busy_goes_back_into_the_input(
         }""",
         texts,
     )
-    expect(page.locator(f"{W} .ric-error").first).to_contain_text(
-        "still answering", timeout=20_000
-    )
+    expect(page.locator(f"{W} .ric-error").first).to_contain_text("still answering", timeout=20_000)
     expect(page.locator(f"{W} .ric-reader[data-state=sending]")).to_have_count(0, timeout=120_000)
-    delivered = page.locator(
-        f"{W} .ric-reader[data-state=delivered] .ric-text"
-    ).all_text_contents()
+    delivered = page.locator(f"{W} .ric-reader[data-state=delivered] .ric-text").all_text_contents()
     restored = page.locator(f"{W} textarea").input_value().split("\n")
     assert page.locator(f"{W} .ric-reader").count() == len(delivered)  # no "Not sent" bubbles
     assert restored == [t for t in texts if t in restored]  # in the order they were typed

@@ -178,9 +178,7 @@ def test_login_throttles_are_listed_and_cleared_with_an_audit_entry(store: str) 
             session.add(LoginAttempt(username="sam", remote_addr=address, succeeded=False))
 
     listed = run(["list-login-throttles"], store)
-    cleared = run(
-        ["clear-login-throttle", "--username", "Sam", "--address", "198.51.100.9"], store
-    )
+    cleared = run(["clear-login-throttle", "--username", "Sam", "--address", "198.51.100.9"], store)
     listed_after = run(["list-login-throttles"], store)
 
     assert listed.returncode == 0, listed.stderr

@@ -130,8 +130,9 @@ def test_no_generated_request_gets_a_server_error(caller: Caller, console: Conso
         mode = AUTH_MODES[n % len(AUTH_MODES)]
         status = caller.send(request, mode)
         if status >= 500:
-            failures.append(f"{status} {request.path[:120]} [{request.operation}; {mode}; "
-                            f"{request.note}]")
+            failures.append(
+                f"{status} {request.path[:120]} [{request.operation}; {mode}; {request.note}]"
+            )
 
     print(f"\nAPI fuzz: {caller.sent} requests, statuses {sorted(caller.statuses.items())}")
     assert caller.sent >= 1000

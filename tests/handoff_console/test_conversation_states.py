@@ -47,9 +47,7 @@ def _outbound(console_store: Any, conversation_id: int) -> list[tuple[int, str]]
 def _staff_id(console_store: Any, username: str) -> int:
     with console_store.sessions() as session:
         return int(
-            session.execute(
-                select(StaffUser.id).where(StaffUser.username == username)
-            ).scalar_one()
+            session.execute(select(StaffUser.id).where(StaffUser.username == username)).scalar_one()
         )
 
 
@@ -61,9 +59,7 @@ def test_a_waiting_conversation_reads_waiting_not_with_a_librarian(api_clients, 
     assert _lines(view) == ["Waiting for a librarian"]
 
 
-def test_a_reply_to_a_waiting_conversation_claims_it_first(
-    api_clients, api_handoff, console_store
-):
+def test_a_reply_to_a_waiting_conversation_claims_it_first(api_clients, api_handoff, console_store):
     conversation_id = api_handoff("Can someone help?")
     reply = api_clients["sam"].post(
         f"/api/conversations/{conversation_id}/messages", {"text": "Hello, I'm Sam."}
@@ -190,9 +186,7 @@ def test_transfer_lines(api_clients, api_handoff, console_store):
     conversation_id = api_handoff("Local history question")
     maria = _staff_id(console_store, "maria")
     api_clients["sam"].post(f"/api/conversations/{conversation_id}/claim")
-    api_clients["sam"].post(
-        f"/api/conversations/{conversation_id}/transfer", {"to_user_id": maria}
-    )
+    api_clients["sam"].post(f"/api/conversations/{conversation_id}/transfer", {"to_user_id": maria})
     api_clients["maria"].post(
         f"/api/conversations/{conversation_id}/transfer",
         {"to_user_id": None, "department": "Local history"},

@@ -119,9 +119,7 @@ def schedule_librarian_resolved(session: Session, current: datetime) -> int:
         if conversation_id in seen:
             continue
         seen.add(conversation_id)
-        done += _schedule(
-            session, conversation_id, librarian_id, "librarian", resolved_at, current
-        )
+        done += _schedule(session, conversation_id, librarian_id, "librarian", resolved_at, current)
     return done
 
 
@@ -166,9 +164,7 @@ def _bot_resolved_at(
 def _has_message(session: Session, conversation_id: int, *conditions: Any) -> bool:
     """Whether the conversation has a message that meets every one of ``conditions``."""
     found = session.execute(
-        select(Message.id)
-        .where(Message.conversation_id == conversation_id, *conditions)
-        .limit(1)
+        select(Message.id).where(Message.conversation_id == conversation_id, *conditions).limit(1)
     ).first()
     return found is not None
 

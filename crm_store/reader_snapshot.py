@@ -41,13 +41,14 @@ from crm_store.reader_dynamics import (
     loyalty_segments,
     new_readers_by_day,
 )
-from crm_store.reader_value import ValueRules, reader_values, segment_counts
+from crm_store.reader_value import ReaderValue, ValueRules, reader_values, segment_counts
 from ric_config import AnalyticsConfig
 
 __all__ = [
     "DAILY_NEW_DAYS",
     "NAMES",
     "SNAPSHOT_MONTHS",
+    "VALUE_FIELDS",
     "Snapshot",
     "current",
     "load",
@@ -56,6 +57,7 @@ __all__ = [
     "refresh_from_settings",
     "risk_rows",
     "slice_acquisition",
+    "value_fields",
     "value_rows",
 ]
 
@@ -69,6 +71,31 @@ DAILY_NEW_DAYS = 120
 NAMES = ("acquisition", "cohorts", "loyalty", "churn", "segments")
 Snapshot = dict[str, Any]
 """One stored document, with ``as_of`` (ISO time) added."""
+VALUE_FIELDS = (
+    "segment",
+    "score",
+    "recency",
+    "frequency",
+    "breadth",
+    "recency_days",
+    "conversations",
+    "loans",
+)
+"""A reader's value figures that are plain numbers or the segment name, in table order."""
+
+
+def value_fields(value: ReaderValue | ReaderValueRow) -> dict[str, Any]:
+    """A reader's value figures by name, as ``reader_values`` stores them and the API shows.
+
+    Args:
+        value: Freshly computed figures (:class:`~crm_store.reader_value.ReaderValue`) or a
+            stored ``reader_values`` row: both carry the same figures.
+
+    Returns:
+        :data:`VALUE_FIELDS`, then ``services`` (sorted) and ``mean_rating``.
+    """
+    fields = {name: getattr(value, name) for name in VALUE_FIELDS}
+    return {**fields, "services": sorted(value.services), "mean_rating": value.mean_rating}
 
 
 def _acquisition(session: Session, now: datetime) -> dict[str, Any]:
@@ -135,20 +162,7 @@ def refresh(
         values.values(), key=lambda v: (-v.score, -(v.conversations + v.loans), v.reader_id)
     )
     rows = [
-        {
-            "reader_id": v.reader_id,
-            "rank": rank,
-            "segment": v.segment,
-            "score": v.score,
-            "recency": v.recency,
-            "frequency": v.frequency,
-            "breadth": v.breadth,
-            "recency_days": v.recency_days,
-            "conversations": v.conversations,
-            "loans": v.loans,
-            "services": sorted(v.services),
-            "mean_rating": v.mean_rating,
-        }
+        {"reader_id": v.reader_id, "rank": rank, **value_fields(v)}
         for rank, v in enumerate(ordered, start=1)
     ]
     if rows:

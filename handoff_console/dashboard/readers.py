@@ -16,6 +16,7 @@ many readers, in which format) before anything is answered.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,14 @@ from sqlalchemy.orm import Session
 from crm_store import clock
 from crm_store.audit import audit
 from crm_store.models import Reader
-from crm_store.reader_snapshot import current, risk_rows, slice_acquisition, value_rows
+from crm_store.reader_snapshot import (
+    VALUE_FIELDS,
+    current,
+    risk_rows,
+    slice_acquisition,
+    value_fields,
+    value_rows,
+)
 from crm_store.reader_value import SEGMENTS, pseudonym, pseudonym_key
 from handoff_console.dashboard.exports import Cell, Table
 from handoff_console.schemas.dashboard_readers import (
@@ -110,6 +118,31 @@ def _reveal(
     return _names(session, ids)
 
 
+def _shown_as(
+    session: Session, ids: list[int], names: bool, staff_id: int, listing: str, output: str
+) -> Callable[[int], dict[str, Any]]:
+    """How each reader of a listing is shown: ``pseudonym``, ``name`` and ``profile``.
+
+    ``name`` is None unless ``names``; then the request is audited first (:func:`_reveal`).
+    """
+    named = _reveal(session, staff_id, listing, ids, output) if names else {}
+    key = pseudonym_key(session)
+
+    def shown(reader_id: int) -> dict[str, Any]:
+        return {
+            "pseudonym": pseudonym(key, reader_id),
+            "name": named.get(reader_id),
+            "profile": f"/readers/{reader_id}",
+        }
+
+    return shown
+
+
+def _who(item: dict[str, Any], names: bool) -> list[Cell]:
+    """A listed reader's first cells in an export: the pseudonym, and the name if shown."""
+    return [item["pseudonym"], *([item["name"]] if names else [])]
+
+
 def acquisition_view(session: Session, months: int, now: datetime | None = None) -> View:
     """New readers by month and channel, and who came back."""
     document = current(session, "acquisition", now or clock.now())
@@ -184,14 +217,11 @@ def churn_view(
     """
     document = current(session, "churn", now or clock.now())
     scored = risk_rows(session, limit)
-    key = pseudonym_key(session)
     ids = [int(r.reader_id) for r in scored]
-    named = _reveal(session, staff_id, "readers/churn", ids, output) if names else {}
+    shown = _shown_as(session, ids, names, staff_id, "readers/churn", output)
     items = [
         {
-            "pseudonym": pseudonym(key, r.reader_id),
-            "name": named.get(r.reader_id),
-            "profile": f"/readers/{r.reader_id}",
+            **shown(r.reader_id),
             "last_active_at": r.last_active_at,
             "conversations": r.conversations,
             "score": r.score,
@@ -210,8 +240,7 @@ def churn_view(
     columns += ["Conversations", "Factors"]
     rows: list[list[Cell]] = [
         [
-            i["pseudonym"],
-            *([i["name"]] if names else []),
+            *_who(i, names),
             i["score"],
             i["last_active_at"],
             i["conversations"],
@@ -256,26 +285,8 @@ def key_readers_view(
     document = current(session, "segments", now or clock.now())
     total, listed = value_rows(session, segment, limit)
     ids = [int(v.reader_id) for v in listed]
-    named = _reveal(session, staff_id, f"readers/key/{segment}", ids, output) if names else {}
-    key = pseudonym_key(session)
-    items = [
-        {
-            "pseudonym": pseudonym(key, v.reader_id),
-            "name": named.get(v.reader_id),
-            "profile": f"/readers/{v.reader_id}",
-            "segment": v.segment,
-            "score": v.score,
-            "recency": v.recency,
-            "frequency": v.frequency,
-            "breadth": v.breadth,
-            "recency_days": v.recency_days,
-            "conversations": v.conversations,
-            "loans": v.loans,
-            "services": list(v.services),
-            "mean_rating": v.mean_rating,
-        }
-        for v in listed
-    ]
+    shown = _shown_as(session, ids, names, staff_id, f"readers/key/{segment}", output)
+    items = [{**shown(v.reader_id), **value_fields(v)} for v in listed]
     payload = KeyReadersReply.view(
         as_of=document["as_of"],
         segment=segment,
@@ -285,16 +296,13 @@ def key_readers_view(
         total=total,
         items=items,
     )
-    fields = ["segment", "score", "recency", "frequency", "breadth", "recency_days"]
-    fields += ["conversations", "loans"]
     columns = ["Reader", *(["Name"] if names else []), "Segment", "Score", "Recency"]
     columns += ["Frequency", "Breadth", "Days since contact", "Conversations", "Loans"]
     columns += ["Services", "Mean rating"]
     rows: list[list[Cell]] = [
         [
-            i["pseudonym"],
-            *([i["name"]] if names else []),
-            *(i[f] for f in fields),
+            *_who(i, names),
+            *(i[f] for f in VALUE_FIELDS),
             ", ".join(i["services"]),
             i["mean_rating"],
         ]

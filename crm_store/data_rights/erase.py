@@ -78,6 +78,11 @@ def _run(session: Session, statement: Any) -> Any:
     return session.execute(statement, execution_options={"synchronize_session": False})
 
 
+def _erased_if_set(column: Any) -> Any:
+    """:data:`ERASED` where ``column`` holds a text, NULL where it held none."""
+    return case((column.is_(None), None), else_=ERASED)
+
+
 def anonymised_event_body(session: Session) -> Any:
     """The SQL value a ``raw_events.body`` is replaced with when its content must go.
 
@@ -179,7 +184,7 @@ def _erase_conversations(
             session,
             update(Message)
             .where(Message.conversation_id.in_(ids))
-            .values(text=case((Message.text.is_(None), None), else_=ERASED), payload=None),
+            .values(text=_erased_if_set(Message.text), payload=None),
         ),
     )
     for conversation in conversations:
@@ -212,95 +217,58 @@ def _erase_conversations(
 def _erase_staff_texts(
     session: Session, result: ErasureResult, ids: list[int], reader_id: int
 ) -> None:
-    result.add(
-        "notes",
-        _run(session, update(Note).where(Note.conversation_id.in_(ids)).values(body=ERASED)),
-    )
-    result.add(
-        "librarian_messages",
-        _run(
-            session,
-            update(OutboundMessage)
-            .where(OutboundMessage.conversation_id.in_(ids))
-            .values(text=ERASED),
-        ),
-    )
-    result.add(
+    def apply(kind: str, statement: Any) -> None:
+        """Run ``statement`` and count the rows it changed under ``kind``."""
+        result.add(kind, _run(session, statement))
+
+    def by_conversation(kind: str, model: Any, **values: Any) -> None:
+        """Set ``values`` on the rows of ``model`` that belong to the reader's conversations."""
+        apply(kind, update(model).where(model.conversation_id.in_(ids)).values(**values))
+
+    by_conversation("notes", Note, body=ERASED)
+    by_conversation("librarian_messages", OutboundMessage, text=ERASED)
+    by_conversation(
         "handoffs",
-        _run(
-            session,
-            update(Handoff)
-            .where(Handoff.conversation_id.in_(ids))
-            .values(
-                resolution_note=case((Handoff.resolution_note.is_(None), None), else_=ERASED),
-                transfer_note=case((Handoff.transfer_note.is_(None), None), else_=ERASED),
-            ),
-        ),
+        Handoff,
+        resolution_note=_erased_if_set(Handoff.resolution_note),
+        transfer_note=_erased_if_set(Handoff.transfer_note),
     )
-    result.add(
+    apply(
         "tickets",
-        _run(
-            session,
-            update(Ticket)
-            .where(or_(Ticket.reader_id == reader_id, Ticket.conversation_id.in_(ids)))
-            .values(subject=ERASED, body=ERASED, contact=None, updated_at=Ticket.updated_at),
-        ),
+        update(Ticket)
+        .where(or_(Ticket.reader_id == reader_id, Ticket.conversation_id.in_(ids)))
+        .values(subject=ERASED, body=ERASED, contact=None, updated_at=Ticket.updated_at),
     )
-    result.add(
+    apply(
         "ratings",
-        _run(
-            session,
-            update(Feedback)
-            .where(
-                and_(
-                    or_(Feedback.reader_id == reader_id, Feedback.conversation_id.in_(ids)),
-                    Feedback.comment.is_not(None),
-                )
+        update(Feedback)
+        .where(
+            and_(
+                or_(Feedback.reader_id == reader_id, Feedback.conversation_id.in_(ids)),
+                Feedback.comment.is_not(None),
             )
-            .values(comment=None),
-        ),
+        )
+        .values(comment=None),
     )
-    result.add(
+    by_conversation(
         "follow_ups",
-        _run(
-            session,
-            update(FollowUp)
-            .where(FollowUp.conversation_id.in_(ids))
-            .values(
-                note=case((FollowUp.note.is_(None), None), else_=ERASED),
-                answer_text=case((FollowUp.answer_text.is_(None), None), else_=ERASED),
-                sent_sender_id=None,
-            ),
-        ),
+        FollowUp,
+        note=_erased_if_set(FollowUp.note),
+        answer_text=_erased_if_set(FollowUp.answer_text),
+        sent_sender_id=None,
     )
     # The admin studio's copies of the reader's words (issue 16): inbox labels keep a
     # message's text, FAQ candidates the question (the librarian's answer stays).
-    result.add(
+    apply(
         "studio_labels",
-        _run(
-            session,
-            update(NluInboxLabel)
-            .where(
-                NluInboxLabel.message_id.in_(
-                    select(Message.id).where(Message.conversation_id.in_(ids))
-                )
-            )
-            .values(text=ERASED),
-        ),
+        update(NluInboxLabel)
+        .where(
+            NluInboxLabel.message_id.in_(select(Message.id).where(Message.conversation_id.in_(ids)))
+        )
+        .values(text=ERASED),
     )
-    result.add(
-        "faq_candidates",
-        _run(
-            session,
-            update(FaqCandidate)
-            .where(FaqCandidate.conversation_id.in_(ids))
-            .values(question=ERASED),
-        ),
-    )
-    result.add(
+    by_conversation("faq_candidates", FaqCandidate, question=ERASED)
+    apply(
         "reminders",
-        _run(
-            session,
-            update(SentReminder).where(SentReminder.reader_id == reader_id).values(text=None),
-        ),
+        update(SentReminder).where(SentReminder.reader_id == reader_id).values(text=None),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from typing import Any
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
@@ -302,24 +303,33 @@ def test_a_pin_typed_with_the_request_is_not_kept_in_the_pending_request():
     )
 
 
-def test_start_request_resets_a_stale_sign_in_and_asks_for_the_pin_again():
+STALE_SIGN_IN_RESET = {
+    "pending_request": {"intent": "check_loans", "text": "what do I have out", "entities": []},
+    "pin_check": None,
+    "verified_at": None,
+    "patron_id": None,
+}
+"""The slots a request after an expired sign-in sets, whatever the card slot holds."""
+
+
+def _start_after_a_stale_sign_in(card_slot: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """``what do I have out`` from a reader signed in longer ago than the TTL allows."""
     stale = time.time() - VERIFICATION_TTL_SECONDS - 1
-    events, texts = _start(
+    return _start(
         "what do I have out",
         slots={
             "pin_check": "verified",
             "verified_at": stale,
             "patron_id": "p1001",
-            "card_number": seal_card_slot(ADA[0]),
+            "card_number": card_slot,
         },
     )
 
-    assert _slots(events) == {
-        "pending_request": {"intent": "check_loans", "text": "what do I have out", "entities": []},
-        "pin_check": None,
-        "verified_at": None,
-        "patron_id": None,
-    }
+
+def test_start_request_resets_a_stale_sign_in_and_asks_for_the_pin_again():
+    events, texts = _start_after_a_stale_sign_in(seal_card_slot(ADA[0]))
+
+    assert _slots(events) == STALE_SIGN_IN_RESET
     assert texts == ["For your security, please confirm your PIN again to continue."]
 
 
@@ -359,24 +369,9 @@ def test_a_card_sealed_under_a_rotated_key_is_asked_for_again(library, store):
 
 
 def test_a_stale_sign_in_with_a_card_that_no_longer_opens_forgets_the_card():
-    stale = time.time() - VERIFICATION_TTL_SECONDS - 1
-    events, texts = _start(
-        "what do I have out",
-        slots={
-            "pin_check": "verified",
-            "verified_at": stale,
-            "patron_id": "p1001",
-            "card_number": _another_keys_seal(ADA[0]),
-        },
-    )
+    events, texts = _start_after_a_stale_sign_in(_another_keys_seal(ADA[0]))
 
-    assert _slots(events) == {
-        "pending_request": {"intent": "check_loans", "text": "what do I have out", "entities": []},
-        "pin_check": None,
-        "verified_at": None,
-        "patron_id": None,
-        "card_number": None,
-    }
+    assert _slots(events) == {**STALE_SIGN_IN_RESET, "card_number": None}
     assert texts == []  # no "confirm your PIN": the form asks for the card first
 
 

@@ -27,7 +27,7 @@ from crm_store.models import Conversation, Message, SenderKind
 from crm_store.models.dashboard import ConversationSession
 from crm_store.session_facts import OUTREACH_ANSWERS
 
-__all__ = ["counted_sessions", "sessions_per_reader"]
+__all__ = ["counted_sessions", "reader_session_span", "sessions_per_reader"]
 
 
 def counted_sessions(*conditions: ColumnElement[bool]) -> Select:
@@ -68,6 +68,28 @@ def sessions_per_reader(since: datetime, until: datetime) -> Subquery:
     ).subquery()
     return (
         select(started.c.reader_id, func.count().label("n"))
+        .group_by(started.c.reader_id)
+        .subquery()
+    )
+
+
+def reader_session_span(since: datetime, until: datetime) -> Subquery:
+    """Per known reader, the counted sessions started in ``[since, until)`` and their span.
+
+    Columns: ``reader_id``, ``n`` (at least 1; readers with none are absent),
+    ``first_started_at`` (the earliest of those sessions' starts) and ``last_ended_at``
+    (the latest of their ends: the reader's latest conversation activity).
+    """
+    started = counted_sessions(
+        ConversationSession.started_at >= since, ConversationSession.started_at < until
+    ).subquery()
+    return (
+        select(
+            started.c.reader_id,
+            func.count().label("n"),
+            func.min(started.c.started_at).label("first_started_at"),
+            func.max(started.c.ended_at).label("last_ended_at"),
+        )
         .group_by(started.c.reader_id)
         .subquery()
     )

@@ -3,9 +3,15 @@
 Shared by the console's dashboard and the worker's weekly report (issue 17), so it
 lives in the store. Every figure is computed from stored facts:
 
-- **recency**: days since the reader's latest conversation activity;
+- **recency**: days since the reader's latest conversation activity (the end of their
+  latest conversation in the window);
 - **frequency**: conversations started in the window, plus loan and hold transactions
   (reader messages whose intent is in :data:`LOAN_INTENTS`);
+
+A conversation is a **channel session** counted as the dashboard counts it
+(:mod:`crm_store.conversation_counts`), not a Rasa conversation: a Telegram, Slack or
+email reader who comes back to the same chat after a silence has two. The readers
+scored are those with such a conversation started in the window.
 - **breadth**: how many of the :data:`SERVICES` the reader used in the window (an
   intent of the service in one of their messages; a handoff counts as the service
   ``librarian``, a satisfaction rating as ``feedback``).
@@ -36,6 +42,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crm_store.conversation_counts import reader_session_span
 from crm_store.models import Conversation, Feedback, Handoff, Message, SenderKind
 from crm_store.models.dashboard_reports import DashboardKey
 from ric_config.reader_value import ReaderValueConfig
@@ -199,23 +206,17 @@ def _score(value: ReaderValue, rules: ValueRules, now: datetime) -> None:
 def reader_values(
     session: Session, now: datetime, rules: ValueRules | None = None
 ) -> dict[int, ReaderValue]:
-    """Every reader with a conversation in the window, scored and segmented, by id."""
+    """Every reader with a conversation in the window, scored and segmented, by id.
+
+    Conversations are counted channel sessions started in ``[now - window, now)``
+    (:func:`crm_store.conversation_counts.reader_session_span`, one grouped query).
+    """
     rules = rules or ValueRules()
     since = now - timedelta(days=rules.window_days)
     values: dict[int, ReaderValue] = {}
+    span = reader_session_span(since, now)
     for reader_id, first, last, count in session.execute(
-        select(
-            Conversation.reader_id,
-            func.min(Conversation.started_at),
-            func.max(Conversation.last_activity_at),
-            func.count(Conversation.id),
-        )
-        .where(
-            Conversation.reader_id.is_not(None),
-            Conversation.started_at >= since,
-            Conversation.started_at < now,
-        )
-        .group_by(Conversation.reader_id)
+        select(span.c.reader_id, span.c.first_started_at, span.c.last_ended_at, span.c.n)
     ):
         values[int(reader_id)] = ReaderValue(int(reader_id), first, last, int(count))
     # The first contact ever, not just in the window ("new" means new to the library).

@@ -23,8 +23,9 @@ from crm_store.reader_snapshot import (
     value_rows,
 )
 from crm_store.reader_value import ValueRules
+from crm_store.sessions import resplit
 from handoff_console.dashboard import readers as views
-from tests.crm_store.test_analytics_metrics import conversation
+from tests.crm_store.test_analytics_metrics import conversation, message
 from tests.dashboard.readers_history import build_history
 from tests.handoff_console.conftest import ConsoleStore, staff_store  # noqa: F401 (fixture)
 from worker.jobs import _resources
@@ -93,7 +94,11 @@ def test_views_read_the_rollup_until_the_next_refresh(store: ConsoleStore) -> No
         late = Reader(display_name="Late Comer", created_at=NOW)
         session.add(late)
         session.flush()
-        conversation(session, "webchat", late, NOW - timedelta(hours=1), "late-1")
+        late_chat = conversation(session, "webchat", late, NOW - timedelta(hours=1), "late-1")
+        # The reader writes in it, and ingestion opens its channel session: key readers
+        # count sessions the reader wrote in, so an empty conversation would not count.
+        message(session, late_chat, NOW - timedelta(hours=1), "opening hours?", "library_hours")
+        resplit(session, [late_chat.id])
     with store.sessions.begin() as session:
         before, _ = views.acquisition_view(session, 1, NOW)
         segments_before, _ = views.key_readers_view(session, "all", False, 1, "json", NOW)

@@ -4,9 +4,6 @@ console API and its event stream, all started by ``python -m launcher up``."""
 from __future__ import annotations
 
 import asyncio
-import http.client
-import json
-import threading
 import uuid
 from typing import Any
 
@@ -16,6 +13,7 @@ from sqlalchemy import select
 from crm_store.models import OutboundMessage
 from tests.aio import run
 from tests.handoff_console.conftest import ApiClient, api_start_console
+from tests.handoff_console.live_events import EventStream
 from tests.live_console import conversation_id, handoff_in_widget, live_librarian, wait_for
 from tests.system import free_port
 from tests.webchat_client import bot_texts
@@ -46,39 +44,9 @@ def _conversation_id(sessions, sender_id: str) -> int:
     return conversation_id(sessions, sender_id, timeout=15.0)
 
 
-class SseListener(threading.Thread):
-    """Collects the console's Server-Sent Events in the background."""
-
-    def __init__(self, port: int, token: str) -> None:
-        super().__init__(daemon=True)
-        self.port, self.token = port, token
-        self.events: list[tuple[str, Any]] = []
-        self.connection: http.client.HTTPConnection | None = None
-
-    def run(self) -> None:
-        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        self.connection.request(
-            "GET", "/api/events", headers={"Authorization": f"Bearer {self.token}"}
-        )
-        reply = self.connection.getresponse()
-        name = data = ""
-        try:
-            while raw := reply.readline():
-                line = raw.decode().rstrip("\n")
-                if line.startswith("event: "):
-                    name = line[7:]
-                elif line.startswith("data: "):
-                    data = line[6:]
-                elif line == "" and name:
-                    self.events.append((name, json.loads(data)))
-                    name = data = ""
-        except (OSError, ValueError):
-            return
-
-
 def test_reader_and_librarian_talk_through_the_console(system, api_live):
     api: ApiClient = api_live["api"]
-    listener = SseListener(system.console_port, api_live["token"])
+    listener = EventStream(system.console_port, api_live["token"])
     listener.start()
 
     async def scenario() -> None:

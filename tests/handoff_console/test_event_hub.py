@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm_store.models import Conversation, Handoff, HandoffStatus, Message
+from crm_store.models import Message
 from handoff_console.services.events import ID_OVERLAP, EventHub
-
-NOW = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
-
-
-def _conversation(sessions: sessionmaker[Session], sender: str, handoff: bool) -> int:
-    with sessions.begin() as session:
-        conversation = Conversation(
-            sender_id=sender, channel="webchat", started_at=NOW, last_activity_at=NOW
-        )
-        session.add(conversation)
-        session.flush()
-        if handoff:
-            session.add(
-                Handoff(
-                    conversation_id=conversation.id, reason="asked", status=HandoffStatus.WAITING
-                )
-            )
-        return int(conversation.id)
+from tests.handoff_console.live_events import STARTED, add_conversation
 
 
 def _message(sessions: sessionmaker[Session], conversation_id: int, text: str, row_id: int) -> None:
@@ -39,7 +20,7 @@ def _message(sessions: sessionmaker[Session], conversation_id: int, text: str, r
                 sender_kind="reader",
                 text=text,
                 channel="webchat",
-                sent_at=NOW,
+                sent_at=STARTED,
             )
         )
 
@@ -49,8 +30,8 @@ def _texts(frames: list[str]) -> list[str]:
 
 
 def test_late_visible_lower_ids_are_published_once(sessions: sessionmaker[Session]) -> None:
-    live = _conversation(sessions, "live", handoff=True)
-    quiet = _conversation(sessions, "quiet", handoff=False)
+    live = add_conversation(sessions, "live", handoff=True)
+    quiet = add_conversation(sessions, "quiet", handoff=False)
     _message(sessions, live, "before the console started", 100)
     hub = EventHub(sessions)
     assert _texts(hub._poll()) == []  # history is not replayed as news

@@ -8,29 +8,23 @@ the store by another process (this test), reach both consoles' event streams onc
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm_store.models import Conversation, Handoff, HandoffStatus, Note, StaffUser
+from crm_store.models import Note, StaffUser
 from handoff_console.accounts import create_staff
 from handoff_console.services.events import ID_OVERLAP, EventHub
 from tests.handoff_console.conftest import ApiClient, ConsoleStore, api_token_for
 from tests.handoff_console.console_server import ConsoleServer, start_console
+from tests.handoff_console.live_events import EventStream, add_conversation
 
 pytestmark = pytest.mark.workspace
 
-NOW = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
 XSS = '<img src=x onerror="alert(1)"> & "quotes"'
 
 
@@ -44,23 +38,9 @@ def _setup(sessions: sessionmaker[Session]) -> tuple[int, int, int]:
             session, username="sam", password="sam-correct-horse", role="librarian",
             display_name="Sam Reyes",
         )  # fmt: skip
-        ids = []
-        for sender, handoff in (("live", True), ("bot-only", False)):
-            conversation = Conversation(
-                sender_id=sender, channel="webchat", started_at=NOW, last_activity_at=NOW
-            )
-            session.add(conversation)
-            session.flush()
-            if handoff:
-                session.add(
-                    Handoff(
-                        conversation_id=conversation.id,
-                        reason="asked",
-                        status=HandoffStatus.WAITING,
-                    )
-                )
-            ids.append(int(conversation.id))
-        return ids[0], ids[1], int(staff.id)
+        sam = int(staff.id)
+    live = add_conversation(sessions, "live", handoff=True)
+    return live, add_conversation(sessions, "bot-only", handoff=False), sam
 
 
 def _note(
@@ -124,55 +104,6 @@ def test_the_poller_publishes_each_new_note_once(sessions: sessionmaker[Session]
 # -- two console processes on one store ---------------------------------------------------
 
 
-class EventStream(threading.Thread):
-    """Collects one console's Server-Sent Events, ``(name, data)``, in the background."""
-
-    def __init__(self, console: ConsoleServer, token: str) -> None:
-        super().__init__(daemon=True)
-        self.console, self.token = console, token
-        self.events: list[tuple[str, Any]] = []
-        self.connection: http.client.HTTPConnection | None = None
-
-    def run(self) -> None:
-        self.connection = http.client.HTTPConnection("127.0.0.1", self.console.port, timeout=60)
-        self.connection.request(
-            "GET", "/api/events", headers={"Authorization": f"Bearer {self.token}"}
-        )
-        reply = self.connection.getresponse()
-        name = data = ""
-        try:
-            while raw := reply.readline():
-                line = raw.decode().rstrip("\n")
-                if line.startswith("event: "):
-                    name = line[7:]
-                elif line.startswith("data: "):
-                    data = line[6:]
-                elif line == "" and name:
-                    self.events.append((name, json.loads(data)))
-                    name = data = ""
-        except (OSError, ValueError):
-            return
-
-    def notes(self, body: str) -> list[dict[str, Any]]:
-        """The ``note`` events seen so far whose note reads ``body``."""
-        return [d for n, d in list(self.events) if n == "note" and d["note"]["body"] == body]
-
-    def wait(self, probe: Any, timeout: float = 20.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if value := probe():
-                return value
-            time.sleep(0.05)
-        raise AssertionError(f"timed out; events so far: {self.events}")
-
-    def close(self) -> None:
-        # shutdown, not close: the response's file still holds the socket open.
-        if self.connection is not None and self.connection.sock is not None:
-            with contextlib.suppress(OSError):
-                self.connection.sock.shutdown(socket.SHUT_RDWR)
-            self.connection.close()
-
-
 @pytest.fixture
 def replica(
     console: ConsoleServer, console_store: ConsoleStore, tmp_path_factory: pytest.TempPathFactory
@@ -192,7 +123,7 @@ def test_a_note_reaches_every_console_once_whoever_wrote_it(
 ) -> None:
     conversation = api_handoff("Can I get a study room for Friday?")
     token = api_token_for(console_store.sessions, "maria")
-    streams = [EventStream(console, token), EventStream(replica, token)]
+    streams = [EventStream(console.port, token), EventStream(replica.port, token)]
     for stream in streams:
         stream.start()
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.db import make_engine, make_session_factory
@@ -79,3 +79,25 @@ def console_scene(tmp_path: Path) -> Iterator[StartScene]:
     for scene in started:
         scene.console.stop()
         scene.sessions.kw["bind"].dispose()
+
+
+# -- two people at once ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def pages(browser: Browser) -> Iterator[tuple[Page, Page]]:
+    """Two pages, each in its own browser context (1366 by 900 pixels), as two people would use.
+
+    Neither may raise a page error: the fixture fails the test at teardown if one did.
+    """
+    contexts = [browser.new_context(viewport={"width": 1366, "height": 900}) for _ in range(2)]
+    errors: list[str] = []
+    opened = []
+    for context in contexts:
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        opened.append(page)
+    yield opened[0], opened[1]
+    for context in contexts:
+        context.close()
+    assert errors == []

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from playwright.sync_api import Browser, Frame, Page, expect
+from playwright.sync_api import Frame, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -49,22 +48,6 @@ def _waiting_conversation(session: Session) -> tuple[int, str]:
     ingest(session, [RasaEvent(sender_id, user)], "test")
     handoff, _ = open_handoff(session, sender_id=sender_id, channel="webchat", reason="asked")
     return int(handoff.conversation_id), sender_id
-
-
-@pytest.fixture
-def pages(browser: Browser) -> Iterator[tuple[Page, Page]]:
-    """(Sam, Maria), each in their own browser context; neither may raise a page error."""
-    contexts = [browser.new_context(viewport={"width": 1366, "height": 900}) for _ in range(2)]
-    errors: list[str] = []
-    opened = []
-    for context in contexts:
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        opened.append(page)
-    yield opened[0], opened[1]
-    for context in contexts:
-        context.close()
-    assert errors == []
 
 
 def _frame(page: Page, conversation: int) -> Frame:

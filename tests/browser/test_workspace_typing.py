@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,22 +41,6 @@ def store(system: RunningSystem) -> Iterator[sessionmaker[Session]]:
     sessions = make_session_factory(make_engine(system.database_url))
     yield sessions
     sessions.kw["bind"].dispose()
-
-
-@pytest.fixture
-def pages(browser: Browser) -> Iterator[tuple[Page, Page]]:
-    """(reader, Sam), each in their own context; neither may raise a page error."""
-    contexts = [browser.new_context(viewport={"width": 1366, "height": 900}) for _ in range(2)]
-    errors: list[str] = []
-    opened = []
-    for context in contexts:
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        opened.append(page)
-    yield opened[0], opened[1]
-    for context in contexts:
-        context.close()
-    assert errors == []
 
 
 def _staff_typing(store: sessionmaker[Session], conversation: int) -> object:

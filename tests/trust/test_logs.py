@@ -7,7 +7,6 @@ the conversation ids on the ``limited`` system (``conftest.py``), which runs wit
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import logging
@@ -21,11 +20,12 @@ from typing import Any
 import pytest
 
 from launcher.supervisor import ServiceSpec, Supervisor
-from messaging.logs import configure_logging, conversation_scope
+from messaging.logs import conversation_scope
 from ric_config import LogConfig
 from tests.aio import run as run_async
 from tests.system import RunningSystem
 from tests.trust.conftest import SESSION_LIMIT
+from tests.trust.log_capture import capture_logs
 from tests.webchat_client import WidgetClient
 
 pytestmark = pytest.mark.trust
@@ -73,21 +73,13 @@ def test_a_process_log_is_rotated_by_size_and_keeps_the_configured_count(
 
 
 def test_json_lines_carry_the_conversation_id_set_by_a_scope() -> None:
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    root.handlers = [logging.StreamHandler(stream)]
-    try:
-        configure_logging("worker", LogConfig.load({"RIC_LOG_FORMAT": "json"}))
+    with capture_logs("worker") as captured:
         log = logging.getLogger("tests.trust")
         with conversation_scope("abc-123"):
             log.info("about %s", "it")
         log.warning("about nothing")
         logging.getLogger("apscheduler.executors.default").info("Running job x")
-    finally:
-        root.handlers, level = saved
-        root.setLevel(level)
-    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+    first, second = captured.entries()
     assert {k: first[k] for k in ("level", "logger", "process", "message", "conversation_id")} == {
         "level": "INFO",
         "logger": "tests.trust",

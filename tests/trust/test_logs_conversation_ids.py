@@ -15,9 +15,7 @@ Each process's lines about one conversation carry its Rasa sender id in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import http.client
-import io
 import json
 import logging
 import threading
@@ -48,6 +46,7 @@ from tests.handoff_console.conftest import _store, api_token_for
 from tests.handoff_console.console_server import ConsoleServer, start_console
 from tests.standins.rasa_api import RasaStandIn, rasa_standin
 from tests.system import free_port
+from tests.trust.log_capture import Captured, capture_logs
 from worker.jobs.follow_ups import send_due_follow_ups
 from worker.jobs.handoff_jobs import retry_outbound, ticket_long_waits
 
@@ -59,36 +58,11 @@ RASA_TOKEN = "logs-test-token"  # a throw-away token of this test's own server
 WEBHOOK_ID = "set-by-a-webhook"
 
 
-@dataclass
-class Captured:
-    """JSON log lines written to the root logger while the capture is on."""
-
-    stream: io.StringIO
-
-    def entries(self) -> list[dict[str, Any]]:
-        return [json.loads(line) for line in self.stream.getvalue().splitlines() if line]
-
-
 @pytest.fixture
 def json_lines() -> Iterator[Captured]:
     """Every record reaching the root logger, as the worker's JSON lines."""
-    with _capture("worker") as captured:
+    with capture_logs("worker") as captured:
         yield captured
-
-
-@contextlib.contextmanager
-def _capture(process: str) -> Iterator[Captured]:
-    """Route the root logger into a string, in the JSON format of ``process``; undo after."""
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    stream = io.StringIO()
-    root.handlers = [logging.StreamHandler(stream)]
-    try:
-        configure_logging(process, LogConfig.load({"RIC_LOG_FORMAT": "json"}))
-        yield Captured(stream)
-    finally:
-        root.handlers, level = saved
-        root.setLevel(level)
 
 
 # -- the format --------------------------------------------------------------------
@@ -101,12 +75,7 @@ def test_a_row_id_is_resolved_to_its_sender_id_once_and_only_when_a_line_is_logg
         lookups.append(42)
         return "widget-42"
 
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    root.handlers = [logging.StreamHandler(stream)]
-    try:
-        configure_logging("console", LogConfig.load({"RIC_LOG_FORMAT": "text"}))
+    with capture_logs("console", "text") as captured:
         log = logging.getLogger("tests.trust")
 
         async def request(logs: int) -> None:
@@ -120,11 +89,8 @@ def test_a_row_id_is_resolved_to_its_sender_id_once_and_only_when_a_line_is_logg
         with conversation_scope("tg-7"):
             log.info("worker line")
         log.info("no conversation")
-    finally:
-        root.handlers, level = saved
-        root.setLevel(level)
     assert lookups == [42]  # once for the request's two lines
-    assert [line.split(" ", 3)[3] for line in stream.getvalue().splitlines()] == [
+    assert [line.split(" ", 3)[3] for line in captured.lines()] == [
         "tests.trust [conv=widget-42 row=42] line 0",
         "tests.trust [conv=widget-42 row=42] line 1",
         "tests.trust [conv=tg-7] worker line",
@@ -195,7 +161,7 @@ def served_rasa() -> Iterator[ServedRasa]:
         logging.getLogger("tests.webhook").info("a webhook line")
         return response.json({})
 
-    with _capture("rasa") as captured:
+    with capture_logs("rasa") as captured:
         app = rasa_run.configure_app(enable_api=True, auth_token=RASA_TOKEN, input_channels=[])
         app.add_route(webhook, "/webhooks/test/webhook", methods=["POST"])
         configure_logging("rasa", LogConfig.load({"RIC_LOG_FORMAT": "json"}))

@@ -16,7 +16,6 @@ issue 18's data-rights part (``crm_store/redaction.py``).
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ import pytest
 
 from tests.aio import run as run_async
 from tests.system import ROOT, RunningSystem
+from tests.trust.store_text import text_values
 from tests.webchat_client import WidgetClient, bot_texts
 
 pytestmark = [pytest.mark.trust, pytest.mark.rasa]
@@ -59,17 +59,10 @@ def _log_hits(var_dir: Path, pattern: re.Pattern[str]) -> list[str]:
 def _store_hits(database: Path, pattern: re.Pattern[str]) -> dict[tuple[str, str, str], int]:
     """(database, table, column) → rows whose value matches ``pattern``."""
     found: dict[tuple[str, str, str], int] = {}
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-        tables = [r[0] for r in db.execute("select name from sqlite_master where type='table'")]
-        for table in tables:
-            columns = [r[1] for r in db.execute(f'pragma table_info("{table}")')]
-            for column in columns:
-                query = f'select "{column}" from "{table}"'  # noqa: S608 - sqlite_master names
-                for (value,) in db.execute(query):
-                    text = value.decode(errors="replace") if isinstance(value, bytes) else value
-                    if isinstance(text, str) and pattern.search(text):
-                        key = (database.name, table, column)
-                        found[key] = found.get(key, 0) + 1
+    for table, column, text in text_values(database):
+        if pattern.search(text):
+            key = (database.name, table, column)
+            found[key] = found.get(key, 0) + 1
     return found
 
 

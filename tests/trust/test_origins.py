@@ -6,41 +6,23 @@ Against the running system with its defaults: the allowed origin is the console'
 
 from __future__ import annotations
 
-import asyncio
-import json
 import urllib.request
 from typing import Any
 
 import pytest
-from websockets.client import connect as ws_connect
-from websockets.exceptions import ConnectionClosed
 
 from connectors.webchat.admission import ORIGIN_REFUSED_CODE, ORIGIN_REFUSED_REASON, origin_of
 from tests.aio import run as run_async
 from tests.system import RunningSystem
+from tests.trust.widget_sockets import closed_with
 from tests.webchat_client import WidgetClient
 
 pytestmark = [pytest.mark.trust, pytest.mark.rasa]
 
 
-async def _refused(url: str, origin: str) -> tuple[int, str]:
-    """Open a socket as a page from ``origin`` would; the close code and reason."""
-    ws = await ws_connect(url, extra_headers={"Origin": origin})
-    try:
-        # The server closes at once, before any frame; a served socket would answer.
-        await ws.send(json.dumps({"type": "hello", "session_id": None, "since": 0}))
-        frame = await asyncio.wait_for(ws.recv(), 20)
-    except ConnectionClosed:
-        await ws.wait_closed()
-        return ws.close_code, ws.close_reason
-    finally:
-        await ws.close()
-    raise AssertionError(f"a socket from {origin} was served: {frame!r}")
-
-
 def test_a_page_from_another_site_is_refused_with_a_reason(system: RunningSystem) -> None:
     for origin in ("https://evil.example", "http://localhost:1", "null"):
-        code, reason = run_async(_refused(system.ws_url, origin))
+        code, reason = run_async(closed_with(system.ws_url, {"Origin": origin}))
         assert (code, reason) == (ORIGIN_REFUSED_CODE, ORIGIN_REFUSED_REASON)
     log = (system.var_dir / "log" / "rasa.log").read_text(errors="replace")
     assert "refused a widget socket from origin 'https://evil.example'" in log

@@ -33,6 +33,7 @@ from connectors.webchat.settings import (
 from tests.aio import run as run_async
 from tests.browser.test_widget import W
 from tests.system import ROOT, RunningSystem
+from tests.trust.widget_sockets import closed_with
 from tests.webchat_client import WidgetClient
 
 pytestmark = [pytest.mark.trust, pytest.mark.rasa]
@@ -56,17 +57,8 @@ ADDRESSES = _addresses()
 async def _closed_with(
     url: str, address: str, session_id: str | None = None
 ) -> tuple[int | None, str | None]:
-    """Open a socket from ``address`` and say hello; the code and reason it was closed with."""
-    ws = await ws_connect(url, extra_headers={"X-Forwarded-For": address})
-    try:
-        await ws.send(json.dumps({"type": "hello", "session_id": session_id, "since": 0}))
-        frame = await asyncio.wait_for(ws.recv(), 20)
-    except ConnectionClosed:
-        await ws.wait_closed()
-        return ws.close_code, ws.close_reason
-    finally:
-        await ws.close()
-    raise AssertionError(f"a socket over the cap was served: {frame!r}")
+    """A socket from client ``address`` over the cap: the code and reason it was closed with."""
+    return await closed_with(url, {"X-Forwarded-For": address}, session_id)
 
 
 async def _connect_once_free(

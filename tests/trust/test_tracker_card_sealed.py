@@ -20,6 +20,7 @@ import pytest
 
 from tests.aio import run as run_async
 from tests.system import ROOT, RunningSystem
+from tests.trust.store_text import text_values
 from tests.webchat_client import WidgetClient, bot_texts
 
 pytestmark = [pytest.mark.trust, pytest.mark.rasa]
@@ -31,22 +32,6 @@ SEALED = re.compile(r"sealed-card/1:\*{10}3456:[\w=-]+")
 PATRON_CARD = re.compile(r"(?<![\w.-])2(?:[ -]?\d){13}(?![\w-])")
 _ROW = re.compile(r"^\|\s*(\d{14})\s*\|", re.MULTILINE)
 DEMO_CARDS = _ROW.findall((ROOT / "library" / "ils" / "README.md").read_text())
-
-
-def _rows(database: Path) -> list[tuple[str, str, str]]:
-    """(table, column, text) of every text value in the database, the WAL included."""
-    found = []
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-        tables = [r[0] for r in db.execute("select name from sqlite_master where type='table'")]
-        for table in tables:
-            columns = [r[1] for r in db.execute(f'pragma table_info("{table}")')]
-            for column in columns:
-                query = f'select "{column}" from "{table}"'  # noqa: S608 - sqlite_master names
-                for (value,) in db.execute(query):
-                    text = value.decode(errors="replace") if isinstance(value, bytes) else value
-                    if isinstance(text, str):
-                        found.append((table, column, text))
-    return found
 
 
 def _events(database: Path, sender_id: str) -> list[dict[str, object]]:
@@ -90,7 +75,7 @@ def test_sign_in_with_the_pin_after_the_card_keeps_no_card_in_the_tracker_store(
     assert ADA_CARD in DEMO_CARDS and len(DEMO_CARDS) >= 7
     hits = [
         (table, column, card)
-        for table, column, text in _rows(tracker)
+        for table, column, text in text_values(tracker)
         for card in DEMO_CARDS
         if card in text
     ]

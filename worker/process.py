@@ -49,6 +49,7 @@ from worker.jobs.handoff_jobs import (
 )
 from worker.jobs.ingest import tail_tracker_store
 from worker.jobs.leader import Leadership, leadership_for
+from worker.jobs.nlu_inbox_flags import FLAG_CHECK_SECONDS, refresh_nlu_inbox_flags
 from worker.jobs.reader_care import send_reminders
 from worker.jobs.rollups import refresh_dashboard_rollups
 from worker.jobs.surveys import run_surveys
@@ -102,6 +103,7 @@ def interval_jobs() -> list[tuple[Callable[..., Any], int]]:
         (send_reminders, max(1, config.reader_care_check_seconds)),
         (refresh_dashboard_rollups, max(1, DashboardConfig().rollup_check_seconds)),
         (propose_faq_candidates, CANDIDATE_CHECK_SECONDS),
+        (refresh_nlu_inbox_flags, FLAG_CHECK_SECONDS),
     ]
 
 

@@ -11,11 +11,28 @@
 ``question_cluster_members``
     the reader messages of each nightly question cluster (``question_clusters``), so
     that the inbox groups messages by the nightly clusters without embedding again.
+``nlu_inbox_flags`` (migration 0013)
+    every reader message with a reason to be in the inbox, with its reasons, masked text
+    and the NLU's intent and confidence, kept up to date from a watermark by the worker
+    (``crm_store.nlu_inbox_flags``), so that a request reads these rows instead of every
+    message of its window.
+``nlu_inbox_flag_state`` (migration 0013)
+    the one row of the flags' watermarks, the earliest time they cover and the
+    thresholds they were computed with.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 
 from crm_store.models.core import Base, UtcDateTime, utcnow
 
@@ -23,6 +40,8 @@ __all__ = [
     "CandidateStatus",
     "FaqCandidate",
     "InboxDecision",
+    "NluInboxFlag",
+    "NluInboxFlagState",
     "NluInboxLabel",
     "QuestionClusterMember",
 ]
@@ -95,3 +114,40 @@ class QuestionClusterMember(Base):
         Integer, ForeignKey("question_clusters.id", ondelete="CASCADE"), nullable=False
     )
     message_id = Column(Integer, ForeignKey("messages.id"), nullable=False, index=True)
+
+
+class NluInboxFlag(Base):
+    """A reader message with a reason to be in the NLU inbox (whether decided or not)."""
+
+    __tablename__ = "nlu_inbox_flags"
+    __table_args__ = (Index("ix_nlu_inbox_flags_sent_at", "sent_at"),)
+
+    message_id = Column(Integer, ForeignKey("messages.id"), primary_key=True, autoincrement=False)
+    conversation_id = Column(Integer, nullable=False, index=True)
+    sent_at = Column(UtcDateTime, nullable=False)
+    channel = Column(String(40), nullable=False)
+    text = Column(Text, nullable=False)
+    """The message's text, masked (``crm_store.redaction.mask_personal``)."""
+    text_hash = Column(String(64), nullable=False)
+    """SHA-256 of the stored message's text, to notice an erasure rewrote it."""
+    intent = Column(String(120), nullable=True)
+    confidence = Column(Float, nullable=True)
+    reasons = Column(String(200), nullable=False)
+    """Comma-separated, in ``crm_store.nlu_inbox_reasons.Reason.ALL`` order."""
+    event_key = Column(String(64), nullable=False)
+
+
+class NluInboxFlagState(Base):
+    """How far ``nlu_inbox_flags`` is: one row (``id`` 1)."""
+
+    __tablename__ = "nlu_inbox_flag_state"
+
+    id = Column(Integer, primary_key=True, autoincrement=False)
+    covers_since = Column(UtcDateTime, nullable=False)
+    last_message_id = Column(Integer, nullable=False, default=0)
+    last_handoff_id = Column(Integer, nullable=False, default=0)
+    last_feedback_id = Column(Integer, nullable=False, default=0)
+    low_confidence = Column(Float, nullable=False)
+    rephrase_seconds = Column(Integer, nullable=False)
+    low_rating = Column(Integer, nullable=False)
+    refreshed_at = Column(UtcDateTime, nullable=False, default=utcnow)

@@ -27,6 +27,7 @@ EXPECTED_INTERVAL_JOBS = {
     "send_reminders",
     "refresh_dashboard_rollups",
     "propose_faq_candidates",
+    "refresh_nlu_inbox_flags",
 }
 
 

@@ -71,17 +71,14 @@ DAILY_NEW_DAYS = 120
 NAMES = ("acquisition", "cohorts", "loyalty", "churn", "segments")
 Snapshot = dict[str, Any]
 """One stored document, with ``as_of`` (ISO time) added."""
-VALUE_FIELDS = (
-    "segment",
-    "score",
-    "recency",
-    "frequency",
-    "breadth",
-    "recency_days",
-    "conversations",
-    "loans",
+VALUE_FIELDS = tuple(
+    column.key
+    for column in ReaderValueRow.__table__.columns
+    if column.key not in ("reader_id", "rank", "services", "mean_rating")
 )
-"""A reader's value figures that are plain numbers or the segment name, in table order."""
+"""The value figures ``reader_values`` stores as one number (or the segment name) each,
+in its column order: segment, score, the three points, days since contact, conversations
+and loans."""
 
 
 def value_fields(value: ReaderValue | ReaderValueRow) -> dict[str, Any]:

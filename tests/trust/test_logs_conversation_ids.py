@@ -295,13 +295,35 @@ def test_console_lines_about_a_conversation_carry_its_sender_id_and_row(
 # -- the worker ---------------------------------------------------------------------------
 
 
-def test_worker_follow_up_lines_carry_the_conversation_they_are_about(
+@dataclass
+class WorkerJobs:
+    """What a worker job's test runs against, and what it reads back."""
+
+    sessions: sessionmaker[Session]
+    """The reader store."""
+    rasa: RasaStandIn
+    """The stand-in Rasa API the jobs send to (``fail_next`` makes it answer 500)."""
+    travel: clock.TravelClock
+    """The store's clock, held still; ``set`` moves it."""
+    lines: Captured
+    """The JSON lines the jobs log."""
+
+
+@pytest.fixture
+def worker(
     sessions: sessionmaker[Session],
     rasa_standin: RasaStandIn,
     travel: clock.TravelClock,
     json_lines: Captured,
+) -> WorkerJobs:
+    """A store, a stand-in Rasa API and a held clock for the worker's jobs, logging JSON."""
+    return WorkerJobs(sessions, rasa_standin, travel, json_lines)
+
+
+def test_worker_follow_up_lines_carry_the_conversation_they_are_about(
+    worker: WorkerJobs,
 ) -> None:
-    with sessions.begin() as session:
+    with worker.sessions.begin() as session:
         sam = staff(session, "sam")
         ada = reader(session, card="21234000123456")
         old = conversation(session, "widget-old", reader_id=ada.id)
@@ -317,30 +339,26 @@ def test_worker_follow_up_lines_carry_the_conversation_they_are_about(
                 due=date(2026, 3, 12),
                 note=None,
             )
-    travel.set(datetime(2026, 3, 12, 9, 0, tzinfo=timezone.utc))
-    rasa_standin.fail_next = 1  # Rasa answers 500 once: the follow-up is logged, kept
-    assert send_due_follow_ups(sessions) == []
+    worker.travel.set(datetime(2026, 3, 12, 9, 0, tzinfo=timezone.utc))
+    worker.rasa.fail_next = 1  # Rasa answers 500 once: the follow-up is logged, kept
+    assert send_due_follow_ups(worker.sessions) == []
 
-    entries = json_lines.entries()
+    entries = worker.lines.entries()
     not_sent = [e for e in entries if "not sent yet" in e["message"]]
     undeliverable = [e for e in entries if "undeliverable" in e["message"]]
     # The follow-up goes to the reader's latest conversation (Telegram): that id.
     assert [e["conversation_id"] for e in not_sent] == ["tg-ada"]
     assert [e["conversation_id"] for e in undeliverable] == ["rest-lost"]
-    assert len(send_due_follow_ups(sessions)) == 1  # Rasa answers now
-    summary = [e for e in json_lines.entries() if e["message"].startswith("follow-ups:")]
+    assert len(send_due_follow_ups(worker.sessions)) == 1  # Rasa answers now
+    summary = [e for e in worker.lines.entries() if e["message"].startswith("follow-ups:")]
     assert [(e["message"], e["conversation_id"]) for e in summary] == [("follow-ups: 1 sent", None)]
 
 
 def test_worker_handoff_job_lines_carry_the_conversation_they_are_about(
-    sessions: sessionmaker[Session],
-    rasa_standin: RasaStandIn,
-    travel: clock.TravelClock,
-    json_lines: Captured,
-    monkeypatch: pytest.MonkeyPatch,
+    worker: WorkerJobs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RIC_QUEUE_WAIT_LIMIT_SECONDS", "600")
-    with sessions.begin() as session:
+    with worker.sessions.begin() as session:
         for waited, sender_id in ((20, "widget-waited-1"), (19, "widget-waited-2")):
             conv = conversation(session, sender_id)
             session.add(
@@ -351,21 +369,18 @@ def test_worker_handoff_job_lines_carry_the_conversation_they_are_about(
                     requested_at=clock.now() - timedelta(minutes=waited),
                 )
             )
-    rasa_standin.fail_next = 1  # the first fails (the job stops), the next run does both
-    assert ticket_long_waits(sessions) == 0
-    assert ticket_long_waits(sessions) == 2
+    worker.rasa.fail_next = 1  # the first fails (the job stops), the next run does both
+    assert ticket_long_waits(worker.sessions) == 0
+    assert ticket_long_waits(worker.sessions) == 2
 
-    refused = [e for e in json_lines.entries() if "could not ticket" in e["message"]]
+    refused = [e for e in worker.lines.entries() if "could not ticket" in e["message"]]
     assert [e["conversation_id"] for e in refused] == ["widget-waited-1"]
 
 
 def test_worker_outbound_retry_lines_carry_the_conversation_they_are_about(
-    sessions: sessionmaker[Session],
-    rasa_standin: RasaStandIn,
-    travel: clock.TravelClock,
-    json_lines: Captured,
+    worker: WorkerJobs,
 ) -> None:
-    with sessions.begin() as session:
+    with worker.sessions.begin() as session:
         sam = staff(session, "sam")
         conv = conversation(session, "widget-retry")
         session.add(
@@ -377,10 +392,10 @@ def test_worker_outbound_retry_lines_carry_the_conversation_they_are_about(
                 created_at=clock.now(),
             )
         )
-    rasa_standin.fail_next = 1
-    assert retry_outbound(sessions) == {"sent": 0, "pending": 1, "failed": 0}
+    worker.rasa.fail_next = 1
+    assert retry_outbound(worker.sessions) == {"sent": 0, "pending": 1, "failed": 0}
 
-    not_sent = [e for e in json_lines.entries() if "not sent yet" in e["message"]]
+    not_sent = [e for e in worker.lines.entries() if "not sent yet" in e["message"]]
     assert [e["conversation_id"] for e in not_sent] == ["widget-retry"]
 
 

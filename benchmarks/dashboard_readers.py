@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.nightly_analysis import NOW, generated, load_sqlite
+from benchmarks.nightly_analysis import NOW, generated, load_sqlite, split_sessions
 from benchmarks.store_cli import migrated_sqlite, store_parser
 from crm_store.db import make_engine, make_session_factory
 from crm_store.reader_snapshot import refresh
@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> None:
         url = migrated_sqlite(Path(workdir) / "crm.db")
         load_sqlite(Path(workdir) / "crm.db", store)
         sessions = make_session_factory(make_engine(url))
+        # Churn, loyalty and key readers count channel sessions, which the bulk load
+        # does not open: split as `python -m worker.jobs.rollups --resplit` would.
+        print(f"channel sessions: {split_sessions(sessions)}", flush=True)
         settings = AnalyticsSettings(clustering=False)
         run_analysis(sessions, NOW, staffed_hours_from_profile(), settings)
         begun = time.perf_counter()

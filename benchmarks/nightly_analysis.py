@@ -376,7 +376,7 @@ def _timed(label: str, work: Any) -> tuple[float, Any]:
     return seconds, result
 
 
-def _split(sessions: sessionmaker[Session]) -> int:
+def split_sessions(sessions: sessionmaker[Session]) -> int:
     """Split every conversation into channel sessions; returns how many."""
     with sessions.begin() as session:
         made = resplit_all(session)
@@ -401,7 +401,7 @@ def bench(backend: str, store: Store, workdir: Path, backfill: int) -> dict[str,
     sessions = make_session_factory(engine)
     # Ingestion opens the channel sessions the figures count; the bulk load bypasses it.
     figures_split = _timed(
-        "channel sessions (resplit_all, as rollups --resplit)", lambda: _split(sessions)
+        "channel sessions (resplit_all, as rollups --resplit)", lambda: split_sessions(sessions)
     )
     hours = staffed_hours_from_profile()
     settings = AnalyticsSettings()

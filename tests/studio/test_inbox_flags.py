@@ -13,18 +13,22 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm_store import clock
+from crm_store import clock, nlu_inbox
 from crm_store.data_rights.erase import ERASED
+from crm_store.db import make_engine, make_session_factory
 from crm_store.ingestion import RasaEvent, ingest
+from crm_store.migrate import upgrade
 from crm_store.models import Feedback, Message
 from crm_store.models.studio_inbox import NluInboxFlag, NluInboxFlagState
 from crm_store.nlu_inbox import InboxRules, inbox_groups, scan_inbox_groups
+from crm_store.nlu_inbox_flags import refresh_flags
 from crm_store.nlu_labels import decide
 from crm_store.repositories import conversation_of, open_handoff
 from tests.studio.inbox_data import bot, fallback, faq, user
@@ -191,3 +195,40 @@ def test_the_worker_job_is_scheduled_and_rebuilds_a_day_later(
         assert state is not None and state.refreshed_at > now + timedelta(days=1)
     monkeypatch.setattr(clock, "now", lambda: now)
     assert_same(sessions, InboxRules(since=now - timedelta(days=30)))
+
+
+def test_migration_0013_flags_the_messages_already_stored(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    upgrade(url, "0012")
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    now = clock.now()
+    generate(sessions, seed=13, count=20, now=now)
+    upgrade(url)
+    with sessions() as session:
+        state = session.get(NluInboxFlagState, 1)
+        stored = session.execute(select(func.count()).select_from(NluInboxFlag)).scalar_one()
+        assert state is not None and state.last_message_id > 0 and stored > 0
+        window = InboxRules(since=clock.now() - timedelta(days=30))
+        assert refresh_flags(session, window) == 0  # nothing to catch up with
+    assert assert_same(sessions, window) > 0
+    engine.dispose()
+
+
+def test_a_request_that_cannot_write_the_flags_scans_the_window(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = clock.now()
+    generate(sessions, seed=5, count=15, now=now)
+    window = InboxRules(since=now - timedelta(days=30))
+
+    def conflict(session: Session, rules: InboxRules) -> int:
+        session.add(NluInboxFlagState(id=1))  # what another request's row does to a flush
+        session.flush()
+        return 0
+
+    monkeypatch.setattr(nlu_inbox, "refresh_flags", conflict)
+    with sessions() as session:
+        groups = _json(inbox_groups(session, window))
+        reference = _json(scan_inbox_groups(session, window))
+    assert groups and groups == reference

@@ -33,7 +33,14 @@ from crm_store.models.studio_inbox import NluInboxFlag, NluInboxFlagState
 from crm_store.nlu_inbox_reasons import InboxRules, Reason, conversation_rows, flag_reasons
 from crm_store.redaction import mask_personal
 
-__all__ = ["REBUILD_AFTER", "FlaggedRow", "flagged_rows", "rebuild_flags", "refresh_flags"]
+__all__ = [
+    "REBUILD_AFTER",
+    "FlaggedRow",
+    "flagged_rows",
+    "rebuild_flags",
+    "recompute_rewritten",
+    "refresh_flags",
+]
 
 REBUILD_AFTER = timedelta(days=1)
 """A full rebuild at least this often (see the module's docstring)."""
@@ -196,6 +203,26 @@ def _read(session: Session, since: datetime) -> Iterable[tuple[FlaggedRow, str, 
             int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6].split(",") if r[6] else [], r[7]
         )
         yield row, r[8], r[9], int(r[10])
+
+
+def recompute_rewritten(session: Session, rules: InboxRules) -> int:
+    """Recompute the conversations of every flag whose message's text changed since.
+
+    An erasure or the retention job rewrites texts without a new id; the worker calls
+    this so that no masked text of an erased message outlives its next run. Returns the
+    conversations recomputed.
+    """
+    state = session.get(NluInboxFlagState, _STATE_ID)
+    if state is None:
+        return 0
+    query = select(NluInboxFlag.conversation_id, NluInboxFlag.text_hash, Message.text).join(
+        Message, Message.id == NluInboxFlag.message_id
+    )
+    stale = {int(c) for c, digest, text in session.execute(query) if _hash(text) != digest}
+    if stale:
+        _write(session, InboxRules(state.covers_since, *_thresholds(rules)), stale)
+        session.flush()
+    return len(stale)
 
 
 def flagged_rows(session: Session, rules: InboxRules) -> list[FlaggedRow]:

@@ -4,9 +4,10 @@ Every ``FLAG_CHECK_SECONDS`` the worker recomputes the reasons of the conversati
 a message, a handoff or a rating newer than the stored watermarks
 (:func:`crm_store.nlu_inbox_flags.refresh_flags`), with the thresholds and window of
 ``ric_config.NluInboxConfig``, so that ``GET /api/studio/inbox`` reads a few thousand
-flagged rows and only catches up with what arrived since. Once a day it rebuilds the
-flags from scratch. Safe to run twice: a conversation's flags are replaced in one
-transaction.
+flagged rows and only catches up with what arrived since. It also recomputes the
+conversations whose flagged texts were rewritten (an erasure, the retention job), and
+once a day it rebuilds the flags from scratch. Safe to run twice: a conversation's flags
+are replaced in one transaction.
 
 ``python -m worker.jobs.nlu_inbox_flags`` rebuilds them now.
 """
@@ -18,7 +19,12 @@ import logging
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store import clock
-from crm_store.nlu_inbox_flags import REBUILD_AFTER, rebuild_flags, refresh_flags
+from crm_store.nlu_inbox_flags import (
+    REBUILD_AFTER,
+    rebuild_flags,
+    recompute_rewritten,
+    refresh_flags,
+)
 from crm_store.nlu_inbox_reasons import InboxRules
 from ric_config.studio_inbox import NluInboxConfig
 from worker.jobs._resources import store_sessions
@@ -36,6 +42,9 @@ def refresh_nlu_inbox_flags(sessions: sessionmaker[Session] | None = None) -> in
     rules = InboxRules.from_config(NluInboxConfig(), clock.now())
     with (sessions or store_sessions()).begin() as session:
         done = refresh_flags(session, rules, rebuild_after=REBUILD_AFTER)
+        rewritten = recompute_rewritten(session, rules)
+    if rewritten:
+        logger.info("NLU inbox flags: %d conversations with rewritten texts", rewritten)
     if done:
         logger.info("NLU inbox flags: %s", "rebuilt" if done < 0 else f"{done} conversations")
     return done

@@ -13,6 +13,9 @@ caller's) plus the tracker store:
 - handoff, staff and follow-up notes, librarians' messages, ticket subjects and
   bodies (and contacts), rating comments and reminder texts: :data:`ERASED`;
 - the admin studio's copies: NLU inbox labels' texts and FAQ candidates' questions;
+- the nightly question clusters: the reader's messages leave ``question_cluster_members``
+  and every example, text label or term copied from their words only is dropped
+  (:mod:`crm_store.data_rights.clusters`); a cluster's ``size`` still counts them;
 - ``email_messages`` (the thread map) and ``email_outbox``: deleted;
 - Rasa's tracker store: every event of the reader's conversations deleted.
 
@@ -29,6 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from crm_store.audit import audit
+from crm_store.data_rights.clusters import drop_cluster_texts
 from crm_store.data_rights.tracker import (
     delete_conversations,
     keep_checkpoint_below,
@@ -45,6 +49,7 @@ from crm_store.models import (
     NluInboxLabel,
     Note,
     OutboundMessage,
+    QuestionClusterMember,
     RawEvent,
     Reader,
     Ticket,
@@ -178,6 +183,23 @@ def _erase_conversations(
     session: Session, result: ErasureResult, conversations: list[Conversation], senders: list[str]
 ) -> None:
     ids = [c.id for c in conversations]
+    own = select(Message.id).where(Message.conversation_id.in_(ids))
+    # Before the texts go: the clusters' masked copies are found by the words themselves.
+    result.counts["question_clusters"] = drop_cluster_texts(
+        session,
+        {
+            int(message_id): text
+            for message_id, text in session.execute(
+                select(Message.id, Message.text).where(Message.id.in_(own))
+            )
+        },
+    )
+    result.add(
+        "question_cluster_members",
+        _run(
+            session, delete(QuestionClusterMember).where(QuestionClusterMember.message_id.in_(own))
+        ),
+    )
     result.add(
         "messages",
         _run(

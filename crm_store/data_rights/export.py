@@ -3,8 +3,9 @@
 :func:`export_reader` gathers, for one reader: the profile, the channel identities,
 every conversation with its messages, handoffs, staff notes and Rasa tracker events,
 the tickets, surveys and ratings, the consents (reminder preferences), follow-ups,
-reminders sent, the email thread map and outbox, and the audit entries about the
-reader. Each export is audited (``reader.export``, with who asked and how many
+reminders sent, the email thread map and outbox, the nightly question clusters' copies
+of the reader's words (examples of unanswered questions), and the audit entries about
+the reader. Each export is audited (``reader.export``, with who asked and how many
 records went out, never the content).
 """
 
@@ -19,12 +20,14 @@ from sqlalchemy.orm import Session
 
 from crm_store import clock
 from crm_store.audit import audit
+from crm_store.data_rights.clusters import cluster_copies
 from crm_store.data_rights.tracker import read_events
 from crm_store.identities.rows import _plain
 from crm_store.models import (
     AuditEntry,
     ChannelIdentity,
     Conversation,
+    Direction,
     EmailOutboxEntry,
     Feedback,
     Handoff,
@@ -146,6 +149,14 @@ def export_reader(
             .where(EmailOutboxEntry.sender_id.in_(senders))
             .order_by(EmailOutboxEntry.id),
             skip=("mail",),
+        ),
+        "question_clusters": cluster_copies(
+            session,
+            session.execute(
+                select(Message.text).where(
+                    Message.conversation_id.in_(ids), Message.direction == Direction.INBOUND
+                )
+            ).scalars(),
         ),
         "audit": _rows(
             session,

@@ -13,6 +13,9 @@ period (``ric_config.PrivacyConfig``):
 - **the email thread map and outbox** (``RIC_RETENTION_EMAIL_THREAD_DAYS``): thread-map
   rows and sent or expired mails older than the period are deleted (the inbound
   receipts have their own job, ``worker.jobs.receipts``, ``RIC_RECEIPT_KEEP_DAYS``);
+- **the nightly question clusters**: once the transcripts' retention has anonymised a
+  cluster's member message, the cluster keeps only the examples of members still
+  readable (:func:`crm_store.data_rights.clusters.prune_cluster_examples`);
 - **logs** (``RIC_RETENTION_LOG_DAYS``): rotated log files (``*.log.1``, ...) last
   written before the period are deleted; the live ``<process>.log`` is left alone.
 
@@ -31,6 +34,7 @@ from sqlalchemy import and_, delete, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from crm_store.data_rights.clusters import prune_cluster_examples
 from crm_store.data_rights.tracker import (
     delete_conversations,
     idle_conversations,
@@ -131,6 +135,7 @@ def apply_retention(
             EmailOutboxEntry.status.in_(["sent", "expired"]),
         ),
     )
+    counts["question_clusters"] = prune_cluster_examples(session)
     if log_dir is not None:
         removed = 0
         for path in old_rotated_logs(log_dir, now - timedelta(days=config.log_retention_days)):

@@ -141,6 +141,7 @@ def test_each_store_keeps_data_for_its_own_period(stores: IngestingTrackerStore)
         "identities": 1,
         "email_threads": 1,
         "email_outbox": 2,
+        "question_clusters": 0,
         "log_files": 1,
     }
     events = read_events(stores.engine, ["web-idle", "web-recent"])

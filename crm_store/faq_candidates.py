@@ -6,7 +6,9 @@ processes, proposes nothing twice):
 
 - the **question** is the reader's last substantive message up to the handoff request
   (the one the bot could not settle), or else their first message to the librarian;
-- the **answer** is what the librarian wrote between the request and the resolve;
+- the **answer** is what the librarian wrote between the request and the resolve, without
+  the messages that are only greetings, holding lines or sign-offs and without a leading
+  greeting (:func:`crm_store.pleasantries.answer_text`; all of it when nothing else is left);
 - the **suggestion**: when the NLU recorded that question as an FAQ topic or intent with
   at least ``match_confidence``, the candidate proposes new examples for it; otherwise a
   new FAQ topic.
@@ -37,6 +39,7 @@ from crm_store.models import (
     SenderKind,
 )
 from crm_store.nlu_inbox import CONVERSATIONAL_INTENTS, FALLBACK_INTENT, predicted_label
+from crm_store.pleasantries import answer_text
 from crm_store.redaction import mask_personal
 
 __all__ = ["CandidateError", "decide_candidate", "sync_candidates"]
@@ -63,7 +66,7 @@ def _question(messages: list[Message], handoff: Handoff) -> Message | None:
 
 
 def _answer(session: Session, messages: list[Message], handoff: Handoff, end: datetime) -> str:
-    """The librarian's messages after the request; their outbox rows if not ingested yet."""
+    """The librarian's messages after the request (outbox rows if not ingested), no small talk."""
     texts = [
         m.text.strip()
         for m in messages
@@ -83,7 +86,7 @@ def _answer(session: Session, messages: list[Message], handoff: Handoff, end: da
                 .order_by(OutboundMessage.id)
             ).scalars()
         ]
-    return "\n\n".join(t for t in texts if t)
+    return answer_text(texts)
 
 
 def _suggestion(

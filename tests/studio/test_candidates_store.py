@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_store.faq_candidates import CandidateError, decide_candidate, sync_candidates
-from crm_store.models import FaqCandidate
+from crm_store.ingestion import RasaEvent, ingest
+from crm_store.models import Conversation, FaqCandidate, Handoff, HandoffStatus
 from handoff_console.accounts import create_staff
 from tests.studio.inbox_data import fallback, faq, resolved_handoff
 
@@ -94,3 +97,68 @@ def test_decisions(sessions: sessionmaker[Session], librarian: int) -> None:
         decide_candidate(session, candidate_id, "rejected", librarian)
     with sessions.begin() as session, pytest.raises(CandidateError, match="no such candidate"):
         decide_candidate(session, 10**9, "rejected", librarian)
+
+
+def said_by_librarian(
+    sessions: sessionmaker[Session], conversation_id: int, librarian: int, texts: list[str]
+) -> None:
+    """Ingest ``texts`` as the librarian's messages, in order, then resolve the handoff."""
+    with sessions.begin() as session:
+        handoff = session.execute(
+            select(Handoff).where(Handoff.conversation_id == conversation_id)
+        ).scalar_one()
+        conversation = session.get(Conversation, conversation_id)
+        assert conversation is not None
+        sender = str(conversation.sender_id)
+        start = handoff.requested_at.timestamp()
+        events = [
+            RasaEvent(
+                sender,
+                {
+                    "event": "bot",
+                    "text": text,
+                    "metadata": {"librarian_id": librarian},
+                    "timestamp": start + i + 1,
+                    "input_channel": "webchat",
+                },
+            )
+            for i, text in enumerate(texts)
+        ]
+        ingest(session, events, "test")
+    with sessions.begin() as session:
+        handoff = session.execute(
+            select(Handoff).where(Handoff.conversation_id == conversation_id)
+        ).scalar_one()
+        handoff.status = HandoffStatus.RESOLVED
+        handoff.resolved_at = handoff.requested_at + timedelta(seconds=len(texts) + 1)
+
+
+def test_the_answer_leaves_out_greetings_holding_lines_and_sign_offs(
+    sessions: sessionmaker[Session], librarian: int
+) -> None:
+    chatty = resolved_handoff(
+        sessions, "chatty", fallback("do you lend telescopes", "faq", 0.1), None, librarian,
+        resolve=False,
+    )  # fmt: skip
+    said_by_librarian(
+        sessions, chatty, librarian,
+        [
+            "Hi Ada, Sam here \u2014 let me check.",
+            "One moment please :)",
+            "Thanks for waiting, Ada! Yes, we lend telescopes for a week.",
+            "Book one at the desk, or mail desk@example.org.",
+            "Anything else?",
+            "You're welcome, have a nice day! \U0001f44b",
+        ],
+    )  # fmt: skip
+    only_talk = resolved_handoff(
+        sessions, "talk", fallback("are you there", "faq", 0.1), None, librarian, resolve=False
+    )
+    said_by_librarian(sessions, only_talk, librarian, ["Hi Ada!", "Anything else?"])
+    with sessions.begin() as session:
+        assert sync_candidates(session, 0.6) == 2
+    found = candidates(sessions)
+    assert found[chatty].answer == (
+        "Yes, we lend telescopes for a week.\n\nBook one at the desk, or mail [email]."
+    )
+    assert found[only_talk].answer == "Hi Ada!\n\nAnything else?"

@@ -12,7 +12,7 @@ the substance, deterministically (word lists and patterns, no model):
   self-introduction ("Sam here", "this is Sam from the library", "my name is Sam"), a
   holding line ("let me check", "one moment please", "bear with me", "thanks for
   waiting") or a sign-off ("anything else?", "thank you", "you're welcome", "have a nice
-  day", "bye"), optionally followed by a name ("Thanks, Ada");
+  day", "hope this helps", "bye"), optionally followed by a name ("Thanks, Ada");
 - a message with no other clause than pleasantries, bare names, acknowledgements ("ok",
   "sure", "of course", "yes", "no") and emoji is **dropped**, as long as it holds at least one
   pleasantry or nothing but emoji ("Sure." or "OK" alone stay: they can be the answer);
@@ -24,8 +24,8 @@ the substance, deterministically (word lists and patterns, no model):
 - when every message would go, the answer is the unfiltered text: the librarian's words
   are never lost.
 
-Names are capitalised words (a reader who writes "hi ada" keeps the greeting clause if
-it is not wholly a pleasantry). The word lists are per language in
+Names are capitalised words: a librarian who types "hi ada, ..." keeps that clause,
+since "ada" could be any word. The word lists are per language in
 :data:`PLEASANTRIES`: English only, because the bot serves English only (``config.yml``
 is ``language: en`` and the NLU's ``LanguageGuard`` sends confidently non-English
 messages to ``non_english``). Another language is one more entry of the same patterns.
@@ -92,6 +92,7 @@ PLEASANTRIES: dict[str, dict[str, list[str]]] = {
             r"(?:have|enjoy)\s+a\s+(?:nice|good|great|lovely|wonderful)\s+(?:day|evening|afternoon|weekend|one)",
             r"(?:take\s+care|all\s+the\s+best|best\s+wishes|kind\s+regards|regards|happy\s+reading|enjoy)",
             r"(?:bye|goodbye|bye\s+for\s+now|see\s+you(?:\s+soon)?|talk\s+soon)",
+            r"(?:i\s+)?hope\s+(?:this|that)\s+helps",
         ],
         "acknowledgement": [
             r"(?:ok|okay|alright|all\s+right|sure|of\s+course|certainly|great|perfect|right"

@@ -25,6 +25,7 @@ from crm_store.pleasantries import answer_text, is_pleasantry, strip_pleasantrie
         "**Thank you** so much, Ada \U0001f60a",
         "No problem at all. Take care!",
         "Bye!",
+        "Hope this helps, Ada!",
         "\U0001f44d",
     ],
 )

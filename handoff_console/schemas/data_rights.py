@@ -34,6 +34,10 @@ class ReaderExport(ApiModel):
     reminders: Rows
     email_threads: Rows
     email_outbox: Rows
+    question_clusters: Rows = Field(
+        description="The nightly question clusters' copies of the reader's words: "
+        "run_day, rank and texts"
+    )
     audit: Rows
 
 

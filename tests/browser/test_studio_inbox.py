@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 
 from crm_store.db import make_engine, make_session_factory
+from crm_store.models import Message
 from handoff_console.accounts import create_staff
 from tests.aio import run
 from tests.handoff_console.console_server import ConsoleServer, start_console
@@ -142,7 +144,21 @@ def test_an_admin_accepts_a_librarians_answer_as_an_faq(
 ) -> None:
     sender = run(ask(system, CLUB, "I'd like to talk to a librarian please"))
     librarian = live_librarian(system, "Sam Reyes", "studiosam")
-    conversation = conversation_id(librarian.sessions, sender)
+    conversation = conversation_id(librarian.sessions, sender, timeout=90)
+
+    def question_stored() -> bool:
+        # The candidate's question is the reader's stored message: on a loaded machine
+        # ingestion can lag the widget's answer, and a handoff resolved before it is in the
+        # store would be proposed without it.
+        with librarian.sessions() as session:
+            found = session.execute(
+                select(Message.id).where(
+                    Message.conversation_id == conversation, Message.text == CLUB
+                )
+            ).first()
+        return found is not None
+
+    wait_for(question_stored, timeout=90)
     assert librarian.api.post(f"/api/conversations/{conversation}/claim").status == 200
     sent = librarian.api.post(f"/api/conversations/{conversation}/messages", {"text": CLUB_ANSWER})
     assert sent.status == 201, sent.text

@@ -13,7 +13,6 @@ processes, and read them with a new :class:`TrainingRuns`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -35,6 +34,7 @@ from handoff_console.accounts import create_staff, issue_api_token
 from handoff_console.studio.models import ModelRegistry, TrainingInputs
 from handoff_console.studio.models.run_store import INTERRUPTED, RunStore, process_start
 from handoff_console.studio.models.runs import TrainingBusy, TrainingRun, TrainingRuns
+from tests.aio import run as run_async
 from tests.handoff_console.conftest import ApiClient
 from tests.handoff_console.console_server import ConsoleServer, start_console
 from tests.live_console import wait_for
@@ -237,7 +237,7 @@ def test_a_live_job_blocks_a_new_run_and_a_reused_pid_does_not(
     running = again.running()
     assert running is not None and running.id == 1
     with pytest.raises(TrainingBusy):
-        asyncio.run(again.start("bob", evaluate=False, baseline=None, labelled=[]))
+        run_async(again.start("bob", evaluate=False, baseline=None, labelled=[]))
     assert [r.id for r in again.all()] == [1]
     # The same pid, but a process that started at another time: not the job.
     runs.store.save(_running(1, helper.pid, pid_started + 1))

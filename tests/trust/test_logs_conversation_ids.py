@@ -41,6 +41,7 @@ from crm_store.repositories import open_handoff
 from messaging.logs import configure_logging, conversation_scope, set_conversation
 from messaging.outreach_store import schedule_follow_up
 from ric_config import LogConfig
+from tests.aio import run as run_async
 from tests.crm_store._worker_data import conversation, reader, resolved_handoff, staff, travel
 from tests.handoff_console.conftest import _store, api_token_for
 from tests.handoff_console.console_server import ConsoleServer, start_console
@@ -83,9 +84,9 @@ def test_a_row_id_is_resolved_to_its_sender_id_once_and_only_when_a_line_is_logg
             for n in range(logs):
                 log.info("line %d", n)
 
-        asyncio.run(request(0))
+        run_async(request(0))
         assert lookups == []  # nothing logged: no query
-        asyncio.run(request(2))
+        run_async(request(2))
         with conversation_scope("tg-7"):
             log.info("worker line")
         log.info("no conversation")

@@ -93,9 +93,15 @@ class Reader:
         self.session_id: str | None = None
         self.ws: Any = None
 
-    async def _connect(self, deadline: float) -> bool:
-        """Open the socket and say hello, retrying with backoff until ``deadline``."""
+    async def _connect(self, deadline: float, after_drop: bool = False) -> bool:
+        """Open the socket and say hello, retrying with backoff until ``deadline``.
+
+        A reader whose socket dropped mid-turn has its reconnect counted by the caller
+        (``after_drop``); one that was opening a new conversation's socket when the server
+        went away counts it here, once, when its first attempt fails.
+        """
         delay = 0.5
+        counted = after_drop
         while time.monotonic() < deadline:
             try:
                 self.ws = await ws_connect(self.url, max_size=2**20, open_timeout=10)
@@ -107,6 +113,9 @@ class Reader:
                 self.session_id = welcome["session_id"]
                 return True
             except Exception:  # any failure (refused, reset, timeout): retry
+                if not counted:
+                    self.tally.reconnects += 1
+                    counted = True
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         return False
@@ -153,7 +162,7 @@ class Reader:
                             break
                     except Exception:  # the socket went away: reconnect, re-send
                         self.tally.reconnects += 1
-                        if not await self._connect(time.monotonic() + 180):
+                        if not await self._connect(time.monotonic() + 180, after_drop=True):
                             self.tally.errors["gave_up"] += 1
                             return
                         resend = True

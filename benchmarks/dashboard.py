@@ -42,14 +42,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.nightly_analysis import (
-    NOW,
-    create_pg_database,
-    drop_pg_database,
-    generate,
-    load_postgres,
-    load_sqlite,
-)
+from benchmarks.nightly_analysis import NOW, generate
+from benchmarks.store_load import create_pg_database, drop_pg_database, load_postgres, load_sqlite
 from crm_store.db import make_engine, make_session_factory
 from crm_store.migrate import upgrade
 from crm_store.models.dashboard import ConversationSession, DashboardRollup

@@ -25,8 +25,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.nightly_analysis import NOW, generated, load_sqlite, split_sessions
+from benchmarks.nightly_analysis import NOW, generated, split_sessions
 from benchmarks.store_cli import migrated_sqlite, store_parser
+from benchmarks.store_load import load_sqlite
 from crm_store.db import make_engine, make_session_factory
 from crm_store.reader_snapshot import refresh
 from crm_store.report_charts import render_charts

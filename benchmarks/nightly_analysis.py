@@ -25,25 +25,22 @@ PostgreSQL gets its own database (``ric_bench``), created and dropped by the scr
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import logging
 import random
-import sqlite3
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.store_cli import migrated_sqlite, store_parser
+from benchmarks.store_load import create_pg_database, drop_pg_database, load_postgres, load_sqlite
 from crm_store.db import make_engine, make_session_factory
 from crm_store.migrate import upgrade
 from crm_store.sessions import resplit_all
@@ -53,8 +50,6 @@ from worker.analytics.run import analyse_days, run_analysis, run_retention
 from worker.analytics.settings import AnalyticsSettings
 
 NOW = datetime(2026, 11, 30, 3, tzinfo=timezone.utc)
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_DATABASE = "ric_bench"
 CHANNELS = (("webchat", 0.6), ("telegram", 0.2), ("slack", 0.1), ("email", 0.1))
 INTENTS = (
     "library_hours", "check_loans", "renew_loans", "place_hold", "search_catalog",
@@ -127,7 +122,6 @@ COLUMNS: dict[str, Sequence[str]] = {
     "surveys": ("id", "conversation_id", "resolved_by", "resolved_at", "scheduled_at", "status",
                 "sent_at", "attempts", "created_at"),
 }  # fmt: skip
-BOOLEAN_COLUMNS = {("staff_users", "active")}
 
 
 def _channel(rng: random.Random) -> str:
@@ -282,90 +276,6 @@ def generated(args: argparse.Namespace) -> tuple[Store, dict[str, int]]:
     counts = {table: len(rows) for table, rows in store.rows.items()}
     print(f"generated in {time.perf_counter() - started:.1f} s: {counts}", flush=True)
     return store, counts
-
-
-def _chunks(rows: list[tuple[Any, ...]], size: int = 50_000) -> Iterator[list[tuple[Any, ...]]]:
-    for offset in range(0, len(rows), size):
-        yield rows[offset : offset + size]
-
-
-ORDER = ("staff_users", "readers", "conversations", "messages", "raw_events", "handoffs",
-         "feedback", "surveys")  # fmt: skip
-
-
-def load_sqlite(path: Path, store: Store) -> None:
-    """Bulk-load with ``executemany`` in one transaction per table."""
-    connection = sqlite3.connect(path)
-    try:
-        connection.execute("PRAGMA foreign_keys=OFF")  # rows arrive parents first anyway
-        for table in ORDER:
-            columns = store.columns[table]
-            sql = (
-                f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (our table names)
-                f"VALUES ({', '.join('?' for _ in columns)})"
-            )
-            with connection:
-                for chunk in _chunks(store.rows.get(table, [])):
-                    connection.executemany(sql, chunk)
-        connection.execute("ANALYZE")
-    finally:
-        connection.close()
-
-
-def _copy_value(table: str, column: str, value: Any) -> Any:
-    if value is None:
-        return r"\N"
-    if (table, column) in BOOLEAN_COLUMNS:
-        return "t" if value else "f"
-    return value
-
-
-def load_postgres(engine: Engine, store: Store) -> None:
-    """Bulk-load with ``COPY ... FROM STDIN`` (CSV), then reset the id sequences."""
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        for table in ORDER:
-            columns = store.columns[table]
-            for chunk in _chunks(store.rows.get(table, []), 200_000):
-                buffer = io.StringIO()
-                writer = csv.writer(buffer)
-                for row in chunk:
-                    writer.writerow(
-                        [_copy_value(table, c, v) for c, v in zip(columns, row, strict=True)]
-                    )
-                buffer.seek(0)
-                cursor.copy_expert(
-                    f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
-                    buffer,
-                )
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                f"(SELECT coalesce(max(id), 1) FROM {table}))"
-            )
-        raw.commit()
-        cursor.execute("ANALYZE")
-        raw.commit()
-    finally:
-        raw.close()
-
-
-def create_pg_database() -> str:
-    """Create an empty ``ric_bench`` database and return its URL."""
-    admin = create_engine(PG_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE}"))
-        connection.execute(text(f"CREATE DATABASE {PG_DATABASE}"))
-    admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_DATABASE}"
-
-
-def drop_pg_database() -> None:
-    """Drop the ``ric_bench`` database."""
-    admin = create_engine(PG_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE}"))
-    admin.dispose()
 
 
 def _timed(label: str, work: Any) -> tuple[float, Any]:

@@ -25,8 +25,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from benchmarks.nightly_analysis import NOW, generate, load_sqlite
+from benchmarks.nightly_analysis import NOW, generate
 from benchmarks.store_cli import migrated_sqlite, store_parser
+from benchmarks.store_load import load_sqlite
 from crm_store.db import make_engine, make_session_factory
 from crm_store.models import Message
 from crm_store.models.studio_inbox import NluInboxFlagState

@@ -38,7 +38,7 @@ def migrated_sqlite(path: Path) -> str:
     """Create the reader store's schema (every Alembic migration) in the SQLite file ``path``.
 
     Returns:
-        The file's SQLAlchemy URL; bulk-load it with ``nightly_analysis.load_sqlite``.
+        The file's SQLAlchemy URL; bulk-load it with ``store_load.load_sqlite``.
     """
     url = f"sqlite:///{path}"
     upgrade(url)

@@ -22,7 +22,8 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from benchmarks.nightly_analysis import NOW, generate, load_postgres, load_sqlite
+from benchmarks.nightly_analysis import NOW, generate
+from benchmarks.store_load import load_postgres, load_sqlite
 from crm_store.migrate import upgrade
 from crm_store.models.dashboard import (
     DURATION_LISTS,
